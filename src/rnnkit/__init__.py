@@ -1,0 +1,40 @@
+"""rnnkit: recurrent neural networks in NumPy with hand-written backpropagation through time.
+
+>>> from rnnkit import Dense, OneHot, Sequential, SimpleRNN
+>>> Sequential([OneHot(5), SimpleRNN(3), Dense(1, "sigmoid")]).count_params()
+31
+"""
+
+__version__ = "0.1.0"
+
+from rnnkit.errors import (
+    ConfigError,
+    DataError,
+    ModelFileError,
+    RnnkitError,
+    ShapeError,
+    VocabularyError,
+)
+from rnnkit.layers import Dense, Dropout, Embedding, OneHot, SimpleRNN
+from rnnkit.models import Sequential
+from rnnkit.training import SGD, Adagrad, Adam, Momentum
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "ConfigError",
+    "DataError",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "ModelFileError",
+    "Momentum",
+    "OneHot",
+    "RnnkitError",
+    "Sequential",
+    "ShapeError",
+    "SimpleRNN",
+    "VocabularyError",
+    "__version__",
+]

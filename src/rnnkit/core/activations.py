@@ -1,0 +1,108 @@
+"""Element-wise activations, each with the derivative expressed through its output.
+
+BPTT only ever needs f'(a) where y = f(a) is already stored, so every derivative here
+takes the *output* y: tanh' = 1 - y**2, sigmoid' = y (1 - y), relu' = [y > 0].
+
+>>> import numpy as np
+>>> y = tanh(np.array([0.0, 1.0]))
+>>> np.round(y, 4).tolist(), np.round(tanh_grad(y), 4).tolist()
+([0.0, 0.7616], [1.0, 0.42])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from rnnkit.errors import ConfigError
+
+__all__ = ["ACTIVATIONS", "get_activation", "linear", "relu", "sigmoid", "softmax", "tanh"]
+
+Array = np.ndarray
+
+
+def tanh(a: Array, out: Array | None = None) -> Array:
+    return np.tanh(a, out=out)
+
+
+def tanh_grad(y: Array, out: Array | None = None) -> Array:
+    # 1 - y**2, computed in place when `out` is given
+    out = np.multiply(y, y, out=out)
+    np.subtract(1.0, out, out=out)
+    return out
+
+
+def sigmoid(a: Array, out: Array | None = None) -> Array:
+    # NOTE: exp(-|a|) never overflows; the two branches give the same value.
+    e = np.exp(-np.abs(a))
+    pos = a >= 0
+    out = np.empty_like(a) if out is None else out
+    np.divide(1.0, 1.0 + e, out=out, where=pos)
+    np.divide(e, 1.0 + e, out=out, where=~pos)
+    return out
+
+
+def sigmoid_grad(y: Array, out: Array | None = None) -> Array:
+    out = np.subtract(1.0, y, out=out)
+    np.multiply(out, y, out=out)
+    return out
+
+
+def relu(a: Array, out: Array | None = None) -> Array:
+    return np.maximum(a, 0.0, out=out)
+
+
+def relu_grad(y: Array, out: Array | None = None) -> Array:
+    if out is None:
+        return (y > 0).astype(y.dtype)
+    np.greater(y, 0, out=out, casting="unsafe")
+    return out
+
+
+def linear(a: Array, out: Array | None = None) -> Array:
+    if out is None:
+        return a
+    np.copyto(out, a)
+    return out
+
+
+def linear_grad(y: Array, out: Array | None = None) -> Array:
+    if out is None:
+        return np.ones_like(y)
+    out.fill(1.0)
+    return out
+
+
+def softmax(a: Array, axis: int = -1) -> Array:
+    """Numerically stable softmax along `axis`."""
+    z = a - a.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+ActivationFn = Callable[..., Array]
+
+#: name -> (function of the pre-activation, derivative as a function of the output)
+ACTIVATIONS: dict[str, tuple[ActivationFn, ActivationFn]] = {
+    "tanh": (tanh, tanh_grad),
+    "sigmoid": (sigmoid, sigmoid_grad),
+    "relu": (relu, relu_grad),
+    "linear": (linear, linear_grad),
+}
+
+
+def get_activation(name: str) -> tuple[ActivationFn, ActivationFn]:
+    """Return ``(f, f_grad_from_output)`` for an activation name.
+
+    >>> f, df = get_activation("relu")
+    >>> get_activation("swish")
+    Traceback (most recent call last):
+    ...
+    rnnkit.errors.ConfigError: activation='swish' is not one of linear, relu, sigmoid, tanh
+    """
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        names = ", ".join(sorted(ACTIVATIONS))
+        raise ConfigError(f"activation={name!r} is not one of {names}") from None

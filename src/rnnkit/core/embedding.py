@@ -1,0 +1,52 @@
+"""Embedding lookup e_i = E o_i as a row gather, and its sparse gradient.
+
+Multiplying the embedding matrix by a one-hot vector o_i selects row i, so a lookup
+is ``E[ids]`` and the gradient touches only the rows that occurred.
+
+>>> import numpy as np
+>>> E = np.arange(6.0).reshape(3, 2)
+>>> lookup(E, np.array([[2, 0]]))
+array([[[4., 5.],
+        [0., 1.]]])
+>>> rows, g = sparse_rows_grad(np.array([[2, 0, 2]]), np.ones((1, 3, 2)))
+>>> rows.tolist(), g.tolist()
+([0, 2], [[1.0, 1.0], [2.0, 2.0]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["lookup", "sparse_rows_grad"]
+
+Array = np.ndarray
+
+
+def lookup(E: Array, ids: Array) -> Array:
+    """Rows of E for every id: (N, d) and ids (...) -> (..., d)."""
+    return E[ids]
+
+
+def sparse_rows_grad(ids: Array, dout: Array, mask: Array | None = None) -> tuple[Array, Array]:
+    """Sum the output gradients of equal ids.
+
+    Parameters
+    ----------
+    ids : (...) int array
+    dout : (..., d) array, dL/d(E[ids])
+    mask : bool array shaped like `ids`, optional; pads contribute nothing.
+
+    Returns
+    -------
+    rows : (k,) sorted unique ids that occurred
+    grad : (k, d) dL/dE[rows]
+    """
+    flat_ids = ids.reshape(-1)
+    flat = dout.reshape(flat_ids.size, -1)
+    if mask is not None:
+        keep = mask.reshape(-1)
+        flat_ids, flat = flat_ids[keep], flat[keep]
+    rows, inverse = np.unique(flat_ids, return_inverse=True)
+    grad = np.zeros((rows.size, flat.shape[1]), dtype=dout.dtype)
+    np.add.at(grad, inverse.reshape(-1), flat)
+    return rows, grad
