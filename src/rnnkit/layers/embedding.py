@@ -1,0 +1,92 @@
+"""Embedding: e_i = E o_i, the learned dense vector of each vocabulary id.
+
+``E`` has shape (N, d) (Keras ``embeddings``, PyTorch ``nn.Embedding.weight``). The
+product with the one-hot vector o_i is row i, so the layer is a row lookup and its
+gradient a sparse update of the rows the batch used.
+
+>>> import numpy as np
+>>> from rnnkit.layers import Spec
+>>> emb = Embedding(5, 2)
+>>> emb.build(Spec("ids", 5), np.random.default_rng(0))
+Spec(kind='features', size=2, time=True)
+>>> emb(np.array([[0, 4, 4]])).shape
+(1, 3, 2)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnnkit.core.embedding import lookup, sparse_rows_grad
+from rnnkit.core.init import uniform
+from rnnkit.errors import ShapeError
+from rnnkit.layers.base import Layer, Spec
+
+__all__ = ["Embedding"]
+
+Array = np.ndarray
+
+
+class Embedding(Layer):
+    """Map ids (B, T) to vectors (B, T, d).
+
+    Parameters
+    ----------
+    input_dim : int
+        N, the vocabulary size.
+    output_dim : int
+        d, the embedding size.
+    scale : float
+        Initial values are drawn from U(-scale, scale) (Keras uses 0.05).
+    """
+
+    kind = "embedding"
+
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        *,
+        scale: float = 0.05,
+        name: str | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        if int(input_dim) < 1 or int(output_dim) < 1:
+            raise ShapeError(f"Embedding({input_dim}, {output_dim}): sizes must be positive")
+        self.input_dim = int(input_dim)
+        self.output_dim = int(output_dim)
+        self.scale = float(scale)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "scale": self.scale,
+            **super().get_config(),
+        }
+
+    def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
+        if spec.kind != "ids":
+            raise ShapeError(f"{self.name}: Embedding takes integer ids, not real vectors")
+        if spec.size > self.input_dim:
+            raise ShapeError(f"{self.name}: {spec.size} ids but input_dim={self.input_dim}")
+        self.params = {"E": self._param(uniform((self.input_dim, self.output_dim), rng, self.scale))}
+        return Spec("features", self.output_dim, time=spec.time)
+
+    def forward(self, x: Array, mask: Array | None = None, training: bool = False):
+        self._require_built()
+        ids = np.asarray(x)
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ShapeError(f"{self.name}: Embedding takes integer ids, got dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
+            raise ShapeError(f"{self.name}: ids must lie in [0, {self.input_dim})")
+        return lookup(self.params["E"], ids), (ids, mask)
+
+    def backward(self, dy: Array, cache: Any) -> None:
+        ids, mask = cache
+        rows, g = sparse_rows_grad(ids, np.asarray(dy, self.dtype), mask)
+        self._add_sparse("E", rows, g)
+        return None  # ids have no gradient

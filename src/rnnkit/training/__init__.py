@@ -1,0 +1,21 @@
+"""Training: optimizers, padded mini-batches and the loop that drives any model."""
+
+from rnnkit.training.dataset import Batch, SequenceDataset
+from rnnkit.training.optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, get_optimizer
+from rnnkit.training.trainer import FitConfig, History, StepResult, evaluate, fit
+
+__all__ = [
+    "SGD",
+    "Adagrad",
+    "Adam",
+    "Batch",
+    "FitConfig",
+    "History",
+    "Momentum",
+    "Optimizer",
+    "SequenceDataset",
+    "StepResult",
+    "evaluate",
+    "fit",
+    "get_optimizer",
+]

@@ -1,0 +1,135 @@
+"""Sequences and targets, cut into padded mini-batches with masks.
+
+A :class:`SequenceDataset` holds variable-length sequences (a list of (T_i,) id arrays
+or (T_i, F) frame arrays, or one padded array with lengths) and their targets. Each
+mini-batch is padded only to its own longest sequence, and length bucketing puts
+sequences of similar length together so little time is spent on padding.
+
+>>> import numpy as np
+>>> ds = SequenceDataset([np.array([4, 5, 6]), np.array([7])], np.array([1, 0]))
+>>> b = ds.batch(np.array([0, 1]))
+>>> b.x.tolist(), b.mask.tolist(), b.lengths.tolist()
+([[4, 5, 6], [7, 0, 0]], [[True, True, True], [True, False, False]], [3, 1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnnkit.errors import DataError, ShapeError
+
+__all__ = ["Batch", "SequenceDataset", "bucketed_order"]
+
+Array = np.ndarray
+
+
+@dataclass
+class Batch:
+    """One padded mini-batch: x (B, T) ids or (B, T, F) frames, mask (B, T), y targets."""
+
+    x: Array
+    mask: Array
+    lengths: Array
+    y: Array | None
+    index: Array
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.lengths.sum())
+
+
+class SequenceDataset:
+    """Variable-length sequences with their targets.
+
+    Parameters
+    ----------
+    x : list of (T_i,) or (T_i, F) arrays, or a padded (N, T) / (N, T, F) array
+    y : (N,) or per-step targets, optional (None when only predicting)
+    lengths : (N,) ints, required with a padded array unless every row is full length
+    """
+
+    def __init__(self, x: Sequence[Array] | Array, y: Array | None = None,
+                 lengths: Array | None = None) -> None:
+        if isinstance(x, np.ndarray) and x.dtype != object:
+            if x.ndim < 2:
+                raise ShapeError(f"inputs must be (N, T) ids or (N, T, F) frames, got {x.shape}")
+            if lengths is None:
+                lengths = np.full(len(x), x.shape[1])
+            lengths = np.asarray(lengths, dtype=np.int64)
+            if lengths.shape != (len(x),) or (lengths > x.shape[1]).any():
+                raise ShapeError(f"lengths must be (N,) = ({len(x)},) and at most T = {x.shape[1]}")
+            seqs = [x[i, : lengths[i]] for i in range(len(x))]
+        else:
+            seqs = [np.asarray(s) for s in x]
+        if not seqs:
+            raise DataError("no sequences: the dataset is empty")
+        self.lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+        empty = np.flatnonzero(self.lengths == 0)
+        if empty.size:
+            raise DataError(f"sequence {empty[0]} is empty; every sequence needs a step")
+        self.seqs = seqs
+        self.features = None if seqs[0].ndim == 1 else seqs[0].shape[1]
+        if y is not None:
+            y = np.asarray(y)
+            if len(y) != len(seqs):
+                raise ShapeError(f"{len(seqs)} sequences but {len(y)} targets")
+        self.y = y
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def batch(self, index: Array) -> Batch:
+        """Pad the sequences at `index` to their longest; pads are 0 and masked out."""
+        lengths = self.lengths[index]
+        T = int(lengths.max())
+        first = self.seqs[index[0]]
+        shape = (len(index), T) + first.shape[1:]
+        x = np.zeros(shape, dtype=first.dtype)
+        for row, i in enumerate(index):
+            x[row, : lengths[row]] = self.seqs[i]
+        mask = np.arange(T)[None, :] < lengths[:, None]  # (B, T)
+        y = None if self.y is None else self.y[index]
+        if y is not None and y.dtype == object:  # per-step targets of varying length
+            y = _pad_targets(y, T)
+        return Batch(x, mask, lengths, y, np.asarray(index))
+
+    def batches(self, batch_size: int, rng: np.random.Generator | None = None,
+                bucket: bool = True) -> list[Array]:
+        """Index arrays of the mini-batches: shuffled with `rng`, length-bucketed."""
+        return bucketed_order(self.lengths, batch_size, rng, bucket=bucket)
+
+
+def _pad_targets(y: Array, T: int) -> Array:
+    out = np.zeros((len(y), T), dtype=np.asarray(y[0]).dtype)
+    for row, t in enumerate(y):
+        out[row, : len(t)] = t
+    return out
+
+
+def bucketed_order(lengths: Array, batch_size: int, rng: np.random.Generator | None = None,
+                   *, bucket: bool = True, bucket_batches: int = 50) -> list[Array]:
+    """Mini-batch index arrays covering every sequence once.
+
+    With `rng`, the order is shuffled; with `bucket`, each run of
+    ``bucket_batches * batch_size`` shuffled sequences is sorted by length before it is
+    cut, and the batches are shuffled again. Without `rng`, sequences are batched in
+    order of length (for evaluation: the results do not depend on the order).
+    """
+    if batch_size < 1:
+        raise ShapeError(f"batch_size={batch_size}: must be positive")
+    n = len(lengths)
+    if rng is None:
+        order = np.argsort(lengths, kind="stable") if bucket else np.arange(n)
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    order = rng.permutation(n)
+    if bucket:
+        chunk = batch_size * bucket_batches
+        order = np.concatenate([
+            part[np.argsort(lengths[part], kind="stable")]
+            for part in np.array_split(order, max(1, -(-n // chunk)))
+        ])
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
