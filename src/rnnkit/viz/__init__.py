@@ -1,0 +1,8 @@
+"""Visualisation: plots written to PNG files (needs the ``rnnkit[plot]`` extra).
+
+Importing this package does not import matplotlib; drawing a plot does.
+"""
+
+from rnnkit.viz.plots import plot_confusion_matrix
+
+__all__ = ["plot_confusion_matrix"]
