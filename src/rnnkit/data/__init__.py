@@ -1,0 +1,32 @@
+"""Reading datasets and cutting them into batches.
+
+Readers turn a file into a :class:`Table` (texts and labels, with the line of every
+row for messages); :func:`load_mr` reads the MR sentence-polarity dataset shipped with
+the package; :func:`bucket_batches` and :func:`sequential_batches` give the index
+arrays of the batches a trainer visits.
+
+>>> import numpy as np
+>>> from rnnkit.data import bucket_batches, check_labels, load_mr
+>>> train = load_mr("train")
+>>> check_labels(train.labels, train.path)
+['0', '1']
+>>> rng = np.random.default_rng(0)
+>>> batches = bucket_batches([len(t.split()) for t in train.texts], 32, rng)
+>>> sum(len(b) for b in batches) == len(train)
+True
+"""
+
+from rnnkit.data.batching import bucket_batches, sequential_batches
+from rnnkit.data.bundled import MR_SPLITS, load_mr
+from rnnkit.data.table import Table, check_labels, parse_table, read_table
+
+__all__ = [
+    "MR_SPLITS",
+    "Table",
+    "bucket_batches",
+    "check_labels",
+    "load_mr",
+    "parse_table",
+    "read_table",
+    "sequential_batches",
+]
