@@ -17,7 +17,9 @@ import numpy as np
 __all__ = ["clip_by_global_norm", "clip_by_value", "global_norm"]
 
 
-def global_norm(grads: Sequence[np.ndarray], rows: Sequence[np.ndarray | None] | None = None) -> float:
+def global_norm(
+    grads: Sequence[np.ndarray], rows: Sequence[np.ndarray | None] | None = None
+) -> float:
     """sqrt of the sum of squares of every entry of every gradient.
 
     ``rows[i]``, when given and not None, lists the only rows of ``grads[i]`` that can
@@ -25,7 +27,7 @@ def global_norm(grads: Sequence[np.ndarray], rows: Sequence[np.ndarray | None] |
     """
     rows = rows if rows is not None else [None] * len(grads)
     total = 0.0
-    for g, r in zip(grads, rows):
+    for g, r in zip(grads, rows, strict=False):
         v = g if r is None else g[r]
         total += float(np.vdot(v, v))
     return float(np.sqrt(total))
@@ -45,7 +47,7 @@ def clip_by_global_norm(
     if norm > max_norm > 0:
         # NOTE: the same small epsilon as torch.nn.utils.clip_grad_norm_
         scale = max_norm / (norm + 1e-6)
-        for g, r in zip(grads, rows if rows is not None else [None] * len(grads)):
+        for g, r in zip(grads, rows if rows is not None else [None] * len(grads), strict=False):
             if r is None:
                 g *= scale
             else:

@@ -94,7 +94,9 @@ def softmax_cross_entropy(
         raise ShapeError(f"targets have shape {targets.shape}, outputs have {logits.shape}")
     K = logits.shape[-1]
     if targets.size and (targets.min() < 0 or targets.max() >= K):
-        raise ShapeError(f"target class ids must lie in [0, {K}); got {targets.min()}..{targets.max()}")
+        raise ShapeError(
+            f"target class ids must lie in [0, {K}); got {targets.min()}..{targets.max()}"
+        )
     w = _weights(targets.shape, mask, reduction, logits.dtype)
     z = logits - logits.max(axis=-1, keepdims=True)
     logsum = np.log(np.exp(z).sum(axis=-1, keepdims=True))
@@ -103,8 +105,10 @@ def softmax_cross_entropy(
     loss = float(-(picked * w).sum())
     dz = np.exp(logp)
     np.put_along_axis(
-        dz, targets[..., None].astype(np.intp),
-        np.take_along_axis(dz, targets[..., None].astype(np.intp), axis=-1) - 1.0, axis=-1,
+        dz,
+        targets[..., None].astype(np.intp),
+        np.take_along_axis(dz, targets[..., None].astype(np.intp), axis=-1) - 1.0,
+        axis=-1,
     )
     dz *= w[..., None]
     return loss, dz

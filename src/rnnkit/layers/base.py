@@ -102,10 +102,8 @@ class Layer:
     def set_weights(self, weights: list[Array]) -> None:
         """Replace the parameters (in Keras order), checking count and shapes."""
         if len(weights) != len(self.params):
-            raise ShapeError(
-                f"{self.name}: expected {len(self.params)} arrays, got {len(weights)}"
-            )
-        for (key, old), new in zip(self.params.items(), weights):
+            raise ShapeError(f"{self.name}: expected {len(self.params)} arrays, got {len(weights)}")
+        for (key, old), new in zip(self.params.items(), weights, strict=False):
             new = np.asarray(new)
             if new.shape != old.shape:
                 raise ShapeError(f"{self.name}.{key}: expected shape {old.shape}, got {new.shape}")

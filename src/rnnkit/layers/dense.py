@@ -85,8 +85,9 @@ class Dense(Layer):
         }
         return Spec("features", k, time=spec.time)
 
-    def forward(self, x: Array, mask: Array | None = None, training: bool = False,
-                logits: bool = False):
+    def forward(
+        self, x: Array, mask: Array | None = None, training: bool = False, logits: bool = False
+    ):
         """x: (B, n_in), (B, T, n_in) or ids (B,) / (B, T) -> y: (..., k)."""
         self._require_built()
         V, c = self.params["V"], self.params["c"]

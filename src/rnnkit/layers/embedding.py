@@ -73,7 +73,9 @@ class Embedding(Layer):
             raise ShapeError(f"{self.name}: Embedding takes integer ids, not real vectors")
         if spec.size > self.input_dim:
             raise ShapeError(f"{self.name}: {spec.size} ids but input_dim={self.input_dim}")
-        self.params = {"E": self._param(uniform((self.input_dim, self.output_dim), rng, self.scale))}
+        self.params = {
+            "E": self._param(uniform((self.input_dim, self.output_dim), rng, self.scale))
+        }
         return Spec("features", self.output_dim, time=spec.time)
 
     def forward(self, x: Array, mask: Array | None = None, training: bool = False):

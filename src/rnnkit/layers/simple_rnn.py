@@ -137,13 +137,13 @@ class SimpleRNN(Layer):
         cache : what :meth:`backward` needs.
         """
         self._require_built()
-        U, W, b = self.params["U"], self.params["W"], self.params["b"]
+        W = self.params["W"]
         ids = np.issubdtype(np.asarray(x).dtype, np.integer)
         xw = self._project(x, ids)  # (T, B, d) = U x_t + b
         T, B, d = xw.shape
         mask_t = None if mask is None else np.ascontiguousarray(np.asarray(mask, bool).T)
         if mask_t is not None and mask_t.shape != (T, B):
-            raise ShapeError(f"{self.name}: mask has shape {mask.shape}, inputs {(B, T)}")
+            raise ShapeError(f"{self.name}: mask has shape {mask_t.T.shape}, inputs {(B, T)}")
         if initial_state is None:
             h0 = np.zeros((B, d), dtype=self.dtype)
         else:

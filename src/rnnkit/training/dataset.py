@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnkit.data.batching import bucket_batches
 from rnnkit.errors import DataError, ShapeError
 
-__all__ = ["Batch", "SequenceDataset", "bucketed_order"]
+__all__ = ["Batch", "SequenceDataset"]
 
 Array = np.ndarray
 
@@ -51,8 +52,9 @@ class SequenceDataset:
     lengths : (N,) ints, required with a padded array unless every row is full length
     """
 
-    def __init__(self, x: Sequence[Array] | Array, y: Array | None = None,
-                 lengths: Array | None = None) -> None:
+    def __init__(
+        self, x: Sequence[Array] | Array, y: Array | None = None, lengths: Array | None = None
+    ) -> None:
         if isinstance(x, np.ndarray) and x.dtype != object:
             if x.ndim < 2:
                 raise ShapeError(f"inputs must be (N, T) ids or (N, T, F) frames, got {x.shape}")
@@ -86,7 +88,7 @@ class SequenceDataset:
         lengths = self.lengths[index]
         T = int(lengths.max())
         first = self.seqs[index[0]]
-        shape = (len(index), T) + first.shape[1:]
+        shape = (len(index), T, *first.shape[1:])
         x = np.zeros(shape, dtype=first.dtype)
         for row, i in enumerate(index):
             x[row, : lengths[row]] = self.seqs[i]
@@ -96,10 +98,17 @@ class SequenceDataset:
             y = _pad_targets(y, T)
         return Batch(x, mask, lengths, y, np.asarray(index))
 
-    def batches(self, batch_size: int, rng: np.random.Generator | None = None,
-                bucket: bool = True) -> list[Array]:
-        """Index arrays of the mini-batches: shuffled with `rng`, length-bucketed."""
-        return bucketed_order(self.lengths, batch_size, rng, bucket=bucket)
+    def batches(
+        self, batch_size: int, rng: np.random.Generator | None = None, bucket: bool = True
+    ) -> list[Array]:
+        """Index arrays of the mini-batches: shuffled with `rng`, length-bucketed.
+
+        Without `rng` nothing is random (evaluation, prediction); without `bucket` the
+        batches are cut from the shuffled order as it is.
+        """
+        return bucket_batches(
+            self.lengths, batch_size, rng, shuffle=rng is not None, bucket_size=50 if bucket else 1
+        )
 
 
 def _pad_targets(y: Array, T: int) -> Array:
@@ -107,29 +116,3 @@ def _pad_targets(y: Array, T: int) -> Array:
     for row, t in enumerate(y):
         out[row, : len(t)] = t
     return out
-
-
-def bucketed_order(lengths: Array, batch_size: int, rng: np.random.Generator | None = None,
-                   *, bucket: bool = True, bucket_batches: int = 50) -> list[Array]:
-    """Mini-batch index arrays covering every sequence once.
-
-    With `rng`, the order is shuffled; with `bucket`, each run of
-    ``bucket_batches * batch_size`` shuffled sequences is sorted by length before it is
-    cut, and the batches are shuffled again. Without `rng`, sequences are batched in
-    order of length (for evaluation: the results do not depend on the order).
-    """
-    if batch_size < 1:
-        raise ShapeError(f"batch_size={batch_size}: must be positive")
-    n = len(lengths)
-    if rng is None:
-        order = np.argsort(lengths, kind="stable") if bucket else np.arange(n)
-        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    order = rng.permutation(n)
-    if bucket:
-        chunk = batch_size * bucket_batches
-        order = np.concatenate([
-            part[np.argsort(lengths[part], kind="stable")]
-            for part in np.array_split(order, max(1, -(-n // chunk)))
-        ])
-    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]

@@ -159,9 +159,7 @@ class Adam(Optimizer):
             p[rows] -= step * mi / (np.sqrt(vi / vcorr) + self.eps)
 
 
-OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (SGD, Momentum, Adagrad, Adam)
-}
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adagrad, Adam)}
 
 
 def get_optimizer(name: str | Optimizer, lr: float | None = None) -> Optimizer:
@@ -177,4 +175,4 @@ def get_optimizer(name: str | Optimizer, lr: float | None = None) -> Optimizer:
     except KeyError:
         names = ", ".join(OPTIMIZERS)
         raise ConfigError(f"optimizer={name!r} is not one of {names}") from None
-    return cls() if lr is None else cls(lr=lr)
+    return cls() if lr is None else cls(lr=lr)  # type: ignore[call-arg]

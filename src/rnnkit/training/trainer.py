@@ -92,8 +92,12 @@ def evaluate(model: Trainable, data: SequenceDataset, batch_size: int = 256) -> 
     total = StepResult(0.0, 0, 0, 0)
     for index in data.batches(batch_size, rng=None):
         r = model.eval_batch(data.batch(index))
-        total = StepResult(total.loss_sum + r.loss_sum, total.correct + r.correct,
-                           total.count + r.count, total.n_sequences + r.n_sequences)
+        total = StepResult(
+            total.loss_sum + r.loss_sum,
+            total.correct + r.correct,
+            total.count + r.count,
+            total.n_sequences + r.n_sequences,
+        )
     return {
         "loss": total.loss_sum / max(total.n_sequences, 1),
         "accuracy": total.correct / max(total.count, 1),
@@ -159,8 +163,11 @@ def _run_epoch(model, train, optimizer, config, rng, deadline, epoch):
         if config.clip_value is not None:
             clip_by_value([g for _, _, g, _ in slots], config.clip_value)
         if config.clip_norm is not None:
-            clip_by_global_norm([g for _, _, g, _ in slots], config.clip_norm,
-                                rows=[rows for _, _, _, rows in slots])
+            clip_by_global_norm(
+                [g for _, _, g, _ in slots],
+                config.clip_norm,
+                rows=[rows for _, _, _, rows in slots],
+            )
         optimizer.step(slots)
         loss_sum += r.loss_sum
         correct += r.correct
@@ -169,8 +176,12 @@ def _run_epoch(model, train, optimizer, config, rng, deadline, epoch):
         tokens += batch.n_tokens
         if bar is not None:
             elapsed = time.perf_counter() - t0
-            bar.set_postfix(loss=f"{loss_sum / seqs:.4f}", acc=f"{correct / max(count, 1):.3f}",
-                            tok_s=f"{tokens / max(elapsed, 1e-9):,.0f}", refresh=False)
+            bar.set_postfix(
+                loss=f"{loss_sum / seqs:.4f}",
+                acc=f"{correct / max(count, 1):.3f}",
+                tok_s=f"{tokens / max(elapsed, 1e-9):,.0f}",
+                refresh=False,
+            )
             bar.update(1)
         if deadline is not None and time.perf_counter() > deadline and i + 1 < len(batches):
             out_of_time = True
@@ -192,13 +203,17 @@ def _progress_bar(total: int, epoch: int, config: FitConfig):
         return None  # quiet when stdout is a file or a pipe
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=f"epoch {epoch}/{config.epochs}", leave=False,
-                file=sys.stdout, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        desc=f"epoch {epoch}/{config.epochs}",
+        leave=False,
+        file=sys.stdout,
+        dynamic_ncols=True,
+    )
 
 
 def _epoch_line(r: dict[str, float], epochs: int) -> str:
-    line = (f"epoch {int(r['epoch']):>3}/{epochs}  loss {r['loss']:.4f}  "
-            f"acc {r['accuracy']:.4f}")
+    line = f"epoch {int(r['epoch']):>3}/{epochs}  loss {r['loss']:.4f}  acc {r['accuracy']:.4f}"
     if "val_loss" in r:
         line += f"  val_loss {r['val_loss']:.4f}  val_acc {r['val_accuracy']:.4f}"
     return line + f"  {r['tokens_per_s']:,.0f} tok/s  {r.get('seconds', 0.0):.1f}s"
