@@ -15,26 +15,39 @@ from rnnkit.errors import (
     ShapeError,
     VocabularyError,
 )
-from rnnkit.layers import Dense, Dropout, Embedding, OneHot, SimpleRNN
-from rnnkit.models import Sequential
+from rnnkit.layers import (
+    Dense,
+    Dropout,
+    Embedding,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    OneHot,
+    SimpleRNN,
+)
+from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, Sequential, load_model
 from rnnkit.training import SGD, Adagrad, Adam, Momentum
 
 __all__ = [
     "SGD",
     "Adagrad",
     "Adam",
+    "BagOfWordsClassifier",
     "ConfigError",
     "DataError",
     "Dense",
     "Dropout",
     "Embedding",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
     "ModelFileError",
     "Momentum",
     "OneHot",
     "RnnkitError",
+    "SequenceClassifier",
     "Sequential",
     "ShapeError",
     "SimpleRNN",
     "VocabularyError",
     "__version__",
+    "load_model",
 ]

@@ -46,7 +46,12 @@ def sparse_rows_grad(ids: Array, dout: Array, mask: Array | None = None) -> tupl
     if mask is not None:
         keep = mask.reshape(-1)
         flat_ids, flat = flat_ids[keep], flat[keep]
-    rows, inverse = np.unique(flat_ids, return_inverse=True)
-    grad = np.zeros((rows.size, flat.shape[1]), dtype=dout.dtype)
-    np.add.at(grad, inverse.reshape(-1), flat)
+    if flat_ids.size == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros((0, flat.shape[1]), dtype=dout.dtype)
+    # NOTE: sort once and add runs of equal ids with reduceat; np.add.at is far slower.
+    order = np.argsort(flat_ids, kind="stable")
+    sorted_ids = flat_ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    rows = sorted_ids[starts]
+    grad = np.add.reduceat(flat[order], starts, axis=0)
     return rows, grad

@@ -70,14 +70,14 @@ def rnn_forward(
     T, B, d = xw.shape
     H = np.empty((T + 1, B, d), dtype=xw.dtype)  # (T+1, B, d)
     H[0] = h0
+    pad = None if mask is None else ~mask[:, :, None]  # (T, B, 1) True at pad steps
     for t in range(T):
         h = H[t + 1]
         np.matmul(H[t], W, out=h)  # W h_{t-1}
         h += xw[t]  # + U x_t + b
         f(h, out=h)  # h_t = f(.)
-        if mask is not None:
-            # pad step: carry the previous state unchanged
-            np.copyto(h, H[t], where=~mask[t][:, None])
+        if pad is not None:
+            np.copyto(h, H[t], where=pad[t])  # pad step: carry the previous state
     return H
 
 
@@ -115,22 +115,27 @@ def rnn_backward(
     _, f_grad = get_activation(activation)
     T1, B, d = H.shape
     T = T1 - 1
+    WT = W.T
     dA = np.empty((T, B, d), dtype=H.dtype)  # (T, B, d) dL/da_t, a_t the pre-activation
-    dh_next = np.zeros((B, d), dtype=H.dtype) if dh_last is None else dh_last.astype(H.dtype)
+    dh = np.zeros((B, d), dtype=H.dtype)  # dL/dh_t, built up from the later steps
+    if dh_last is not None:
+        dh += dh_last
+    dh_prev = np.empty((B, d), dtype=H.dtype)
     deriv = np.empty((B, d), dtype=H.dtype)
+    keep = None if mask is None else mask[:, :, None].astype(H.dtype)  # (T, B, 1)
+    pad = None if mask is None else ~mask[:, :, None]
     for t in range(T - 1, -1, -1):
-        dh = dh_next if dH is None else dh_next + dH[t]  # total dL/dh_t
+        if dH is not None:
+            dh += dH[t]  # the output of step t adds its own gradient
         da = dA[t]
         f_grad(H[t + 1], out=deriv)  # backprop through f: f'(a_t) from h_t
         np.multiply(dh, deriv, out=da)
-        if mask is None:
-            dh_next = da @ W.T  # dL/dh_{t-1} through W
-        else:
-            pad = ~mask[t][:, None]
-            da[pad[:, 0]] = 0.0
-            dh_next = da @ W.T
-            # pad step: h_t = h_{t-1}, so the gradient passes straight through
-            np.copyto(dh_next, dh, where=pad)
+        if keep is not None:
+            da *= keep[t]  # a pad step computed nothing
+        np.matmul(da, WT, out=dh_prev)  # dL/dh_{t-1} through W
+        if pad is not None:
+            np.copyto(dh_prev, dh, where=pad[t])  # pad step: h_t = h_{t-1}, pass straight on
+        dh, dh_prev = dh_prev, dh
     # dW = sum_t h_{t-1}^T dA_t: all steps in one GEMM
     dW = H[:-1].reshape(T * B, d).T @ dA.reshape(T * B, d)
-    return dA, dW, dh_next
+    return dA, dW, dh

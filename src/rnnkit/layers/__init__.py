@@ -5,11 +5,32 @@ from rnnkit.layers.dense import Dense
 from rnnkit.layers.dropout import Dropout
 from rnnkit.layers.embedding import Embedding
 from rnnkit.layers.onehot import OneHot
+from rnnkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from rnnkit.layers.simple_rnn import SimpleRNN
 
 #: every layer class by name, for rebuilding a model from its config
 LAYERS: dict[str, type[Layer]] = {
-    cls.__name__: cls for cls in (Dense, Dropout, Embedding, OneHot, SimpleRNN)
+    cls.__name__: cls
+    for cls in (
+        Dense,
+        Dropout,
+        Embedding,
+        GlobalAveragePooling1D,
+        GlobalMaxPooling1D,
+        OneHot,
+        SimpleRNN,
+    )
 }
 
-__all__ = ["LAYERS", "Dense", "Dropout", "Embedding", "Layer", "OneHot", "SimpleRNN", "Spec"]
+__all__ = [
+    "LAYERS",
+    "Dense",
+    "Dropout",
+    "Embedding",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "Layer",
+    "OneHot",
+    "SimpleRNN",
+    "Spec",
+]

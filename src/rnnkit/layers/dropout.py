@@ -54,8 +54,10 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             return x, None
         assert self.rng is not None
-        keep = self.rng.random(np.shape(x)) >= self.rate
-        scale = np.where(keep, 1.0 / (1.0 - self.rate), 0.0).astype(np.asarray(x).dtype)
+        x = np.asarray(x)
+        keep = self.rng.random(x.shape, dtype=np.float32) >= self.rate
+        scale = keep.astype(x.dtype)
+        scale *= 1.0 / (1.0 - self.rate)
         return x * scale, scale
 
     def backward(self, dy: Array, cache: Any) -> Array:
