@@ -1,0 +1,140 @@
+"""The ``rnnkit`` command.
+
+Exit codes: 0 success; 2 a user's mistake (bad input, bad flags), reported as one
+line ``error: ...`` on stderr with no traceback; 1 an internal failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from rnnkit import __version__
+from rnnkit.cli import commands, demo
+from rnnkit.errors import RnnkitError
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A bad command line (unknown verb, missing or malformed flag)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _format_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("data format")
+    g.add_argument(
+        "--format",
+        choices=["table"],
+        default=None,
+        help="data format (inferred from the file when omitted)",
+    )
+    g.add_argument("--text-col", default="text", help="text column: name or 0-based index")
+    g.add_argument("--label-col", default="label", help="label column: name or 0-based index")
+    g.add_argument("--no-header", action="store_true", help="the file has no header row")
+    g.add_argument("--encoding", default="utf-8", help="text encoding of the file (utf-8)")
+    g.add_argument(
+        "--delimiter", default=None, help="field separator (tab for .tsv/.txt, comma for .csv)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="rnnkit", description="Recurrent neural networks: train, evaluate, use.")
+    p.add_argument("--version", action="version", version=f"rnnkit {__version__}")
+    sub = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    d = sub.add_parser("demo", help="train a sentiment RNN on the bundled MR reviews")
+    d.add_argument("--out", default="rnnkit-demo-model", help="model directory to write")
+    d.add_argument("--epochs", type=int, default=30)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--max-minutes", type=float, default=4.0)
+    d.set_defaults(run=demo.run)
+
+    t = sub.add_parser("train", help="train a model and save its directory")
+    t.add_argument("--task", required=True, choices=["classify"])
+    t.add_argument("--data", required=True, help="training file")
+    t.add_argument("--valid", help="validation file (early stopping, best epoch)")
+    t.add_argument(
+        "--valid-split",
+        type=float,
+        default=0.1,
+        help="without --valid, hold out this fraction of --data (0 = none)",
+    )
+    t.add_argument("--test", help="also evaluate on this file after training")
+    t.add_argument("--out", required=True, help="model directory to write")
+    t.add_argument(
+        "--model",
+        choices=["rnn", "bow-nb"],
+        default="rnn",
+        help="the recurrent network, or the bag-of-words Naive Bayes baseline",
+    )
+    t.add_argument("--cell", choices=["rnn"], default="rnn")
+    t.add_argument("--hidden", type=int, default=128, help="state size d")
+    t.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="tanh")
+    inp = t.add_mutually_exclusive_group()
+    inp.add_argument("--embed", type=int, default=100, help="embedding size")
+    inp.add_argument("--one-hot", action="store_true", help="one-hot inputs, no embedding")
+    t.add_argument("--level", choices=["word", "char"], default="word")
+    t.add_argument("--min-freq", type=int, default=2, help="rarer tokens become <unk>")
+    t.add_argument("--max-vocab", type=int, default=None)
+    t.add_argument("--dropout", type=float, default=0.5)
+    t.add_argument("--embed-dropout", type=float, default=0.3)
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--optimizer", choices=["adam", "sgd", "momentum", "adagrad"], default="adam")
+    t.add_argument("--clip", type=float, default=5.0, help="global gradient-norm clip (0 = off)")
+    t.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-minutes", type=float, default=None, help="training time budget")
+    t.add_argument("--plot", action="store_true", help="write confusion-matrix PNGs (matplotlib)")
+    _format_flags(t)
+    t.set_defaults(run=commands.train)
+
+    e = sub.add_parser("evaluate", help="score a saved model on labelled data")
+    e.add_argument("model_dir")
+    e.add_argument("--data", required=True)
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.add_argument("--plot", metavar="PNG", help="write the confusion matrix as a PNG")
+    _format_flags(e)
+    e.set_defaults(run=commands.evaluate)
+
+    pr = sub.add_parser("predict", help="classify texts with a saved model")
+    pr.add_argument("model_dir")
+    pr.add_argument("texts", nargs="+", metavar="TEXT")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(run=commands.predict)
+
+    s = sub.add_parser("summary", help="show a saved model's layers and settings")
+    s.add_argument("model_dir")
+    s.set_defaults(run=commands.summary)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.run(args) or 0)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RnnkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file we could not read or write
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Models: ``Sequential`` and the task models built on it."""
+
+from rnnkit.models.baseline import BagOfWordsClassifier
+from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.loading import load_model
+from rnnkit.models.sequential import Sequential
+
+__all__ = ["BagOfWordsClassifier", "SequenceClassifier", "Sequential", "load_model"]

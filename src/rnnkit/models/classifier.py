@@ -1,0 +1,262 @@
+"""SequenceClassifier: many-to-one text classification (sentiment, topic, language).
+
+The lecture's many-to-one network: the text's tokens go in one step at a time
+(as learned embeddings, or as one-hot vectors), a SimpleRNN reads them, and a Dense
+layer turns its last real state into a class: a sigmoid for two classes, a softmax
+for more.
+
+The class follows scikit-learn's conventions: ``__init__`` only stores the
+settings, :meth:`fit` validates the data, learns and returns ``self``; learned
+attributes end in ``_`` (``vocab_``, ``labels_``, ``model_``, ``history_``).
+
+>>> clf = SequenceClassifier(hidden=8, embed_dim=8, lr=0.01, dropout=0, embed_dropout=0,
+...                          min_freq=1, epochs=40, seed=0, verbose=0)
+>>> texts = ["movie was good", "movie was bad", "movie was not good", "good movie"] * 8
+>>> labels = ["pos", "neg", "neg", "pos"] * 8
+>>> clf.fit(texts, labels).predict(["movie was good", "movie was not good"])
+['pos', 'neg']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.errors import ConfigError, DataError, ModelFileError
+from rnnkit.io import ModelFiles, load_model_dir
+from rnnkit.layers import (
+    Dense,
+    Dropout,
+    Embedding,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    Layer,
+    OneHot,
+    SimpleRNN,
+)
+from rnnkit.metrics import ClassificationReport
+from rnnkit.models.persist import save_sequential, sequential_from_files
+from rnnkit.models.sequential import Sequential
+from rnnkit.text import Vocabulary, get_tokenizer
+
+__all__ = ["SequenceClassifier"]
+
+Array = np.ndarray
+
+#: the constructor's settings, with their defaults (stored in config.json)
+DEFAULTS: dict[str, Any] = {
+    "level": "word",  # tokens are words ("word") or characters ("char")
+    "lower": True,  # lowercase before tokenising
+    "embed_dim": 100,  # size of the learned embedding; ignored with one_hot
+    "embed_scale": 0.05,  # embeddings start uniform in [-scale, scale]
+    "one_hot": False,  # feed one-hot vectors (a row lookup of U) instead of an embedding
+    "hidden": 128,  # d, the size of the RNN state
+    "activation": "tanh",  # f in h_t = f(U x_t + W h_{t-1} + b)
+    "pooling": "last",  # read the last real state ("last"), or pool all states ("max", "mean")
+    "dropout": 0.5,  # dropout on the last state, before the output layer
+    "embed_dropout": 0.3,  # dropout on the embedded inputs
+    "min_freq": 2,  # words seen fewer times in training map to <unk>
+    "max_vocab": None,  # keep at most this many words
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "batch_size": 32,
+    "epochs": 30,
+    "clip_norm": 5.0,  # global gradient-norm clipping
+    "patience": 8,  # early stopping on validation accuracy (needs validation data)
+    "max_minutes": None,  # time budget for training
+    "seed": 0,
+    "dtype": "float32",
+    "verbose": 1,
+}
+
+
+POOLING = {"max": GlobalMaxPooling1D, "mean": GlobalAveragePooling1D}
+
+
+class SequenceClassifier:
+    """Classify texts with an embedding (or one-hot inputs), a SimpleRNN and a Dense layer.
+
+    Every keyword is a setting listed in ``DEFAULTS`` (see the comments there).
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        unknown = sorted(set(settings) - set(DEFAULTS))
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}; known: {', '.join(DEFAULTS)}")
+        self.settings = {**DEFAULTS, **settings}
+        if self.settings["pooling"] not in ("last", *POOLING):
+            raise ConfigError(f"pooling={self.settings['pooling']!r}: use 'last', 'max' or 'mean'")
+
+    def __getattr__(self, name: str) -> Any:
+        settings = self.__dict__.get("settings", {})
+        if name in settings:
+            return settings[name]
+        raise AttributeError(name)
+
+    # -- learning ------------------------------------------------------------------
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        valid: tuple[Sequence[str], Sequence[str]] | None = None,
+    ) -> SequenceClassifier:
+        """Build the vocabulary and the network from `texts`, then train.
+
+        Parameters
+        ----------
+        texts, labels : sequences of str, one label per text
+        valid : (texts, labels), optional
+            Validation data: reported every epoch, used for early stopping and to keep
+            the weights of the best epoch.
+        """
+        s = self.settings
+        if len(texts) != len(labels):
+            raise DataError(f"{len(texts)} texts but {len(labels)} labels")
+        self.labels_ = sorted({str(label) for label in labels})
+        if len(self.labels_) < 2:
+            raise DataError(f"only one class {self.labels_!r}: a classifier needs at least two")
+        tokenize = self._tokenizer()
+        tokens = [tokenize(t) for t in texts]
+        self.vocab_ = Vocabulary.build(tokens, min_freq=s["min_freq"], max_size=s["max_vocab"])
+        self.model_ = self._build_network()
+        loss = (
+            "binary_crossentropy" if len(self.labels_) == 2 else "sparse_categorical_crossentropy"
+        )
+        self.model_.compile(s["optimizer"], loss, lr=s["lr"], clip_norm=s["clip_norm"])
+        x = self._encode_tokens(tokens)
+        y = self._label_ids(labels)
+        valid_data = None
+        if valid is not None:
+            valid_data = (self.encode(valid[0]), self._label_ids(valid[1]))
+        self.history_ = self.model_.fit(
+            x,
+            y,
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            validation_data=valid_data,
+            patience=s["patience"] if valid is not None else None,
+            max_minutes=s["max_minutes"],
+            verbose=s["verbose"],
+        )
+        return self
+
+    def _build_network(self) -> Sequential:
+        s = self.settings
+        n_vocab, k = len(self.vocab_), len(self.labels_)
+        layers: list[Layer] = (
+            [OneHot(n_vocab)]
+            if s["one_hot"]
+            else [Embedding(n_vocab, s["embed_dim"], scale=s["embed_scale"])]
+        )
+        if s["embed_dropout"] and not s["one_hot"]:
+            layers.append(Dropout(s["embed_dropout"]))
+        if s["pooling"] == "last":
+            layers.append(SimpleRNN(s["hidden"], s["activation"]))
+        else:
+            layers.append(SimpleRNN(s["hidden"], s["activation"], return_sequences=True))
+            layers.append(POOLING[s["pooling"]]())
+        if s["dropout"]:
+            layers.append(Dropout(s["dropout"]))
+        layers.append(Dense(1, "sigmoid") if k == 2 else Dense(k, "softmax"))
+        return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
+
+    # -- inference -----------------------------------------------------------------
+    def _tokenizer(self):
+        return get_tokenizer(self.settings["level"], lower=self.settings["lower"])
+
+    def _encode_tokens(
+        self, tokens: list[list[str]], texts: Sequence[str] | None = None
+    ) -> list[Array]:
+        out = []
+        for i, toks in enumerate(tokens):
+            if not toks:
+                shown = "" if texts is None else f" {texts[i]!r}"
+                raise DataError(f"text {i + 1}{shown} has no tokens")
+            out.append(self.vocab_.encode(toks))
+        return out
+
+    def encode(self, texts: Sequence[str]) -> list[Array]:
+        """Token ids of each text (unknown words map to ``<unk>``)."""
+        self._require_fitted()
+        tokenize = self._tokenizer()
+        return self._encode_tokens([tokenize(t) for t in texts], texts)
+
+    def _label_ids(self, labels: Sequence[str]) -> Array:
+        index = {label: i for i, label in enumerate(self.labels_)}
+        try:
+            return np.array([index[str(label)] for label in labels], dtype=np.int64)
+        except KeyError as exc:
+            raise DataError(
+                f"label {exc.args[0]!r} was not seen in training (known: {', '.join(self.labels_)})"
+            ) from None
+
+    def predict_proba(self, texts: Sequence[str]) -> Array:
+        """(N, K) class probabilities, columns in the order of ``labels_``."""
+        out = self.model_.predict(self.encode(texts))
+        if len(self.labels_) == 2:
+            p = out[:, 0]
+            return np.stack([1.0 - p, p], axis=1)
+        return out
+
+    def predict_ids(self, texts: Sequence[str]) -> Array:
+        return self.predict_proba(texts).argmax(axis=1)
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        """The most probable label of each text."""
+        return [self.labels_[i] for i in self.predict_ids(texts)]
+
+    def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> ClassificationReport:
+        """Accuracy, per-class accuracy, confusion matrix and F1 on labelled texts."""
+        y = self._label_ids(labels)
+        return ClassificationReport.from_predictions(y, self.predict_ids(texts), self.labels_)
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ConfigError("this SequenceClassifier is not trained yet: call fit() first")
+
+    # -- files ---------------------------------------------------------------------
+    def save(
+        self, directory: str | os.PathLike[str], *, extra: dict[str, Any] | None = None
+    ) -> Path:
+        """Write the model directory (config.json, weights.safetensors, vocab.json)."""
+        self._require_fitted()
+        training = {"settings": self.settings, "history": self.history_.to_dict(), **(extra or {})}
+        vocab = {"tokens": self.vocab_.to_dict(), "labels": self.labels_}
+        return save_sequential(
+            self.model_, directory, task="classify", training=training, vocab=vocab
+        )
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> SequenceClassifier:
+        """Rebuild a classifier from a model directory written by :meth:`save`."""
+        return cls.from_files(load_model_dir(directory))
+
+    @classmethod
+    def from_files(cls, files: ModelFiles) -> SequenceClassifier:
+        """Rebuild a classifier from a loaded model directory."""
+        where = files.path / "config.json"
+        if files.config.get("task") != "classify":
+            raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not 'classify'")
+        training = files.config.get("training")
+        settings = training.get("settings", {}) if isinstance(training, dict) else {}
+        clf = cls(**{k: v for k, v in settings.items() if k in DEFAULTS})
+        vocab_path = files.path / "vocab.json"
+        if not isinstance(files.vocab, dict):
+            raise ModelFileError(f"{vocab_path}: missing")
+        try:
+            clf.vocab_ = Vocabulary.from_dict(files.vocab["tokens"])
+            clf.labels_ = [str(label) for label in files.vocab["labels"]]
+        except KeyError as exc:
+            raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{vocab_path}: {exc}") from None
+        clf.model_ = sequential_from_files(files)
+        out = clf.model_.output_layer
+        k = len(clf.labels_)
+        if k < 2 or not isinstance(out, Dense) or out.units != (1 if k == 2 else k):
+            raise ModelFileError(f"{where}: the output layer does not fit {k} labels")
+        return clf

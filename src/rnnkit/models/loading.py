@@ -1,0 +1,32 @@
+"""Open any saved model directory as the task model that wrote it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from rnnkit.errors import ModelFileError
+from rnnkit.io import load_model_dir
+from rnnkit.models.baseline import BagOfWordsClassifier
+from rnnkit.models.classifier import SequenceClassifier
+
+__all__ = ["load_model"]
+
+
+def load_model(directory: str | os.PathLike[str]) -> Any:
+    """Load a model directory: a SequenceClassifier or the bag-of-words baseline.
+
+    Raises ModelFileError, naming the file and the reason, for anything malformed.
+    """
+    files = load_model_dir(directory)
+    task = files.config.get("task")
+    arch = files.config["architecture"]
+    where = Path(directory) / "config.json"
+    if task != "classify":
+        raise ModelFileError(f"{where}: task {task!r} is not one this rnnkit can load")
+    if arch.get("class") == "BagOfWordsNB":
+        return BagOfWordsClassifier.from_files(files)
+    if arch.get("class") == "Sequential":
+        return SequenceClassifier.from_files(files)
+    raise ModelFileError(f"{where}: unknown architecture class {arch.get('class')!r}")
