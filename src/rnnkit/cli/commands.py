@@ -95,6 +95,7 @@ def train(args: argparse.Namespace) -> int:
             one_hot=args.one_hot,
             hidden=args.hidden,
             activation=args.activation,
+            pooling=args.pooling,
             dropout=args.dropout,
             embed_dropout=args.embed_dropout,
             min_freq=args.min_freq,

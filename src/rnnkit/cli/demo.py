@@ -36,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
     print("rnnkit demo: sentence sentiment on MR (Pang & Lee 2005, bundled)")
     print(f"  {len(train[0]):,} training, {len(dev[0]):,} dev and {len(test[0]):,} test reviews")
     print(
-        "  model: Embedding(100) -> SimpleRNN(128, tanh) -> Dense(1, sigmoid); "
-        f"best dev epoch kept, at most {args.epochs} epochs / {args.max_minutes:g} minutes\n"
+        "  many-to-one RNN: embedding -> SimpleRNN(128, tanh) -> mean of its states -> "
+        "Dense(1, sigmoid)\n"
+        f"  the best dev epoch is kept; at most {args.epochs} epochs / "
+        f"{args.max_minutes:g} minutes\n"
     )
     clf = SequenceClassifier(epochs=args.epochs, seed=args.seed, max_minutes=args.max_minutes)
     clf.fit(*train, valid=dev)
@@ -46,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
         f"\ntrained {len(h.epochs)} epochs in {h.seconds:.1f}s "
         f"(best dev accuracy at epoch {h.best_epoch}; stopped by {h.stopped.replace('_', ' ')})"
     )
+
+    print()
+    clf.model_.summary()
 
     report = clf.evaluate(*test)
     print("\nMR test split:")

@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--cell", choices=["rnn"], default="rnn")
     t.add_argument("--hidden", type=int, default=128, help="state size d")
     t.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="tanh")
+    t.add_argument(
+        "--pooling",
+        choices=["mean", "last", "max"],
+        default="mean",
+        help="what the output layer reads: the mean of the states, h_T, or the max",
+    )
     inp = t.add_mutually_exclusive_group()
     inp.add_argument("--embed", type=int, default=100, help="embedding size")
     inp.add_argument("--one-hot", action="store_true", help="one-hot inputs, no embedding")
