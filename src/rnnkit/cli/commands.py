@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.data import Table, check_labels, read_table
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import ClassificationReport
 from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, load_model
 from rnnkit.models.sequential import Sequential
@@ -69,6 +68,10 @@ def _check_train_args(args: argparse.Namespace) -> None:
             raise ConfigError(f"{flag} {value}: must lie in [0, 1)")
     if args.clip < 0 or (args.max_minutes is not None and not args.max_minutes > 0):
         raise ConfigError("--clip must be >= 0 and --max-minutes > 0")
+    if not 0.0 <= args.valid_split < 1.0:
+        raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
+    if args.max_vocab is not None and args.max_vocab < 1:
+        raise ConfigError(f"--max-vocab {args.max_vocab}: must be positive")
     if args.patience < 1:
         raise ConfigError(f"--patience {args.patience}: must be at least 1")
 
@@ -84,6 +87,10 @@ def train(args: argparse.Namespace) -> int:
     else:
         valid = None
     test = read_labelled(args.test, args) if args.test else None
+    known = set(data.labels)
+    for table in (valid, test):
+        if table is not None:
+            check_known_labels(table, known)
     started = time.perf_counter()
     model: Any
     if args.model == "bow-nb":
@@ -114,7 +121,7 @@ def train(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     extra = {
         "seed": args.seed,
-        "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "command": "rnnkit " + shlex.join(args.argv),
         "data": str(args.data),
         "train_seconds": round(seconds, 2),
     }
@@ -138,9 +145,20 @@ def print_report(report: ClassificationReport, png: Path | None = None) -> None:
         print(f"confusion matrix plot: {png}")
 
 
+def check_known_labels(table: Table, known: set[str] | list[str]) -> None:
+    """Refuse a label the model was not trained on, naming its file and line."""
+    for i, label in enumerate(table.labels):
+        if label not in known:
+            raise DataError(
+                f"{table.where(i)}: label {label!r} was not seen in training "
+                f"(known: {', '.join(sorted(known))})"
+            )
+
+
 def evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
     data = read_labelled(args.data, args)
+    check_known_labels(data, model.labels_)
     report = model.evaluate(data.texts, data.labels)
     if args.json:
         print(json.dumps(report.to_dict()))

@@ -125,7 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     try:
+        argv = sys.argv[1:] if argv is None else list(argv)
         args = build_parser().parse_args(argv)
+        args.argv = argv
         return int(args.run(args) or 0)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

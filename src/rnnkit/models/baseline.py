@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import DataError, ModelFileError
+from rnnkit.errors import ConfigError, DataError, ModelFileError
 from rnnkit.io import ModelFiles, save_model_dir
 from rnnkit.metrics import ClassificationReport
 from rnnkit.text.bow import BagOfWordsNB
+from rnnkit.text.tokenize import word_tokenize
 
 __all__ = ["BagOfWordsClassifier"]
 
@@ -42,11 +43,19 @@ class BagOfWordsClassifier:
     def labels_(self) -> list[str]:
         return self.nb_.labels_
 
+    def _texts(self, texts: Sequence[str]) -> list[str]:
+        """The texts, each checked to hold at least one token."""
+        texts = list(texts)
+        for i, text in enumerate(texts):
+            if not word_tokenize(text):
+                raise DataError(f"text {i + 1} {text!r} has no tokens")
+        return texts
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        return self.nb_.predict_proba(list(texts))
+        return self.nb_.predict_proba(self._texts(texts))
 
     def predict(self, texts: Sequence[str]) -> list[str]:
-        return self.nb_.predict(list(texts))
+        return self.nb_.predict(self._texts(texts))
 
     def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> ClassificationReport:
         index = {label: i for i, label in enumerate(self.labels_)}
@@ -75,7 +84,7 @@ class BagOfWordsClassifier:
         arrays = {k.split(".", 1)[-1]: v for k, v in files.weights.items()}
         try:
             nb = BagOfWordsNB.from_state(files.config["architecture"], arrays)
-        except ModelFileError as exc:
+        except (ModelFileError, ConfigError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{files.path}: {exc}") from None
         clf = cls()
         clf.nb_ = nb

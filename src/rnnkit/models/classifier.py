@@ -202,7 +202,8 @@ class SequenceClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> Array:
         """(N, K) class probabilities, columns in the order of ``labels_``."""
-        out = self.model_.predict(self.encode(texts))
+        x = self.encode(texts)  # checks that the model is fitted
+        out = self.model_.predict(x)
         if len(self.labels_) == 2:
             p = out[:, 0]
             return np.stack([1.0 - p, p], axis=1)
@@ -217,6 +218,7 @@ class SequenceClassifier:
 
     def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> ClassificationReport:
         """Accuracy, per-class accuracy, confusion matrix and F1 on labelled texts."""
+        self._require_fitted()
         y = self._label_ids(labels)
         return ClassificationReport.from_predictions(y, self.predict_ids(texts), self.labels_)
 
@@ -249,7 +251,13 @@ class SequenceClassifier:
             raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not 'classify'")
         training = files.config.get("training")
         settings = training.get("settings", {}) if isinstance(training, dict) else {}
-        clf = cls(**{k: v for k, v in settings.items() if k in DEFAULTS})
+        if not isinstance(settings, dict):
+            raise ModelFileError(f"{where}: training settings must be a JSON object")
+        try:
+            clf = cls(**{k: v for k, v in settings.items() if k in DEFAULTS})
+            clf._tokenizer()
+        except ConfigError as exc:
+            raise ModelFileError(f"{where}: {exc}") from None
         vocab_path = files.path / "vocab.json"
         if not isinstance(files.vocab, dict):
             raise ModelFileError(f"{vocab_path}: missing")
