@@ -124,7 +124,12 @@ def mse(
     if outputs.shape[: targets.ndim] != targets.shape and outputs.shape != targets.shape:
         raise ShapeError(f"targets have shape {targets.shape}, outputs have {outputs.shape}")
     diff = outputs - targets.reshape(outputs.shape).astype(outputs.dtype)
-    lead = outputs.shape if mask is None else mask.shape
+    # the feature axis is summed, never averaged: reduce over the leading axes only
+    lead = (
+        mask.shape
+        if mask is not None
+        else (outputs.shape[:-1] if outputs.ndim > 1 else outputs.shape)
+    )
     w = _weights(lead, mask, reduction, outputs.dtype)
     w = w.reshape(w.shape + (1,) * (outputs.ndim - w.ndim))
     return float((diff * diff * w).sum()), (2.0 * diff * w).astype(outputs.dtype)

@@ -72,7 +72,8 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 32,
     "epochs": 30,
     "clip_norm": 5.0,  # global gradient-norm clipping
-    "patience": 8,  # early stopping on validation accuracy (needs validation data)
+    "patience": 5,  # early stopping: epochs without a better `monitor` (needs validation data)
+    "monitor": "val_loss",  # the validation figure that picks the best epoch
     "max_minutes": None,  # time budget for training
     "seed": 0,
     "dtype": "float32",
@@ -145,6 +146,7 @@ class SequenceClassifier:
             batch_size=s["batch_size"],
             validation_data=valid_data,
             patience=s["patience"] if valid is not None else None,
+            monitor=s["monitor"],
             max_minutes=s["max_minutes"],
             verbose=s["verbose"],
         )

@@ -282,12 +282,18 @@ class Sequential:
         return evaluate_dataset(self, SequenceDataset(x, y, lengths), batch_size)
 
     def predict(self, x, lengths: Array | None = None, batch_size: int = 256) -> Array:
-        """Outputs (after the final activation) for every sequence, in input order."""
+        """Outputs (after the final activation) for every sequence, in input order.
+
+        Per-step outputs come back padded to the longest sequence, with zeros at pads.
+        """
         data = SequenceDataset(x, None, lengths)
         parts, order = [], []
         for index in data.batches(batch_size, rng=None):
             b = data.batch(index)
-            parts.append(self.forward(b.x, b.mask)[0])
+            out = self.forward(b.x, b.mask)[0]
+            if self.output_spec.time:
+                out = out * b.mask[:, :, None]  # pad steps output zeros, whatever the batch
+            parts.append(out)
             order.append(index)
         idx = np.concatenate(order)
         if self.output_spec.time:  # per-step outputs: pad to the longest sequence

@@ -18,6 +18,7 @@ of decaying (as TensorFlow's LazyAdam and PyTorch's SparseAdam do).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,8 +39,8 @@ class Optimizer:
     name = "optimizer"
 
     def __init__(self, lr: float) -> None:
-        if not float(lr) > 0:
-            raise ConfigError(f"lr={lr}: the learning rate must be positive")
+        if not (float(lr) > 0 and math.isfinite(float(lr))):
+            raise ConfigError(f"lr={lr}: the learning rate must be a positive number")
         self.lr = float(lr)
         self.state: dict[str, dict[str, Array]] = {}
         self.iterations = 0

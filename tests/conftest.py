@@ -1,0 +1,33 @@
+"""Settings every test shares: Keras on the PyTorch backend, PyTorch on one thread.
+
+The reference libraries are optional: a test that asks for the ``torch`` or ``keras``
+fixture is skipped where the library is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+import pytest
+
+# NOTE: Keras reads its backend once, at its first import; this file is imported before
+# any test module, so the parity tests get Keras on PyTorch unless the caller chose.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+@pytest.fixture(scope="session")
+def torch() -> ModuleType:
+    """PyTorch, on one thread: tiny tensors gain nothing from threads, and the
+    order of floating-point sums stays the same from run to run."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    return torch
+
+
+@pytest.fixture(scope="session")
+def keras(request: pytest.FixtureRequest) -> ModuleType:
+    """Keras 3 on the backend named by KERAS_BACKEND (PyTorch by default)."""
+    if os.environ["KERAS_BACKEND"] == "torch":
+        request.getfixturevalue("torch")  # import torch first, on one thread
+    return pytest.importorskip("keras")
