@@ -35,6 +35,4 @@ def test_text_imports_nothing_above_it() -> None:
                 if name.startswith("rnnkit"):
                     assert name in ("rnnkit.errors", "rnnkit.io.atomic") or name.startswith(
                         "rnnkit.text"
-                    ), (
-                        f"{path.name} imports {name}"
-                    )
+                    ), f"{path.name} imports {name}"

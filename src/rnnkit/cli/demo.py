@@ -44,44 +44,55 @@ def run(args: argparse.Namespace) -> int:
     clf = SequenceClassifier(epochs=args.epochs, seed=args.seed, max_minutes=args.max_minutes)
     clf.fit(*train, valid=dev)
     h = clf.history_
+    stopped = {
+        "epochs": "after the last epoch",
+        "early_stopping": "by early stopping",
+        "time_budget": "by the time budget",
+    }[h.stopped]
     print(
-        f"\ntrained {len(h.epochs)} epochs in {h.seconds:.1f}s "
-        f"(best dev accuracy at epoch {h.best_epoch}; stopped by {h.stopped.replace('_', ' ')})"
+        f"\ntrained {len(h.epochs)} epochs in {h.seconds:.1f}s, stopped {stopped}; "
+        f"kept epoch {h.best_epoch}, the lowest dev loss\n"
     )
-
-    print()
     clf.model_.summary()
 
     report = clf.evaluate(*test)
-    print("\nMR test split:")
-    png = None
-    try:
-        import matplotlib  # noqa: F401
-
-        png = Path(args.out) / "confusion_test.png"
-    except ImportError:
-        pass
     clf.save(
         args.out,
         extra={"seed": args.seed, "command": "rnnkit demo", "test_accuracy": report.accuracy},
     )
-    print_report(report, png)
-
-    print("\nthe lecture's reviews:")
-    for text, p in zip(REVIEWS, clf.predict_proba(REVIEWS), strict=False):
-        label = clf.labels_[int(p.argmax())]
-        print(
-            f"  {text!r:<22} -> {label:<8} (P(positive) = {p[clf.labels_.index('positive')]:.3f})"
-        )
+    print("\nMR test split:")
+    print_report(report, Path(args.out) / "confusion_test.png" if _can_plot() else None)
 
     try:
-        baseline = BagOfWordsClassifier().fit(*train).evaluate(*test)
+        baseline: BagOfWordsClassifier | None = BagOfWordsClassifier().fit(*train)
+    except ConfigError as exc:  # scikit-learn not installed
+        baseline = None
+        print(f"\nbaseline skipped: {exc}")
+    print("\nthe lecture's reviews, P(positive):")
+    rnn_p = clf.predict_proba(REVIEWS)[:, clf.labels_.index("positive")]
+    nb_p = None if baseline is None else baseline.predict_proba(REVIEWS)[:, 1]
+    for i, text in enumerate(REVIEWS):
+        label = "positive" if rnn_p[i] > 0.5 else "negative"
+        line = f"  {text!r:<22} RNN {rnn_p[i]:.3f} ({label})"
+        print(line if nb_p is None else f"{line}   bag of words {nb_p[i]:.3f}")
+    print(
+        "  (in MR, 'good' is as common in negative reviews as in positive ones, and "
+        "'movie' and 'was' lean negative)"
+    )
+    if baseline is not None:
+        acc = baseline.evaluate(*test).accuracy
         print(
-            f"\nbaseline, bag of words + Naive Bayes: test accuracy {baseline.accuracy:.4f} "
+            f"\nbaseline, bag of words + Naive Bayes: test accuracy {acc:.4f} "
             f"(RNN: {report.accuracy:.4f})"
         )
-    except ConfigError as exc:  # scikit-learn not installed
-        print(f"\nbaseline skipped: {exc}")
     print(f'\nmodel saved to {args.out}/  (try: rnnkit predict {args.out} "a gripping film")')
     print(f"total time {time.perf_counter() - started:.1f}s")
     return 0
+
+
+def _can_plot() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
