@@ -6,9 +6,11 @@ import that breaks the order fails here.
 """
 
 from __future__ import annotations
+import __future__
 
 import ast
 import importlib
+import inspect
 from pathlib import Path
 
 import pytest
@@ -65,15 +67,25 @@ def test_every_subpackage_is_covered() -> None:
 
 
 @pytest.mark.parametrize("module", ["rnnkit", *(f"rnnkit.{p}" for p in sorted(ALLOWED))])
-def test_all_is_sorted_unique_and_importable(module: str) -> None:
+def test_all_lists_exactly_the_public_names(module: str) -> None:
     mod = importlib.import_module(module)
-    names = getattr(mod, "__all__", None)
     if module == "rnnkit.cli":
-        return
+        return  # the command line, no Python API
+    names = getattr(mod, "__all__", None)
     assert names is not None, f"{module} has no __all__"
     assert len(set(names)) == len(names), f"{module}.__all__ repeats a name"
+    public = {
+        name
+        for name, obj in vars(mod).items()
+        if not name.startswith("_")
+        and not inspect.ismodule(obj)
+        and not isinstance(obj, __future__._Feature)
+    }
+    assert set(names) - {"__version__"} == public, f"{module}.__all__ differs from its names"
     for name in names:
-        assert hasattr(mod, name), f"{module}.__all__ names {name!r}, which is missing"
+        obj = getattr(mod, name)
+        if callable(obj):
+            assert obj.__doc__, f"{module}.{name} has no docstring"
 
 
 def test_no_pickle_anywhere() -> None:

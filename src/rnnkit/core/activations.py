@@ -23,17 +23,19 @@ Array = np.ndarray
 
 
 def tanh(a: Array, out: Array | None = None) -> Array:
+    """tanh(a), written into `out` when given."""
     return np.tanh(a, out=out)
 
 
 def tanh_grad(y: Array, out: Array | None = None) -> Array:
-    # 1 - y**2, computed in place when `out` is given
+    """tanh'(a) = 1 - y**2 from the output y = tanh(a)."""
     out = np.multiply(y, y, out=out)
     np.subtract(1.0, out, out=out)
     return out
 
 
 def sigmoid(a: Array, out: Array | None = None) -> Array:
+    """1 / (1 + exp(-a)), computed without overflow."""
     # NOTE: exp(-|a|) never overflows; the two branches give the same value.
     e = np.exp(-np.abs(a))
     pos = a >= 0
@@ -44,16 +46,19 @@ def sigmoid(a: Array, out: Array | None = None) -> Array:
 
 
 def sigmoid_grad(y: Array, out: Array | None = None) -> Array:
+    """sigmoid'(a) = y (1 - y) from the output y = sigmoid(a)."""
     out = np.subtract(1.0, y, out=out)
     np.multiply(out, y, out=out)
     return out
 
 
 def relu(a: Array, out: Array | None = None) -> Array:
+    """max(a, 0)."""
     return np.maximum(a, 0.0, out=out)
 
 
 def relu_grad(y: Array, out: Array | None = None) -> Array:
+    """relu'(a) = 1 where y > 0, else 0."""
     if out is None:
         return (y > 0).astype(y.dtype)
     np.greater(y, 0, out=out, casting="unsafe")
@@ -61,6 +66,7 @@ def relu_grad(y: Array, out: Array | None = None) -> Array:
 
 
 def linear(a: Array, out: Array | None = None) -> Array:
+    """The identity (no activation)."""
     if out is None:
         return a
     np.copyto(out, a)
@@ -68,6 +74,7 @@ def linear(a: Array, out: Array | None = None) -> Array:
 
 
 def linear_grad(y: Array, out: Array | None = None) -> Array:
+    """The derivative of the identity: ones."""
     if out is None:
         return np.ones_like(y)
     out.fill(1.0)
