@@ -16,7 +16,7 @@ def test_all_lists_each_public_name_once():
     for name in rnnkit.io.__all__:
         assert getattr(rnnkit.io, name) is not None, name
     public = {name for name in vars(rnnkit.io) if not name.startswith("_")}
-    submodules = {"atomic", "model_dir", "weights"}
+    submodules = {"atomic", "interop", "model_dir", "weights"}
     assert public - submodules == set(rnnkit.io.__all__)
 
 

@@ -1,0 +1,296 @@
+"""LSTM: the long short-term memory layer, a recurrent layer whose gates decide what to keep.
+
+Parameters, in Keras ``get_weights()`` order, the four gates side by side in Keras's
+column order i, f, c, o (PyTorch's i, f, g, o is the same order under other names):
+
+====  ==========  ====================  ===============================
+name  shape       Keras                 PyTorch ``nn.LSTM``
+====  ==========  ====================  ===============================
+U     (n_in, 4d)  ``kernel``            ``weight_ih_l0`` = U.T
+W     (d, 4d)     ``recurrent_kernel``  ``weight_hh_l0`` = W.T
+b     (4d,)       ``bias``              ``bias_ih_l0 + bias_hh_l0`` = b
+====  ==========  ====================  ===============================
+
+:mod:`rnnkit.io.interop` converts to and from PyTorch's names. Inputs are (B, T, n_in)
+real vectors or (B, T) integer ids, whose U x_t is a row lookup with a sparse gradient.
+
+LSTM(3) on 5 inputs has 4 * 3 * (5 + 3 + 1) = 108 parameters, as in Keras:
+
+>>> import numpy as np
+>>> from rnnkit.layers import Spec
+>>> lstm = LSTM(3)
+>>> lstm.build(Spec("ids", 5), np.random.default_rng(0))
+Spec(kind='features', size=3, time=False)
+>>> [w.shape for w in lstm.get_weights()], lstm.count_params()
+([(5, 12), (3, 12), (12,)], 108)
+>>> lstm.params["b"].reshape(4, 3)[1]    # unit_forget_bias: the forget gate starts open
+array([1., 1., 1.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnnkit.core.activations import get_activation
+from rnnkit.core.embedding import sparse_rows_grad
+from rnnkit.core.init import get_initializer
+from rnnkit.core.lstm import lstm_backward, lstm_forward
+from rnnkit.errors import ShapeError
+from rnnkit.layers.base import Layer, Spec
+
+__all__ = ["LSTM"]
+
+Array = np.ndarray
+
+
+class LSTM(Layer):
+    """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
+
+    Parameters
+    ----------
+    units : int
+        d, the size of the hidden state h_t and of the cell state c_t.
+    activation : str
+        The candidate's and the cell output's activation (tanh).
+    recurrent_activation : str
+        The gates' activation (sigmoid).
+    return_sequences : bool
+        Output every h_t, (B, T, d) with zeros at pad steps, instead of the last real
+        state (B, d).
+    return_state : bool
+        Also output the final states: ``forward`` then returns ``((y, h_T, c_T), cache)``
+        and ``backward`` takes ``(dy, dh_T, dc_T)``.
+    unit_forget_bias : bool
+        Start the forget gate's bias at 1 (Keras's default), so that the cell state is
+        kept rather than forgotten before training has taught the gate anything.
+
+    Notes
+    -----
+    With a_t = x_t U + h_{t-1} W + b split into four d-wide blocks (i, f, c, o)::
+
+        i_t = sigmoid(a_i)    f_t = sigmoid(a_f)    g_t = tanh(a_c)    o_t = sigmoid(a_o)
+        c_t = f_t * c_{t-1} + i_t * g_t
+        h_t = o_t * tanh(c_t)
+
+    The cell state c_t is changed only by addition, gated by f_t: where f_t is near 1
+    the gradient passes back through many steps without vanishing. With a mask, a pad
+    step carries h and c unchanged.
+    """
+
+    kind = "lstm"
+
+    def __init__(
+        self,
+        units: int,
+        activation: str = "tanh",
+        recurrent_activation: str = "sigmoid",
+        *,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        unit_forget_bias: bool = True,
+        kernel_initializer: str = "glorot_uniform",
+        recurrent_initializer: str = "orthogonal",
+        name: str | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        check_recurrent_args(units, activation, recurrent_activation)
+        get_initializer(kernel_initializer)
+        get_initializer(recurrent_initializer)
+        self.units = int(units)
+        self.activation = activation
+        self.recurrent_activation = recurrent_activation
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.unit_forget_bias = unit_forget_bias
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "units": self.units,
+            "activation": self.activation,
+            "recurrent_activation": self.recurrent_activation,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "unit_forget_bias": self.unit_forget_bias,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+            **super().get_config(),
+        }
+
+    def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
+        if not spec.time:
+            raise ShapeError(f"{self.name}: LSTM needs a time axis, (B, T, ...)")
+        n, d = spec.size, self.units
+        b = np.zeros(4 * d)
+        if self.unit_forget_bias:
+            b[d : 2 * d] = 1.0
+        self.params = {
+            "U": self._param(get_initializer(self.kernel_initializer)((n, 4 * d), rng)),
+            "W": self._param(get_initializer(self.recurrent_initializer)((d, 4 * d), rng)),
+            "b": self._param(b),
+        }
+        return Spec("features", d, time=self.return_sequences)
+
+    def forward(
+        self,
+        x: Array,
+        mask: Array | None = None,
+        training: bool = False,
+        initial_state: tuple[Array, Array] | None = None,
+    ):
+        """Run the layer.
+
+        Parameters
+        ----------
+        x : (B, T) int ids or (B, T, n_in) float array
+        mask : (B, T) bool array, optional (False at pads)
+        initial_state : pair of (B, d) arrays (h_0, c_0), optional; zeros when omitted.
+
+        Returns
+        -------
+        y : (B, T, d) if return_sequences else (B, d); ``(y, h_T, c_T)`` with return_state.
+        cache : what :meth:`backward` needs.
+        """
+        self._require_built()
+        xw, ids = project_inputs(self, x)  # (T, B, 4d) = x_t U
+        xw += self.params["b"]
+        T, B, _ = xw.shape
+        mask_t = time_major_mask(self, mask, T, B)
+        if initial_state is None:
+            h0 = c0 = np.zeros((B, self.units), dtype=self.dtype)
+        else:
+            if len(initial_state) != 2:
+                raise ShapeError(f"{self.name}: initial_state must be a pair (h0, c0)")
+            h0 = state_array(self, initial_state[0], B, "h0")
+            c0 = state_array(self, initial_state[1], B, "c0")
+        H, C, G = lstm_forward(
+            xw, self.params["W"], h0, c0, mask_t, self.activation, self.recurrent_activation
+        )
+        y: Any = sequence_output(H, mask_t) if self.return_sequences else H[T]
+        if self.return_state:
+            y = (y, H[T], C[T])
+        cache = (x, ids, mask_t, H, C, G, initial_state is not None)
+        return y, cache
+
+    def backward(self, dy: Any, cache: Any):
+        """Backpropagation through time.
+
+        Accumulates dU, dW, db into ``self.grads`` and returns dx ((B, T, n_in), or None
+        for ids), or ``(dx, (dh0, dc0))`` when the forward pass was given an initial state.
+        """
+        x, ids, mask_t, H, C, G, had_state = cache
+        dc_last = None
+        if self.return_state:
+            dy, dh_state, dc_last = dy
+        dH, dh_last = output_gradients(self, dy, mask_t)
+        if self.return_state:
+            dh_last = dh_state if dh_last is None else dh_last + dh_state
+        dA, dW, dh0, dc0 = lstm_backward(
+            dH,
+            dh_last,
+            dc_last,
+            H,
+            C,
+            G,
+            self.params["W"],
+            mask_t,
+            self.activation,
+            self.recurrent_activation,
+        )
+        self.grads["W"] += dW
+        self.grads["b"] += dA.reshape(-1, dA.shape[2]).sum(axis=0)
+        self._mark_dense("W")
+        self._mark_dense("b")
+        dx = input_gradients(self, x, ids, mask_t, dA)
+        return (dx, (dh0, dc0)) if had_state else dx
+
+
+# -- the plumbing every gated recurrent layer shares (GRU imports it from here) ---------
+
+
+def check_recurrent_args(units: int, activation: str, recurrent_activation: str) -> None:
+    """Validate the constructor arguments common to LSTM and GRU."""
+    if int(units) < 1:
+        raise ShapeError(f"units={units}: must be a positive integer")
+    get_activation(activation)
+    get_activation(recurrent_activation)
+
+
+def project_inputs(layer: Layer, x: Array) -> tuple[Array, bool]:
+    """``x_t U`` for every step, time-major (T, B, k), and whether `x` holds ids.
+
+    Ids are one-hot vectors that are never built: x_t U is row x_t of U. Real vectors
+    go through one GEMM for all steps. The bias is left to the caller.
+    """
+    U = layer.params["U"]
+    ids = np.issubdtype(np.asarray(x).dtype, np.integer)
+    if ids:
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ShapeError(f"{layer.name}: ids must be (B, T), got shape {x.shape}")
+        if x.size and (x.min() < 0 or x.max() >= U.shape[0]):
+            raise ShapeError(f"{layer.name}: ids must lie in [0, {U.shape[0]})")
+        return U[x.T], True  # (T, B, k): a copy, safe to add the bias into
+    x = np.asarray(x, dtype=layer.dtype)
+    if x.ndim != 3 or x.shape[2] != U.shape[0]:
+        raise ShapeError(f"{layer.name}: inputs must be (B, T, {U.shape[0]}), got shape {x.shape}")
+    B, T, n = x.shape
+    xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(T * B, n)  # (T*B, n)
+    return (xt @ U).reshape(T, B, -1), False  # one GEMM for every step
+
+
+def input_gradients(
+    layer: Layer, x: Array, ids: bool, mask_t: Array | None, dxw: Array
+) -> Array | None:
+    """Add dU from dL/d(x_t U) (T, B, k) and return dx (B, T, n_in), None for ids."""
+    U = layer.params["U"]
+    T, B, k = dxw.shape
+    if ids:
+        rows, g = sparse_rows_grad(np.asarray(x).T, dxw, mask_t)
+        layer._add_sparse("U", rows, g)
+        return None
+    n = U.shape[0]
+    xt = np.ascontiguousarray(np.asarray(x, layer.dtype).swapaxes(0, 1)).reshape(T * B, n)
+    layer.grads["U"] += xt.T @ dxw.reshape(T * B, k)  # one GEMM for every step
+    layer._mark_dense("U")
+    return (dxw.reshape(T * B, k) @ U.T).reshape(T, B, n).swapaxes(0, 1)  # (B, T, n)
+
+
+def time_major_mask(layer: Layer, mask: Array | None, T: int, B: int) -> Array | None:
+    """The (B, T) mask as a contiguous (T, B) bool array, checked against the inputs."""
+    if mask is None:
+        return None
+    mask_t = np.ascontiguousarray(np.asarray(mask, bool).T)
+    if mask_t.shape != (T, B):
+        raise ShapeError(f"{layer.name}: mask has shape {mask_t.T.shape}, inputs {(B, T)}")
+    return mask_t
+
+
+def state_array(layer: Any, value: Array, B: int, what: str) -> Array:
+    """An initial state as a (B, d) array of the layer's dtype."""
+    s = np.asarray(value, dtype=layer.dtype)
+    if s.shape != (B, layer.units):
+        raise ShapeError(f"{layer.name}: {what} has shape {s.shape}, expected {(B, layer.units)}")
+    return s
+
+
+def sequence_output(H: Array, mask_t: Array | None) -> Array:
+    """Every h_t as (B, T, d), zeros at pad steps."""
+    seq = H[1:] if mask_t is None else H[1:] * mask_t[:, :, None]
+    return seq.swapaxes(0, 1)
+
+
+def output_gradients(
+    layer: Any, dy: Any, mask_t: Array | None
+) -> tuple[Array | None, Array | None]:
+    """Split dL/dy into per-step gradients dH (T, B, d) or a last-state gradient."""
+    if not layer.return_sequences:
+        return None, dy
+    dH = np.asarray(dy, dtype=layer.dtype).swapaxes(0, 1)  # (T, B, d)
+    if mask_t is not None:
+        dH = dH * mask_t[:, :, None]  # a pad's output is a constant zero
+    return dH, None
