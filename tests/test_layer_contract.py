@@ -16,7 +16,10 @@ import pytest
 
 import rnnkit
 from rnnkit.layers import (
+    GRU,
     LAYERS,
+    LSTM,
+    Bidirectional,
     Dense,
     Dropout,
     Embedding,
@@ -26,6 +29,7 @@ from rnnkit.layers import (
     OneHot,
     SimpleRNN,
     Spec,
+    TimeDistributed,
 )
 
 B, T = 3, 4
@@ -40,6 +44,13 @@ EXAMPLES: dict[str, tuple[Callable[..., Layer], Spec]] = {
     "GlobalMaxPooling1D": (lambda **kw: GlobalMaxPooling1D(**kw), Spec("features", 3)),
     "OneHot": (lambda **kw: OneHot(6, **kw), Spec("ids", 6)),
     "SimpleRNN": (lambda **kw: SimpleRNN(4, return_sequences=True, **kw), Spec("features", 3)),
+    "LSTM": (lambda **kw: LSTM(4, return_sequences=True, **kw), Spec("features", 3)),
+    "GRU": (lambda **kw: GRU(4, return_sequences=True, **kw), Spec("features", 3)),
+    "Bidirectional": (
+        lambda **kw: Bidirectional(SimpleRNN(4, return_sequences=True), **kw),
+        Spec("features", 3),
+    ),
+    "TimeDistributed": (lambda **kw: TimeDistributed(Dense(4, "tanh"), **kw), Spec("features", 3)),
 }
 NAMES = sorted(LAYERS)
 

@@ -1,29 +1,40 @@
 """Layers: objects that own parameters and follow the protocol in :mod:`.base`."""
 
 from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.dense import Dense
 from rnnkit.layers.dropout import Dropout
 from rnnkit.layers.embedding import Embedding
+from rnnkit.layers.gru import GRU
+from rnnkit.layers.lstm import LSTM
 from rnnkit.layers.onehot import OneHot
 from rnnkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
 from rnnkit.layers.simple_rnn import SimpleRNN
+from rnnkit.layers.time_distributed import TimeDistributed
 
 #: every layer class by name, for rebuilding a model from its config
 LAYERS: dict[str, type[Layer]] = {
     cls.__name__: cls
     for cls in (
+        Bidirectional,
         Dense,
         Dropout,
         Embedding,
+        GRU,
         GlobalAveragePooling1D,
         GlobalMaxPooling1D,
+        LSTM,
         OneHot,
         SimpleRNN,
+        TimeDistributed,
     )
 }
 
 __all__ = [
+    "GRU",
     "LAYERS",
+    "LSTM",
+    "Bidirectional",
     "Dense",
     "Dropout",
     "Embedding",
@@ -33,4 +44,5 @@ __all__ = [
     "OneHot",
     "SimpleRNN",
     "Spec",
+    "TimeDistributed",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ class SequenceDataset:
         self.seqs = seqs
         self.features = None if seqs[0].ndim == 1 else seqs[0].shape[1]
         if y is not None:
-            y = np.asarray(y)
+            y = _as_targets(y)
             if len(y) != len(seqs):
                 raise ShapeError(f"{len(seqs)} sequences but {len(y)} targets")
         self.y = y
@@ -96,6 +97,8 @@ class SequenceDataset:
         y = None if self.y is None else self.y[index]
         if y is not None and y.dtype == object:  # per-step targets of varying length
             y = _pad_targets(y, T)
+        elif y is not None and y.ndim == 2:  # padded per-step targets: cut like x
+            y = y[:, :T]
         return Batch(x, mask, lengths, y, np.asarray(index))
 
     def batches(
@@ -109,6 +112,18 @@ class SequenceDataset:
         return bucket_batches(
             self.lengths, batch_size, rng, shuffle=rng is not None, bucket_size=50 if bucket else 1
         )
+
+
+def _as_targets(y: Any) -> Array:
+    """Targets as an array: (N,) per sequence, (N, T) padded per step, or (N,) of arrays."""
+    if isinstance(y, np.ndarray):
+        return y
+    items = list(y)
+    if items and all(np.ndim(t) == 1 for t in items) and len({len(t) for t in items}) > 1:
+        out = np.empty(len(items), dtype=object)  # per-step targets of different lengths
+        out[:] = [np.asarray(t) for t in items]
+        return out
+    return np.asarray(items)
 
 
 def _pad_targets(y: Array, T: int) -> Array:
