@@ -19,14 +19,20 @@ True
 from rnnkit.data.batching import bucket_batches, sequential_batches
 from rnnkit.data.bundled import MR_SPLITS, load_mr
 from rnnkit.data.table import Table, check_labels, parse_table, read_table
+from rnnkit.data.tagged import TAGGED_FORMATS, TaggedCorpus, read_conll, read_conllu, read_tagged
 
 __all__ = [
     "MR_SPLITS",
+    "TAGGED_FORMATS",
     "Table",
+    "TaggedCorpus",
     "bucket_batches",
     "check_labels",
     "load_mr",
     "parse_table",
+    "read_conll",
+    "read_conllu",
     "read_table",
+    "read_tagged",
     "sequential_batches",
 ]

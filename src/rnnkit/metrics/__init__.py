@@ -1,4 +1,4 @@
-"""Metrics: classification scores from integer class ids, and a report that prints them.
+"""Metrics: classification and labelling scores, entity F1 for BIO tags, printable reports.
 
 >>> from rnnkit.metrics import ClassificationReport, accuracy
 >>> accuracy([1, 0, 0, 0, 1, 1], [1, 0, 1, 0, 1, 0])
@@ -12,12 +12,19 @@ from rnnkit.metrics.classification import (
     per_class_accuracy,
     precision_recall_f1,
 )
+from rnnkit.metrics.entities import bio_spans, entity_scores, is_bio
+from rnnkit.metrics.labelling import UNKNOWN_TAG, LabellingReport
 from rnnkit.metrics.report import ClassificationReport
 
 __all__ = [
+    "UNKNOWN_TAG",
     "ClassificationReport",
+    "LabellingReport",
     "accuracy",
+    "bio_spans",
     "confusion_matrix",
+    "entity_scores",
+    "is_bio",
     "macro_f1",
     "per_class_accuracy",
     "precision_recall_f1",

@@ -1,0 +1,299 @@
+"""Tagged corpora (one tag per token): the ``conllu`` and ``conll`` formats of ``rnnkit train``.
+
+Both readers return a :class:`TaggedCorpus`: the sentences as lists of tokens, their tags,
+and the line of each sentence's first token, so that every later message can point into
+the file. Every problem is a :class:`~rnnkit.errors.DataError` naming the file and line.
+
+- ``conllu`` (:func:`read_conllu`): Universal Dependencies files, ten tab-separated
+  columns ``ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC``. The tag is UPOS by
+  default or XPOS (``tag_col``). Only word lines (integer ID) are read: multiword-token
+  ranges such as ``3-4`` and empty nodes such as ``8.1`` are skipped.
+- ``conll`` (:func:`read_conll`): ``token<TAB>tag`` lines, as in named-entity corpora
+  such as WNUT-17; a blank line, or a line holding only whitespace, ends a sentence.
+
+>>> import tempfile, pathlib
+>>> with tempfile.TemporaryDirectory() as d:
+...     path = pathlib.Path(d) / "ner.conll"
+...     _ = path.write_text("Paris\\tB-location\\nrocks\\tO\\n\\t\\nhi\\tO\\n")
+...     corpus = read_tagged(path)
+>>> corpus.sentences, corpus.tags, corpus.lines
+([['Paris', 'rocks'], ['hi']], [['B-location', 'O'], ['O']], [1, 4])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from conllu.exceptions import ParseException
+from conllu.parser import parse_id_value, parse_nullable_value
+
+from rnnkit.data.table import decode_bytes
+from rnnkit.errors import ConfigError, DataError
+
+__all__ = ["TAGGED_FORMATS", "TaggedCorpus", "read_conll", "read_conllu", "read_tagged"]
+
+PathLike = str | os.PathLike[str]
+#: the formats :func:`read_tagged` knows, by ``--format`` name
+TAGGED_FORMATS = ("conllu", "conll")
+#: CoNLL-U columns that hold a part-of-speech tag, by ``--tag-col`` name
+_CONLLU_TAG_COLUMNS = {"upos": 3, "xpos": 4}
+_CONLLU_N_COLUMNS = 10
+
+
+@dataclass(frozen=True)
+class TaggedCorpus:
+    """Sentences of tokens and their tags, read from one file.
+
+    A sentence with no tokens cannot exist by construction: the readers only start a
+    sentence at a token line, so every ``sentences[i]`` holds at least one token.
+
+    Attributes
+    ----------
+    sentences : list of list of str
+        The tokens of each sentence, exactly as in the file.
+    tags : list of list of str
+        One tag per token (never empty), ``len(tags[i]) == len(sentences[i])``.
+    path : str
+        The file, as given; used in messages.
+    lines : list of int
+        1-based line of each sentence's first token.
+    """
+
+    sentences: list[list[str]]
+    tags: list[list[str]]
+    path: str
+    lines: list[int]
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def __repr__(self) -> str:
+        return f"TaggedCorpus(path={self.path!r}, sentences={len(self)}, tokens={self.n_tokens})"
+
+    @property
+    def n_tokens(self) -> int:
+        """Number of tokens in all sentences."""
+        return sum(len(sentence) for sentence in self.sentences)
+
+    def where(self, sentence: int) -> str:
+        """``"path:line"`` of a sentence's first token, for error messages."""
+        return f"{self.path}:{self.lines[sentence]}"
+
+
+def read_tagged(
+    path: PathLike,
+    format: str | None = None,
+    *,
+    tag_col: str = "upos",
+    encoding: str = "utf-8",
+) -> TaggedCorpus:
+    """Read a tagged corpus, choosing the reader from the file name or ``format``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    format : {"conllu", "conll"}, optional
+        By default ``conllu`` for a ``.conllu`` file and ``conll`` for any other name
+        (``.conll``, ``.txt``, ``.tsv``, ...).
+    tag_col : {"upos", "xpos"}, default "upos"
+        CoNLL-U only: the column holding the tags. A ``conll`` file has one tag column,
+        so anything but the default is refused there rather than silently ignored.
+    encoding : str, default "utf-8"
+
+    Raises
+    ------
+    ConfigError
+        An unknown format or encoding, or ``tag_col="xpos"`` for a ``conll`` file.
+    DataError
+        Anything wrong with the file; see :func:`read_conllu` and :func:`read_conll`.
+    """
+    if format is None:
+        format = "conllu" if Path(path).suffix.lower() == ".conllu" else "conll"
+    if format == "conllu":
+        return read_conllu(path, tag_col=tag_col, encoding=encoding)
+    if format == "conll":
+        if str(tag_col).lower() != "upos":
+            raise ConfigError(f"tag_col: {tag_col!r} applies to CoNLL-U files only, not conll")
+        return read_conll(path, encoding=encoding)
+    raise ConfigError(f"format: expected one of {', '.join(TAGGED_FORMATS)}, got {format!r}")
+
+
+def read_conllu(path: PathLike, *, tag_col: str = "upos", encoding: str = "utf-8") -> TaggedCorpus:
+    """Read the words of a CoNLL-U file and their UPOS or XPOS tags.
+
+    Parameters
+    ----------
+    path : str or path-like
+    tag_col : {"upos", "xpos"}, default "upos"
+        The column holding the tags (case does not matter).
+    encoding : str, default "utf-8"
+        Text encoding; a leading byte-order mark is dropped.
+
+    Raises
+    ------
+    DataError
+        Missing file, undecodable bytes, no sentences, a token line without exactly ten
+        tab-separated columns, an ID that is not a word index, a multiword range or
+        empty node (the grammar of the ``conllu`` package), word IDs not counting
+        1, 2, 3, ... within a sentence, a sentence of comments only, an empty FORM, or
+        a tag of ``_``.
+    ConfigError
+        An unknown encoding or ``tag_col``.
+
+    Notes
+    -----
+    Columns are split on tabs only, as the CoNLL-U specification says (a FORM may hold
+    spaces); ``conllu.parse`` also splits on runs of two spaces and keeps no line
+    numbers, so only its field grammar is used here.
+    """
+    tag_name = str(tag_col).lower()
+    if tag_name not in _CONLLU_TAG_COLUMNS:
+        raise ConfigError(f"tag_col: expected 'upos' or 'xpos', got {tag_col!r}")
+    source = str(path)
+    text = decode_bytes(_read_bytes(Path(path), source), encoding, source)
+    corpus = _Builder(source)
+    for block in _blocks(text):
+        words: list[tuple[int, str, str]] = []  # (line, form, tag)
+        for line, fields in block:
+            if fields[0].startswith("#"):
+                continue
+            word = _conllu_word(fields, tag_name, len(words) + 1, f"{source}:{line}")
+            if word is not None:
+                words.append((line, *word))
+        if not words:
+            raise DataError(f"{source}:{block[0][0]}: a sentence with no word lines")
+        corpus.add(words)
+    return corpus.build()
+
+
+def read_conll(path: PathLike, *, encoding: str = "utf-8") -> TaggedCorpus:
+    """Read ``token<TAB>tag`` lines; a blank or whitespace-only line ends a sentence.
+
+    Parameters
+    ----------
+    path : str or path-like
+    encoding : str, default "utf-8"
+        Text encoding; a leading byte-order mark is dropped.
+
+    Raises
+    ------
+    DataError
+        Missing file, undecodable bytes, no sentences, a token line without exactly two
+        tab-separated fields, an empty token or tag (each naming the file and line).
+    ConfigError
+        An unknown encoding.
+
+    Examples
+    --------
+    WNUT-17's training file ends some sentences with a line holding a single tab:
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = pathlib.Path(d) / "train.conll"
+    ...     _ = path.write_text("@paul\\tO\\n\\t\\nNew\\tB-location\\nYork\\tI-location\\n")
+    ...     read_conll(path).tags
+    [['O'], ['B-location', 'I-location']]
+    """
+    source = str(path)
+    text = decode_bytes(_read_bytes(Path(path), source), encoding, source)
+    corpus = _Builder(source)
+    for block in _blocks(text):
+        corpus.add([(line, *_conll_token(fields, f"{source}:{line}")) for line, fields in block])
+    return corpus.build()
+
+
+class _Builder:
+    """Collects the sentences of one file into a :class:`TaggedCorpus`."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sentences: list[list[str]] = []
+        self.tags: list[list[str]] = []
+        self.lines: list[int] = []
+
+    def add(self, words: list[tuple[int, str, str]]) -> None:
+        """Add one sentence given as (line, token, tag) triples (at least one)."""
+        self.lines.append(words[0][0])
+        self.sentences.append([token for _, token, _ in words])
+        self.tags.append([tag for _, _, tag in words])
+
+    def build(self) -> TaggedCorpus:
+        if not self.sentences:
+            raise DataError(f"{self.source}: empty file (no sentences)")
+        return TaggedCorpus(self.sentences, self.tags, self.source, self.lines)
+
+
+def _read_bytes(path: Path, source: str) -> bytes:
+    if path.is_dir():
+        raise DataError(f"{source}: is a directory, not a tagged corpus file")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{source}: no such file") from None
+    except OSError as e:
+        raise DataError(f"{source}: cannot read: {e.strerror or e}") from None
+
+
+def _blocks(text: str) -> Iterator[list[tuple[int, list[str]]]]:
+    """Yield each run of non-blank lines as (1-based line, tab-separated fields) pairs.
+
+    A line holding only whitespace (WNUT-17 train has lines of a single tab) is blank.
+    """
+    block: list[tuple[int, list[str]]] = []
+    # NOTE: split on "\n" only: str.splitlines would also break at \x1c, \u2028, ...,
+    # characters a token may hold.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            block.append((number, line.removesuffix("\r").split("\t")))
+        elif block:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+def _conllu_word(
+    fields: list[str], tag_name: str, expected: int, where: str
+) -> tuple[str, str] | None:
+    """(form, tag) of a CoNLL-U word line; None for a multiword range or empty node.
+
+    ``expected`` is the word ID this line must have (1 + the words read before it).
+    """
+    if len(fields) != _CONLLU_N_COLUMNS:
+        raise DataError(
+            f"{where}: expected {_CONLLU_N_COLUMNS} tab-separated columns, found {len(fields)}"
+        )
+    try:
+        word_id = parse_id_value(fields[0])
+    except ParseException as e:
+        raise DataError(f"{where}: malformed CoNLL-U: {e}") from None
+    if isinstance(word_id, tuple):  # (3, "-", 4) a multiword range, (8, ".", 1) an empty node
+        return None
+    if word_id != expected:
+        hint = " (is the blank line before it missing?)" if word_id == 1 else ""
+        raise DataError(f"{where}: word ID {fields[0]!r} where {expected} was expected{hint}")
+    if not fields[1]:
+        raise DataError(f"{where}: empty FORM")
+    raw = fields[_CONLLU_TAG_COLUMNS[tag_name]]
+    tag = parse_nullable_value(raw.strip())
+    if tag is None:
+        raise DataError(f"{where}: word {fields[1]!r} has no {tag_name.upper()} tag ({raw!r})")
+    return fields[1], tag
+
+
+def _conll_token(fields: list[str], where: str) -> tuple[str, str]:
+    """(token, tag) of a ``token<TAB>tag`` line."""
+    if len(fields) == 1:
+        raise DataError(f"{where}: token line without a tag (expected token<TAB>tag)")
+    if len(fields) != 2:
+        hint = "; a CoNLL-U file? use --format conllu" if len(fields) == _CONLLU_N_COLUMNS else ""
+        raise DataError(f"{where}: expected token<TAB>tag, found {len(fields)} fields{hint}")
+    token, tag = fields[0], fields[1].strip()
+    if not token:
+        raise DataError(f"{where}: empty token before the tab")
+    if not tag:
+        raise DataError(f"{where}: token {token!r} has an empty tag")
+    return token, tag
