@@ -16,6 +16,9 @@ from rnnkit.errors import (
     VocabularyError,
 )
 from rnnkit.layers import (
+    GRU,
+    LSTM,
+    Bidirectional,
     Dense,
     Dropout,
     Embedding,
@@ -23,15 +26,25 @@ from rnnkit.layers import (
     GlobalMaxPooling1D,
     OneHot,
     SimpleRNN,
+    TimeDistributed,
 )
-from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, Sequential, load_model
+from rnnkit.models import (
+    BagOfWordsClassifier,
+    SequenceClassifier,
+    SequenceTagger,
+    Sequential,
+    load_model,
+)
 from rnnkit.training import SGD, Adagrad, Adam, Momentum
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "SGD",
     "Adagrad",
     "Adam",
     "BagOfWordsClassifier",
+    "Bidirectional",
     "ConfigError",
     "DataError",
     "Dense",
@@ -44,9 +57,11 @@ __all__ = [
     "OneHot",
     "RnnkitError",
     "SequenceClassifier",
+    "SequenceTagger",
     "Sequential",
     "ShapeError",
     "SimpleRNN",
+    "TimeDistributed",
     "VocabularyError",
     "__version__",
     "load_model",

@@ -58,7 +58,7 @@ def _edit_config(directory: Path, change) -> None:
 @pytest.mark.parametrize(
     ("kind", "change", "message"),
     [
-        pytest.param("rnn", lambda c: c.update(task="tag"), "task 'tag'", id="rnn-task"),
+        pytest.param("rnn", lambda c: c.update(task="lm"), "task 'lm'", id="rnn-task"),
         pytest.param("bow", lambda c: c.update(task="lm"), "task 'lm'", id="bow-task"),
         pytest.param(
             "rnn",
@@ -137,7 +137,7 @@ def _set_layer_config(i, **change):
 
 
 ARCHITECTURE_ERRORS = [
-    pytest.param(_set_layer(1, **{"class": "LSTM"}), "unknown layer class 'LSTM'", id="unknown"),
+    pytest.param(_set_layer(1, **{"class": "Conv1D"}), "layer class 'Conv1D'", id="unknown"),
     pytest.param(_set_layer(1, **{"class": "__import__"}), "unknown layer class", id="not-a-layer"),
     pytest.param(lambda a: a.pop("layers"), "layers", id="no-layers"),
     pytest.param(lambda a: a.update(layers=5), "invalid architecture", id="layers-not-a-list"),

@@ -1,4 +1,4 @@
-"""The verbs of ``rnnkit`` for classification: train, evaluate, predict, summary."""
+"""The verbs of ``rnnkit`` for classification (train, evaluate, predict) and summary."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data import Table, check_labels, read_table
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import ClassificationReport
-from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, load_model
+from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, SequenceTagger, load_model
+from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
 from rnnkit.models.sequential import Sequential
 
 __all__ = ["evaluate", "predict", "print_report", "summary", "train"]
@@ -32,58 +34,37 @@ def read_labelled(path: str, args: argparse.Namespace) -> Table:
     )
 
 
-def _split(table: Table, fraction: float, seed: int) -> tuple[Table, Table]:
-    """Hold out a stratified-by-shuffle fraction of `table` for validation."""
-    if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"--valid-split {fraction}: must lie in (0, 1), or 0 for none")
-    order = np.random.default_rng([seed, 2]).permutation(len(table))
-    n_valid = max(1, round(fraction * len(table)))
-    parts = []
-    for idx in (np.sort(order[n_valid:]), np.sort(order[:n_valid])):
-        parts.append(
-            Table(
-                [table.texts[i] for i in idx],
-                [table.labels[i] for i in idx],
-                table.path,
-                [table.lines[i] for i in idx],
-            )
-        )
-    return parts[0], parts[1]
-
-
-def _check_train_args(args: argparse.Namespace) -> None:
-    positive = {
-        "--hidden": args.hidden,
-        "--embed": args.embed,
-        "--epochs": args.epochs,
-        "--batch-size": args.batch_size,
-        "--lr": args.lr,
-        "--min-freq": args.min_freq,
-    }
-    for flag, value in positive.items():
-        if not value > 0:
-            raise ConfigError(f"{flag} {value}: must be positive")
-    for flag, value in {"--dropout": args.dropout, "--embed-dropout": args.embed_dropout}.items():
-        if not 0.0 <= value < 1.0:
-            raise ConfigError(f"{flag} {value}: must lie in [0, 1)")
-    if args.clip < 0 or (args.max_minutes is not None and not args.max_minutes > 0):
-        raise ConfigError("--clip must be >= 0 and --max-minutes > 0")
-    if not 0.0 <= args.valid_split < 1.0:
-        raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
-    if args.max_vocab is not None and args.max_vocab < 1:
-        raise ConfigError(f"--max-vocab {args.max_vocab}: must be positive")
-    if args.patience < 1:
-        raise ConfigError(f"--patience {args.patience}: must be at least 1")
+def _subset(table: Table, idx: np.ndarray) -> Table:
+    return Table(
+        [table.texts[i] for i in idx],
+        [table.labels[i] for i in idx],
+        table.path,
+        [table.lines[i] for i in idx],
+    )
 
 
 def train(args: argparse.Namespace) -> int:
-    _check_train_args(args)
+    """``rnnkit train``: dispatch on --task."""
+    if not 0.0 <= args.valid_split < 1.0:
+        raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
+    if args.task == "tag":
+        from rnnkit.cli.tagging import train_tagger
+
+        return train_tagger(args)
+    return train_classifier(args)
+
+
+def train_classifier(args: argparse.Namespace) -> int:
+    if args.tag_col is not None:
+        raise ConfigError("--tag-col does not apply to --task classify")
+    settings = model_settings(args, CLASSIFIER_DEFAULTS, "classify")
     data = read_labelled(args.data, args)
     check_labels(data.labels, data.path)
     if args.valid:
         valid: Table | None = read_labelled(args.valid, args)
     elif args.valid_split > 0:
-        data, valid = _split(data, args.valid_split, args.seed)
+        keep, held = split_indices(len(data), args.valid_split, args.seed)
+        data, valid = _subset(data, keep), _subset(data, held)
     else:
         valid = None
     test = read_labelled(args.test, args) if args.test else None
@@ -96,36 +77,11 @@ def train(args: argparse.Namespace) -> int:
     if args.model == "bow-nb":
         model = BagOfWordsClassifier().fit(data.texts, data.labels)
     else:
-        model = SequenceClassifier(
-            level=args.level,
-            embed_dim=args.embed,
-            one_hot=args.one_hot,
-            hidden=args.hidden,
-            activation=args.activation,
-            pooling=args.pooling,
-            dropout=args.dropout,
-            embed_dropout=args.embed_dropout,
-            min_freq=args.min_freq,
-            max_vocab=args.max_vocab,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            batch_size=args.batch_size,
-            epochs=args.epochs,
-            clip_norm=args.clip or None,
-            patience=args.patience,
-            max_minutes=args.max_minutes,
-            seed=args.seed,
-        )
+        model = SequenceClassifier(**settings)
         valid_pair = None if valid is None else (valid.texts, valid.labels)
         model.fit(data.texts, data.labels, valid=valid_pair)
     seconds = time.perf_counter() - started
-    extra = {
-        "seed": args.seed,
-        "command": "rnnkit " + shlex.join(args.argv),
-        "data": str(args.data),
-        "train_seconds": round(seconds, 2),
-    }
-    model.save(args.out, extra=extra)
+    model.save(args.out, extra=run_record(args, seconds))
     print(f"trained in {seconds:.1f}s; model saved to {args.out}")
     held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
     for name, table, where in (("validation", valid, held_out), ("test", test, "")):
@@ -134,6 +90,16 @@ def train(args: argparse.Namespace) -> int:
             print(f"\n{name} ({where}{table.path}):")
             print_report(report, Path(args.out) / f"confusion_{name}.png" if args.plot else None)
     return 0
+
+
+def run_record(args: argparse.Namespace, seconds: float) -> dict[str, Any]:
+    """What config.json keeps of a training run: seed, command line, data, time."""
+    return {
+        "seed": args.seed,
+        "command": "rnnkit " + shlex.join(args.argv),
+        "data": str(args.data),
+        "train_seconds": round(seconds, 2),
+    }
 
 
 def print_report(report: ClassificationReport, png: Path | None = None) -> None:
@@ -157,6 +123,12 @@ def check_known_labels(table: Table, known: set[str] | list[str]) -> None:
 
 def evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
+    if isinstance(model, SequenceTagger):
+        from rnnkit.cli.tagging import evaluate_tagger
+
+        return evaluate_tagger(args, model)
+    if args.format not in (None, "table"):
+        raise ConfigError(f"--format {args.format} is for taggers; a classifier reads a table")
     data = read_labelled(args.data, args)
     check_known_labels(data, model.labels_)
     report = model.evaluate(data.texts, data.labels)
@@ -173,6 +145,8 @@ def evaluate(args: argparse.Namespace) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
+    if isinstance(model, SequenceTagger):
+        raise ConfigError(f"{args.model_dir}: a tagger; use rnnkit tag to tag sentences")
     proba = model.predict_proba(args.texts)
     labels = model.labels_
     rows = []
@@ -197,7 +171,7 @@ def predict(args: argparse.Namespace) -> int:
 
 def summary(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
-    if isinstance(model, SequenceClassifier):
+    if isinstance(model, SequenceClassifier | SequenceTagger):
         net: Sequential = model.model_
         net.summary()
         print(f"labels: {', '.join(model.labels_)}; vocabulary: {len(model.vocab_):,} tokens")

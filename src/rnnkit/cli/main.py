@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnkit import __version__
-from rnnkit.cli import commands, demo
+from rnnkit.cli import commands, demo, tagging
 from rnnkit.errors import RnnkitError
 
 __all__ = ["main"]
@@ -30,17 +30,59 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data format")
     g.add_argument(
         "--format",
-        choices=["table"],
+        choices=["table", "conllu", "conll"],
         default=None,
-        help="data format (inferred from the file when omitted)",
+        help="data format (inferred from the file name when omitted)",
     )
-    g.add_argument("--text-col", default="text", help="text column: name or 0-based index")
-    g.add_argument("--label-col", default="label", help="label column: name or 0-based index")
-    g.add_argument("--no-header", action="store_true", help="the file has no header row")
-    g.add_argument("--encoding", default="utf-8", help="text encoding of the file (utf-8)")
+    g.add_argument("--text-col", default="text", help="table: text column, name or 0-based index")
+    g.add_argument("--label-col", default="label", help="table: label column, name or index")
+    g.add_argument("--no-header", action="store_true", help="table: the file has no header row")
     g.add_argument(
-        "--delimiter", default=None, help="field separator (tab for .tsv/.txt, comma for .csv)"
+        "--delimiter",
+        default=None,
+        help="table: field separator (tab for .tsv/.txt, comma for .csv)",
     )
+    g.add_argument(
+        "--tag-col", default=None, choices=["upos", "xpos"], help="conllu: the tag column (upos)"
+    )
+    g.add_argument("--encoding", default="utf-8", help="text encoding of the file (utf-8)")
+
+
+def _model_flags(t: argparse.ArgumentParser) -> None:
+    """Model and training flags; left out, each takes the task model's default."""
+    m = t.add_argument_group("model (defaults: the task model's)")
+    m.add_argument("--cell", choices=["rnn", "lstm", "gru"], help="recurrent cell (rnn)")
+    m.add_argument("--hidden", type=int, help="state size d, per direction")
+    m.add_argument("--layers", type=int, help="stacked recurrent layers (1-6)")
+    m.add_argument(
+        "--bidirectional",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read each sequence in both directions",
+    )
+    m.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], help="f of the cell")
+    m.add_argument(
+        "--pooling",
+        choices=["mean", "last", "max"],
+        help="classify: what the output reads, the mean of the states, h_T or the max",
+    )
+    inp = m.add_mutually_exclusive_group()
+    inp.add_argument("--embed", type=int, help="embedding size")
+    inp.add_argument("--one-hot", action="store_true", help="one-hot inputs, no embedding")
+    m.add_argument("--level", choices=["word", "char"], help="classify: tokens are words or chars")
+    m.add_argument("--min-freq", type=int, help="rarer tokens become <unk>")
+    m.add_argument("--max-vocab", type=int)
+    m.add_argument("--dropout", type=float)
+    m.add_argument("--embed-dropout", type=float)
+    o = t.add_argument_group("training")
+    o.add_argument("--epochs", type=int)
+    o.add_argument("--batch-size", type=int)
+    o.add_argument("--lr", type=float)
+    o.add_argument("--optimizer", choices=["adam", "sgd", "momentum", "adagrad"])
+    o.add_argument("--clip", type=float, help="global gradient-norm clip (0 = off)")
+    o.add_argument("--patience", type=int, help="early-stopping patience (epochs)")
+    o.add_argument("--seed", type=int, default=0)
+    o.add_argument("--max-minutes", type=float, help="training time budget")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=demo.run)
 
     t = sub.add_parser("train", help="train a model and save its directory")
-    t.add_argument("--task", required=True, choices=["classify"])
+    t.add_argument("--task", required=True, choices=["classify", "tag"])
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping, best epoch)")
     t.add_argument(
@@ -73,31 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="rnn",
         help="the recurrent network, or the bag-of-words Naive Bayes baseline",
     )
-    t.add_argument("--cell", choices=["rnn"], default="rnn")
-    t.add_argument("--hidden", type=int, default=128, help="state size d")
-    t.add_argument("--activation", choices=["tanh", "relu", "sigmoid"], default="tanh")
-    t.add_argument(
-        "--pooling",
-        choices=["mean", "last", "max"],
-        default="mean",
-        help="what the output layer reads: the mean of the states, h_T, or the max",
-    )
-    inp = t.add_mutually_exclusive_group()
-    inp.add_argument("--embed", type=int, default=100, help="embedding size")
-    inp.add_argument("--one-hot", action="store_true", help="one-hot inputs, no embedding")
-    t.add_argument("--level", choices=["word", "char"], default="word")
-    t.add_argument("--min-freq", type=int, default=2, help="rarer tokens become <unk>")
-    t.add_argument("--max-vocab", type=int, default=None)
-    t.add_argument("--dropout", type=float, default=0.5)
-    t.add_argument("--embed-dropout", type=float, default=0.3)
-    t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--batch-size", type=int, default=32)
-    t.add_argument("--lr", type=float, default=1e-3)
-    t.add_argument("--optimizer", choices=["adam", "sgd", "momentum", "adagrad"], default="adam")
-    t.add_argument("--clip", type=float, default=5.0, help="global gradient-norm clip (0 = off)")
-    t.add_argument("--patience", type=int, default=8, help="early-stopping patience (epochs)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--max-minutes", type=float, default=None, help="training time budget")
+    _model_flags(t)
     t.add_argument("--plot", action="store_true", help="write confusion-matrix PNGs (matplotlib)")
     _format_flags(t)
     t.set_defaults(run=commands.train)
@@ -109,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--plot", metavar="PNG", help="write the confusion matrix as a PNG")
     _format_flags(e)
     e.set_defaults(run=commands.evaluate)
+
+    tg = sub.add_parser("tag", help="tag the tokens of sentences with a saved tagger")
+    tg.add_argument("model_dir")
+    tg.add_argument("texts", nargs="+", metavar="TEXT", help="a sentence, tokens split on spaces")
+    tg.add_argument("--json", action="store_true")
+    tg.set_defaults(run=tagging.tag)
 
     pr = sub.add_parser("predict", help="classify texts with a saved model")
     pr.add_argument("model_dir")

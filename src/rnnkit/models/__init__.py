@@ -4,5 +4,12 @@ from rnnkit.models.baseline import BagOfWordsClassifier
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.loading import load_model
 from rnnkit.models.sequential import Sequential
+from rnnkit.models.tagger import SequenceTagger
 
-__all__ = ["BagOfWordsClassifier", "SequenceClassifier", "Sequential", "load_model"]
+__all__ = [
+    "BagOfWordsClassifier",
+    "SequenceClassifier",
+    "SequenceTagger",
+    "Sequential",
+    "load_model",
+]

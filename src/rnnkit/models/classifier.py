@@ -34,17 +34,9 @@ import numpy as np
 
 from rnnkit.errors import ConfigError, DataError, ModelFileError
 from rnnkit.io import ModelFiles, load_model_dir
-from rnnkit.layers import (
-    Dense,
-    Dropout,
-    Embedding,
-    GlobalAveragePooling1D,
-    GlobalMaxPooling1D,
-    Layer,
-    OneHot,
-    SimpleRNN,
-)
+from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D
 from rnnkit.metrics import ClassificationReport
+from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.persist import save_sequential, sequential_from_files
 from rnnkit.models.sequential import Sequential
 from rnnkit.text import Vocabulary, get_tokenizer
@@ -60,7 +52,10 @@ DEFAULTS: dict[str, Any] = {
     "embed_dim": 100,  # size of the learned embedding; ignored with one_hot
     "embed_scale": 0.05,  # embeddings start uniform in [-scale, scale]
     "one_hot": False,  # feed one-hot vectors (a row lookup of U) instead of an embedding
-    "hidden": 128,  # d, the size of the RNN state
+    "cell": "rnn",  # the recurrent cell: "rnn" (tanh SimpleRNN), "lstm" or "gru"
+    "hidden": 128,  # d, the size of the RNN state (per direction)
+    "layers": 1,  # stacked recurrent layers
+    "bidirectional": False,  # also read each text right to left
     "activation": "tanh",  # f in h_t = f(U x_t + W h_{t-1} + b)
     "pooling": "mean",  # average the states ("mean"), or read h_T ("last") or the max ("max")
     "dropout": 0.5,  # dropout on the last state, before the output layer
@@ -155,17 +150,23 @@ class SequenceClassifier:
     def _build_network(self) -> Sequential:
         s = self.settings
         n_vocab, k = len(self.vocab_), len(self.labels_)
-        layers: list[Layer] = (
-            [OneHot(n_vocab)]
-            if s["one_hot"]
-            else [Embedding(n_vocab, s["embed_dim"], scale=s["embed_scale"])]
+        layers = input_layers(
+            n_vocab,
+            embed_dim=s["embed_dim"],
+            one_hot=s["one_hot"],
+            embed_scale=s["embed_scale"],
+            embed_dropout=s["embed_dropout"],
         )
-        if s["embed_dropout"] and not s["one_hot"]:
-            layers.append(Dropout(s["embed_dropout"]))
-        if s["pooling"] == "last":
-            layers.append(SimpleRNN(s["hidden"], s["activation"]))
-        else:
-            layers.append(SimpleRNN(s["hidden"], s["activation"], return_sequences=True))
+        layers += recurrent_layers(
+            s["cell"],
+            s["hidden"],
+            layers=s["layers"],
+            bidirectional=s["bidirectional"],
+            activation=s["activation"],
+            dropout=s["dropout"],
+            return_sequences=s["pooling"] != "last",
+        )
+        if s["pooling"] != "last":
             layers.append(POOLING[s["pooling"]]())
         if s["dropout"]:
             layers.append(Dropout(s["dropout"]))

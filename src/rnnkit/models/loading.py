@@ -10,12 +10,13 @@ from rnnkit.errors import ModelFileError
 from rnnkit.io import load_model_dir
 from rnnkit.models.baseline import BagOfWordsClassifier
 from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.tagger import SequenceTagger
 
 __all__ = ["load_model"]
 
 
 def load_model(directory: str | os.PathLike[str]) -> Any:
-    """Load a model directory: a SequenceClassifier or the bag-of-words baseline.
+    """Load a model directory: a SequenceClassifier, a SequenceTagger or the baseline.
 
     Raises ModelFileError, naming the file and the reason, for anything malformed.
     """
@@ -23,6 +24,8 @@ def load_model(directory: str | os.PathLike[str]) -> Any:
     task = files.config.get("task")
     arch = files.config["architecture"]
     where = Path(directory) / "config.json"
+    if task == "tag":
+        return SequenceTagger.from_files(files)
     if task != "classify":
         raise ModelFileError(f"{where}: task {task!r} is not one this rnnkit can load")
     if arch.get("class") == "BagOfWordsNB":

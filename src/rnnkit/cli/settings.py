@@ -1,0 +1,90 @@
+"""From ``rnnkit train`` flags to a task model's settings, checked.
+
+Every model flag defaults to "not given", so the defaults live in one place: the task
+model's ``DEFAULTS``. A flag that does not apply to the task is refused.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from rnnkit.errors import ConfigError
+
+__all__ = ["model_settings", "split_indices"]
+
+#: train flag (argparse dest) -> setting name
+FLAG_TO_SETTING = {
+    "cell": "cell",
+    "hidden": "hidden",
+    "layers": "layers",
+    "bidirectional": "bidirectional",
+    "activation": "activation",
+    "pooling": "pooling",
+    "embed": "embed_dim",
+    "one_hot": "one_hot",
+    "level": "level",
+    "min_freq": "min_freq",
+    "max_vocab": "max_vocab",
+    "dropout": "dropout",
+    "embed_dropout": "embed_dropout",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "optimizer": "optimizer",
+    "clip": "clip_norm",
+    "patience": "patience",
+    "seed": "seed",
+    "max_minutes": "max_minutes",
+}
+POSITIVE = (
+    "hidden",
+    "layers",
+    "embed",
+    "epochs",
+    "batch_size",
+    "lr",
+    "min_freq",
+    "max_vocab",
+    "patience",
+    "max_minutes",
+)
+FRACTIONS = ("dropout", "embed_dropout")
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def model_settings(args: argparse.Namespace, defaults: dict[str, Any], task: str) -> dict[str, Any]:
+    """The settings the flags give (None = not given), checked and named as the model names them."""
+    settings: dict[str, Any] = {}
+    for dest, key in FLAG_TO_SETTING.items():
+        value = getattr(args, dest, None)
+        if value is None or (dest == "one_hot" and value is False):
+            continue
+        if key not in defaults:
+            raise ConfigError(f"{_flag(dest)} does not apply to --task {task}")
+        if dest in POSITIVE and not value > 0:
+            raise ConfigError(f"{_flag(dest)} {value}: must be positive")
+        if dest in FRACTIONS and not 0.0 <= value < 1.0:
+            raise ConfigError(f"{_flag(dest)} {value}: must lie in [0, 1)")
+        if dest == "clip":
+            if value < 0:
+                raise ConfigError(f"--clip {value}: must be >= 0 (0 turns clipping off)")
+            value = value or None
+        settings[key] = value
+    return settings
+
+
+def split_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffle 0..n-1 with `seed` and hold out `fraction` of them: (train, valid), each sorted."""
+    if not 0.0 < fraction < 1.0:
+        raise ConfigError(f"--valid-split {fraction}: must lie in [0, 1)")
+    if n < 2:
+        raise ConfigError(f"--valid-split needs at least two examples, the data has {n}")
+    order = np.random.default_rng([seed, 2]).permutation(n)
+    n_valid = min(max(1, round(fraction * n)), n - 1)
+    return np.sort(order[n_valid:]), np.sort(order[:n_valid])

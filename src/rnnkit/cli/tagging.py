@@ -1,0 +1,108 @@
+"""The verbs of ``rnnkit`` for sequence labelling: train --task tag, evaluate, tag."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rnnkit.cli.settings import model_settings, split_indices
+from rnnkit.data.tagged import TaggedCorpus, read_tagged
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.metrics.labelling import LabellingReport
+from rnnkit.models import SequenceTagger, load_model
+from rnnkit.models.tagger import DEFAULTS as TAGGER_DEFAULTS
+
+__all__ = ["evaluate_tagger", "read_tagged_args", "tag", "train_tagger"]
+
+
+def read_tagged_args(path: str, args: argparse.Namespace) -> TaggedCorpus:
+    """Read a tagged corpus (CoNLL-U or token<TAB>tag) with the command line's flags."""
+    if args.format == "table":
+        raise ConfigError("--format table is for --task classify; use conllu or conll")
+    return read_tagged(
+        path, format=args.format, tag_col=args.tag_col or "upos", encoding=args.encoding
+    )
+
+
+def _subset(corpus: TaggedCorpus, idx: Any) -> TaggedCorpus:
+    return TaggedCorpus(
+        [corpus.sentences[i] for i in idx],
+        [corpus.tags[i] for i in idx],
+        corpus.path,
+        [corpus.lines[i] for i in idx],
+    )
+
+
+def _print_report(report: LabellingReport, png: Path | None) -> None:
+    print(report.format())
+    if png is not None:
+        from rnnkit.viz import plot_confusion_matrix
+
+        plot_confusion_matrix(report.cm, report.labels, png)
+        print(f"confusion matrix plot: {png}")
+
+
+def train_tagger(args: argparse.Namespace) -> int:
+    from rnnkit.cli.commands import run_record
+
+    if args.model != "rnn":
+        raise ConfigError(f"--model {args.model} does not apply to --task tag")
+    settings = model_settings(args, TAGGER_DEFAULTS, "tag")
+    data = read_tagged_args(args.data, args)
+    if args.valid:
+        valid: TaggedCorpus | None = read_tagged_args(args.valid, args)
+    elif args.valid_split > 0:
+        keep, held = split_indices(len(data.sentences), args.valid_split, args.seed)
+        data, valid = _subset(data, keep), _subset(data, held)
+    else:
+        valid = None
+    test = read_tagged_args(args.test, args) if args.test else None
+    started = time.perf_counter()
+    model = SequenceTagger(**settings)
+    pair = None if valid is None else (valid.sentences, valid.tags)
+    model.fit(data.sentences, data.tags, valid=pair)
+    seconds = time.perf_counter() - started
+    model.save(args.out, extra=run_record(args, seconds))
+    print(f"trained in {seconds:.1f}s; model saved to {args.out}")
+    held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
+    for name, corpus, where in (("validation", valid, held_out), ("test", test, "")):
+        if corpus is not None:
+            report = model.evaluate(corpus.sentences, corpus.tags)
+            print(f"\n{name} ({where}{corpus.path}):")
+            _print_report(report, Path(args.out) / f"confusion_{name}.png" if args.plot else None)
+    return 0
+
+
+def evaluate_tagger(args: argparse.Namespace, model: SequenceTagger) -> int:
+    data = read_tagged_args(args.data, args)
+    report = model.evaluate(data.sentences, data.tags)
+    if args.json:
+        print(json.dumps(report.to_dict()))
+        if args.plot:
+            from rnnkit.viz import plot_confusion_matrix
+
+            plot_confusion_matrix(report.cm, report.labels, args.plot)
+    else:
+        _print_report(report, Path(args.plot) if args.plot else None)
+    return 0
+
+
+def tag(args: argparse.Namespace) -> int:
+    """``rnnkit tag DIR "The movie was awesome ."``: token/tag pairs, one sentence a line."""
+    model = load_model(args.model_dir)
+    if not isinstance(model, SequenceTagger):
+        raise ConfigError(f"{args.model_dir}: not a tagger (use rnnkit predict for classifiers)")
+    sentences = [text.split() for text in args.texts]
+    for i, words in enumerate(sentences):
+        if not words:
+            raise DataError(f"text {i + 1} {args.texts[i]!r} has no tokens")
+    tags = model.predict(sentences)
+    if args.json:
+        print(json.dumps([{"tokens": w, "tags": t} for w, t in zip(sentences, tags, strict=True)]))
+    else:
+        for words, seq in zip(sentences, tags, strict=True):
+            print(" ".join(f"{w}/{t}" for w, t in zip(words, seq, strict=True)))
+    return 0

@@ -1,0 +1,71 @@
+"""The input and recurrent layers every task model starts with.
+
+Tokens come in as ids, through a learned embedding (e_i = E o_i) or as one-hot
+vectors; then one or more recurrent layers (``cell`` "rnn", "lstm" or "gru"), each
+optionally bidirectional, with dropout between stacked layers.
+
+>>> from rnnkit.models.encoder import recurrent_layers
+>>> [type(l).__name__ for l in recurrent_layers("rnn", 8, layers=2, bidirectional=True,
+...                                             dropout=0.3, return_sequences=True)]
+['Bidirectional', 'Dropout', 'Bidirectional']
+"""
+
+from __future__ import annotations
+
+from rnnkit.errors import ConfigError
+from rnnkit.layers import (
+    GRU,
+    LSTM,
+    Bidirectional,
+    Dropout,
+    Embedding,
+    Layer,
+    OneHot,
+    SimpleRNN,
+)
+
+__all__ = ["CELLS", "input_layers", "recurrent_layers"]
+
+#: --cell name -> recurrent layer class
+CELLS: dict[str, type[SimpleRNN | LSTM | GRU]] = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
+
+
+def input_layers(
+    n_vocab: int, *, embed_dim: int, one_hot: bool, embed_scale: float, embed_dropout: float
+) -> list[Layer]:
+    """``[OneHot(N)]``, or ``[Embedding(N, embed_dim)]`` with optional dropout after it."""
+    if one_hot:
+        return [OneHot(n_vocab)]
+    layers: list[Layer] = [Embedding(n_vocab, embed_dim, scale=embed_scale)]
+    if embed_dropout:
+        layers.append(Dropout(embed_dropout))
+    return layers
+
+
+def recurrent_layers(
+    cell: str,
+    hidden: int,
+    *,
+    layers: int = 1,
+    bidirectional: bool = False,
+    activation: str = "tanh",
+    dropout: float = 0.0,
+    return_sequences: bool = False,
+) -> list[Layer]:
+    """`layers` recurrent layers of `hidden` units each (per direction).
+
+    Every layer but the last returns its whole sequence to the next; the last returns
+    its sequence only if `return_sequences`. `dropout` goes between stacked layers.
+    """
+    if cell not in CELLS:
+        raise ConfigError(f"cell={cell!r} is not one of {', '.join(CELLS)}")
+    if not 1 <= int(layers) <= 6:
+        raise ConfigError(f"layers={layers}: use 1 to 6 recurrent layers")
+    out: list[Layer] = []
+    for i in range(int(layers)):
+        last = i == int(layers) - 1
+        rnn = CELLS[cell](hidden, activation, return_sequences=return_sequences or not last)
+        out.append(Bidirectional(rnn) if bidirectional else rnn)
+        if dropout and not last:
+            out.append(Dropout(dropout))
+    return out

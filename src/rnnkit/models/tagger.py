@@ -1,0 +1,244 @@
+"""SequenceTagger: many-to-many labelling, one tag per token (POS tagging, NER).
+
+The synchronised many-to-many network of the course: every token x_t gets an output
+y_t = softmax(V h_t + c). The recurrent part is usually bidirectional, so that h_t
+has read the whole sentence, left and right of t, and may be stacked. The loss is the
+notes' labelling loss: cross-entropy summed over each sentence's real tokens and
+averaged over the sentences (``reduction="token_mean"`` averages over tokens instead).
+Pads never reach the loss, a metric or a gradient.
+
+>>> tagger = SequenceTagger(hidden=16, embed_dim=16, lr=0.01, epochs=30, dropout=0,
+...                         embed_dropout=0, seed=0, verbose=0)
+>>> sentences = [["the", "movie", "was", "good"], ["a", "film", "was", "bad"]] * 8
+>>> tags = [["DET", "NOUN", "AUX", "ADJ"]] * 16
+>>> tagger.fit(sentences, tags).predict([["the", "film", "was", "good"]])
+[['DET', 'NOUN', 'AUX', 'ADJ']]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.errors import ConfigError, DataError, ModelFileError
+from rnnkit.io import ModelFiles, load_model_dir
+from rnnkit.layers import Dense, Dropout
+from rnnkit.metrics.labelling import LabellingReport
+from rnnkit.models.encoder import input_layers, recurrent_layers
+from rnnkit.models.persist import save_sequential, sequential_from_files
+from rnnkit.models.sequential import Sequential
+from rnnkit.text import Vocabulary
+
+__all__ = ["SequenceTagger"]
+
+Array = np.ndarray
+
+#: the constructor's settings, with their defaults (stored in config.json)
+DEFAULTS: dict[str, Any] = {
+    "lower": True,  # lowercase words before looking them up
+    "embed_dim": 100,  # size of the learned word embedding; ignored with one_hot
+    "embed_scale": 0.05,  # embeddings start uniform in [-scale, scale]
+    "one_hot": False,  # one-hot word inputs (a row lookup of U) instead of an embedding
+    "cell": "rnn",  # "rnn" (tanh SimpleRNN), "lstm" or "gru"
+    "hidden": 128,  # state size per direction
+    "layers": 1,  # stacked recurrent layers
+    "bidirectional": True,  # read each sentence in both directions
+    "activation": "tanh",
+    "dropout": 0.3,  # between stacked layers and before the output layer
+    "embed_dropout": 0.3,  # on the embedded words
+    "min_freq": 1,  # rarer training words map to <unk>
+    "max_vocab": None,
+    "optimizer": "adam",
+    "lr": 1e-3,
+    "batch_size": 32,
+    "epochs": 20,
+    "clip_norm": 5.0,
+    "reduction": "sequence_mean",  # the notes' loss: summed over tokens, mean over sentences
+    "patience": 4,  # early stopping on the validation figure below
+    "monitor": "val_accuracy",
+    "max_minutes": None,
+    "seed": 0,
+    "dtype": "float32",
+    "verbose": 1,
+}
+
+
+class SequenceTagger:
+    """Tag every token of a sentence with an embedding, recurrent layers and softmax.
+
+    Every keyword is a setting listed in ``DEFAULTS``. Sentences are lists of tokens
+    (already split, as in CoNLL files); tags are lists of the same lengths.
+    """
+
+    def __init__(self, **settings: Any) -> None:
+        unknown = sorted(set(settings) - set(DEFAULTS))
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}; known: {', '.join(DEFAULTS)}")
+        self.settings = {**DEFAULTS, **settings}
+
+    # -- learning ------------------------------------------------------------------
+    def fit(
+        self,
+        sentences: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+        valid: tuple[Sequence[Sequence[str]], Sequence[Sequence[str]]] | None = None,
+    ) -> SequenceTagger:
+        """Build the vocabularies and the network from the training sentences, then train."""
+        s = self.settings
+        _check_pairs(sentences, tags)
+        self.labels_ = sorted({t for seq in tags for t in seq})
+        if len(self.labels_) < 2:
+            raise DataError(f"only one tag {self.labels_!r}: a tagger needs at least two")
+        words = [self._words(sentence) for sentence in sentences]
+        self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])
+        self.model_ = self._build_network()
+        self.model_.compile(
+            s["optimizer"], "sparse_categorical_crossentropy", lr=s["lr"], clip_norm=s["clip_norm"]
+        )
+        self.model_.reduction = s["reduction"]
+        valid_data = None
+        if valid is not None:
+            _check_pairs(*valid)
+            valid_data = (self.encode(valid[0]), self._tag_ids(valid[1]))
+        self.history_ = self.model_.fit(
+            self.encode(sentences),
+            self._tag_ids(tags),
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            validation_data=valid_data,
+            patience=s["patience"] if valid is not None else None,
+            monitor=s["monitor"],
+            max_minutes=s["max_minutes"],
+            verbose=s["verbose"],
+        )
+        return self
+
+    def _build_network(self) -> Sequential:
+        s = self.settings
+        layers = input_layers(
+            len(self.vocab_),
+            embed_dim=s["embed_dim"],
+            one_hot=s["one_hot"],
+            embed_scale=s["embed_scale"],
+            embed_dropout=s["embed_dropout"],
+        )
+        layers += recurrent_layers(
+            s["cell"],
+            s["hidden"],
+            layers=s["layers"],
+            bidirectional=s["bidirectional"],
+            activation=s["activation"],
+            dropout=s["dropout"],
+            return_sequences=True,
+        )
+        if s["dropout"]:
+            layers.append(Dropout(s["dropout"]))
+        layers.append(Dense(len(self.labels_), "softmax"))  # y_t = softmax(V h_t + c)
+        return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
+
+    # -- inference -----------------------------------------------------------------
+    def _words(self, sentence: Sequence[str]) -> list[str]:
+        return [w.lower() for w in sentence] if self.settings["lower"] else list(sentence)
+
+    def encode(self, sentences: Sequence[Sequence[str]]) -> list[Array]:
+        """Word ids of each sentence (unknown words map to ``<unk>``)."""
+        self._require_fitted()
+        out = []
+        for i, sentence in enumerate(sentences):
+            if not sentence:
+                raise DataError(f"sentence {i + 1} has no tokens")
+            out.append(self.vocab_.encode(self._words(sentence)))
+        return out
+
+    def _tag_ids(self, tags: Sequence[Sequence[str]]) -> list[Array]:
+        index = {t: i for i, t in enumerate(self.labels_)}
+        out = []
+        for i, seq in enumerate(tags):
+            unknown = [t for t in seq if t not in index]
+            if unknown:
+                raise DataError(f"sentence {i + 1}: tag {unknown[0]!r} was not seen in training")
+            out.append(np.array([index[t] for t in seq], dtype=np.int64))
+        return out
+
+    def predict_proba(self, sentences: Sequence[Sequence[str]]) -> list[Array]:
+        """Per sentence, a (T_i, K) array of tag probabilities (columns as ``labels_``)."""
+        x = self.encode(sentences)
+        out = self.model_.predict(x)  # (N, T, K), zeros at pads
+        return [out[i, : len(seq)] for i, seq in enumerate(x)]
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """The most probable tag of every token."""
+        return [[self.labels_[k] for k in p.argmax(axis=1)] for p in self.predict_proba(sentences)]
+
+    def evaluate(
+        self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
+    ) -> LabellingReport:
+        """Token accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO).
+
+        Gold tags never seen in training are counted as unknown and scored as errors.
+        """
+        _check_pairs(sentences, tags)
+        return LabellingReport.from_sequences(tags, self.predict(sentences), self.labels_)
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ConfigError("this SequenceTagger is not trained yet: call fit() first")
+
+    # -- files ---------------------------------------------------------------------
+    def save(
+        self, directory: str | os.PathLike[str], *, extra: dict[str, Any] | None = None
+    ) -> Path:
+        """Write the model directory (config.json, weights.safetensors, vocab.json)."""
+        self._require_fitted()
+        training = {"settings": self.settings, "history": self.history_.to_dict(), **(extra or {})}
+        vocab = {"tokens": self.vocab_.to_dict(), "labels": self.labels_}
+        return save_sequential(self.model_, directory, task="tag", training=training, vocab=vocab)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> SequenceTagger:
+        """Rebuild a tagger from a model directory written by :meth:`save`."""
+        return cls.from_files(load_model_dir(directory))
+
+    @classmethod
+    def from_files(cls, files: ModelFiles) -> SequenceTagger:
+        """Rebuild a tagger from a loaded model directory."""
+        where = files.path / "config.json"
+        if files.config.get("task") != "tag":
+            raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not 'tag'")
+        training = files.config.get("training")
+        settings = training.get("settings", {}) if isinstance(training, dict) else {}
+        if not isinstance(settings, dict):
+            raise ModelFileError(f"{where}: training settings must be a JSON object")
+        try:
+            tagger = cls(**{k: v for k, v in settings.items() if k in DEFAULTS})
+        except ConfigError as exc:
+            raise ModelFileError(f"{where}: {exc}") from None
+        vocab_path = files.path / "vocab.json"
+        if not isinstance(files.vocab, dict):
+            raise ModelFileError(f"{vocab_path}: missing")
+        try:
+            tagger.vocab_ = Vocabulary.from_dict(files.vocab["tokens"])
+            tagger.labels_ = [str(t) for t in files.vocab["labels"]]
+        except KeyError as exc:
+            raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{vocab_path}: {exc}") from None
+        tagger.model_ = sequential_from_files(files)
+        out = tagger.model_.output_layer
+        if not isinstance(out, Dense) or out.units != len(tagger.labels_):
+            raise ModelFileError(
+                f"{where}: the output layer does not fit {len(tagger.labels_)} tags"
+            )
+        return tagger
+
+
+def _check_pairs(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:
+    if len(sentences) != len(tags):
+        raise DataError(f"{len(sentences)} sentences but {len(tags)} tag sequences")
+    for i, (words, seq) in enumerate(zip(sentences, tags, strict=True)):
+        if len(words) != len(seq):
+            raise DataError(f"sentence {i + 1}: {len(words)} tokens but {len(seq)} tags")

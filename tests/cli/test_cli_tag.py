@@ -1,0 +1,140 @@
+"""``rnnkit train --task tag``, ``rnnkit tag`` and ``evaluate`` on taggers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+TINY_TAG = ("--hidden", "8", "--embed", "8", "--epochs", "3", "--lr", "0.02")
+DET, NOUN, VERB = ("the", "a"), ("cat", "dog", "film"), ("runs", "ends")
+
+
+def _sentences(n: int, seed: int) -> list[list[tuple[str, str]]]:
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        out.append(
+            [
+                (str(rng.choice(DET)), "DET"),
+                (str(rng.choice(NOUN)), "NOUN"),
+                (str(rng.choice(VERB)), "VERB"),
+            ]
+        )
+    return out
+
+
+def _conllu(sentences) -> str:
+    blocks = []
+    for k, sentence in enumerate(sentences):
+        lines = [f"# sent_id = s{k}"]
+        for i, (word, tag) in enumerate(sentence, start=1):
+            lines.append(f"{i}\t{word}\t{word}\t{tag}\t_\t_\t0\t_\t_\t_")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n\n"
+
+
+def _conll_bio(n: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for _ in range(n):
+        who = str(rng.choice(["Ann", "Bob"]))
+        blocks.append(f"{who}\tB-person\nSmith\tI-person\nruns\tO\n.\tO")
+    return "\n\n".join(blocks) + "\n"
+
+
+@pytest.fixture(scope="module")
+def pos_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pos")
+    (d / "train.conllu").write_text(_conllu(_sentences(120, 0)))
+    (d / "test.conllu").write_text(_conllu(_sentences(30, 1)))
+    return d
+
+
+@pytest.fixture(scope="module")
+def pos_model(pos_files, run_cli):
+    out = pos_files / "model"
+    r = run_cli(
+        "train", "--task", "tag", "--data", pos_files / "train.conllu", "--out", out, *TINY_TAG
+    )
+    assert r.code == 0, r.err
+    return out
+
+
+def test_train_tag_saves_a_tagger_and_reports_validation(pos_model) -> None:
+    config = json.loads((pos_model / "config.json").read_text())
+    assert config["task"] == "tag"
+    assert config["training"]["settings"]["bidirectional"] is True
+    assert json.loads((pos_model / "vocab.json").read_text())["labels"] == ["DET", "NOUN", "VERB"]
+
+
+def test_tag_prints_token_tag_pairs(pos_model, run_cli) -> None:
+    r = run_cli("tag", pos_model, "the cat runs", "a dog ends")
+    assert r.code == 0, r.err
+    assert r.out.splitlines() == ["the/DET cat/NOUN runs/VERB", "a/DET dog/NOUN ends/VERB"]
+    r = run_cli("tag", pos_model, "the film runs", "--json")
+    assert json.loads(r.out) == [
+        {"tokens": ["the", "film", "runs"], "tags": ["DET", "NOUN", "VERB"]}
+    ]
+
+
+def test_evaluate_json_has_the_tag_keys(pos_model, pos_files, run_cli) -> None:
+    r = run_cli("evaluate", pos_model, "--data", pos_files / "test.conllu", "--json")
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    for key in ("accuracy", "per_class_accuracy", "confusion_matrix", "labels", "n", "macro_f1"):
+        assert key in d
+    assert "entity_f1" not in d  # UPOS tags are not BIO
+    assert d["n"] == 90 and np.trace(np.array(d["confusion_matrix"])) == round(d["accuracy"] * 90)
+
+
+def test_bio_tags_add_entity_f1(tmp_path, run_cli) -> None:
+    (tmp_path / "train.conll").write_text(_conll_bio(80, 0))
+    (tmp_path / "test.conll").write_text(_conll_bio(20, 1))
+    out = tmp_path / "ner"
+    r = run_cli(
+        "train", "--task", "tag", "--data", tmp_path / "train.conll", "--out", out, *TINY_TAG
+    )
+    assert r.code == 0, r.err
+    r = run_cli("evaluate", out, "--data", tmp_path / "test.conll", "--json")
+    d = json.loads(r.out)
+    assert 0.0 <= d["entity_f1"] <= 1.0 and set(d["labels"]) == {"B-person", "I-person", "O"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--pooling", "max"], "--pooling"),
+        (["--model", "bow-nb"], "--model"),
+        (["--format", "table"], "--format"),
+        (["--layers", "0"], "--layers"),
+    ],
+)
+def test_flags_that_do_not_fit_tagging_are_refused(pos_files, tmp_path, run_cli, argv, named):
+    out = tmp_path / "m"
+    r = run_cli(
+        "train",
+        "--task",
+        "tag",
+        "--data",
+        pos_files / "train.conllu",
+        "--out",
+        out,
+        *TINY_TAG,
+        *argv,
+    )
+    assert r.code == 2 and r.err.startswith("error: ") and named in r.err
+    assert r.err.count("\n") == 1 and not out.exists()
+
+
+def test_malformed_conllu_names_file_and_line(tmp_path, run_cli) -> None:
+    bad = tmp_path / "bad.conllu"
+    bad.write_text("1\tthe\tthe\tDET\t_\t_\t0\t_\t_\t_\nx\tcat\tcat\tNOUN\t_\t_\t0\t_\t_\t_\n\n")
+    r = run_cli("train", "--task", "tag", "--data", bad, "--out", tmp_path / "m", *TINY_TAG)
+    assert r.code == 2 and f"{bad}:2" in r.err and r.err.count("\n") == 1
+
+
+def test_predict_on_a_tagger_and_tag_on_a_classifier_are_refused(pos_model, run_cli) -> None:
+    r = run_cli("predict", pos_model, "the cat runs")
+    assert r.code == 2 and "rnnkit tag" in r.err
