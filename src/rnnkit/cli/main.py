@@ -74,6 +74,11 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
     m.add_argument("--max-vocab", type=int)
     m.add_argument("--dropout", type=float)
     m.add_argument("--embed-dropout", type=float)
+    m.add_argument(
+        "--word-dropout",
+        type=float,
+        help="tag: training words replaced by <unk> with this probability",
+    )
     o = t.add_argument_group("training")
     o.add_argument("--epochs", type=int)
     o.add_argument("--batch-size", type=int)

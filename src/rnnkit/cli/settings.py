@@ -30,6 +30,7 @@ FLAG_TO_SETTING = {
     "max_vocab": "max_vocab",
     "dropout": "dropout",
     "embed_dropout": "embed_dropout",
+    "word_dropout": "word_dropout",
     "epochs": "epochs",
     "batch_size": "batch_size",
     "lr": "lr",
@@ -51,7 +52,7 @@ POSITIVE = (
     "patience",
     "max_minutes",
 )
-FRACTIONS = ("dropout", "embed_dropout")
+FRACTIONS = ("dropout", "embed_dropout", "word_dropout")
 
 
 def _flag(dest: str) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from rnnkit.core.embedding import lookup, sparse_rows_grad
 from rnnkit.core.init import uniform
-from rnnkit.errors import ShapeError
+from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
 
 __all__ = ["Embedding"]
@@ -40,6 +40,11 @@ class Embedding(Layer):
         d, the embedding size.
     scale : float
         Initial values are drawn from U(-scale, scale) (Keras uses 0.05).
+    word_dropout : float
+        While training, each id is replaced by `unk_id` with this probability, so the
+        ``<unk>`` row learns what an unseen word looks like in context.
+    unk_id : int
+        The id that dropped words become (``<unk>`` is 1 in rnnkit vocabularies).
     """
 
     kind = "embedding"
@@ -50,6 +55,8 @@ class Embedding(Layer):
         output_dim: int,
         *,
         scale: float = 0.05,
+        word_dropout: float = 0.0,
+        unk_id: int = 1,
         name: str | None = None,
         dtype: str = "float32",
     ) -> None:
@@ -59,12 +66,21 @@ class Embedding(Layer):
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
         self.scale = float(scale)
+        if not 0.0 <= float(word_dropout) < 1.0:
+            raise ConfigError(f"word_dropout={word_dropout}: must lie in [0, 1)")
+        if not 0 <= int(unk_id) < self.input_dim:
+            raise ConfigError(f"unk_id={unk_id}: must be an id below input_dim={input_dim}")
+        self.word_dropout = float(word_dropout)
+        self.unk_id = int(unk_id)
+        self.rng: np.random.Generator | None = None
 
     def get_config(self) -> dict[str, Any]:
         return {
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
             "scale": self.scale,
+            "word_dropout": self.word_dropout,
+            "unk_id": self.unk_id,
             **super().get_config(),
         }
 
@@ -76,6 +92,8 @@ class Embedding(Layer):
         self.params = {
             "E": self._param(uniform((self.input_dim, self.output_dim), rng, self.scale))
         }
+        if self.word_dropout:  # NOTE: only then, so other models' random streams stay as they were
+            self.rng = np.random.default_rng(rng.integers(2**63))
         return Spec("features", self.output_dim, time=spec.time)
 
     def forward(self, x: Array, mask: Array | None = None, training: bool = False):
@@ -85,6 +103,9 @@ class Embedding(Layer):
             raise ShapeError(f"{self.name}: Embedding takes integer ids, got dtype {ids.dtype}")
         if ids.size and (ids.min() < 0 or ids.max() >= self.input_dim):
             raise ShapeError(f"{self.name}: ids must lie in [0, {self.input_dim})")
+        if training and self.word_dropout and self.rng is not None:
+            drop = self.rng.random(ids.shape, dtype=np.float32) < self.word_dropout
+            ids = np.where(drop, self.unk_id, ids)
         return lookup(self.params["E"], ids), (ids, mask)
 
     def backward(self, dy: Array, cache: Any) -> None:

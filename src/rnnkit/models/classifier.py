@@ -25,20 +25,17 @@ attributes end in ``_`` (``vocab_``, ``labels_``, ``model_``, ``history_``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import ConfigError, DataError, ModelFileError
-from rnnkit.io import ModelFiles, load_model_dir
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D
 from rnnkit.metrics import ClassificationReport
 from rnnkit.models.encoder import input_layers, recurrent_layers
-from rnnkit.models.persist import save_sequential, sequential_from_files
 from rnnkit.models.sequential import Sequential
+from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary, get_tokenizer
 
 __all__ = ["SequenceClassifier"]
@@ -79,19 +76,22 @@ DEFAULTS: dict[str, Any] = {
 POOLING = {"max": GlobalMaxPooling1D, "mean": GlobalAveragePooling1D}
 
 
-class SequenceClassifier:
+class SequenceClassifier(TaskModel):
     """Classify texts with an embedding (or one-hot inputs), a SimpleRNN and a Dense layer.
 
     Every keyword is a setting listed in ``DEFAULTS`` (see the comments there).
     """
 
-    def __init__(self, **settings: Any) -> None:
-        unknown = sorted(set(settings) - set(DEFAULTS))
-        if unknown:
-            raise ConfigError(f"unknown setting {unknown[0]!r}; known: {', '.join(DEFAULTS)}")
-        self.settings = {**DEFAULTS, **settings}
+    task = "classify"
+    DEFAULTS = DEFAULTS
+
+    def _check_settings(self) -> None:
         if self.settings["pooling"] not in ("last", *POOLING):
             raise ConfigError(f"pooling={self.settings['pooling']!r}: use 'last', 'max' or 'mean'")
+        self._tokenizer()  # an unknown level is refused here
+
+    def _output_units(self) -> int:
+        return 1 if len(self.labels_) == 2 else len(self.labels_)
 
     def __getattr__(self, name: str) -> Any:
         settings = self.__dict__.get("settings", {})
@@ -224,56 +224,3 @@ class SequenceClassifier:
         self._require_fitted()
         y = self._label_ids(labels)
         return ClassificationReport.from_predictions(y, self.predict_ids(texts), self.labels_)
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise ConfigError("this SequenceClassifier is not trained yet: call fit() first")
-
-    # -- files ---------------------------------------------------------------------
-    def save(
-        self, directory: str | os.PathLike[str], *, extra: dict[str, Any] | None = None
-    ) -> Path:
-        """Write the model directory (config.json, weights.safetensors, vocab.json)."""
-        self._require_fitted()
-        training = {"settings": self.settings, "history": self.history_.to_dict(), **(extra or {})}
-        vocab = {"tokens": self.vocab_.to_dict(), "labels": self.labels_}
-        return save_sequential(
-            self.model_, directory, task="classify", training=training, vocab=vocab
-        )
-
-    @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> SequenceClassifier:
-        """Rebuild a classifier from a model directory written by :meth:`save`."""
-        return cls.from_files(load_model_dir(directory))
-
-    @classmethod
-    def from_files(cls, files: ModelFiles) -> SequenceClassifier:
-        """Rebuild a classifier from a loaded model directory."""
-        where = files.path / "config.json"
-        if files.config.get("task") != "classify":
-            raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not 'classify'")
-        training = files.config.get("training")
-        settings = training.get("settings", {}) if isinstance(training, dict) else {}
-        if not isinstance(settings, dict):
-            raise ModelFileError(f"{where}: training settings must be a JSON object")
-        try:
-            clf = cls(**{k: v for k, v in settings.items() if k in DEFAULTS})
-            clf._tokenizer()
-        except ConfigError as exc:
-            raise ModelFileError(f"{where}: {exc}") from None
-        vocab_path = files.path / "vocab.json"
-        if not isinstance(files.vocab, dict):
-            raise ModelFileError(f"{vocab_path}: missing")
-        try:
-            clf.vocab_ = Vocabulary.from_dict(files.vocab["tokens"])
-            clf.labels_ = [str(label) for label in files.vocab["labels"]]
-        except KeyError as exc:
-            raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"{vocab_path}: {exc}") from None
-        clf.model_ = sequential_from_files(files)
-        out = clf.model_.output_layer
-        k = len(clf.labels_)
-        if k < 2 or not isinstance(out, Dense) or out.units != (1 if k == 2 else k):
-            raise ModelFileError(f"{where}: the output layer does not fit {k} labels")
-        return clf

@@ -31,12 +31,20 @@ CELLS: dict[str, type[SimpleRNN | LSTM | GRU]] = {"rnn": SimpleRNN, "lstm": LSTM
 
 
 def input_layers(
-    n_vocab: int, *, embed_dim: int, one_hot: bool, embed_scale: float, embed_dropout: float
+    n_vocab: int,
+    *,
+    embed_dim: int,
+    one_hot: bool,
+    embed_scale: float,
+    embed_dropout: float,
+    word_dropout: float = 0.0,
 ) -> list[Layer]:
     """``[OneHot(N)]``, or ``[Embedding(N, embed_dim)]`` with optional dropout after it."""
     if one_hot:
         return [OneHot(n_vocab)]
-    layers: list[Layer] = [Embedding(n_vocab, embed_dim, scale=embed_scale)]
+    layers: list[Layer] = [
+        Embedding(n_vocab, embed_dim, scale=embed_scale, word_dropout=word_dropout)
+    ]
     if embed_dropout:
         layers.append(Dropout(embed_dropout))
     return layers

@@ -17,20 +17,17 @@ Pads never reach the loss, a metric or a gradient.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import ConfigError, DataError, ModelFileError
-from rnnkit.io import ModelFiles, load_model_dir
+from rnnkit.errors import DataError
 from rnnkit.layers import Dense, Dropout
 from rnnkit.metrics.labelling import LabellingReport
 from rnnkit.models.encoder import input_layers, recurrent_layers
-from rnnkit.models.persist import save_sequential, sequential_from_files
 from rnnkit.models.sequential import Sequential
+from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary
 
 __all__ = ["SequenceTagger"]
@@ -50,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "activation": "tanh",
     "dropout": 0.3,  # between stacked layers and before the output layer
     "embed_dropout": 0.3,  # on the embedded words
+    "word_dropout": 0.0,  # training words replaced by <unk> with this probability
     "min_freq": 1,  # rarer training words map to <unk>
     "max_vocab": None,
     "optimizer": "adam",
@@ -67,18 +65,15 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class SequenceTagger:
+class SequenceTagger(TaskModel):
     """Tag every token of a sentence with an embedding, recurrent layers and softmax.
 
     Every keyword is a setting listed in ``DEFAULTS``. Sentences are lists of tokens
     (already split, as in CoNLL files); tags are lists of the same lengths.
     """
 
-    def __init__(self, **settings: Any) -> None:
-        unknown = sorted(set(settings) - set(DEFAULTS))
-        if unknown:
-            raise ConfigError(f"unknown setting {unknown[0]!r}; known: {', '.join(DEFAULTS)}")
-        self.settings = {**DEFAULTS, **settings}
+    task = "tag"
+    DEFAULTS = DEFAULTS
 
     # -- learning ------------------------------------------------------------------
     def fit(
@@ -125,6 +120,7 @@ class SequenceTagger:
             one_hot=s["one_hot"],
             embed_scale=s["embed_scale"],
             embed_dropout=s["embed_dropout"],
+            word_dropout=s["word_dropout"],
         )
         layers += recurrent_layers(
             s["cell"],
@@ -183,57 +179,6 @@ class SequenceTagger:
         """
         _check_pairs(sentences, tags)
         return LabellingReport.from_sequences(tags, self.predict(sentences), self.labels_)
-
-    def _require_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise ConfigError("this SequenceTagger is not trained yet: call fit() first")
-
-    # -- files ---------------------------------------------------------------------
-    def save(
-        self, directory: str | os.PathLike[str], *, extra: dict[str, Any] | None = None
-    ) -> Path:
-        """Write the model directory (config.json, weights.safetensors, vocab.json)."""
-        self._require_fitted()
-        training = {"settings": self.settings, "history": self.history_.to_dict(), **(extra or {})}
-        vocab = {"tokens": self.vocab_.to_dict(), "labels": self.labels_}
-        return save_sequential(self.model_, directory, task="tag", training=training, vocab=vocab)
-
-    @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> SequenceTagger:
-        """Rebuild a tagger from a model directory written by :meth:`save`."""
-        return cls.from_files(load_model_dir(directory))
-
-    @classmethod
-    def from_files(cls, files: ModelFiles) -> SequenceTagger:
-        """Rebuild a tagger from a loaded model directory."""
-        where = files.path / "config.json"
-        if files.config.get("task") != "tag":
-            raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not 'tag'")
-        training = files.config.get("training")
-        settings = training.get("settings", {}) if isinstance(training, dict) else {}
-        if not isinstance(settings, dict):
-            raise ModelFileError(f"{where}: training settings must be a JSON object")
-        try:
-            tagger = cls(**{k: v for k, v in settings.items() if k in DEFAULTS})
-        except ConfigError as exc:
-            raise ModelFileError(f"{where}: {exc}") from None
-        vocab_path = files.path / "vocab.json"
-        if not isinstance(files.vocab, dict):
-            raise ModelFileError(f"{vocab_path}: missing")
-        try:
-            tagger.vocab_ = Vocabulary.from_dict(files.vocab["tokens"])
-            tagger.labels_ = [str(t) for t in files.vocab["labels"]]
-        except KeyError as exc:
-            raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"{vocab_path}: {exc}") from None
-        tagger.model_ = sequential_from_files(files)
-        out = tagger.model_.output_layer
-        if not isinstance(out, Dense) or out.units != len(tagger.labels_):
-            raise ModelFileError(
-                f"{where}: the output layer does not fit {len(tagger.labels_)} tags"
-            )
-        return tagger
 
 
 def _check_pairs(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:

@@ -1,0 +1,103 @@
+"""What every task model shares: settings, the fitted check, and its model directory.
+
+A task model (``SequenceClassifier``, ``SequenceTagger``) holds its settings in a dict
+checked against the class's ``DEFAULTS``; once fitted it has ``vocab_``, ``labels_``,
+``model_`` (a Sequential) and ``history_``. It saves as a model directory with the
+settings and history in ``config.json`` and the vocabulary and labels in ``vocab.json``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from rnnkit.errors import ConfigError, ModelFileError
+from rnnkit.io import ModelFiles, load_model_dir
+from rnnkit.layers import Dense
+from rnnkit.models.persist import save_sequential, sequential_from_files
+from rnnkit.text import Vocabulary
+
+__all__ = ["TaskModel"]
+
+T = TypeVar("T", bound="TaskModel")
+
+
+class TaskModel:
+    """Base class of the task models (see the module docstring)."""
+
+    task: ClassVar[str] = ""
+    DEFAULTS: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, **settings: Any) -> None:
+        unknown = sorted(set(settings) - set(self.DEFAULTS))
+        if unknown:
+            known = ", ".join(self.DEFAULTS)
+            raise ConfigError(f"unknown setting {unknown[0]!r}; known: {known}")
+        self.settings = {**self.DEFAULTS, **settings}
+        self._check_settings()
+
+    def _check_settings(self) -> None:
+        """Refuse settings out of range (ConfigError); subclasses add their checks."""
+
+    def _output_units(self) -> int:
+        """How many outputs the last Dense layer has for ``labels_``."""
+        return len(self.labels_)
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise ConfigError(f"this {type(self).__name__} is not trained yet: call fit() first")
+
+    # -- files ---------------------------------------------------------------------
+    def save(
+        self, directory: str | os.PathLike[str], *, extra: dict[str, Any] | None = None
+    ) -> Path:
+        """Write the model directory (config.json, weights.safetensors, vocab.json)."""
+        self._require_fitted()
+        training = {"settings": self.settings, "history": self.history_.to_dict(), **(extra or {})}
+        vocab = {"tokens": self.vocab_.to_dict(), "labels": self.labels_}
+        return save_sequential(
+            self.model_, directory, task=self.task, training=training, vocab=vocab
+        )
+
+    @classmethod
+    def load(cls: type[T], directory: str | os.PathLike[str]) -> T:
+        """Rebuild the model from a directory written by :meth:`save`."""
+        return cls.from_files(load_model_dir(directory))
+
+    @classmethod
+    def from_files(cls: type[T], files: ModelFiles) -> T:
+        """Rebuild the model from a loaded model directory (ModelFileError if malformed)."""
+        where = files.path / "config.json"
+        if files.config.get("task") != cls.task:
+            raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not {cls.task!r}")
+        training = files.config.get("training")
+        settings = training.get("settings", {}) if isinstance(training, dict) else {}
+        if not isinstance(settings, dict):
+            raise ModelFileError(f"{where}: training settings must be a JSON object")
+        try:
+            model = cls(**{k: v for k, v in settings.items() if k in cls.DEFAULTS})
+        except ConfigError as exc:
+            raise ModelFileError(f"{where}: {exc}") from None
+        vocab_path = files.path / "vocab.json"
+        if not isinstance(files.vocab, dict):
+            raise ModelFileError(f"{vocab_path}: missing")
+        try:
+            model.vocab_ = Vocabulary.from_dict(files.vocab["tokens"])
+            model.labels_ = [str(label) for label in files.vocab["labels"]]
+        except KeyError as exc:
+            raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{vocab_path}: {exc}") from None
+        model.model_ = sequential_from_files(files)
+        out = model.model_.output_layer
+        k = len(model.labels_)
+        if k < 2 or not isinstance(out, Dense) or out.units != model._output_units():
+            raise ModelFileError(f"{where}: the output layer does not fit {k} labels")
+        return model
+
+    # learned attributes, set by fit() or from_files()
+    vocab_: Vocabulary
+    labels_: list[str]
+    model_: Any
+    history_: Any
