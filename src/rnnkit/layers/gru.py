@@ -43,7 +43,7 @@ from rnnkit.layers.base import Layer, Spec
 
 # NOTE: the input, mask and output plumbing is the same for every gated layer; it lives
 # beside LSTM, the first of them.
-from rnnkit.layers.lstm import (
+from rnnkit.layers.recurrent import (
     check_recurrent_args,
     input_gradients,
     output_gradients,

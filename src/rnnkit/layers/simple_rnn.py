@@ -33,11 +33,18 @@ from typing import Any
 import numpy as np
 
 from rnnkit.core.activations import get_activation
-from rnnkit.core.embedding import sparse_rows_grad
 from rnnkit.core.init import get_initializer
 from rnnkit.core.rnn import rnn_backward, rnn_forward
 from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.recurrent import (
+    input_gradients,
+    output_gradients,
+    project_inputs,
+    sequence_output,
+    state_array,
+    time_major_mask,
+)
 
 __all__ = ["SimpleRNN"]
 
@@ -137,50 +144,21 @@ class SimpleRNN(Layer):
         cache : what :meth:`backward` needs.
         """
         self._require_built()
-        W = self.params["W"]
-        ids = np.issubdtype(np.asarray(x).dtype, np.integer)
-        xw = self._project(x, ids)  # (T, B, d) = U x_t + b
+        xw, ids = project_inputs(self, x)  # (T, B, d) = U x_t
+        xw += self.params["b"]  # + b
         T, B, d = xw.shape
-        mask_t = None if mask is None else np.ascontiguousarray(np.asarray(mask, bool).T)
-        if mask_t is not None and mask_t.shape != (T, B):
-            raise ShapeError(f"{self.name}: mask has shape {mask_t.T.shape}, inputs {(B, T)}")
-        if initial_state is None:
-            h0 = np.zeros((B, d), dtype=self.dtype)
-        else:
-            h0 = np.asarray(initial_state, dtype=self.dtype)
-            if h0.shape != (B, d):
-                raise ShapeError(f"{self.name}: initial_state shape {h0.shape}, expected {(B, d)}")
-        H = rnn_forward(xw, W, h0, mask_t, self.activation)  # (T+1, B, d)
-        if self.return_sequences:
-            seq = H[1:] if mask_t is None else H[1:] * mask_t[:, :, None]  # pads output 0
-            y: Any = seq.swapaxes(0, 1)  # (B, T, d)
-        else:
-            y = H[T]  # last real state
+        mask_t = time_major_mask(self, mask, T, B)
+        h0 = (
+            np.zeros((B, d), dtype=self.dtype)
+            if initial_state is None
+            else state_array(self, initial_state, B, "initial_state")
+        )
+        H = rnn_forward(xw, self.params["W"], h0, mask_t, self.activation)  # (T+1, B, d)
+        y: Any = sequence_output(H, mask_t) if self.return_sequences else H[T]  # last real h
         if self.return_state:
             y = (y, H[T])
         cache = (x, ids, mask_t, H, initial_state is not None)
         return y, cache
-
-    def _project(self, x: Array, ids: bool) -> Array:
-        U, b = self.params["U"], self.params["b"]
-        if ids:
-            x = np.asarray(x)
-            if x.ndim != 2:
-                raise ShapeError(f"{self.name}: ids must be (B, T), got shape {x.shape}")
-            if x.size and (x.min() < 0 or x.max() >= U.shape[0]):
-                raise ShapeError(f"{self.name}: ids must lie in [0, {U.shape[0]})")
-            xw = U[x.T]  # (T, B, d): U x_t with x_t one-hot is row x_t of U
-        else:
-            x = np.asarray(x, dtype=self.dtype)
-            if x.ndim != 3 or x.shape[2] != U.shape[0]:
-                raise ShapeError(
-                    f"{self.name}: inputs must be (B, T, {U.shape[0]}), got shape {x.shape}"
-                )
-            B, T, n = x.shape
-            xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(T * B, n)  # (T*B, n)
-            xw = (xt @ U).reshape(T, B, -1)  # one GEMM for every step
-        xw += b
-        return xw
 
     # -- backward ------------------------------------------------------------------
     def backward(self, dy: Any, cache: Any):
@@ -190,31 +168,17 @@ class SimpleRNN(Layer):
         None for ids), or ``(dx, dh0)`` when the forward pass was given an initial state.
         """
         x, ids, mask_t, H, had_h0 = cache
-        W, U = self.params["W"], self.params["U"]
-        dh_last = None
+        dh_state = None
         if self.return_state:
-            dy, dh_last = dy
-        dH = None
-        if self.return_sequences:
-            dH = np.asarray(dy, dtype=self.dtype).swapaxes(0, 1)  # (T, B, d)
-            if mask_t is not None:
-                dH = dH * mask_t[:, :, None]  # a pad's output is a constant zero
-        else:
-            dh_last = dy if dh_last is None else dh_last + dy
-        dA, dW, dh0 = rnn_backward(dH, dh_last, H, W, mask_t, self.activation)
+            dy, dh_state = dy
+        dH, dh_last = output_gradients(self, dy, mask_t)
+        if dh_state is not None:
+            dh_last = dh_state if dh_last is None else dh_last + dh_state
+        dA, dW, dh0 = rnn_backward(dH, dh_last, H, self.params["W"], mask_t, self.activation)
         T, B, d = dA.shape
         self.grads["W"] += dW
         self.grads["b"] += dA.reshape(T * B, d).sum(axis=0)
         self._mark_dense("W")
         self._mark_dense("b")
-        if ids:
-            rows, g = sparse_rows_grad(np.asarray(x).T, dA, mask_t)
-            self._add_sparse("U", rows, g)
-            dx = None
-        else:
-            n = U.shape[0]
-            xt = np.ascontiguousarray(np.asarray(x, self.dtype).swapaxes(0, 1)).reshape(T * B, n)
-            self.grads["U"] += xt.T @ dA.reshape(T * B, d)  # one GEMM for every step
-            self._mark_dense("U")
-            dx = (dA.reshape(T * B, d) @ U.T).reshape(T, B, n).swapaxes(0, 1)  # (B, T, n)
+        dx = input_gradients(self, x, ids, mask_t, dA)  # dU, and dx for real inputs
         return (dx, dh0) if had_h0 else dx

@@ -1,0 +1,114 @@
+"""The plumbing every recurrent layer (SimpleRNN, LSTM, GRU) shares.
+
+Inputs are ids (B, T) or real vectors (B, T, n_in). Ids are one-hot vectors that are
+never built: x_t U is row x_t of U and its gradient a sparse row update. Real vectors
+go through one GEMM for all steps, forward and backward. Masks become time-major
+(T, B); per-step outputs are zero at pads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnnkit.core.activations import get_activation
+from rnnkit.core.embedding import sparse_rows_grad
+from rnnkit.errors import ShapeError
+from rnnkit.layers.base import Layer
+
+__all__ = [
+    "check_recurrent_args",
+    "input_gradients",
+    "output_gradients",
+    "project_inputs",
+    "sequence_output",
+    "state_array",
+    "time_major_mask",
+]
+
+Array = np.ndarray
+
+
+def check_recurrent_args(units: int, activation: str, recurrent_activation: str) -> None:
+    """Validate the constructor arguments common to LSTM and GRU."""
+    if int(units) < 1:
+        raise ShapeError(f"units={units}: must be a positive integer")
+    get_activation(activation)
+    get_activation(recurrent_activation)
+
+
+def project_inputs(layer: Layer, x: Array) -> tuple[Array, bool]:
+    """``x_t U`` for every step, time-major (T, B, k), and whether `x` holds ids.
+
+    Ids are one-hot vectors that are never built: x_t U is row x_t of U. Real vectors
+    go through one GEMM for all steps. The bias is left to the caller.
+    """
+    U = layer.params["U"]
+    ids = np.issubdtype(np.asarray(x).dtype, np.integer)
+    if ids:
+        x = np.asarray(x)
+        if x.ndim != 2:
+            raise ShapeError(f"{layer.name}: ids must be (B, T), got shape {x.shape}")
+        if x.size and (x.min() < 0 or x.max() >= U.shape[0]):
+            raise ShapeError(f"{layer.name}: ids must lie in [0, {U.shape[0]})")
+        return U[x.T], True  # (T, B, k): a copy, safe to add the bias into
+    x = np.asarray(x, dtype=layer.dtype)
+    if x.ndim != 3 or x.shape[2] != U.shape[0]:
+        raise ShapeError(f"{layer.name}: inputs must be (B, T, {U.shape[0]}), got shape {x.shape}")
+    B, T, n = x.shape
+    xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(T * B, n)  # (T*B, n)
+    return (xt @ U).reshape(T, B, -1), False  # one GEMM for every step
+
+
+def input_gradients(
+    layer: Layer, x: Array, ids: bool, mask_t: Array | None, dxw: Array
+) -> Array | None:
+    """Add dU from dL/d(x_t U) (T, B, k) and return dx (B, T, n_in), None for ids."""
+    U = layer.params["U"]
+    T, B, k = dxw.shape
+    if ids:
+        rows, g = sparse_rows_grad(np.asarray(x).T, dxw, mask_t)
+        layer._add_sparse("U", rows, g)
+        return None
+    n = U.shape[0]
+    xt = np.ascontiguousarray(np.asarray(x, layer.dtype).swapaxes(0, 1)).reshape(T * B, n)
+    layer.grads["U"] += xt.T @ dxw.reshape(T * B, k)  # one GEMM for every step
+    layer._mark_dense("U")
+    return (dxw.reshape(T * B, k) @ U.T).reshape(T, B, n).swapaxes(0, 1)  # (B, T, n)
+
+
+def time_major_mask(layer: Layer, mask: Array | None, T: int, B: int) -> Array | None:
+    """The (B, T) mask as a contiguous (T, B) bool array, checked against the inputs."""
+    if mask is None:
+        return None
+    mask_t = np.ascontiguousarray(np.asarray(mask, bool).T)
+    if mask_t.shape != (T, B):
+        raise ShapeError(f"{layer.name}: mask has shape {mask_t.T.shape}, inputs {(B, T)}")
+    return mask_t
+
+
+def state_array(layer: Any, value: Array, B: int, what: str) -> Array:
+    """An initial state as a (B, d) array of the layer's dtype."""
+    s = np.asarray(value, dtype=layer.dtype)
+    if s.shape != (B, layer.units):
+        raise ShapeError(f"{layer.name}: {what} has shape {s.shape}, expected {(B, layer.units)}")
+    return s
+
+
+def sequence_output(H: Array, mask_t: Array | None) -> Array:
+    """Every h_t as (B, T, d), zeros at pad steps."""
+    seq = H[1:] if mask_t is None else H[1:] * mask_t[:, :, None]
+    return seq.swapaxes(0, 1)
+
+
+def output_gradients(
+    layer: Any, dy: Any, mask_t: Array | None
+) -> tuple[Array | None, Array | None]:
+    """Split dL/dy into per-step gradients dH (T, B, d) or a last-state gradient."""
+    if not layer.return_sequences:
+        return None, dy
+    dH = np.asarray(dy, dtype=layer.dtype).swapaxes(0, 1)  # (T, B, d)
+    if mask_t is not None:
+        dH = dH * mask_t[:, :, None]  # a pad's output is a constant zero
+    return dH, None
