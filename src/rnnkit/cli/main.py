@@ -164,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RnnkitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of our output went away (| head): not an error
+        sys.stderr.close()
+        return 0
     except OSError as exc:  # a file we could not read or write
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
