@@ -36,15 +36,15 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.activations import get_activation
 from rnnkit.core.gru import gru_backward, gru_forward
 from rnnkit.core.init import get_initializer
-from rnnkit.errors import ShapeError
-from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.base import Spec
 
 # NOTE: the input, mask and output plumbing is the same for every gated layer; it lives
 # beside LSTM, the first of them.
 from rnnkit.layers.recurrent import (
-    check_recurrent_args,
+    RecurrentLayer,
     input_gradients,
     output_gradients,
     project_inputs,
@@ -58,7 +58,7 @@ __all__ = ["GRU"]
 Array = np.ndarray
 
 
-class GRU(Layer):
+class GRU(RecurrentLayer):
     """Gated recurrent unit (Cho et al., 2014).
 
     Parameters
@@ -110,35 +110,29 @@ class GRU(Layer):
         name: str | None = None,
         dtype: str = "float32",
     ) -> None:
-        super().__init__(name=name, dtype=dtype)
-        check_recurrent_args(units, activation, recurrent_activation)
-        get_initializer(kernel_initializer)
-        get_initializer(recurrent_initializer)
-        self.units = int(units)
-        self.activation = activation
+        super().__init__(
+            units,
+            activation,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            name=name,
+            dtype=dtype,
+        )
+        get_activation(recurrent_activation)
         self.recurrent_activation = recurrent_activation
-        self.return_sequences = return_sequences
-        self.return_state = return_state
         self.reset_after = reset_after
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "units": self.units,
-            "activation": self.activation,
-            "recurrent_activation": self.recurrent_activation,
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "reset_after": self.reset_after,
-            "kernel_initializer": self.kernel_initializer,
-            "recurrent_initializer": self.recurrent_initializer,
             **super().get_config(),
+            "recurrent_activation": self.recurrent_activation,
+            "reset_after": self.reset_after,
         }
 
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
-        if not spec.time:
-            raise ShapeError(f"{self.name}: GRU needs a time axis, (B, T, ...)")
+        self._check_time(spec)
         n, d = spec.size, self.units
         self.params = {
             "U": self._param(get_initializer(self.kernel_initializer)((n, 3 * d), rng)),

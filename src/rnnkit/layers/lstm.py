@@ -33,12 +33,13 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.activations import get_activation
 from rnnkit.core.init import get_initializer
 from rnnkit.core.lstm import lstm_backward, lstm_forward
 from rnnkit.errors import ShapeError
-from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.base import Spec
 from rnnkit.layers.recurrent import (
-    check_recurrent_args,
+    RecurrentLayer,
     input_gradients,
     output_gradients,
     project_inputs,
@@ -52,7 +53,7 @@ __all__ = ["LSTM"]
 Array = np.ndarray
 
 
-class LSTM(Layer):
+class LSTM(RecurrentLayer):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
 
     Parameters
@@ -102,35 +103,29 @@ class LSTM(Layer):
         name: str | None = None,
         dtype: str = "float32",
     ) -> None:
-        super().__init__(name=name, dtype=dtype)
-        check_recurrent_args(units, activation, recurrent_activation)
-        get_initializer(kernel_initializer)
-        get_initializer(recurrent_initializer)
-        self.units = int(units)
-        self.activation = activation
+        super().__init__(
+            units,
+            activation,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            name=name,
+            dtype=dtype,
+        )
+        get_activation(recurrent_activation)
         self.recurrent_activation = recurrent_activation
-        self.return_sequences = return_sequences
-        self.return_state = return_state
         self.unit_forget_bias = unit_forget_bias
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
 
     def get_config(self) -> dict[str, Any]:
         return {
-            "units": self.units,
-            "activation": self.activation,
-            "recurrent_activation": self.recurrent_activation,
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "unit_forget_bias": self.unit_forget_bias,
-            "kernel_initializer": self.kernel_initializer,
-            "recurrent_initializer": self.recurrent_initializer,
             **super().get_config(),
+            "recurrent_activation": self.recurrent_activation,
+            "unit_forget_bias": self.unit_forget_bias,
         }
 
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
-        if not spec.time:
-            raise ShapeError(f"{self.name}: LSTM needs a time axis, (B, T, ...)")
+        self._check_time(spec)
         n, d = spec.size, self.units
         b = np.zeros(4 * d)
         if self.unit_forget_bias:

@@ -14,11 +14,12 @@ import numpy as np
 
 from rnnkit.core.activations import get_activation
 from rnnkit.core.embedding import sparse_rows_grad
+from rnnkit.core.init import get_initializer
 from rnnkit.errors import ShapeError
-from rnnkit.layers.base import Layer
+from rnnkit.layers.base import Layer, Spec
 
 __all__ = [
-    "check_recurrent_args",
+    "RecurrentLayer",
     "input_gradients",
     "output_gradients",
     "project_inputs",
@@ -30,12 +31,48 @@ __all__ = [
 Array = np.ndarray
 
 
-def check_recurrent_args(units: int, activation: str, recurrent_activation: str) -> None:
-    """Validate the constructor arguments common to LSTM and GRU."""
-    if int(units) < 1:
-        raise ShapeError(f"units={units}: must be a positive integer")
-    get_activation(activation)
-    get_activation(recurrent_activation)
+class RecurrentLayer(Layer):
+    """What SimpleRNN, LSTM and GRU share: units, f, the output options, initialisers."""
+
+    def __init__(
+        self,
+        units: int,
+        activation: str = "tanh",
+        *,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        kernel_initializer: str = "glorot_uniform",
+        recurrent_initializer: str = "orthogonal",
+        name: str | None = None,
+        dtype: str = "float32",
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        if int(units) < 1:
+            raise ShapeError(f"units={units}: must be a positive integer")
+        get_activation(activation)  # validate early
+        get_initializer(kernel_initializer)
+        get_initializer(recurrent_initializer)
+        self.units = int(units)
+        self.activation = activation
+        self.return_sequences = return_sequences
+        self.return_state = return_state
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "units": self.units,
+            "activation": self.activation,
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+            **super().get_config(),
+        }
+
+    def _check_time(self, spec: Spec) -> None:
+        if not spec.time:
+            raise ShapeError(f"{self.name}: {type(self).__name__} needs a time axis, (B, T, ...)")
 
 
 def project_inputs(layer: Layer, x: Array) -> tuple[Array, bool]:

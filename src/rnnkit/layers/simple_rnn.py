@@ -32,12 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.activations import get_activation
 from rnnkit.core.init import get_initializer
 from rnnkit.core.rnn import rnn_backward, rnn_forward
-from rnnkit.errors import ShapeError
-from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.base import Spec
 from rnnkit.layers.recurrent import (
+    RecurrentLayer,
     input_gradients,
     output_gradients,
     project_inputs,
@@ -51,7 +50,7 @@ __all__ = ["SimpleRNN"]
 Array = np.ndarray
 
 
-class SimpleRNN(Layer):
+class SimpleRNN(RecurrentLayer):
     """Fully connected recurrent layer (Elman network).
 
     Parameters
@@ -75,45 +74,8 @@ class SimpleRNN(Layer):
 
     kind = "simple_rnn"
 
-    def __init__(
-        self,
-        units: int,
-        activation: str = "tanh",
-        *,
-        return_sequences: bool = False,
-        return_state: bool = False,
-        kernel_initializer: str = "glorot_uniform",
-        recurrent_initializer: str = "orthogonal",
-        name: str | None = None,
-        dtype: str = "float32",
-    ) -> None:
-        super().__init__(name=name, dtype=dtype)
-        if int(units) < 1:
-            raise ShapeError(f"units={units}: must be a positive integer")
-        get_activation(activation)  # validate early
-        get_initializer(kernel_initializer)
-        get_initializer(recurrent_initializer)
-        self.units = int(units)
-        self.activation = activation
-        self.return_sequences = return_sequences
-        self.return_state = return_state
-        self.kernel_initializer = kernel_initializer
-        self.recurrent_initializer = recurrent_initializer
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            "units": self.units,
-            "activation": self.activation,
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "kernel_initializer": self.kernel_initializer,
-            "recurrent_initializer": self.recurrent_initializer,
-            **super().get_config(),
-        }
-
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
-        if not spec.time:
-            raise ShapeError(f"{self.name}: SimpleRNN needs a time axis, (B, T, ...)")
+        self._check_time(spec)
         n, d = spec.size, self.units
         self.params = {
             "U": self._param(get_initializer(self.kernel_initializer)((n, d), rng)),
