@@ -111,7 +111,7 @@ def read_table(
     source = str(path)
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
         raise ConfigError(f"delimiter: expected one character, got {delimiter!r}")
-    text = decode_bytes(_read_bytes(Path(path), source), encoding, source)
+    text = decode_bytes(read_bytes(Path(path), source), encoding, source)
     if delimiter is None:
         delimiter = _infer_delimiter(Path(path), text)
     return parse_table(
@@ -213,9 +213,10 @@ def decode_bytes(data: bytes, encoding: str, source: str) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _read_bytes(path: Path, source: str) -> bytes:
+def read_bytes(path: Path, source: str, kind: str = "table file") -> bytes:
+    """The file's bytes; DataError naming `source` when it is missing, a directory or unreadable."""
     if path.is_dir():
-        raise DataError(f"{source}: is a directory, not a table file")
+        raise DataError(f"{source}: is a directory, not a {kind}")
     try:
         return path.read_bytes()
     except FileNotFoundError:

@@ -30,7 +30,7 @@ from pathlib import Path
 from conllu.exceptions import ParseException
 from conllu.parser import parse_id_value, parse_nullable_value
 
-from rnnkit.data.table import decode_bytes
+from rnnkit.data.table import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = ["TAGGED_FORMATS", "TaggedCorpus", "read_conll", "read_conllu", "read_tagged"]
@@ -153,7 +153,7 @@ def read_conllu(path: PathLike, *, tag_col: str = "upos", encoding: str = "utf-8
     if tag_name not in _CONLLU_TAG_COLUMNS:
         raise ConfigError(f"tag_col: expected 'upos' or 'xpos', got {tag_col!r}")
     source = str(path)
-    text = decode_bytes(_read_bytes(Path(path), source), encoding, source)
+    text = decode_bytes(read_bytes(Path(path), source, "tagged corpus file"), encoding, source)
     corpus = _Builder(source)
     for block in _blocks(text):
         words: list[tuple[int, str, str]] = []  # (line, form, tag)
@@ -198,7 +198,7 @@ def read_conll(path: PathLike, *, encoding: str = "utf-8") -> TaggedCorpus:
     [['O'], ['B-location', 'I-location']]
     """
     source = str(path)
-    text = decode_bytes(_read_bytes(Path(path), source), encoding, source)
+    text = decode_bytes(read_bytes(Path(path), source, "tagged corpus file"), encoding, source)
     corpus = _Builder(source)
     for block in _blocks(text):
         corpus.add([(line, *_conll_token(fields, f"{source}:{line}")) for line, fields in block])
@@ -224,17 +224,6 @@ class _Builder:
         if not self.sentences:
             raise DataError(f"{self.source}: empty file (no sentences)")
         return TaggedCorpus(self.sentences, self.tags, self.source, self.lines)
-
-
-def _read_bytes(path: Path, source: str) -> bytes:
-    if path.is_dir():
-        raise DataError(f"{source}: is a directory, not a tagged corpus file")
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{source}: no such file") from None
-    except OSError as e:
-        raise DataError(f"{source}: cannot read: {e.strerror or e}") from None
 
 
 def _blocks(text: str) -> Iterator[list[tuple[int, list[str]]]]:
