@@ -14,7 +14,7 @@ import numpy as np
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data import Table, check_labels, read_table
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.metrics import ClassificationReport
+from rnnkit.metrics import ClassificationReport, LabellingReport
 from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, SequenceTagger, load_model
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
 from rnnkit.models.sequential import Sequential
@@ -102,7 +102,8 @@ def run_record(args: argparse.Namespace, seconds: float) -> dict[str, Any]:
     }
 
 
-def print_report(report: ClassificationReport, png: Path | None = None) -> None:
+def print_report(report: ClassificationReport | LabellingReport, png: Path | None = None) -> None:
+    """The report's tables, and its confusion matrix as a PNG when `png` is given."""
     print(report.format())
     if png is not None:
         from rnnkit.viz import plot_confusion_matrix
@@ -131,16 +132,21 @@ def evaluate(args: argparse.Namespace) -> int:
         raise ConfigError(f"--format {args.format} is for taggers; a classifier reads a table")
     data = read_labelled(args.data, args)
     check_known_labels(data, model.labels_)
-    report = model.evaluate(data.texts, data.labels)
-    if args.json:
-        print(json.dumps(report.to_dict()))
-        if args.plot:
-            from rnnkit.viz import plot_confusion_matrix
-
-            plot_confusion_matrix(report.cm, report.labels, args.plot)
-    else:
-        print_report(report, Path(args.plot) if args.plot else None)
+    show_report(model.evaluate(data.texts, data.labels), args)
     return 0
+
+
+def show_report(report: Any, args: argparse.Namespace) -> None:
+    """``evaluate``'s output: one JSON object with --json, else the tables; --plot PNG."""
+    png = Path(args.plot) if args.plot else None
+    if not args.json:
+        print_report(report, png)
+        return
+    print(json.dumps(report.to_dict()))
+    if png is not None:
+        from rnnkit.viz import plot_confusion_matrix
+
+        plot_confusion_matrix(report.cm, report.labels, png)
 
 
 def predict(args: argparse.Namespace) -> int:

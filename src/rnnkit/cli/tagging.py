@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rnnkit.cli.commands import print_report, run_record, show_report
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data.tagged import TaggedCorpus, read_tagged
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.metrics.labelling import LabellingReport
 from rnnkit.models import SequenceTagger, load_model
 from rnnkit.models.tagger import DEFAULTS as TAGGER_DEFAULTS
 
@@ -36,18 +36,7 @@ def _subset(corpus: TaggedCorpus, idx: Any) -> TaggedCorpus:
     )
 
 
-def _print_report(report: LabellingReport, png: Path | None) -> None:
-    print(report.format())
-    if png is not None:
-        from rnnkit.viz import plot_confusion_matrix
-
-        plot_confusion_matrix(report.cm, report.labels, png)
-        print(f"confusion matrix plot: {png}")
-
-
 def train_tagger(args: argparse.Namespace) -> int:
-    from rnnkit.cli.commands import run_record
-
     if args.model != "rnn":
         raise ConfigError(f"--model {args.model} does not apply to --task tag")
     settings = model_settings(args, TAGGER_DEFAULTS, "tag")
@@ -72,21 +61,13 @@ def train_tagger(args: argparse.Namespace) -> int:
         if corpus is not None:
             report = model.evaluate(corpus.sentences, corpus.tags)
             print(f"\n{name} ({where}{corpus.path}):")
-            _print_report(report, Path(args.out) / f"confusion_{name}.png" if args.plot else None)
+            print_report(report, Path(args.out) / f"confusion_{name}.png" if args.plot else None)
     return 0
 
 
 def evaluate_tagger(args: argparse.Namespace, model: SequenceTagger) -> int:
     data = read_tagged_args(args.data, args)
-    report = model.evaluate(data.sentences, data.tags)
-    if args.json:
-        print(json.dumps(report.to_dict()))
-        if args.plot:
-            from rnnkit.viz import plot_confusion_matrix
-
-            plot_confusion_matrix(report.cm, report.labels, args.plot)
-    else:
-        _print_report(report, Path(args.plot) if args.plot else None)
+    show_report(model.evaluate(data.sentences, data.tags), args)
     return 0
 
 
