@@ -33,7 +33,6 @@ import numpy as np
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D
 from rnnkit.metrics import ClassificationReport
-from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.sequential import Sequential
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary, get_tokenizer
@@ -134,38 +133,13 @@ class SequenceClassifier(TaskModel):
         valid_data = None
         if valid is not None:
             valid_data = (self.encode(valid[0]), self._label_ids(valid[1]))
-        self.history_ = self.model_.fit(
-            x,
-            y,
-            epochs=s["epochs"],
-            batch_size=s["batch_size"],
-            validation_data=valid_data,
-            patience=s["patience"] if valid is not None else None,
-            monitor=s["monitor"],
-            max_minutes=s["max_minutes"],
-            verbose=s["verbose"],
-        )
+        self._train(x, y, valid_data)
         return self
 
     def _build_network(self) -> Sequential:
         s = self.settings
-        n_vocab, k = len(self.vocab_), len(self.labels_)
-        layers = input_layers(
-            n_vocab,
-            embed_dim=s["embed_dim"],
-            one_hot=s["one_hot"],
-            embed_scale=s["embed_scale"],
-            embed_dropout=s["embed_dropout"],
-        )
-        layers += recurrent_layers(
-            s["cell"],
-            s["hidden"],
-            layers=s["layers"],
-            bidirectional=s["bidirectional"],
-            activation=s["activation"],
-            dropout=s["dropout"],
-            return_sequences=s["pooling"] != "last",
-        )
+        k = len(self.labels_)
+        layers = self._encoder_layers(return_sequences=s["pooling"] != "last")
         if s["pooling"] != "last":
             layers.append(POOLING[s["pooling"]]())
         if s["dropout"]:

@@ -25,7 +25,6 @@ import numpy as np
 from rnnkit.errors import DataError
 from rnnkit.layers import Dense, Dropout
 from rnnkit.metrics.labelling import LabellingReport
-from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.sequential import Sequential
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary
@@ -99,38 +98,12 @@ class SequenceTagger(TaskModel):
         if valid is not None:
             _check_pairs(*valid)
             valid_data = (self.encode(valid[0]), self._tag_ids(valid[1]))
-        self.history_ = self.model_.fit(
-            self.encode(sentences),
-            self._tag_ids(tags),
-            epochs=s["epochs"],
-            batch_size=s["batch_size"],
-            validation_data=valid_data,
-            patience=s["patience"] if valid is not None else None,
-            monitor=s["monitor"],
-            max_minutes=s["max_minutes"],
-            verbose=s["verbose"],
-        )
+        self._train(self.encode(sentences), self._tag_ids(tags), valid_data)
         return self
 
     def _build_network(self) -> Sequential:
         s = self.settings
-        layers = input_layers(
-            len(self.vocab_),
-            embed_dim=s["embed_dim"],
-            one_hot=s["one_hot"],
-            embed_scale=s["embed_scale"],
-            embed_dropout=s["embed_dropout"],
-            word_dropout=s["word_dropout"],
-        )
-        layers += recurrent_layers(
-            s["cell"],
-            s["hidden"],
-            layers=s["layers"],
-            bidirectional=s["bidirectional"],
-            activation=s["activation"],
-            dropout=s["dropout"],
-            return_sequences=True,
-        )
+        layers = self._encoder_layers(return_sequences=True)
         if s["dropout"]:
             layers.append(Dropout(s["dropout"]))
         layers.append(Dense(len(self.labels_), "softmax"))  # y_t = softmax(V h_t + c)

@@ -14,7 +14,8 @@ from typing import Any, ClassVar, TypeVar
 
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.io import ModelFiles, load_model_dir
-from rnnkit.layers import Dense
+from rnnkit.layers import Dense, Layer
+from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.persist import save_sequential, sequential_from_files
 from rnnkit.text import Vocabulary
 
@@ -43,6 +44,42 @@ class TaskModel:
     def _output_units(self) -> int:
         """How many outputs the last Dense layer has for ``labels_``."""
         return len(self.labels_)
+
+    def _encoder_layers(self, return_sequences: bool) -> list[Layer]:
+        """The input layers and the recurrent layers that the settings describe."""
+        s = self.settings
+        layers = input_layers(
+            len(self.vocab_),
+            embed_dim=s["embed_dim"],
+            one_hot=s["one_hot"],
+            embed_scale=s["embed_scale"],
+            embed_dropout=s["embed_dropout"],
+            word_dropout=s.get("word_dropout", 0.0),
+        )
+        return layers + recurrent_layers(
+            s["cell"],
+            s["hidden"],
+            layers=s["layers"],
+            bidirectional=s["bidirectional"],
+            activation=s["activation"],
+            dropout=s["dropout"],
+            return_sequences=return_sequences,
+        )
+
+    def _train(self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None) -> None:
+        """Fit ``model_`` (compiled) with the settings' epochs, batches and stopping."""
+        s = self.settings
+        self.history_ = self.model_.fit(
+            x,
+            y,
+            epochs=s["epochs"],
+            batch_size=s["batch_size"],
+            validation_data=valid,
+            patience=s["patience"] if valid is not None else None,
+            monitor=s["monitor"],
+            max_minutes=s["max_minutes"],
+            verbose=s["verbose"],
+        )
 
     def _require_fitted(self) -> None:
         if not hasattr(self, "model_"):
