@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.activations import get_activation
 from rnnkit.core.gru import gru_backward, gru_forward
 from rnnkit.core.init import get_initializer
 from rnnkit.layers.base import Spec
@@ -44,7 +43,7 @@ from rnnkit.layers.base import Spec
 # NOTE: the input, mask and output plumbing is the same for every gated layer; it lives
 # beside LSTM, the first of them.
 from rnnkit.layers.recurrent import (
-    RecurrentLayer,
+    GatedRecurrentLayer,
     input_gradients,
     output_gradients,
     project_inputs,
@@ -58,7 +57,7 @@ __all__ = ["GRU"]
 Array = np.ndarray
 
 
-class GRU(RecurrentLayer):
+class GRU(GatedRecurrentLayer):
     """Gated recurrent unit (Cho et al., 2014).
 
     Parameters
@@ -102,34 +101,15 @@ class GRU(RecurrentLayer):
         activation: str = "tanh",
         recurrent_activation: str = "sigmoid",
         *,
-        return_sequences: bool = False,
-        return_state: bool = False,
         reset_after: bool = True,
-        kernel_initializer: str = "glorot_uniform",
-        recurrent_initializer: str = "orthogonal",
-        name: str | None = None,
-        dtype: str = "float32",
+        **options: Any,
     ) -> None:
-        super().__init__(
-            units,
-            activation,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            name=name,
-            dtype=dtype,
-        )
-        get_activation(recurrent_activation)
-        self.recurrent_activation = recurrent_activation
+        """`options`: return_sequences, return_state, the initialisers, name, dtype."""
+        super().__init__(units, activation, recurrent_activation, **options)
         self.reset_after = reset_after
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "recurrent_activation": self.recurrent_activation,
-            "reset_after": self.reset_after,
-        }
+        return {**super().get_config(), "reset_after": self.reset_after}
 
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
         self._check_time(spec)

@@ -33,13 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.activations import get_activation
 from rnnkit.core.init import get_initializer
 from rnnkit.core.lstm import lstm_backward, lstm_forward
 from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Spec
 from rnnkit.layers.recurrent import (
-    RecurrentLayer,
+    GatedRecurrentLayer,
     input_gradients,
     output_gradients,
     project_inputs,
@@ -53,7 +52,7 @@ __all__ = ["LSTM"]
 Array = np.ndarray
 
 
-class LSTM(RecurrentLayer):
+class LSTM(GatedRecurrentLayer):
     """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
 
     Parameters
@@ -95,34 +94,15 @@ class LSTM(RecurrentLayer):
         activation: str = "tanh",
         recurrent_activation: str = "sigmoid",
         *,
-        return_sequences: bool = False,
-        return_state: bool = False,
         unit_forget_bias: bool = True,
-        kernel_initializer: str = "glorot_uniform",
-        recurrent_initializer: str = "orthogonal",
-        name: str | None = None,
-        dtype: str = "float32",
+        **options: Any,
     ) -> None:
-        super().__init__(
-            units,
-            activation,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            name=name,
-            dtype=dtype,
-        )
-        get_activation(recurrent_activation)
-        self.recurrent_activation = recurrent_activation
+        """`options`: return_sequences, return_state, the initialisers, name, dtype."""
+        super().__init__(units, activation, recurrent_activation, **options)
         self.unit_forget_bias = unit_forget_bias
 
     def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "recurrent_activation": self.recurrent_activation,
-            "unit_forget_bias": self.unit_forget_bias,
-        }
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
         self._check_time(spec)

@@ -19,6 +19,7 @@ from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Layer, Spec
 
 __all__ = [
+    "GatedRecurrentLayer",
     "RecurrentLayer",
     "input_gradients",
     "output_gradients",
@@ -73,6 +74,24 @@ class RecurrentLayer(Layer):
     def _check_time(self, spec: Spec) -> None:
         if not spec.time:
             raise ShapeError(f"{self.name}: {type(self).__name__} needs a time axis, (B, T, ...)")
+
+
+class GatedRecurrentLayer(RecurrentLayer):
+    """LSTM and GRU: a recurrent layer whose gates use `recurrent_activation`."""
+
+    def __init__(
+        self,
+        units: int,
+        activation: str = "tanh",
+        recurrent_activation: str = "sigmoid",
+        **options: Any,
+    ) -> None:
+        super().__init__(units, activation, **options)
+        get_activation(recurrent_activation)  # validate early
+        self.recurrent_activation = recurrent_activation
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "recurrent_activation": self.recurrent_activation}
 
 
 def project_inputs(layer: Layer, x: Array) -> tuple[Array, bool]:
