@@ -8,6 +8,7 @@ from rnnkit.core.clipping import clip_by_global_norm, clip_by_value, global_norm
 from rnnkit.core.embedding import lookup, sparse_rows_grad
 from rnnkit.core.losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
 from rnnkit.core.rnn import rnn_backward, rnn_forward
+from rnnkit.core.sampling import sample_logits
 
 __all__ = [
     "clip_by_global_norm",
@@ -18,6 +19,7 @@ __all__ = [
     "mse",
     "rnn_backward",
     "rnn_forward",
+    "sample_logits",
     "sigmoid",
     "sigmoid_binary_cross_entropy",
     "softmax",

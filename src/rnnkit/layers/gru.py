@@ -49,6 +49,7 @@ from rnnkit.layers.recurrent import (
     project_inputs,
     sequence_output,
     state_array,
+    step_input,
     time_major_mask,
 )
 
@@ -142,30 +143,45 @@ class GRU(GatedRecurrentLayer):
         cache : what :meth:`backward` needs.
         """
         self._require_built()
-        b = self.params["b"]
-        xw, ids = project_inputs(self, x)  # (T, B, 3d) = x_t U
-        xw += b[0] if self.reset_after else b
+        xw, ids = self._project(x)  # (T, B, 3d)
         T, B, _ = xw.shape
         mask_t = time_major_mask(self, mask, T, B)
-        if initial_state is None:
-            h0 = np.zeros((B, self.units), dtype=self.dtype)
-        else:
-            h0 = state_array(self, initial_state, B, "initial_state")
-        H, G, S = gru_forward(
-            xw,
-            self.params["W"],
-            h0,
-            mask_t,
-            recurrent_bias=b[1] if self.reset_after else None,
-            reset_after=self.reset_after,
-            activation=self.activation,
-            recurrent_activation=self.recurrent_activation,
-        )
+        H, G, S = self._scan(xw, mask_t, initial_state)
         y: Any = sequence_output(H, mask_t) if self.return_sequences else H[T]
         if self.return_state:
             y = (y, H[T])
         cache = (x, ids, mask_t, H, G, S, initial_state is not None)
         return y, cache
+
+    def _project(self, x: Array) -> tuple[Array, bool]:
+        b = self.params["b"]
+        xw, ids = project_inputs(self, x)  # (T, B, 3d) = x_t U
+        xw += b[0] if self.reset_after else b  # + b_x
+        return xw, ids
+
+    def _scan(self, xw: Array, mask_t: Array | None, state: Any) -> tuple[Array, Array, Array]:
+        """gru_forward from the initial state h0, zeros when None."""
+        B = xw.shape[1]
+        if state is None:
+            h0 = np.zeros((B, self.units), dtype=self.dtype)
+        else:
+            h0 = state_array(self, state, B, "initial_state")
+        return gru_forward(
+            xw,
+            self.params["W"],
+            h0,
+            mask_t,
+            recurrent_bias=self.params["b"][1] if self.reset_after else None,
+            reset_after=self.reset_after,
+            activation=self.activation,
+            recurrent_activation=self.recurrent_activation,
+        )
+
+    def step(self, x_t: Array, state: Array | None = None) -> tuple[Array, Array]:
+        self._require_built()
+        xw, _ = self._project(step_input(self, x_t))  # (1, B, 3d)
+        H, _, _ = self._scan(xw, None, state)
+        return H[1], H[1]
 
     def backward(self, dy: Any, cache: Any):
         """Backpropagation through time.

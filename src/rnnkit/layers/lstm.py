@@ -44,6 +44,7 @@ from rnnkit.layers.recurrent import (
     project_inputs,
     sequence_output,
     state_array,
+    step_input,
     time_major_mask,
 )
 
@@ -142,21 +143,35 @@ class LSTM(GatedRecurrentLayer):
         xw += self.params["b"]
         T, B, _ = xw.shape
         mask_t = time_major_mask(self, mask, T, B)
-        if initial_state is None:
-            h0 = c0 = np.zeros((B, self.units), dtype=self.dtype)
-        else:
-            if len(initial_state) != 2:
-                raise ShapeError(f"{self.name}: initial_state must be a pair (h0, c0)")
-            h0 = state_array(self, initial_state[0], B, "h0")
-            c0 = state_array(self, initial_state[1], B, "c0")
-        H, C, G = lstm_forward(
-            xw, self.params["W"], h0, c0, mask_t, self.activation, self.recurrent_activation
-        )
+        H, C, G = self._scan(xw, mask_t, initial_state)
         y: Any = sequence_output(H, mask_t) if self.return_sequences else H[T]
         if self.return_state:
             y = (y, H[T], C[T])
         cache = (x, ids, mask_t, H, C, G, initial_state is not None)
         return y, cache
+
+    def _scan(self, xw: Array, mask_t: Array | None, state: Any) -> tuple[Array, Array, Array]:
+        """lstm_forward from the initial state (h0, c0), zeros when None."""
+        B = xw.shape[1]
+        if state is None:
+            h0 = c0 = np.zeros((B, self.units), dtype=self.dtype)
+        else:
+            if len(state) != 2:
+                raise ShapeError(f"{self.name}: the state must be a pair (h, c)")
+            h0 = state_array(self, state[0], B, "h0")
+            c0 = state_array(self, state[1], B, "c0")
+        return lstm_forward(
+            xw, self.params["W"], h0, c0, mask_t, self.activation, self.recurrent_activation
+        )
+
+    def step(
+        self, x_t: Array, state: tuple[Array, Array] | None = None
+    ) -> tuple[Array, tuple[Array, Array]]:
+        self._require_built()
+        xw, _ = project_inputs(self, step_input(self, x_t))  # (1, B, 4d)
+        xw += self.params["b"]
+        H, C, _ = self._scan(xw, None, state)
+        return H[1], (H[1], C[1])
 
     def backward(self, dy: Any, cache: Any):
         """Backpropagation through time.

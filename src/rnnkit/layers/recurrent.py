@@ -26,6 +26,7 @@ __all__ = [
     "project_inputs",
     "sequence_output",
     "state_array",
+    "step_input",
     "time_major_mask",
 ]
 
@@ -75,6 +76,15 @@ class RecurrentLayer(Layer):
         if not spec.time:
             raise ShapeError(f"{self.name}: {type(self).__name__} needs a time axis, (B, T, ...)")
 
+    def step(self, x_t: Array, state: Any = None) -> tuple[Array, Any]:
+        """One step at inference (generation): ``(h_t, state_t)`` from x_t and the state.
+
+        x_t is (B,) ids or (B, n_in) vectors; `state` is what the previous call returned
+        (None: the zero state). The state is h_t, or the pair (h_t, c_t) of an LSTM. A
+        sequence fed step by step gives exactly the states :meth:`forward` computes.
+        """
+        raise NotImplementedError
+
 
 class GatedRecurrentLayer(RecurrentLayer):
     """LSTM and GRU: a recurrent layer whose gates use `recurrent_activation`."""
@@ -115,6 +125,16 @@ def project_inputs(layer: Layer, x: Array) -> tuple[Array, bool]:
     B, T, n = x.shape
     xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(T * B, n)  # (T*B, n)
     return (xt @ U).reshape(T, B, -1), False  # one GEMM for every step
+
+
+def step_input(layer: Layer, x_t: Array) -> Array:
+    """One step's input, (B,) ids or (B, n_in) vectors, as a sequence of length 1."""
+    x_t = np.asarray(x_t)
+    ids = np.issubdtype(x_t.dtype, np.integer)
+    if x_t.ndim != (1 if ids else 2):
+        want = "(B,) ids" if ids else "(B, n_in) vectors"
+        raise ShapeError(f"{layer.name}: one step takes {want}, got shape {x_t.shape}")
+    return x_t[:, None]  # (B, 1) or (B, 1, n_in)
 
 
 def input_gradients(

@@ -42,6 +42,7 @@ from rnnkit.layers.recurrent import (
     project_inputs,
     sequence_output,
     state_array,
+    step_input,
     time_major_mask,
 )
 
@@ -106,21 +107,32 @@ class SimpleRNN(RecurrentLayer):
         cache : what :meth:`backward` needs.
         """
         self._require_built()
-        xw, ids = project_inputs(self, x)  # (T, B, d) = U x_t
-        xw += self.params["b"]  # + b
-        T, B, d = xw.shape
+        xw, ids = self._project(x)  # (T, B, d)
+        T, B, _ = xw.shape
         mask_t = time_major_mask(self, mask, T, B)
-        h0 = (
-            np.zeros((B, d), dtype=self.dtype)
-            if initial_state is None
-            else state_array(self, initial_state, B, "initial_state")
-        )
+        h0 = self._h0(initial_state, B)
         H = rnn_forward(xw, self.params["W"], h0, mask_t, self.activation)  # (T+1, B, d)
         y: Any = sequence_output(H, mask_t) if self.return_sequences else H[T]  # last real h
         if self.return_state:
             y = (y, H[T])
         cache = (x, ids, mask_t, H, initial_state is not None)
         return y, cache
+
+    def _project(self, x: Array) -> tuple[Array, bool]:
+        xw, ids = project_inputs(self, x)  # (T, B, d) = U x_t
+        xw += self.params["b"]  # + b
+        return xw, ids
+
+    def step(self, x_t: Array, state: Array | None = None) -> tuple[Array, Array]:
+        self._require_built()
+        xw, _ = self._project(step_input(self, x_t))  # (1, B, d)
+        H = rnn_forward(xw, self.params["W"], self._h0(state, xw.shape[1]), None, self.activation)
+        return H[1], H[1]
+
+    def _h0(self, state: Array | None, B: int) -> Array:
+        if state is None:
+            return np.zeros((B, self.units), dtype=self.dtype)
+        return state_array(self, state, B, "initial_state")
 
     # -- backward ------------------------------------------------------------------
     def backward(self, dy: Any, cache: Any):

@@ -2,6 +2,7 @@
 
 from rnnkit.models.baseline import BagOfWordsClassifier
 from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.generation import generate, iter_generate, step_model
 from rnnkit.models.loading import load_model
 from rnnkit.models.sequential import Sequential
 from rnnkit.models.tagger import SequenceTagger
@@ -11,5 +12,8 @@ __all__ = [
     "SequenceClassifier",
     "SequenceTagger",
     "Sequential",
+    "generate",
+    "iter_generate",
     "load_model",
+    "step_model",
 ]
