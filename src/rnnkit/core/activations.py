@@ -35,13 +35,15 @@ def tanh_grad(y: Array, out: Array | None = None) -> Array:
 
 
 def sigmoid(a: Array, out: Array | None = None) -> Array:
-    """1 / (1 + exp(-a)), computed without overflow."""
-    # NOTE: exp(-|a|) never overflows; the two branches give the same value.
-    e = np.exp(-np.abs(a))
-    pos = a >= 0
-    out = np.empty_like(a) if out is None else out
-    np.divide(1.0, 1.0 + e, out=out, where=pos)
-    np.divide(e, 1.0 + e, out=out, where=~pos)
+    """1 / (1 + exp(-a)), computed as 0.5 tanh(a / 2) + 0.5, which never overflows."""
+    # NOTE: the identity sigmoid(a) = (1 + tanh(a/2)) / 2 costs four in-place passes
+    # and no temporaries, several times faster than the exp form with its two branches.
+    # Its error is absolute, at most one rounding of 1, which gates and probabilities
+    # never notice; losses never take the log of it (they work on logits).
+    out = np.multiply(a, 0.5, out=out)
+    np.tanh(out, out=out)
+    out *= 0.5
+    out += 0.5
     return out
 
 
