@@ -48,10 +48,12 @@ def sparse_rows_grad(ids: Array, dout: Array, mask: Array | None = None) -> tupl
         flat_ids, flat = flat_ids[keep], flat[keep]
     if flat_ids.size == 0:
         return np.zeros(0, dtype=np.intp), np.zeros((0, flat.shape[1]), dtype=dout.dtype)
-    # NOTE: sort once and add runs of equal ids with reduceat; np.add.at is far slower.
-    order = np.argsort(flat_ids, kind="stable")
-    sorted_ids = flat_ids[order]
-    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-    rows = sorted_ids[starts]
-    grad = np.add.reduceat(flat[order], starts, axis=0)
-    return rows, grad
+    rows, inverse = np.unique(flat_ids, return_inverse=True)
+    k, e = len(rows), flat.shape[1]
+    # NOTE: one unbuffered add over a flat index (row * e + column) is several times
+    # faster than np.add.reduceat or np.add.at over rows, whose per-row overhead dominates.
+    itype = np.int32 if k * e < 2**31 else np.intp
+    index = inverse.astype(itype)[:, None] * itype(e) + np.arange(e, dtype=itype)  # (n, e)
+    grad = np.zeros(k * e, dtype=dout.dtype)
+    np.add.at(grad, index.reshape(-1), flat.reshape(-1))
+    return rows, grad.reshape(k, e)
