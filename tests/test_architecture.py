@@ -1,6 +1,6 @@
 """The package's layering (DESIGN §1) and public names, checked from the source.
 
-Imports point one way: core <- layers <- training <- models <- cli. text, data, io,
+Imports point one way: core <- layers <- training <- models <- bench <- cli. text, data, io,
 metrics and viz never import the network code. A module-level or function-level
 import that breaks the order fails here.
 """
@@ -25,7 +25,20 @@ ALLOWED = {
     "layers": {"core", "layers"},
     "training": {"core", "layers", "training", "data", "text"},
     "models": {"core", "layers", "training", "models", "io", "text", "data", "metrics"},
-    "cli": {"core", "layers", "training", "models", "io", "text", "data", "metrics", "viz", "cli"},
+    "bench": {"core", "layers", "training", "models", "io", "bench"},
+    "cli": {
+        "core",
+        "layers",
+        "training",
+        "models",
+        "io",
+        "text",
+        "data",
+        "metrics",
+        "viz",
+        "bench",
+        "cli",
+    },
     "text": {"text", "io"},
     "data": {"data", "text", "io"},
     "io": {"io"},

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnkit import __version__
-from rnnkit.cli import commands, demo, tagging
+from rnnkit.cli import bench, commands, demo, tagging
 from rnnkit.errors import RnnkitError
 
 __all__ = ["main"]
@@ -148,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="show a saved model's layers and settings")
     s.add_argument("model_dir")
     s.set_defaults(run=commands.summary)
+
+    bench.add_parser(sub)
     return p
 
 
