@@ -14,6 +14,11 @@ A gradient may be sparse: while only some rows of a parameter have received grad
 since ``zero_grad`` (an embedding, or an id lookup of U), ``layer.sparse_rows[name]``
 holds those rows, so ``zero_grad`` and the optimizers can touch them alone; once a
 dense gradient is added the name is removed from ``sparse_rows``.
+
+A layer also keeps a :class:`~rnnkit.core.workspace.Workspace` of scratch buffers
+(``layer.workspace``), so a training step reuses its large arrays from one batch to
+the next. It holds no state that a result depends on: a buffer still in use is never
+handed out again.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.workspace import Workspace
 from rnnkit.errors import ConfigError, ShapeError
 
 __all__ = ["Layer", "Spec"]
@@ -125,6 +131,14 @@ class Layer:
         prev = self.sparse_rows.get(key)
         if prev is not None:  # still sparse: remember the union of touched rows
             self.sparse_rows[key] = rows if prev.size == 0 else np.union1d(prev, rows)
+
+    @property
+    def workspace(self) -> Workspace:
+        """Scratch buffers reused from call to call (created on first use)."""
+        ws = self.__dict__.get("_workspace")
+        if ws is None:
+            ws = self.__dict__["_workspace"] = Workspace()
+        return ws
 
     def _mark_dense(self, key: str) -> None:
         """A dense gradient was added: the whole parameter may be nonzero now."""
