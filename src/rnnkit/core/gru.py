@@ -18,6 +18,9 @@ product, and there is one bias, folded into ``xw``. PyTorch orders the gates r, 
 
 Where ``mask[t, i]`` is False (a pad), the state is carried unchanged.
 
+:func:`gru_scan` computes the gates in place of ``xw``. With the default activations
+the two sigmoid gates use tanh, as :mod:`rnnkit.core.lstm` explains (``fused``).
+
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> T, B, d = 4, 2, 3
@@ -35,8 +38,10 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.activations import get_activation
+from rnnkit.core.rnn import cache_steps, padded_steps
+from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["gru_backward", "gru_forward"]
+__all__ = ["gru_backward", "gru_forward", "gru_scan"]
 
 Array = np.ndarray
 
@@ -51,13 +56,14 @@ def gru_forward(
     reset_after: bool = True,
     activation: str = "tanh",
     recurrent_activation: str = "sigmoid",
+    fused: bool | None = None,
 ) -> tuple[Array, Array, Array]:
     """Run the GRU over all T steps.
 
     Parameters
     ----------
     xw : (T, B, 3d) array
-        ``x_t U + b_x`` for every step, gate columns in the order z, r, h.
+        ``x_t U + b_x`` for every step, gate columns in the order z, r, h (not changed).
     W : (d, 3d) array
         Recurrent weights (Keras ``recurrent_kernel``).
     h0 : (B, d) array
@@ -70,6 +76,9 @@ def gru_forward(
         Where the reset gate acts: on ``h_{t-1} W_h + b_hh`` (True) or on h_{t-1} (False).
     activation, recurrent_activation : str
         The candidate's f (tanh) and the gates' f (sigmoid).
+    fused : bool, optional
+        The sigmoid gates through one tanh (the default with tanh and sigmoid, unless
+        T * B < d), or through `recurrent_activation` as it is.
 
     Returns
     -------
@@ -81,42 +90,82 @@ def gru_forward(
         What the candidate's gradient needs: ``h_{t-1} W_h + b_hh`` (reset_after) or
         ``r_t * h_{t-1}``.
     """
+    T, B, d3 = xw.shape
+    H = np.empty((T + 1, B, d3 // 3), dtype=xw.dtype)
+    S = np.empty((T, B, d3 // 3), dtype=xw.dtype)
+    G = xw.copy()
+    H[0] = h0
+    gru_scan(
+        G, H, S, W, mask, recurrent_bias=recurrent_bias, reset_after=reset_after,
+        activation=activation, recurrent_activation=recurrent_activation, fused=fused,
+    )  # fmt: skip
+    return H, G, S
+
+
+def gru_scan(
+    G: Array,
+    H: Array,
+    S: Array,
+    W: Array,
+    mask: Array | None = None,
+    *,
+    recurrent_bias: Array | None = None,
+    reset_after: bool = True,
+    activation: str = "tanh",
+    recurrent_activation: str = "sigmoid",
+    fused: bool | None = None,
+    ws: Workspace | None = None,
+) -> None:
+    """The recurrence in place: G holds ``x_t U + b_x`` on entry and the gates on return;
+    H[0] holds h_0 on entry and every H[t], S[t-1] is filled in."""
     f_act, _ = get_activation(activation)
     f_rec, _ = get_activation(recurrent_activation)
-    T, B, d3 = xw.shape
+    T, B, d3 = G.shape
     d = d3 // 3
-    H = np.empty((T + 1, B, d), dtype=xw.dtype)  # (T+1, B, d)
-    G = np.empty((T, B, d3), dtype=xw.dtype)  # (T, B, 3d): z, r, n
-    S = np.empty((T, B, d), dtype=xw.dtype)  # (T, B, d)
-    H[0] = h0
-    hw = np.empty((B, d3), dtype=xw.dtype)
-    pad = None if mask is None else ~mask[:, :, None]  # (T, B, 1) True at pad steps
+    if fused is None:
+        fused = activation == "tanh" and recurrent_activation == "sigmoid" and T * B >= d
+    b_hn = None
+    if reset_after and recurrent_bias is not None:
+        G[:, :, : 2 * d] += recurrent_bias[: 2 * d]  # b_hz, b_hr add like b_x: once, for all steps
+        b_hn = recurrent_bias[2 * d :]  # b_hh is scaled by r_t: it stays in the loop
+    if fused:  # halve the sigmoid gates' pre-activations once; see gate_affine in core.lstm
+        G[:, :, : 2 * d] *= 0.5
+        W = W.copy()
+        W[:, : 2 * d] *= 0.5
+    hw = take(ws, "gru_hw", (B, d3 if reset_after else 2 * d), G.dtype)  # h_{t-1} W
+    rn = take(ws, "gru_rn", (B, d), G.dtype)
+    W_zr, W_h = W[:, : 2 * d], W[:, 2 * d :]
+    padded = padded_steps(mask)
     for t in range(T):
         a, h_prev = G[t], H[t]  # a: (B, 3d), overwritten by the gates in place
         zr, n = a[:, : 2 * d], a[:, 2 * d :]
-        if reset_after:
-            np.matmul(h_prev, W, out=hw)  # h_{t-1} W
-            if recurrent_bias is not None:
-                hw += recurrent_bias  # + b_h
-            np.add(xw[t, :, : 2 * d], hw[:, : 2 * d], out=zr)
-            f_rec(zr, out=zr)  # z_t, r_t
-            S[t] = hw[:, 2 * d :]  # h_{t-1} W_h + b_hh
-            np.multiply(a[:, d : 2 * d], S[t], out=n)  # r_t * (h_{t-1} W_h + b_hh)
+        np.matmul(h_prev, W if reset_after else W_zr, out=hw)  # h_{t-1} W (W_zr)
+        zr += hw[:, : 2 * d]
+        if fused:
+            np.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5  # z_t, r_t = sigmoid(.)
         else:
-            np.matmul(h_prev, W[:, : 2 * d], out=zr)  # h_{t-1} W_zr
-            zr += xw[t, :, : 2 * d]
-            f_rec(zr, out=zr)  # z_t, r_t
-            np.multiply(a[:, d : 2 * d], h_prev, out=S[t])  # r_t * h_{t-1}
-            np.matmul(S[t], W[:, 2 * d :], out=n)  # (r_t * h_{t-1}) W_h
-        n += xw[t, :, 2 * d :]
+            f_rec(zr, out=zr)
+        r = a[:, d : 2 * d]
+        if reset_after:  # n_t = f(xw_h + r_t * (h_{t-1} W_h + b_hh))
+            if b_hn is None:
+                S[t] = hw[:, 2 * d :]
+            else:
+                np.add(hw[:, 2 * d :], b_hn, out=S[t])
+            np.multiply(r, S[t], out=rn)
+        else:  # n_t = f(xw_h + (r_t * h_{t-1}) W_h)
+            np.multiply(r, h_prev, out=S[t])
+            np.matmul(S[t], W_h, out=rn)
+        n += rn
         f_act(n, out=n)  # n_t
         h, z = H[t + 1], a[:, :d]
         np.subtract(h_prev, n, out=h)  # h_t = n_t + z_t * (h_{t-1} - n_t)
         h *= z
         h += n
-        if pad is not None:
-            np.copyto(h, h_prev, where=pad[t])  # pad step: carry the previous state
-    return H, G, S
+        if padded and padded[t]:
+            assert mask is not None
+            np.copyto(h, h_prev, where=~mask[t, :, None])  # pad step: carry the state
 
 
 def gru_backward(
@@ -131,6 +180,7 @@ def gru_backward(
     reset_after: bool = True,
     activation: str = "tanh",
     recurrent_activation: str = "sigmoid",
+    ws: Workspace | None = None,
 ) -> tuple[Array, Array, Array | None, Array]:
     """Backpropagation through time for :func:`gru_forward`.
 
@@ -140,18 +190,19 @@ def gru_backward(
         dL/dh_t arriving from the outputs of every step (None: no per-step outputs).
     dh_last : (B, d) array or None
         dL/dh_T arriving from the final state (None: not used).
-    H, G, S : arrays from :func:`gru_forward`
+    H, G, S : arrays from :func:`gru_forward` (left unchanged)
     W : (d, 3d) array
     mask : (T, B) bool array, optional
     reset_after, activation, recurrent_activation : as in :func:`gru_forward`
+    ws : Workspace, optional; where the returned dxw and the scratch arrays live.
 
     Returns
     -------
     dxw : (T, B, 3d) array
         dL/d(x_t U + b_x) for every step (zero at pad steps).
     dW : (d, 3d) array
-        One GEMM over all steps with reset_after; two without (W_zr sees h_{t-1},
-        W_h sees r_t * h_{t-1}).
+        Two GEMMs over all steps: W_zr sees h_{t-1} and dL/da_zr; W_h sees h_{t-1} and
+        r_t dL/da_n (reset_after), or r_t * h_{t-1} and dL/da_n.
     db_h : (3d,) array or None
         dL/d(recurrent bias) with reset_after, else None.
     dh0 : (B, d) array
@@ -161,62 +212,75 @@ def gru_backward(
     _, rec_grad = get_activation(recurrent_activation)
     T, B, d3 = G.shape
     d = d3 // 3
+    dtype = G.dtype
     G3 = G.reshape(T, B, 3, d)  # (T, B, 3, d) view: gate k is G3[:, :, k]
     z, r, n = (G3[:, :, k] for k in range(3))
     H_prev = H[:-1]  # (T, B, d) h_{t-1} of every step
-    # NOTE: every factor that does not depend on the recurrence is computed for all
-    # steps at once, before the loop; the loop is left with a handful of products.
-    keep = np.ones((T, B, 1), H.dtype) if mask is None else mask[:, :, None].astype(H.dtype)
-    K = np.empty((T, B, 3, d), dtype=H.dtype)  # dh_t -> da_z, da_r, da_n
-    rec_grad(G3[:, :, :2], out=K[:, :, :2])  # sigmoid'(a_z), sigmoid'(a_r)
-    K[:, :, 0] *= H_prev - n  # dh_t/dz_t = h_{t-1} - n_t
-    act_grad(n, out=K[:, :, 2])  # tanh'(a_n)
-    K[:, :, 2] *= 1.0 - z  # dh_t/dn_t = 1 - z_t
-    if reset_after:
-        K[:, :, 1] *= S * K[:, :, 2]  # da_n/dr_t = S_t = h_{t-1} W_h + b_hh
+    dA = take(ws, "gru_dA", (T, B, d3), dtype)
+    K = dA.reshape(T, B, 3, d)  # dh_t -> da_z, da_r, da_n (reset_before: dS_t -> da_r)
+    tmp = take(ws, "gru_tmp", (T, B, d), dtype)
+    dh, dh_prev = take(ws, "gru_dh", (B, d), dtype), take(ws, "gru_dh_prev", (B, d), dtype)
+    if dh_last is None:
+        dh.fill(0.0)
     else:
-        K[:, :, 1] *= H_prev  # dS_t/dr_t = h_{t-1}, S_t = r_t * h_{t-1}; times dL/dS_t below
-    K *= keep[:, :, :, None]  # a pad step computed nothing: no gradient into it
-    dA3 = np.empty((T, B, 3, d), dtype=H.dtype)  # dL/dxw_t
-    if reset_after:  # dL/d(h_{t-1} W + b_h): as dA, but the candidate's block times r_t
-        Khw = K.copy()
-        Khw[:, :, 2] *= r
-        dHW3 = np.empty((T, B, 3, d), dtype=H.dtype)
-    dh = np.zeros((B, d), dtype=H.dtype)  # dL/dh_t, built up from the later steps
-    if dh_last is not None:
-        dh += dh_last
-    dh_prev, dh_direct = np.empty_like(dh), np.empty_like(dh)
-    ds = np.empty((B, d), dtype=H.dtype)  # dL/dS_t (reset_after=False)
+        dh[...] = dh_last
+    dhw = take(ws, "gru_dhw", (B, 3, d), dtype)  # dL/d(h_{t-1} W + b_h) (reset_after)
+    ds = take(ws, "gru_ds", (B, d), dtype)
     WT, Wn_T = W.T, W[:, 2 * d :].T
-    pad = None if mask is None else ~mask[:, :, None]  # (T, B, 1) True at pad steps
-    for t in range(T - 1, -1, -1):
-        if dH is not None:
-            dh += dH[t]  # the output of step t adds its own gradient
-        da = dA3[t]  # (B, 3, d)
-        # backprop through h_t = z_t * h_{t-1} + (1 - z_t) * n_t and the gates' activations
-        if reset_after:  # a_n = xw_h + r_t * S_t: all three blocks at once
-            np.multiply(dh[:, None, :], K[t], out=da)
-            dhw = dHW3[t]
-            np.multiply(dh[:, None, :], Khw[t], out=dhw)
-            np.matmul(dhw.reshape(B, d3), WT, out=dh_prev)  # dL/dh_{t-1} through W
-        else:  # a_n = xw_h + S_t W_h, S_t = r_t * h_{t-1}
-            np.multiply(dh[:, None, :], K[t, :, ::2], out=da[:, ::2])  # z and n
-            np.matmul(da[:, 2], Wn_T, out=ds)  # dL/dS_t
-            np.multiply(ds, K[t, :, 1], out=da[:, 1])  # r
-            np.matmul(da[:, :2].reshape(B, 2 * d), WT[: 2 * d], out=dh_prev)  # through W_zr
-            ds *= r[t]
-            dh_prev += ds  # through S_t = r_t * h_{t-1}
-        np.multiply(dh, z[t], out=dh_direct)
-        dh_prev += dh_direct  # the direct path z_t * h_{t-1}
-        if pad is not None:
-            np.copyto(dh_prev, dh, where=pad[t])  # pad step: h_t = h_{t-1}, pass straight on
-        dh, dh_prev = dh_prev, dh
-    dA_flat = dA3.reshape(T * B, d3)
-    if reset_after:
-        dHW_flat = dHW3.reshape(T * B, d3)
-        dW = H_prev.reshape(T * B, d).T @ dHW_flat  # all steps in one GEMM
-        return dA3.reshape(T, B, d3), dW, dHW_flat.sum(axis=0), dh
+    padded = padded_steps(mask)
+    chunk = cache_steps(B * d3 * dtype.itemsize, T)
+    for hi in range(T, 0, -chunk):  # chunks of steps, last first
+        lo = max(hi - chunk, 0)
+        # NOTE: every factor that does not depend on the recurrence is computed for a
+        # cache-sized chunk of steps at once, into the buffer that then becomes
+        # dL/da_t in place.
+        k, zc, nc, tc = K[lo:hi], z[lo:hi], n[lo:hi], tmp[lo:hi]
+        np.subtract(1.0, zc, out=tc)
+        act_grad(nc, out=k[:, :, 2])
+        k[:, :, 2] *= tc  # dh_t/dn_t = 1 - z_t, times tanh'(a_n)
+        rec_grad(r[lo:hi], out=k[:, :, 1])
+        if reset_after:
+            k[:, :, 1] *= S[lo:hi]  # da_n/dr_t = S_t = h_{t-1} W_h + b_hh ...
+            k[:, :, 1] *= k[:, :, 2]  # ... times dh_t/da_n
+        else:
+            k[:, :, 1] *= H_prev[lo:hi]  # dS_t/dr_t = h_{t-1}; times dL/dS_t in the loop
+        np.subtract(H_prev[lo:hi], nc, out=tc)
+        rec_grad(zc, out=k[:, :, 0])
+        k[:, :, 0] *= tc  # dh_t/dz_t = h_{t-1} - n_t, times sigmoid'(a_z)
+        if mask is not None:
+            dA[lo:hi] *= mask[lo:hi, :, None]  # a pad step computed nothing: no gradient
+        for t in range(hi - 1, lo - 1, -1):
+            if dH is not None:
+                dh += dH[t]  # the output of step t adds its own gradient
+            da = K[t]  # (B, 3, d)
+            # backprop through h_t = z_t h_{t-1} + (1 - z_t) n_t and the gates' activations
+            if reset_after:  # a_n = xw_h + r_t * S_t: all three blocks at once
+                da *= dh[:, None, :]
+                dhw[:, :2] = da[:, :2]  # h_{t-1} W_zr feeds a_z, a_r directly ...
+                np.multiply(da[:, 2], r[t], out=dhw[:, 2])  # ... and h_{t-1} W_h through r_t
+                np.matmul(dhw.reshape(B, d3), WT, out=dh_prev)  # dL/dh_{t-1} through W
+            else:  # a_n = xw_h + S_t W_h, S_t = r_t * h_{t-1}
+                da[:, ::2] *= dh[:, None, :]  # z and n
+                np.matmul(da[:, 2], Wn_T, out=ds)  # dL/dS_t
+                da[:, 1] *= ds  # r
+                np.matmul(da[:, :2].reshape(B, 2 * d), WT[: 2 * d], out=dh_prev)  # W_zr
+                ds *= r[t]
+                dh_prev += ds  # through S_t = r_t * h_{t-1}
+            np.multiply(dh, z[t], out=ds)
+            dh_prev += ds  # the direct path z_t * h_{t-1}
+            if padded and padded[t]:
+                assert mask is not None
+                np.copyto(dh_prev, dh, where=~mask[t, :, None])  # pad: h_t = h_{t-1}
+            dh, dh_prev = dh_prev, dh
+    dA2 = dA.reshape(T * B, d3)
+    H2 = H_prev.reshape(T * B, d)
     dW = np.empty_like(W)
-    np.matmul(H_prev.reshape(T * B, d).T, dA_flat[:, : 2 * d], out=dW[:, : 2 * d])  # W_zr
-    np.matmul(S.reshape(T * B, d).T, dA_flat[:, 2 * d :], out=dW[:, 2 * d :])  # W_h: r * h
-    return dA3.reshape(T, B, d3), dW, None, dh
+    dW[:, : 2 * d] = H2.T @ dA2[:, : 2 * d]  # W_zr: all steps in one GEMM
+    if reset_after:
+        np.multiply(K[:, :, 2], r, out=tmp)  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
+        tmp2 = tmp.reshape(T * B, d)
+        dW[:, 2 * d :] = H2.T @ tmp2
+        db_h = np.concatenate([dA2[:, : 2 * d].sum(axis=0), tmp2.sum(axis=0)])
+        return dA, dW, db_h, dh
+    dW[:, 2 * d :] = S.reshape(T * B, d).T @ dA2[:, 2 * d :]  # W_h sees r_t * h_{t-1}
+    return dA, dW, None, dh

@@ -17,18 +17,28 @@ both can be changed). U is (n_in, 4d), W (d, 4d) and b (4d,): Keras's ``kernel``
 
 As in :mod:`rnnkit.core.rnn`, the input projection ``x_t U + b`` of every step is
 computed beforehand and handed in as ``xw``; the backward pass returns its gradient.
-Where ``mask[t, i]`` is False (a pad), both h and c are carried unchanged.
+:func:`lstm_scan` computes the gates in place of ``xw``, so the projection needs no
+buffer of its own. Where ``mask[t, i]`` is False (a pad), both h and c are carried
+unchanged.
+
+With the default activations the gates take one ``tanh`` over all four blocks: since
+``sigmoid(a) = (1 + tanh(a / 2)) / 2``, the sigmoid gates' columns of ``xw`` and W are
+halved once, before the loop, and after the ``tanh`` one multiply-add per step maps
+them to (0, 1). ``fused=False`` computes each activation on its own block instead (the
+same numbers to within float rounding).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> T, B, d = 4, 2, 3
 >>> xw, W = rng.normal(size=(T, B, 4 * d)), rng.normal(size=(d, 4 * d)) * 0.5
->>> H, C, G = lstm_forward(xw, W, np.zeros((B, d)), np.zeros((B, d)))
+>>> H, C, G, TC = lstm_forward(xw, W, np.zeros((B, d)), np.zeros((B, d)))
 >>> H.shape, C.shape, G.shape    # states with h_0, c_0 in row 0; gates i, f, g, o
 ((5, 2, 3), (5, 2, 3), (4, 2, 12))
 >>> i, g, o = G[0, :, :d], G[0, :, 2 * d : 3 * d], G[0, :, 3 * d :]
 >>> np.allclose(C[1], i * g), np.allclose(H[1], o * np.tanh(C[1]))
 (True, True)
+>>> np.allclose(TC, np.tanh(C[1:]))   # kept for the backward pass
+True
 """
 
 from __future__ import annotations
@@ -36,10 +46,27 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.activations import get_activation
+from rnnkit.core.rnn import cache_steps, padded_steps
+from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["lstm_backward", "lstm_forward"]
+__all__ = ["gate_affine", "lstm_backward", "lstm_forward", "lstm_scan"]
 
 Array = np.ndarray
+
+
+def gate_affine(blocks: str, d: int, dtype: np.dtype) -> tuple[Array, Array]:
+    """Per-column (scale, shift) that turn tanh(scale * a) into each block's activation.
+
+    `blocks` names the d-wide blocks: "s" a sigmoid gate (0.5 tanh(a / 2) + 0.5), "t" a
+    tanh block (tanh(a) as it is). The same scale halves the pre-activation first.
+
+    >>> m, k = gate_affine("st", 1, np.dtype("float64"))
+    >>> m.tolist(), k.tolist()
+    ([0.5, 1.0], [0.5, 0.0])
+    """
+    scale = np.repeat([0.5 if b == "s" else 1.0 for b in blocks], d).astype(dtype)
+    shift = np.repeat([0.5 if b == "s" else 0.0 for b in blocks], d).astype(dtype)
+    return scale, shift
 
 
 def lstm_forward(
@@ -50,13 +77,14 @@ def lstm_forward(
     mask: Array | None = None,
     activation: str = "tanh",
     recurrent_activation: str = "sigmoid",
-) -> tuple[Array, Array, Array]:
+    fused: bool | None = None,
+) -> tuple[Array, Array, Array, Array]:
     """Run the LSTM over all T steps.
 
     Parameters
     ----------
     xw : (T, B, 4d) array
-        ``x_t U + b`` for every step, gate columns in the order i, f, c, o.
+        ``x_t U + b`` for every step, gate columns in the order i, f, c, o (not changed).
     W : (d, 4d) array
         Recurrent weights (Keras ``recurrent_kernel``).
     h0, c0 : (B, d) arrays
@@ -65,6 +93,10 @@ def lstm_forward(
         False at pad steps, where h and c are carried unchanged.
     activation, recurrent_activation : str
         The candidate's and the cell output's f (tanh), the gates' f (sigmoid).
+    fused : bool, optional
+        One tanh for all gates, or one activation call per block; by default fused
+        with tanh and sigmoid, unless T * B < d (a single step: halving W costs more
+        than it saves).
 
     Returns
     -------
@@ -74,37 +106,71 @@ def lstm_forward(
         ``C[0] = c0``, ``C[t] = c_t``.
     G : (T, B, 4d) array
         The gate values i, f, g, o of every step (what the backward pass needs).
+    TC : (T, B, d) array
+        f(c_t), the cell state through the activation, which h_t = o_t * f(c_t) used.
     """
-    f_act, _ = get_activation(activation)
-    f_rec, _ = get_activation(recurrent_activation)
     T, B, d4 = xw.shape
     d = d4 // 4
-    H = np.empty((T + 1, B, d), dtype=xw.dtype)  # (T+1, B, d)
-    C = np.empty((T + 1, B, d), dtype=xw.dtype)  # (T+1, B, d)
-    G = np.empty((T, B, d4), dtype=xw.dtype)  # (T, B, 4d): i, f, g, o
+    H = np.empty((T + 1, B, d), dtype=xw.dtype)
+    C = np.empty((T + 1, B, d), dtype=xw.dtype)
+    TC = np.empty((T, B, d), dtype=xw.dtype)
+    G = xw.copy()
     H[0], C[0] = h0, c0
-    ig, g_t = np.empty((B, d), dtype=xw.dtype), np.empty((B, d), dtype=xw.dtype)
-    pad = None if mask is None else ~mask[:, :, None]  # (T, B, 1) True at pad steps
+    lstm_scan(G, H, C, TC, W, mask, activation, recurrent_activation, fused)
+    return H, C, G, TC
+
+
+def lstm_scan(
+    G: Array,
+    H: Array,
+    C: Array,
+    TC: Array,
+    W: Array,
+    mask: Array | None = None,
+    activation: str = "tanh",
+    recurrent_activation: str = "sigmoid",
+    fused: bool | None = None,
+    ws: Workspace | None = None,
+) -> None:
+    """The recurrence in place: G holds ``x_t U + b`` on entry and the gates on return;
+    H[0], C[0] hold h_0, c_0 on entry and every H[t], C[t], TC[t-1] is filled in."""
+    f_act, _ = get_activation(activation)
+    f_rec, _ = get_activation(recurrent_activation)
+    T, B, d4 = G.shape
+    d = d4 // 4
+    if fused is None:  # NOTE: not for a step or two, where halving W costs more than it saves
+        fused = activation == "tanh" and recurrent_activation == "sigmoid" and T * B >= d
+    hw = take(ws, "lstm_hw", (B, d4), G.dtype)  # h_{t-1} W
+    ig = take(ws, "lstm_ig", (B, d), G.dtype)
+    if fused:
+        scale, shift = gate_affine("ssts", d, G.dtype)
+        G *= scale  # halve the sigmoid gates' pre-activations, once for all steps
+        W = W * scale
+    padded = padded_steps(mask)
     for t in range(T):
-        a = G[t]  # (B, 4d), overwritten by the gates in place
-        np.matmul(H[t], W, out=a)  # h_{t-1} W
-        a += xw[t]  # + x_t U + b
-        f_act(a[:, 2 * d : 3 * d], out=g_t)  # g_t, before the gates overwrite a_c
-        # NOTE: one call of the gates' activation over the whole block is cheaper than
-        # one per gate; the candidate's column block is then put back.
-        f_rec(a, out=a)  # i_t, f_t, o_t
-        a[:, 2 * d : 3 * d] = g_t
+        a = G[t]  # (B, 4d): x_t U + b, overwritten by the gates in place
+        np.matmul(H[t], W, out=hw)  # h_{t-1} W
+        a += hw
+        if fused:  # i, f, o = sigmoid, g = tanh, with one tanh
+            np.tanh(a, out=a)
+            a *= scale
+            a += shift
+        else:
+            f_act(a[:, 2 * d : 3 * d], out=ig)  # g_t, before the gates overwrite a_c
+            f_rec(a, out=a)
+            a[:, 2 * d : 3 * d] = ig
         i, f, g, o = a[:, :d], a[:, d : 2 * d], a[:, 2 * d : 3 * d], a[:, 3 * d :]
         c, h = C[t + 1], H[t + 1]
         np.multiply(f, C[t], out=c)  # c_t = f_t * c_{t-1}
         np.multiply(i, g, out=ig)
         c += ig  #        + i_t * g_t
-        f_act(c, out=h)  # h_t = o_t * tanh(c_t)
-        h *= o
-        if pad is not None:  # pad step: carry both states
-            np.copyto(c, C[t], where=pad[t])
-            np.copyto(h, H[t], where=pad[t])
-    return H, C, G
+        f_act(c, out=TC[t])  # h_t = o_t * tanh(c_t)
+        np.multiply(o, TC[t], out=h)
+        if padded and padded[t]:  # pad step: carry both states
+            assert mask is not None
+            pad = ~mask[t, :, None]
+            np.copyto(c, C[t], where=pad)
+            np.copyto(h, H[t], where=pad)
 
 
 def lstm_backward(
@@ -114,10 +180,12 @@ def lstm_backward(
     H: Array,
     C: Array,
     G: Array,
+    TC: Array,
     W: Array,
     mask: Array | None = None,
     activation: str = "tanh",
     recurrent_activation: str = "sigmoid",
+    ws: Workspace | None = None,
 ) -> tuple[Array, Array, Array, Array]:
     """Backpropagation through time for :func:`lstm_forward`.
 
@@ -127,10 +195,11 @@ def lstm_backward(
         dL/dh_t arriving from the outputs of every step (None: no per-step outputs).
     dh_last, dc_last : (B, d) arrays or None
         dL/dh_T and dL/dc_T arriving from the final states (None: not used).
-    H, C, G : arrays from :func:`lstm_forward`
+    H, C, G, TC : arrays from :func:`lstm_forward` (left unchanged)
     W : (d, 4d) array
     mask : (T, B) bool array, optional
     activation, recurrent_activation : str
+    ws : Workspace, optional; where the returned dxw and the scratch arrays live.
 
     Returns
     -------
@@ -141,54 +210,66 @@ def lstm_backward(
     dh0, dc0 : (B, d) arrays
         dL/dh_0 and dL/dc_0.
     """
-    f_act, act_grad = get_activation(activation)
+    _, act_grad = get_activation(activation)
     _, rec_grad = get_activation(recurrent_activation)
     T, B, d4 = G.shape
     d = d4 // 4
+    dtype = G.dtype
     G4 = G.reshape(T, B, 4, d)  # (T, B, 4, d) view: gate k is G4[:, :, k]
-    i, f, g, o = (G4[:, :, k] for k in range(4))
-    # NOTE: every factor that does not depend on the recurrence is computed for all
-    # steps at once, before the loop; the loop is left with a handful of products.
-    keep = np.ones((T, B, 1), H.dtype) if mask is None else mask[:, :, None].astype(H.dtype)
-    tc = f_act(C[1:])  # (T, B, d) tanh(c_t)
-    Kc = act_grad(tc) * o  # dh_t -> dc_t:  o_t tanh'(c_t)
-    Ko = rec_grad(o) * tc * keep  # dh_t -> da_o: tanh(c_t) sigmoid'(a_o)
-    Kifg = np.empty((T, B, 3, d), dtype=H.dtype)  # dc_t -> da_i, da_f, da_c
-    rec_grad(G4[:, :, :2], out=Kifg[:, :, :2])  # sigmoid'(a_i), sigmoid'(a_f)
-    Kifg[:, :, 0] *= g  # d(i_t g_t)/di_t = g_t
-    Kifg[:, :, 1] *= C[:-1]  # d(f_t c_{t-1})/df_t = c_{t-1}
-    act_grad(g, out=Kifg[:, :, 2])  # tanh'(a_c)
-    Kifg[:, :, 2] *= i  # d(i_t g_t)/dg_t = i_t
-    Kifg *= keep[:, :, :, None]  # a pad step computed nothing: no gradient into it
-    dA4 = np.empty((T, B, 4, d), dtype=H.dtype)  # dL/da_t, a_t the pre-activations
-    dh = np.zeros((B, d), dtype=H.dtype)  # dL/dh_t, built up from the later steps
-    dc = np.zeros((B, d), dtype=H.dtype)  # dL/dc_t from step t + 1 alone
-    if dh_last is not None:
-        dh += dh_last
-    if dc_last is not None:
-        dc += dc_last
-    dh_prev, dc_prev = np.empty_like(dh), np.empty_like(dc)
-    dct = np.empty((B, d), dtype=H.dtype)  # dL/dc_t, both paths
+    f = G4[:, :, 1]
+    dA = take(ws, "lstm_dA", (T, B, d4), dtype)  # (T, B, 4d)
+    K = dA.reshape(T, B, 4, d)  # dc_t -> da_i, da_f, da_g; dh_t -> da_o; then dL/da_t
+    chunk = cache_steps(B * d4 * dtype.itemsize, T)
+    Kc_chunk = take(ws, "lstm_Kc", (chunk, B, d), dtype)  # dh_t -> dc_t: o_t tanh'(c_t)
+    dh, dh_prev = take(ws, "lstm_dh", (B, d), dtype), take(ws, "lstm_dh_prev", (B, d), dtype)
+    dc, dc_prev = take(ws, "lstm_dc", (B, d), dtype), take(ws, "lstm_dc_prev", (B, d), dtype)
+    dct = take(ws, "lstm_dct", (B, d), dtype)  # dL/dc_t, both paths
+    for buf, last in ((dh, dh_last), (dc, dc_last)):
+        if last is None:
+            buf.fill(0.0)
+        else:
+            buf[...] = last
     WT = W.T
-    pad = None if mask is None else ~mask[:, :, None]  # (T, B, 1) True at pad steps
-    for t in range(T - 1, -1, -1):
-        if dH is not None:
-            dh += dH[t]  # the output of step t adds its own gradient
-        da = dA4[t]  # (B, 4, d)
-        # backprop through h_t = o_t * tanh(c_t)
-        np.multiply(dh, Kc[t], out=dct)
-        dct += dc  # dL/dc_t = dh_t o_t tanh'(c_t) + dL/dc_t from step t + 1
-        np.multiply(dh, Ko[t], out=da[:, 3])  # through the output gate's sigmoid
-        # backprop through c_t = f_t * c_{t-1} + i_t * g_t, then the gates' activations
-        np.multiply(dct[:, None, :], Kifg[t], out=da[:, :3])
-        np.multiply(dct, f[t], out=dc_prev)  # dL/dc_{t-1} through the forget gate
-        np.matmul(da.reshape(B, d4), WT, out=dh_prev)  # dL/dh_{t-1} through W
-        if pad is not None:  # pad step: h_t = h_{t-1}, c_t = c_{t-1}, pass straight on
-            np.copyto(dh_prev, dh, where=pad[t])
-            np.copyto(dc_prev, dc, where=pad[t])
-        dh, dh_prev = dh_prev, dh
-        dc, dc_prev = dc_prev, dc
-    dA = dA4.reshape(T, B, d4)
+    padded = padded_steps(mask)
+    for hi in range(T, 0, -chunk):  # chunks of steps, last first
+        lo = max(hi - chunk, 0)
+        # NOTE: every factor that does not depend on the recurrence is computed for a
+        # cache-sized chunk of steps at once, into the buffer that then becomes
+        # dL/da_t in place; the loop is left with a handful of products per step.
+        Kc = Kc_chunk[: hi - lo]
+        i, g, o = G4[lo:hi, :, 0], G4[lo:hi, :, 2], G4[lo:hi, :, 3]
+        k = K[lo:hi]
+        rec_grad(i, out=k[:, :, 0])
+        k[:, :, 0] *= g  # d(i_t g_t)/di_t = g_t, times sigmoid'(a_i)
+        rec_grad(f[lo:hi], out=k[:, :, 1])
+        k[:, :, 1] *= C[lo:hi]  # d(f_t c_{t-1})/df_t = c_{t-1}, times sigmoid'(a_f)
+        act_grad(g, out=k[:, :, 2])
+        k[:, :, 2] *= i  # d(i_t g_t)/dg_t = i_t, times tanh'(a_c)
+        rec_grad(o, out=k[:, :, 3])
+        k[:, :, 3] *= TC[lo:hi]  # dh_t/do_t = tanh(c_t), times sigmoid'(a_o)
+        if mask is not None:
+            dA[lo:hi] *= mask[lo:hi, :, None]  # a pad step computed nothing: no gradient
+        act_grad(TC[lo:hi], out=Kc)
+        Kc *= o
+        for t in range(hi - 1, lo - 1, -1):
+            if dH is not None:
+                dh += dH[t]  # the output of step t adds its own gradient
+            da = K[t]  # (B, 4, d)
+            # backprop through h_t = o_t * tanh(c_t)
+            np.multiply(dh, Kc[t - lo], out=dct)
+            dct += dc  # dL/dc_t = dh_t o_t tanh'(c_t) + dL/dc_t from step t + 1
+            da[:, 3] *= dh  # through the output gate's sigmoid
+            # backprop through c_t = f_t * c_{t-1} + i_t * g_t, then the gates' activations
+            da[:, :3] *= dct[:, None, :]
+            np.multiply(dct, f[t], out=dc_prev)  # dL/dc_{t-1} through the forget gate
+            np.matmul(dA[t], WT, out=dh_prev)  # dL/dh_{t-1} through W
+            if padded and padded[t]:  # pad step: h_t = h_{t-1}, c_t = c_{t-1}, pass on
+                assert mask is not None
+                pad = ~mask[t, :, None]
+                np.copyto(dh_prev, dh, where=pad)
+                np.copyto(dc_prev, dc, where=pad)
+            dh, dh_prev = dh_prev, dh
+            dc, dc_prev = dc_prev, dc
     # dW = sum_t h_{t-1}^T dA_t: all steps in one GEMM
     dW = H[:-1].reshape(T * B, d).T @ dA.reshape(T * B, d4)
     return dA, dW, dh, dc

@@ -12,7 +12,9 @@ with U of shape (n_in, d), W (d, d) and b (d,) in the Keras layout (row vectors:
 These functions work on time-major buffers and know nothing of layers: the input
 projection ``U x_t + b`` of every step is computed beforehand in one GEMM (or one row
 lookup for ids) and handed in as ``xw``; the backward pass returns the gradient of
-``xw``, from which the caller gets dU, db and dx with one GEMM each.
+``xw``, from which the caller gets dU, db and dx with one GEMM each. :func:`rnn_scan`
+is the recurrence itself, in place in the state buffer: a layer writes the input
+projection straight into ``H[1:]``, so no separate buffer is needed.
 
 Masking: where ``mask[t, i]`` is False (a pad), the state is carried unchanged,
 ``h_t = h_{t-1}``, so the last buffer row holds every sequence's last real state and
@@ -34,10 +36,31 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.activations import get_activation
+from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["rnn_backward", "rnn_forward"]
+__all__ = ["cache_steps", "padded_steps", "rnn_backward", "rnn_forward", "rnn_scan"]
 
 Array = np.ndarray
+
+
+#: bytes of per-step arrays that a chunk of steps should fill: about a core's L2 cache
+CHUNK_BYTES = 1 << 20
+
+
+def cache_steps(bytes_per_step: int, T: int) -> int:
+    """How many steps of element-wise work to do in one go so the arrays stay in cache.
+
+    Fewer calls favour large chunks, cache hits small ones: a chunk fills about
+    :data:`CHUNK_BYTES` (all T steps of a small layer, one step of a large one).
+    """
+    return int(min(T, max(1, CHUNK_BYTES // max(bytes_per_step, 1))))
+
+
+def padded_steps(mask: Array | None) -> list[bool]:
+    """For each step of a (T, B) mask, whether any sequence is padded there."""
+    if mask is None:
+        return []
+    return [bool(p) for p in (~mask).any(axis=1)]
 
 
 def rnn_forward(
@@ -66,18 +89,35 @@ def rnn_forward(
     H : (T + 1, B, d) array
         ``H[0] = h0`` and ``H[t] = h_t``.
     """
-    f, _ = get_activation(activation)
     T, B, d = xw.shape
     H = np.empty((T + 1, B, d), dtype=xw.dtype)  # (T+1, B, d)
-    H[0] = h0
-    pad = None if mask is None else ~mask[:, :, None]  # (T, B, 1) True at pad steps
+    H[0], H[1:] = h0, xw
+    return rnn_scan(H, W, mask, activation)
+
+
+def rnn_scan(
+    H: Array,
+    W: Array,
+    mask: Array | None = None,
+    activation: str = "tanh",
+    ws: Workspace | None = None,
+) -> Array:
+    """The recurrence in place: H[0] = h_0 and H[1:] = xw on entry, H[t] = h_t on return.
+
+    `ws` supplies the (B, d) scratch row, so a repeated call allocates nothing.
+    """
+    f, _ = get_activation(activation)
+    T, B, d = H.shape[0] - 1, H.shape[1], H.shape[2]
+    hw = take(ws, "rnn_hw", (B, d), H.dtype)  # h_{t-1} W
+    padded = padded_steps(mask)
     for t in range(T):
-        h = H[t + 1]
-        np.matmul(H[t], W, out=h)  # W h_{t-1}
-        h += xw[t]  # + U x_t + b
-        f(h, out=h)  # h_t = f(.)
-        if pad is not None:
-            np.copyto(h, H[t], where=pad[t])  # pad step: carry the previous state
+        h = H[t + 1]  # holds U x_t + b
+        np.matmul(H[t], W, out=hw)  # W h_{t-1}
+        h += hw
+        f(h, out=h)  # h_t = f(U x_t + W h_{t-1} + b)
+        if padded and padded[t]:
+            assert mask is not None
+            np.copyto(h, H[t], where=~mask[t, :, None])  # pad step: carry the previous state
     return H
 
 
@@ -88,6 +128,7 @@ def rnn_backward(
     W: Array,
     mask: Array | None = None,
     activation: str = "tanh",
+    ws: Workspace | None = None,
 ) -> tuple[Array, Array, Array]:
     """Backpropagation through time for :func:`rnn_forward`.
 
@@ -102,6 +143,7 @@ def rnn_backward(
     W : (d, d) array
     mask : (T, B) bool array, optional
     activation : str
+    ws : Workspace, optional; where the returned dxw and the scratch rows live.
 
     Returns
     -------
@@ -113,28 +155,29 @@ def rnn_backward(
         dL/dh_0.
     """
     _, f_grad = get_activation(activation)
-    T1, B, d = H.shape
-    T = T1 - 1
+    T, B, d = H.shape[0] - 1, H.shape[1], H.shape[2]
     WT = W.T
-    dA = np.empty((T, B, d), dtype=H.dtype)  # (T, B, d) dL/da_t, a_t the pre-activation
-    dh = np.zeros((B, d), dtype=H.dtype)  # dL/dh_t, built up from the later steps
-    if dh_last is not None:
-        dh += dh_last
-    dh_prev = np.empty((B, d), dtype=H.dtype)
-    deriv = np.empty((B, d), dtype=H.dtype)
-    keep = None if mask is None else mask[:, :, None].astype(H.dtype)  # (T, B, 1)
-    pad = None if mask is None else ~mask[:, :, None]
+    # NOTE: f'(a_t) depends on h_t alone, so it is computed for all steps at once; the
+    # loop then turns it into dL/da_t in place, one product per step.
+    dA = f_grad(H[1:], out=take(ws, "rnn_dA", (T, B, d), H.dtype))  # (T, B, d)
+    if mask is not None:
+        dA *= mask[:, :, None]  # a pad step computed nothing: no gradient into it
+    dh = take(ws, "rnn_dh", (B, d), H.dtype)  # dL/dh_t, built up from the later steps
+    dh_prev = take(ws, "rnn_dh_prev", (B, d), H.dtype)
+    if dh_last is None:
+        dh.fill(0.0)
+    else:
+        dh[...] = dh_last
+    padded = padded_steps(mask)
     for t in range(T - 1, -1, -1):
         if dH is not None:
             dh += dH[t]  # the output of step t adds its own gradient
         da = dA[t]
-        f_grad(H[t + 1], out=deriv)  # backprop through f: f'(a_t) from h_t
-        np.multiply(dh, deriv, out=da)
-        if keep is not None:
-            da *= keep[t]  # a pad step computed nothing
+        da *= dh  # backprop through f: dL/da_t = dL/dh_t * f'(a_t)
         np.matmul(da, WT, out=dh_prev)  # dL/dh_{t-1} through W
-        if pad is not None:
-            np.copyto(dh_prev, dh, where=pad[t])  # pad step: h_t = h_{t-1}, pass straight on
+        if padded and padded[t]:
+            assert mask is not None
+            np.copyto(dh_prev, dh, where=~mask[t, :, None])  # pad: h_t = h_{t-1}, pass on
         dh, dh_prev = dh_prev, dh
     # dW = sum_t h_{t-1}^T dA_t: all steps in one GEMM
     dW = H[:-1].reshape(T * B, d).T @ dA.reshape(T * B, d)

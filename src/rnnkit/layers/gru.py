@@ -36,22 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.gru import gru_backward, gru_forward
-from rnnkit.core.init import get_initializer
+from rnnkit.core.gru import gru_backward, gru_scan
 from rnnkit.layers.base import Spec
-
-# NOTE: the input, mask and output plumbing is the same for every gated layer; it lives
-# beside LSTM, the first of them.
-from rnnkit.layers.recurrent import (
-    GatedRecurrentLayer,
-    input_gradients,
-    output_gradients,
-    project_inputs,
-    sequence_output,
-    state_array,
-    step_input,
-    time_major_mask,
-)
+from rnnkit.layers.recurrent import GatedRecurrentLayer
 
 __all__ = ["GRU"]
 
@@ -91,10 +78,12 @@ class GRU(GatedRecurrentLayer):
 
     (b_x = b[0] and b_h = b[1] with reset_after; otherwise b alone and no b_h.) Where
     z_t is near 1 the state, and its gradient, pass through unchanged. With a mask, a
-    pad step carries the state unchanged.
+    pad step carries the state unchanged. ``forward``, ``step`` and ``backward`` are
+    :class:`~rnnkit.layers.recurrent.RecurrentLayer`'s.
     """
 
     kind = "gru"
+    gates = 3
 
     def __init__(
         self,
@@ -113,101 +102,31 @@ class GRU(GatedRecurrentLayer):
         return {**super().get_config(), "reset_after": self.reset_after}
 
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
-        self._check_time(spec)
-        n, d = spec.size, self.units
-        self.params = {
-            "U": self._param(get_initializer(self.kernel_initializer)((n, 3 * d), rng)),
-            "W": self._param(get_initializer(self.recurrent_initializer)((d, 3 * d), rng)),
-            "b": self._param(np.zeros((2, 3 * d) if self.reset_after else 3 * d)),
-        }
-        return Spec("features", d, time=self.return_sequences)
+        d = self.units
+        return self._weights(spec, rng, np.zeros((2, 3 * d) if self.reset_after else 3 * d))
 
-    def forward(
-        self,
-        x: Array,
-        mask: Array | None = None,
-        training: bool = False,
-        initial_state: Array | None = None,
-    ):
-        """Run the layer.
+    def _scan(self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]):
+        B, T, d = x.shape[0], x.shape[1], self.units
+        ws, b = self.workspace, self.params["b"]
+        G = self._projected(x, ids, ws.take("G", (T, B, 3 * d), self.dtype))  # (T, B, 3d)
+        G += b[0] if self.reset_after else b  # x_t U + b_x, which becomes the gates in place
+        H = ws.take("H", (T + 1, B, d), self.dtype)
+        S = ws.take("S", (T, B, d), self.dtype)
+        H[0] = states[0]
+        gru_scan(
+            G, H, S, self.params["W"], mask_t,
+            recurrent_bias=b[1] if self.reset_after else None, reset_after=self.reset_after,
+            activation=self.activation, recurrent_activation=self.recurrent_activation, ws=ws,
+        )  # fmt: skip
+        return H, (H[T],), (G, S)
 
-        Parameters
-        ----------
-        x : (B, T) int ids or (B, T, n_in) float array
-        mask : (B, T) bool array, optional (False at pads)
-        initial_state : (B, d) array, optional; h_0 = 0 when omitted.
-
-        Returns
-        -------
-        y : (B, T, d) if return_sequences else (B, d); ``(y, h_T)`` with return_state.
-        cache : what :meth:`backward` needs.
-        """
-        self._require_built()
-        xw, ids = self._project(x)  # (T, B, 3d)
-        T, B, _ = xw.shape
-        mask_t = time_major_mask(self, mask, T, B)
-        H, G, S = self._scan(xw, mask_t, initial_state)
-        y: Any = sequence_output(H, mask_t) if self.return_sequences else H[T]
-        if self.return_state:
-            y = (y, H[T])
-        cache = (x, ids, mask_t, H, G, S, initial_state is not None)
-        return y, cache
-
-    def _project(self, x: Array) -> tuple[Array, bool]:
-        b = self.params["b"]
-        xw, ids = project_inputs(self, x)  # (T, B, 3d) = x_t U
-        xw += b[0] if self.reset_after else b  # + b_x
-        return xw, ids
-
-    def _scan(self, xw: Array, mask_t: Array | None, state: Any) -> tuple[Array, Array, Array]:
-        """gru_forward from the initial state h0, zeros when None."""
-        B = xw.shape[1]
-        if state is None:
-            h0 = np.zeros((B, self.units), dtype=self.dtype)
-        else:
-            h0 = state_array(self, state, B, "initial_state")
-        return gru_forward(
-            xw,
-            self.params["W"],
-            h0,
-            mask_t,
-            recurrent_bias=self.params["b"][1] if self.reset_after else None,
-            reset_after=self.reset_after,
-            activation=self.activation,
-            recurrent_activation=self.recurrent_activation,
-        )
-
-    def step(self, x_t: Array, state: Array | None = None) -> tuple[Array, Array]:
-        self._require_built()
-        xw, _ = self._project(step_input(self, x_t))  # (1, B, 3d)
-        H, _, _ = self._scan(xw, None, state)
-        return H[1], H[1]
-
-    def backward(self, dy: Any, cache: Any):
-        """Backpropagation through time.
-
-        Accumulates dU, dW, db into ``self.grads`` and returns dx ((B, T, n_in), or None
-        for ids), or ``(dx, dh0)`` when the forward pass was given an initial state.
-        """
-        x, ids, mask_t, H, G, S, had_state = cache
-        dh_state = None
-        if self.return_state:
-            dy, dh_state = dy
-        dH, dh_last = output_gradients(self, dy, mask_t)
-        if dh_state is not None:
-            dh_last = dh_state if dh_last is None else dh_last + dh_state
+    def _bptt(self, dH, d_final, H, saved: Any, mask_t):
+        G, S = saved
         dA, dW, db_h, dh0 = gru_backward(
-            dH,
-            dh_last,
-            H,
-            G,
-            S,
-            self.params["W"],
-            mask_t,
-            reset_after=self.reset_after,
-            activation=self.activation,
-            recurrent_activation=self.recurrent_activation,
-        )
+            dH, d_final[0], H, G, S, self.params["W"], mask_t, reset_after=self.reset_after,
+            activation=self.activation, recurrent_activation=self.recurrent_activation,
+            ws=self.workspace,
+        )  # fmt: skip
         db_x = dA.reshape(-1, dA.shape[2]).sum(axis=0)
         self.grads["W"] += dW
         if db_h is None:
@@ -215,7 +134,4 @@ class GRU(GatedRecurrentLayer):
         else:
             self.grads["b"][0] += db_x
             self.grads["b"][1] += db_h
-        self._mark_dense("W")
-        self._mark_dense("b")
-        dx = input_gradients(self, x, ids, mask_t, dA)
-        return (dx, dh0) if had_state else dx
+        return dA, [dh0]

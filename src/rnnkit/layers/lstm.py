@@ -33,20 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.init import get_initializer
-from rnnkit.core.lstm import lstm_backward, lstm_forward
-from rnnkit.errors import ShapeError
+from rnnkit.core.lstm import lstm_backward, lstm_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.recurrent import (
-    GatedRecurrentLayer,
-    input_gradients,
-    output_gradients,
-    project_inputs,
-    sequence_output,
-    state_array,
-    step_input,
-    time_major_mask,
-)
+from rnnkit.layers.recurrent import GatedRecurrentLayer
 
 __all__ = ["LSTM"]
 
@@ -84,10 +73,13 @@ class LSTM(GatedRecurrentLayer):
 
     The cell state c_t is changed only by addition, gated by f_t: where f_t is near 1
     the gradient passes back through many steps without vanishing. With a mask, a pad
-    step carries h and c unchanged.
+    step carries h and c unchanged. ``forward``, ``step`` and ``backward`` are
+    :class:`~rnnkit.layers.recurrent.RecurrentLayer`'s; the state is the pair (h, c).
     """
 
     kind = "lstm"
+    gates = 4
+    n_states = 2
 
     def __init__(
         self,
@@ -106,101 +98,33 @@ class LSTM(GatedRecurrentLayer):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
 
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
-        self._check_time(spec)
-        n, d = spec.size, self.units
+        d = self.units
         b = np.zeros(4 * d)
         if self.unit_forget_bias:
             b[d : 2 * d] = 1.0
-        self.params = {
-            "U": self._param(get_initializer(self.kernel_initializer)((n, 4 * d), rng)),
-            "W": self._param(get_initializer(self.recurrent_initializer)((d, 4 * d), rng)),
-            "b": self._param(b),
-        }
-        return Spec("features", d, time=self.return_sequences)
+        return self._weights(spec, rng, b)
 
-    def forward(
-        self,
-        x: Array,
-        mask: Array | None = None,
-        training: bool = False,
-        initial_state: tuple[Array, Array] | None = None,
-    ):
-        """Run the layer.
+    def _scan(self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]):
+        B, T, d = x.shape[0], x.shape[1], self.units
+        ws = self.workspace
+        G = self._projected(x, ids, ws.take("G", (T, B, 4 * d), self.dtype))  # (T, B, 4d)
+        G += self.params["b"]  # x_t U + b, which becomes the gates in place
+        H = ws.take("H", (T + 1, B, d), self.dtype)
+        C = ws.take("C", (T + 1, B, d), self.dtype)
+        TC = ws.take("TC", (T, B, d), self.dtype)
+        H[0], C[0] = states
+        lstm_scan(
+            G, H, C, TC, self.params["W"], mask_t, self.activation,
+            self.recurrent_activation, ws=ws,
+        )  # fmt: skip
+        return H, (H[T], C[T]), (C, G, TC)
 
-        Parameters
-        ----------
-        x : (B, T) int ids or (B, T, n_in) float array
-        mask : (B, T) bool array, optional (False at pads)
-        initial_state : pair of (B, d) arrays (h_0, c_0), optional; zeros when omitted.
-
-        Returns
-        -------
-        y : (B, T, d) if return_sequences else (B, d); ``(y, h_T, c_T)`` with return_state.
-        cache : what :meth:`backward` needs.
-        """
-        self._require_built()
-        xw, ids = project_inputs(self, x)  # (T, B, 4d) = x_t U
-        xw += self.params["b"]
-        T, B, _ = xw.shape
-        mask_t = time_major_mask(self, mask, T, B)
-        H, C, G = self._scan(xw, mask_t, initial_state)
-        y: Any = sequence_output(H, mask_t) if self.return_sequences else H[T]
-        if self.return_state:
-            y = (y, H[T], C[T])
-        cache = (x, ids, mask_t, H, C, G, initial_state is not None)
-        return y, cache
-
-    def _scan(self, xw: Array, mask_t: Array | None, state: Any) -> tuple[Array, Array, Array]:
-        """lstm_forward from the initial state (h0, c0), zeros when None."""
-        B = xw.shape[1]
-        if state is None:
-            h0 = c0 = np.zeros((B, self.units), dtype=self.dtype)
-        else:
-            if len(state) != 2:
-                raise ShapeError(f"{self.name}: the state must be a pair (h, c)")
-            h0 = state_array(self, state[0], B, "h0")
-            c0 = state_array(self, state[1], B, "c0")
-        return lstm_forward(
-            xw, self.params["W"], h0, c0, mask_t, self.activation, self.recurrent_activation
-        )
-
-    def step(
-        self, x_t: Array, state: tuple[Array, Array] | None = None
-    ) -> tuple[Array, tuple[Array, Array]]:
-        self._require_built()
-        xw, _ = project_inputs(self, step_input(self, x_t))  # (1, B, 4d)
-        xw += self.params["b"]
-        H, C, _ = self._scan(xw, None, state)
-        return H[1], (H[1], C[1])
-
-    def backward(self, dy: Any, cache: Any):
-        """Backpropagation through time.
-
-        Accumulates dU, dW, db into ``self.grads`` and returns dx ((B, T, n_in), or None
-        for ids), or ``(dx, (dh0, dc0))`` when the forward pass was given an initial state.
-        """
-        x, ids, mask_t, H, C, G, had_state = cache
-        dc_last = None
-        if self.return_state:
-            dy, dh_state, dc_last = dy
-        dH, dh_last = output_gradients(self, dy, mask_t)
-        if self.return_state:
-            dh_last = dh_state if dh_last is None else dh_last + dh_state
+    def _bptt(self, dH, d_final, H, saved: Any, mask_t):
+        C, G, TC = saved
         dA, dW, dh0, dc0 = lstm_backward(
-            dH,
-            dh_last,
-            dc_last,
-            H,
-            C,
-            G,
-            self.params["W"],
-            mask_t,
-            self.activation,
-            self.recurrent_activation,
-        )
+            dH, d_final[0], d_final[1], H, C, G, TC, self.params["W"], mask_t,
+            self.activation, self.recurrent_activation, self.workspace,
+        )  # fmt: skip
         self.grads["W"] += dW
         self.grads["b"] += dA.reshape(-1, dA.shape[2]).sum(axis=0)
-        self._mark_dense("W")
-        self._mark_dense("b")
-        dx = input_gradients(self, x, ids, mask_t, dA)
-        return (dx, (dh0, dc0)) if had_state else dx
+        return dA, [dh0, dc0]

@@ -1,9 +1,15 @@
-"""The plumbing every recurrent layer (SimpleRNN, LSTM, GRU) shares.
+"""What every recurrent layer (SimpleRNN, LSTM, GRU) shares: inputs, masks, outputs, BPTT.
 
 Inputs are ids (B, T) or real vectors (B, T, n_in). Ids are one-hot vectors that are
 never built: x_t U is row x_t of U and its gradient a sparse row update. Real vectors
 go through one GEMM for all steps, forward and backward. Masks become time-major
-(T, B); per-step outputs are zero at pads.
+(T, B), or None when the batch has no pads; per-step outputs are zero at pads.
+
+:class:`RecurrentLayer` runs the layer protocol once for all cells; a cell supplies
+``_scan`` (the forward recurrence over the time-major buffers) and ``_bptt`` (its
+backward pass). The large buffers come from the layer's workspace, so from the second
+batch on a training step maps no new memory; per-step outputs are batch-first views
+of the time-major buffers, which the next layer reads in their memory order.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import numpy as np
 from rnnkit.core.activations import get_activation
 from rnnkit.core.embedding import sparse_rows_grad
 from rnnkit.core.init import get_initializer
+from rnnkit.core.layout import steps_2d
 from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Layer, Spec
 
@@ -23,6 +30,7 @@ __all__ = [
     "RecurrentLayer",
     "input_gradients",
     "output_gradients",
+    "prepare_inputs",
     "project_inputs",
     "sequence_output",
     "state_array",
@@ -34,7 +42,14 @@ Array = np.ndarray
 
 
 class RecurrentLayer(Layer):
-    """What SimpleRNN, LSTM and GRU share: units, f, the output options, initialisers."""
+    """What SimpleRNN, LSTM and GRU share: units, f, the output options, initialisers.
+
+    Subclasses set ``gates`` (d-wide blocks in U and W) and ``n_states`` (1, or 2 for
+    the LSTM's h and c) and implement ``_scan`` and ``_bptt``.
+    """
+
+    gates = 1
+    n_states = 1
 
     def __init__(
         self,
@@ -76,6 +91,50 @@ class RecurrentLayer(Layer):
         if not spec.time:
             raise ShapeError(f"{self.name}: {type(self).__name__} needs a time axis, (B, T, ...)")
 
+    def _weights(self, spec: Spec, rng: np.random.Generator, bias: Array) -> Spec:
+        """U (n_in, g d), W (d, g d) from the initialisers, and the given bias."""
+        self._check_time(spec)
+        n, d, g = spec.size, self.units, self.gates
+        self.params = {
+            "U": self._param(get_initializer(self.kernel_initializer)((n, g * d), rng)),
+            "W": self._param(get_initializer(self.recurrent_initializer)((d, g * d), rng)),
+            "b": self._param(bias),
+        }
+        return Spec("features", d, time=self.return_sequences)
+
+    # -- the protocol, once for every cell ---------------------------------------------
+    def forward(
+        self,
+        x: Array,
+        mask: Array | None = None,
+        training: bool = False,
+        initial_state: Any = None,
+    ):
+        """Run the layer.
+
+        Parameters
+        ----------
+        x : (B, T) int ids or (B, T, n_in) float array
+        mask : (B, T) bool array, optional (False at pads)
+        initial_state : the state at t = 0 (zeros when omitted): h_0 (B, d), or the
+            pair (h_0, c_0) for an LSTM.
+
+        Returns
+        -------
+        y : (B, T, d) if return_sequences else (B, d); ``(y, *final states)`` with
+            return_state: (y, h_T), or (y, h_T, c_T) for an LSTM.
+        cache : what :meth:`backward` needs.
+        """
+        self._require_built()
+        x, ids = prepare_inputs(self, x)
+        B, T = x.shape[0], x.shape[1]
+        mask_t = time_major_mask(self, mask, T, B)
+        H, final, saved = self._scan(x, ids, mask_t, self._initial_states(initial_state, B))
+        y: Any = sequence_output(self, H, mask_t) if self.return_sequences else final[0]
+        if self.return_state:
+            y = (y, *final)
+        return y, (x, ids, mask_t, H, saved, initial_state is not None)
+
     def step(self, x_t: Array, state: Any = None) -> tuple[Array, Any]:
         """One step at inference (generation): ``(h_t, state_t)`` from x_t and the state.
 
@@ -83,7 +142,65 @@ class RecurrentLayer(Layer):
         (None: the zero state). The state is h_t, or the pair (h_t, c_t) of an LSTM. A
         sequence fed step by step gives exactly the states :meth:`forward` computes.
         """
+        self._require_built()
+        x, ids = prepare_inputs(self, step_input(self, x_t))
+        _, final, _ = self._scan(x, ids, None, self._initial_states(state, x.shape[0]))
+        return final[0], (final if self.n_states > 1 else final[0])
+
+    def backward(self, dy: Any, cache: Any):
+        """Backpropagation through time.
+
+        Accumulates dU, dW, db into ``self.grads`` and returns dx ((B, T, n_in), or None
+        for ids); ``(dx, dL/d initial_state)`` when the forward pass was given one. With
+        return_state, `dy` is ``(dy, *d final states)``.
+        """
+        x, ids, mask_t, H, saved, had_state = cache
+        d_final: list[Any] = [None] * self.n_states
+        if self.return_state:
+            dy, *d_final = dy
+        dH, dh_last = output_gradients(self, dy, mask_t)
+        if dh_last is not None:
+            d_final[0] = dh_last if d_final[0] is None else dh_last + d_final[0]
+        dxw, d_initial = self._bptt(dH, d_final, H, saved, mask_t)
+        self._mark_dense("W")
+        self._mark_dense("b")
+        dx = input_gradients(self, x, ids, mask_t, dxw)
+        if not had_state:
+            return dx
+        return dx, (tuple(d_initial) if self.n_states > 1 else d_initial[0])
+
+    # -- what each cell supplies -------------------------------------------------------
+    def _initial_states(self, state: Any, B: int) -> tuple[Array, ...]:
+        """The initial state(s) as (B, d) arrays, zeros when `state` is None."""
+        if state is None:
+            zero = np.zeros((B, self.units), dtype=self.dtype)
+            return (zero,) * self.n_states
+        if self.n_states == 1:
+            return (state_array(self, state, B, "initial_state"),)
+        if len(state) != self.n_states:
+            raise ShapeError(f"{self.name}: the state must be a pair (h, c)")
+        return tuple(state_array(self, s, B, n) for s, n in zip(state, ("h0", "c0"), strict=True))
+
+    def _scan(
+        self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]
+    ) -> tuple[Array, tuple[Array, ...], Any]:
+        """Forward over all steps: (H (T+1, B, d), final states, what _bptt needs)."""
         raise NotImplementedError
+
+    def _bptt(
+        self,
+        dH: Array | None,
+        d_final: list[Array | None],
+        H: Array,
+        saved: Any,
+        mask_t: Array | None,
+    ) -> tuple[Array, list[Array]]:
+        """Backward over all steps: adds dW, db; returns dL/dxw and dL/d initial states."""
+        raise NotImplementedError
+
+    def _projected(self, x: Array, ids: bool, out: Array) -> Array:
+        """``x_t U`` of every step written into `out` (T, B, g d); the caller adds b."""
+        return project_inputs(self, x, ids, out)
 
 
 class GatedRecurrentLayer(RecurrentLayer):
@@ -104,27 +221,54 @@ class GatedRecurrentLayer(RecurrentLayer):
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation}
 
 
-def project_inputs(layer: Layer, x: Array) -> tuple[Array, bool]:
-    """``x_t U`` for every step, time-major (T, B, k), and whether `x` holds ids.
-
-    Ids are one-hot vectors that are never built: x_t U is row x_t of U. Real vectors
-    go through one GEMM for all steps. The bias is left to the caller.
-    """
+def prepare_inputs(layer: Layer, x: Any) -> tuple[Array, bool]:
+    """Checked inputs: (B, T) ids in range, or (B, T, n_in) vectors of the layer's dtype."""
     U = layer.params["U"]
-    ids = np.issubdtype(np.asarray(x).dtype, np.integer)
-    if ids:
-        x = np.asarray(x)
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.integer):
         if x.ndim != 2:
             raise ShapeError(f"{layer.name}: ids must be (B, T), got shape {x.shape}")
         if x.size and (x.min() < 0 or x.max() >= U.shape[0]):
             raise ShapeError(f"{layer.name}: ids must lie in [0, {U.shape[0]})")
-        return U[x.T], True  # (T, B, k): a copy, safe to add the bias into
-    x = np.asarray(x, dtype=layer.dtype)
+        return x, True
+    x = x.astype(layer.dtype, copy=False)
     if x.ndim != 3 or x.shape[2] != U.shape[0]:
         raise ShapeError(f"{layer.name}: inputs must be (B, T, {U.shape[0]}), got shape {x.shape}")
-    B, T, n = x.shape
-    xt = np.ascontiguousarray(x.swapaxes(0, 1)).reshape(T * B, n)  # (T*B, n)
-    return (xt @ U).reshape(T, B, -1), False  # one GEMM for every step
+    return x, False
+
+
+def project_inputs(layer: Layer, x: Array, ids: bool, out: Array) -> Array:
+    """``x_t U`` for every step into `out`, time-major (T, B, k); the bias is left out.
+
+    Ids are one-hot vectors that are never built: x_t U is row x_t of U. Real vectors
+    go through one GEMM for all steps.
+    """
+    U = layer.params["U"]
+    if ids:
+        return np.take(U, x.T, axis=0, out=out)  # (T, B, k): a row lookup per step
+    xt, _ = steps_2d(x, time_major=True)  # (T*B, n), a view when x is time-major already
+    np.matmul(xt, U, out=out.reshape(-1, U.shape[1]))  # one GEMM for every step
+    return out
+
+
+def input_gradients(
+    layer: Layer, x: Array, ids: bool, mask_t: Array | None, dxw: Array
+) -> Array | None:
+    """Add dU from dL/d(x_t U) (T, B, k) and return dx (B, T, n_in), None for ids."""
+    U = layer.params["U"]
+    T, B, k = dxw.shape
+    if ids:
+        rows, g = sparse_rows_grad(x.T, dxw, mask_t)
+        layer._add_sparse("U", rows, g)
+        return None
+    n = U.shape[0]
+    xt, _ = steps_2d(x, time_major=True)
+    dxw2 = dxw.reshape(T * B, k)
+    layer.grads["U"] += xt.T @ dxw2  # one GEMM for every step
+    layer._mark_dense("U")
+    dx = layer.workspace.take("dx", (T * B, n), layer.dtype)
+    np.matmul(dxw2, U.T, out=dx)
+    return dx.reshape(T, B, n).swapaxes(0, 1)  # (B, T, n), time-major underneath
 
 
 def step_input(layer: Layer, x_t: Array) -> Array:
@@ -137,31 +281,17 @@ def step_input(layer: Layer, x_t: Array) -> Array:
     return x_t[:, None]  # (B, 1) or (B, 1, n_in)
 
 
-def input_gradients(
-    layer: Layer, x: Array, ids: bool, mask_t: Array | None, dxw: Array
-) -> Array | None:
-    """Add dU from dL/d(x_t U) (T, B, k) and return dx (B, T, n_in), None for ids."""
-    U = layer.params["U"]
-    T, B, k = dxw.shape
-    if ids:
-        rows, g = sparse_rows_grad(np.asarray(x).T, dxw, mask_t)
-        layer._add_sparse("U", rows, g)
-        return None
-    n = U.shape[0]
-    xt = np.ascontiguousarray(np.asarray(x, layer.dtype).swapaxes(0, 1)).reshape(T * B, n)
-    layer.grads["U"] += xt.T @ dxw.reshape(T * B, k)  # one GEMM for every step
-    layer._mark_dense("U")
-    return (dxw.reshape(T * B, k) @ U.T).reshape(T, B, n).swapaxes(0, 1)  # (B, T, n)
-
-
 def time_major_mask(layer: Layer, mask: Array | None, T: int, B: int) -> Array | None:
-    """The (B, T) mask as a contiguous (T, B) bool array, checked against the inputs."""
+    """The (B, T) mask as a contiguous (T, B) bool array, checked against the inputs.
+
+    None when every step is real: a batch without pads takes the unmasked path.
+    """
     if mask is None:
         return None
     mask_t = np.ascontiguousarray(np.asarray(mask, bool).T)
     if mask_t.shape != (T, B):
         raise ShapeError(f"{layer.name}: mask has shape {mask_t.T.shape}, inputs {(B, T)}")
-    return mask_t
+    return None if mask_t.all() else mask_t
 
 
 def state_array(layer: Any, value: Array, B: int, what: str) -> Array:
@@ -172,9 +302,12 @@ def state_array(layer: Any, value: Array, B: int, what: str) -> Array:
     return s
 
 
-def sequence_output(H: Array, mask_t: Array | None) -> Array:
-    """Every h_t as (B, T, d), zeros at pad steps."""
-    seq = H[1:] if mask_t is None else H[1:] * mask_t[:, :, None]
+def sequence_output(layer: Layer, H: Array, mask_t: Array | None) -> Array:
+    """Every h_t as (B, T, d), zeros at pad steps: a batch-first view of time-major memory."""
+    if mask_t is None:
+        return H[1:].swapaxes(0, 1)
+    seq = layer.workspace.take("seq", H[1:].shape, H.dtype)
+    np.multiply(H[1:], mask_t[:, :, None], out=seq)
     return seq.swapaxes(0, 1)
 
 

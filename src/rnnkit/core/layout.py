@@ -1,0 +1,50 @@
+"""Per-step arrays as 2-D rows, in whatever order their memory already has.
+
+rnnkit's arrays are batch-first, (B, T, n), but the recurrent layers keep them
+time-major underneath: a per-step output is a (B, T, n) view of a (T, B, n) buffer.
+Work that treats every step alike (a Dense layer, a loss, an embedding gradient) runs
+on a (B*T, n) matrix, and the rows can come in either order. :func:`steps_2d` gives
+that matrix without copying whenever the memory allows, and says which order it is;
+:func:`from_steps_2d` turns rows back into a (B, T, k) array (a view).
+
+>>> import numpy as np
+>>> x = np.arange(12.0).reshape(3, 2, 2).swapaxes(0, 1)   # (B, T, n) = (2, 3, 2), time-major memory
+>>> rows, time_major = steps_2d(x)
+>>> rows.shape, time_major, np.shares_memory(rows, x)
+((6, 2), True, True)
+>>> np.array_equal(from_steps_2d(rows, 2, 3, time_major), x)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["from_steps_2d", "steps_2d"]
+
+Array = np.ndarray
+
+
+def steps_2d(x: Array, time_major: bool | None = None) -> tuple[Array, bool]:
+    """(B, T, n) -> ((B*T, n) rows, whether the rows are time-major).
+
+    Time-major rows are ordered t * B + i, batch-major ones i * T + t. With
+    ``time_major=None`` the order is the one the memory has (no copy for a C-contiguous
+    array or for a batch-first view of a time-major one); True or False forces it.
+    """
+    n = x.shape[2]
+    if time_major is None:
+        if x.flags.c_contiguous:
+            return x.reshape(-1, n), False
+        time_major = True
+    if time_major:
+        return np.ascontiguousarray(x.swapaxes(0, 1)).reshape(-1, n), True
+    return np.ascontiguousarray(x).reshape(-1, n), False
+
+
+def from_steps_2d(rows: Array, B: int, T: int, time_major: bool) -> Array:
+    """(B*T, k) rows in the given order -> (B, T, k), a view of `rows`."""
+    k = rows.shape[1]
+    if time_major:
+        return rows.reshape(T, B, k).swapaxes(0, 1)
+    return rows.reshape(B, T, k)
