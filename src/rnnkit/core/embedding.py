@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.core.layout import steps_2d
+
 __all__ = ["lookup", "sparse_rows_grad"]
 
 Array = np.ndarray
@@ -41,8 +43,14 @@ def sparse_rows_grad(ids: Array, dout: Array, mask: Array | None = None) -> tupl
     rows : (k,) sorted unique ids that occurred
     grad : (k, d) dL/dE[rows]
     """
+    if dout.ndim == 3 and not dout.flags.c_contiguous:  # (B, T, d), in its memory's order
+        flat, time_major = steps_2d(dout)
+        if time_major:
+            ids = ids.T
+            mask = None if mask is None else mask.T
+    else:
+        flat = dout.reshape(ids.size, -1)
     flat_ids = ids.reshape(-1)
-    flat = dout.reshape(flat_ids.size, -1)
     if mask is not None:
         keep = mask.reshape(-1)
         flat_ids, flat = flat_ids[keep], flat[keep]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.core.layout import from_steps_2d, steps_2d
 from rnnkit.errors import ConfigError, ShapeError
 
 __all__ = ["mse", "sigmoid_binary_cross_entropy", "softmax_cross_entropy"]
@@ -98,20 +99,27 @@ def softmax_cross_entropy(
             f"target class ids must lie in [0, {K}); got {targets.min()}..{targets.max()}"
         )
     w = _weights(targets.shape, mask, reduction, logits.dtype)
-    z = logits - logits.max(axis=-1, keepdims=True)
-    logsum = np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    logp = z - logsum  # log softmax
-    picked = np.take_along_axis(logp, targets[..., None].astype(np.intp), axis=-1)[..., 0]
-    loss = float(-(picked * w).sum())
-    dz = np.exp(logp)
-    np.put_along_axis(
-        dz,
-        targets[..., None].astype(np.intp),
-        np.take_along_axis(dz, targets[..., None].astype(np.intp), axis=-1) - 1.0,
-        axis=-1,
-    )
-    dz *= w[..., None]
-    return loss, dz
+    if logits.ndim == 3:  # (B, T, K): the rows in the order of their memory
+        B, T = targets.shape
+        z, time_major = steps_2d(logits)
+        t, w = (targets.T, w.T) if time_major else (targets, w)
+        t, w = t.reshape(-1), w.reshape(-1)
+    else:
+        z, t = logits.reshape(-1, K), targets.reshape(-1)
+    t = t.astype(np.intp)
+    rows = np.arange(len(t))
+    # NOTE: one array of the logits' size, worked on in place: z, then exp(z), then
+    # the gradient w * (softmax - onehot).
+    e = z - z.max(axis=1, keepdims=True)  # every row's maximum at 0
+    picked = e[rows, t]  # z_c
+    np.exp(e, out=e)
+    total = e.sum(axis=1)  # sum exp(z) >= 1
+    loss = float(-(w * (picked - np.log(total))).sum())  # -log softmax(z)_c
+    e *= (w / total)[:, None]  # w * softmax(z)
+    e[rows, t] -= w
+    if logits.ndim == 3:
+        return loss, from_steps_2d(e, B, T, time_major)
+    return loss, e.reshape(logits.shape)
 
 
 def mse(

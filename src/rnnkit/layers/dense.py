@@ -22,6 +22,7 @@ import numpy as np
 from rnnkit.core.activations import get_activation, softmax
 from rnnkit.core.embedding import sparse_rows_grad
 from rnnkit.core.init import get_initializer
+from rnnkit.core.layout import from_steps_2d, steps_2d
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
 
@@ -93,23 +94,30 @@ class Dense(Layer):
         V, c = self.params["V"], self.params["c"]
         x = np.asarray(x)
         ids = np.issubdtype(x.dtype, np.integer)
+        order = None  # for (B, T, n) inputs: whether the rows are time-major
         if ids:
             z = V[x] + c  # one-hot input: a row of V
         else:
             x = x.astype(self.dtype, copy=False)
             if x.shape[-1] != V.shape[0]:
                 raise ShapeError(f"{self.name}: inputs need {V.shape[0]} features, got {x.shape}")
-            z = x @ V + c
+            if x.ndim == 3:  # every step alike: one GEMM over the rows in memory order
+                B, T = x.shape[:2]
+                x, order = steps_2d(x)  # (B*T, n)
+                z = from_steps_2d(x @ V, B, T, order)
+            else:
+                z = x @ V
+            z += c
         if logits:
             y = z
         elif self.activation == "softmax":
             y = softmax(z)
         else:
             y = get_activation(self.activation)[0](z)
-        return y, (x, ids, y, mask, logits)
+        return y, (x, ids, y, mask, logits, order)
 
     def backward(self, dy: Array, cache: Any):
-        x, ids, y, mask, from_logits = cache
+        x, ids, y, mask, from_logits, order = cache
         V = self.params["V"]
         dy = np.asarray(dy, dtype=self.dtype)
         if from_logits or self.activation == "linear":
@@ -122,7 +130,11 @@ class Dense(Layer):
         if mask is not None and dz.ndim == 3:
             dz = dz * np.asarray(mask, self.dtype)[:, :, None]  # pads get no gradient
         k = V.shape[1]
-        dz2 = dz.reshape(-1, k)
+        if order is not None:  # (B, T, k): rows in the order of the forward pass
+            B, T = dz.shape[:2]
+            dz2, _ = steps_2d(dz, time_major=order)
+        else:
+            dz2 = dz.reshape(-1, k)
         self.grads["c"] += dz2.sum(axis=0)
         self._mark_dense("c")
         if ids:
@@ -132,4 +144,9 @@ class Dense(Layer):
         x2 = x.reshape(-1, V.shape[0])
         self.grads["V"] += x2.T @ dz2
         self._mark_dense("V")
-        return dz @ V.T
+        dx = dz2 @ V.T
+        return (
+            dx.reshape(*dz.shape[:-1], V.shape[0])
+            if order is None
+            else from_steps_2d(dx, B, T, order)
+        )

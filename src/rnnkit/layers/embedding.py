@@ -106,7 +106,14 @@ class Embedding(Layer):
         if training and self.word_dropout and self.rng is not None:
             drop = self.rng.random(ids.shape, dtype=np.float32) < self.word_dropout
             ids = np.where(drop, self.unk_id, ids)
-        return lookup(self.params["E"], ids), (ids, mask)
+        E = self.params["E"]
+        if ids.ndim != 2:
+            return lookup(E, ids), (ids, mask)
+        # (B, T) ids: rows gathered time-major, the layout the recurrent layers read
+        B, T = ids.shape
+        out = self.workspace.take("out", (T, B, self.output_dim), self.dtype)
+        np.take(E, ids.T, axis=0, out=out)
+        return out.swapaxes(0, 1), (ids, mask)  # (B, T, d), time-major underneath
 
     def backward(self, dy: Array, cache: Any) -> None:
         ids, mask = cache
