@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.workspace import Workspace
 from rnnkit.errors import ConfigError
 
 __all__ = ["SGD", "Adagrad", "Adam", "Momentum", "Optimizer", "get_optimizer"]
@@ -44,6 +45,7 @@ class Optimizer:
         self.lr = float(lr)
         self.state: dict[str, dict[str, Array]] = {}
         self.iterations = 0
+        self._scratch = Workspace()  # temporaries of the dense updates (not state)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "lr": self.lr}
@@ -58,6 +60,10 @@ class Optimizer:
 
     def _update(self, key: str, p: Array, g: Array, rows: Array | None) -> None:
         raise NotImplementedError
+
+    def _tmp(self, key: str, like: Array) -> Array:
+        """A scratch array shaped like `like`, reused from step to step."""
+        return self._scratch.take(key, like.shape, like.dtype)
 
     def _slot(self, key: str, name: str, like: Array) -> Array:
         st = self.state.setdefault(key, {})
@@ -76,7 +82,7 @@ class SGD(Optimizer):
 
     def _update(self, key, p, g, rows):
         if rows is None:
-            p -= self.lr * g
+            p -= np.multiply(g, self.lr, out=self._tmp(key, p))
         else:
             p[rows] -= self.lr * g[rows]
 
@@ -146,18 +152,26 @@ class Adam(Optimizer):
         t = self.iterations
         step = self.lr / (1.0 - self.beta1**t)
         vcorr = 1.0 - self.beta2**t
-        if rows is None:
+        if rows is None:  # in place, one scratch array
+            tmp = self._tmp(key, p)
             m *= self.beta1
-            m += (1.0 - self.beta1) * g
+            m += np.multiply(g, 1.0 - self.beta1, out=tmp)
             v *= self.beta2
-            v += (1.0 - self.beta2) * (g * g)
-            p -= step * m / (np.sqrt(v / vcorr) + self.eps)
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - self.beta2
+            v += tmp
+            np.divide(v, vcorr, out=tmp)
+            np.sqrt(tmp, out=tmp)
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= step
+            p -= tmp
         else:
             gi = g[rows]
             mi = self.beta1 * m[rows] + (1.0 - self.beta1) * gi
             vi = self.beta2 * v[rows] + (1.0 - self.beta2) * (gi * gi)
             m[rows], v[rows] = mi, vi
-            p[rows] -= step * mi / (np.sqrt(vi / vcorr) + self.eps)
+            p[rows] -= mi / (np.sqrt(vi / vcorr) + self.eps) * step  # as the dense update
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adagrad, Adam)}
