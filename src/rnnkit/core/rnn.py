@@ -60,7 +60,8 @@ def padded_steps(mask: Array | None) -> list[bool]:
     """For each step of a (T, B) mask, whether any sequence is padded there."""
     if mask is None:
         return []
-    return [bool(p) for p in (~mask).any(axis=1)]
+    any_pad = np.logical_not(mask).any(axis=1)  # (T,)
+    return [bool(p) for p in np.atleast_1d(any_pad)]
 
 
 def rnn_forward(
