@@ -226,7 +226,8 @@ def gru_backward(
         dh[...] = dh_last
     dhw = take(ws, "gru_dhw", (B, 3, d), dtype)  # dL/d(h_{t-1} W + b_h) (reset_after)
     ds = take(ws, "gru_ds", (B, d), dtype)
-    WT, Wn_T = W.T, W[:, 2 * d :].T
+    WT = np.ascontiguousarray(W.T)  # NOTE: a contiguous copy: the per-step GEMMs run faster
+    Wn_T = WT[2 * d :]
     padded = padded_steps(mask)
     chunk = cache_steps(B * d3 * dtype.itemsize, T)
     for hi in range(T, 0, -chunk):  # chunks of steps, last first

@@ -168,6 +168,8 @@ class Sequential:
         self, x: Array, mask: Array | None = None, training: bool = False, logits: bool = False
     ) -> tuple[Array, list[Any]]:
         """Run every layer; with `logits` the last Dense returns its pre-activation."""
+        if mask is not None and np.all(mask):
+            mask = None  # no pads: every layer takes its unmasked path
         caches = []
         for i, layer in enumerate(self.layers):
             last = i == len(self.layers) - 1
