@@ -1,17 +1,23 @@
 """Timing rnnkit against PyTorch, interleaved in one run, and the SGEMM peak beside them.
 
-For every (cell, configuration): both models are built with the same weights and fed
-the same batch; each side runs warm-up steps (not timed), then the two sides take
-turns, `repeats` rounds of a few steps each, and the median round gives the time of a
-step. Interleaving means a slow phase of the machine hurts both sides alike.
+Each framework runs in a worker process of its own (:mod:`rnnkit.bench.worker`), so
+neither's thread pool competes with the other's. For every (cell, configuration) both
+workers build the same model with the same weights and batch, run warm-up steps (not
+timed), then take turns: `repeats` rounds of a few steps each, one worker at a time;
+the median round gives the time of a step. Taking turns means a slow phase of the
+machine hurts both sides alike.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,12 +27,16 @@ import numpy as np
 
 from rnnkit import __version__
 from rnnkit.bench.configs import CELLS, CONFIGS, QUICK, BenchConfig, find_config, step_flops
-from rnnkit.bench.memory import measure_in_subprocess
-from rnnkit.bench.rnnkit_side import build_model, generation_fn, make_batch, train_step_fn
-from rnnkit.bench.threads import available_cores, blas_info, limit_threads
-from rnnkit.errors import ConfigError
+from rnnkit.bench.threads import available_cores, blas_info
+from rnnkit.errors import ConfigError, RnnkitError
 
-__all__ = ["BenchOptions", "measure_sgemm", "run_bench", "time_interleaved"]
+__all__ = ["COOL_DOWN", "BenchOptions", "Worker", "run_bench", "time_interleaved"]
+
+#: seconds between one worker's round and the next worker's: OpenBLAS's threads keep
+#: spinning for about 0.1 s after their last product (measured: one core busy for
+#: 105 ms), PyTorch's OpenMP threads for under 10 ms; a round must not start on a core
+#: the other side's idle threads still hold.
+COOL_DOWN = 0.15
 
 
 @dataclass
@@ -61,106 +71,103 @@ class BenchOptions:
             raise ConfigError(f"repeats={self.repeats}: must be at least 1")
 
 
-def _rounds_of(fn: Callable[[], Any], seconds: float) -> int:
-    """Calls per timed round so that a round lasts about `seconds` (after a warm-up)."""
-    fn()  # warm-up: first-call allocations, caches, lazy initialisation
-    t0 = time.perf_counter()
-    fn()
-    once = time.perf_counter() - t0
-    return max(1, math.ceil(seconds / max(once, 1e-9)))
+class Worker:
+    """A framework's worker process (:mod:`rnnkit.bench.worker`) and its command pipe."""
+
+    def __init__(self, framework: str, threads: int) -> None:
+        self.framework = framework
+        self._log = tempfile.TemporaryFile(mode="w+")
+        cmd = [sys.executable, "-m", "rnnkit.bench.worker", framework, str(threads)]
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True
+        )
+
+    def ask(self, **command: Any) -> dict[str, Any]:
+        """Send one command and return the reply; a failure raises RnnkitError."""
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        try:
+            self._proc.stdin.write(json.dumps(command) + "\n")
+            self._proc.stdin.flush()
+            line = self._proc.stdout.readline()
+        except BrokenPipeError:
+            line = ""
+        if not line:
+            self._log.seek(0)
+            last = (self._log.read().strip().splitlines() or ["no output"])[-1]
+            raise RnnkitError(f"the {self.framework} benchmark worker stopped: {last}")
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise RnnkitError(f"{self.framework} benchmark: {reply['error']}")
+        return reply
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self.ask(quit=True)
+            except RnnkitError:
+                pass
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._log.close()
 
 
 def time_interleaved(
-    fns: dict[str, Callable[[], Any]], repeats: int, round_seconds: float
+    workers: dict[str, Worker], repeats: int, round_seconds: float
 ) -> dict[str, float]:
-    """Median seconds per call of each function, the functions taking turns round by round."""
-    calls = {name: _rounds_of(fn, round_seconds) for name, fn in fns.items()}
-    times: dict[str, list[float]] = {name: [] for name in fns}
+    """Median seconds per call of each worker's set-up function, taking turns by round."""
+    calls = {}
+    for name, w in workers.items():
+        w.ask(run=1)  # warm-up: first-call allocations, caches, lazy initialisation
+        once = w.ask(run=1)["seconds"]
+        calls[name] = max(1, math.ceil(round_seconds / max(once, 1e-9)))
+        time.sleep(COOL_DOWN)
+    times: dict[str, list[float]] = {name: [] for name in workers}
     for _ in range(repeats):
-        for name, fn in fns.items():
-            n = calls[name]
-            t0 = time.perf_counter()
-            for _ in range(n):
-                fn()
-            times[name].append((time.perf_counter() - t0) / n)
+        for name, w in workers.items():
+            times[name].append(w.ask(run=calls[name])["seconds"] / calls[name])
+            time.sleep(COOL_DOWN)
     return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-def measure_sgemm(size: int = 4096, repeats: int = 3) -> dict[str, float]:
-    """GFLOP/s of a float32 (size x size) product, NumPy's BLAS and (if present) PyTorch's."""
-    rng = np.random.default_rng(0)
-    a = rng.random((size, size), dtype=np.float32)
-    b = rng.random((size, size), dtype=np.float32)
-    c = np.empty_like(a)
-    flops = 2.0 * size**3
-    best = {"numpy": min(_seconds(lambda: np.matmul(a, b, out=c)) for _ in range(repeats))}
-    if _has("torch"):
-        import torch
-
-        ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.empty(size, size)
-        best["torch"] = min(_seconds(lambda: torch.mm(ta, tb, out=tc)) for _ in range(repeats))
-    return {name: flops / s / 1e9 for name, s in best.items()}
-
-
-def _seconds(fn: Callable[[], Any]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _bench_one(cfg: BenchConfig, cell: str, opts: BenchOptions) -> dict[str, Any]:
-    model, batch = build_model(cfg, cell), make_batch(cfg)
-    fns: dict[str, Callable[[], Any]] = {"rnnkit": train_step_fn(model, batch)}
+def _bench_one(
+    cfg: BenchConfig, cell: str, opts: BenchOptions, workers: dict[str, Worker]
+) -> dict[str, Any]:
     row: dict[str, Any] = {"cell": cell, "config": cfg.to_dict()}
-    if opts.torch:
-        from rnnkit.bench.torch_side import build_torch, torch_train_step_fn
-
-        net = build_torch(model, cfg, cell)
-        fns["torch"] = torch_train_step_fn(net, batch, cfg)
-        # the same weights and batch: the first losses must agree (before any update)
-        first = {name: fns[name]() for name in ("rnnkit", "torch")}
+    setup = {"cell": cell, "config": cfg.name, "task": "train"}
+    first = {name: w.ask(setup=setup)["first_loss"] for name, w in workers.items()}
+    if "torch" in first:  # the same weights and batch: the first losses must agree
         row["first_loss"] = first
         row["same_loss"] = bool(
             abs(first["rnnkit"] - first["torch"]) <= 1e-4 * max(1.0, abs(first["torch"]))
         )
-    if opts.keras:
-        from rnnkit.bench.keras_side import keras_train_step_fn
-
-        fns["keras"] = keras_train_step_fn(model, batch, cfg, cell)
-    seconds = time_interleaved(fns, opts.repeats, opts.round_seconds)
+    seconds = time_interleaved(workers, opts.repeats, opts.round_seconds)
     flops = step_flops(cfg, cell)
     row["gflop_per_step"] = flops / 1e9
     for name, s in seconds.items():
         row[f"{name}_ms_per_step"] = 1e3 * s
         row[f"{name}_tokens_per_s"] = cfg.tokens / s
         row[f"{name}_gflops"] = flops / s / 1e9
-    if opts.torch:
+    if "torch" in seconds:
         row["ratio"] = row["rnnkit_tokens_per_s"] / row["torch_tokens_per_s"]
-    if opts.keras:
+    if "keras" in seconds:
         row["keras_ratio"] = row["rnnkit_tokens_per_s"] / row["keras_tokens_per_s"]
-    row.update(_generation(cfg, cell, opts))
+    # latency per generated token at batch 1, a language model of the config's sizes
+    gen = {k: w for k, w in workers.items() if k != "keras"}
+    setup = {"cell": cell, "config": cfg.name, "task": "generate", "tokens": opts.generate_tokens}
+    for w in gen.values():
+        w.ask(setup=setup)
+    seconds = time_interleaved(gen, max(3, opts.repeats // 2), opts.round_seconds)
+    for name, s in seconds.items():
+        row[f"{name}_gen_us_per_token"] = 1e6 * s / opts.generate_tokens
+    if "torch" in seconds:
+        row["gen_ratio"] = row["torch_gen_us_per_token"] / row["rnnkit_gen_us_per_token"]
     return row
-
-
-def _generation(cfg: BenchConfig, cell: str, opts: BenchOptions) -> dict[str, Any]:
-    """Latency per generated token at batch 1, a language model of the config's sizes."""
-    lm = build_model(cfg, cell, lm=True)
-    fns: dict[str, Callable[[], Any]] = {"rnnkit": generation_fn(lm, opts.generate_tokens)}
-    if opts.torch:
-        from rnnkit.bench.torch_side import build_torch, torch_generation_fn
-
-        fns["torch"] = torch_generation_fn(
-            build_torch(lm, cfg, cell, lm=True), opts.generate_tokens
-        )
-    seconds = time_interleaved(fns, max(3, opts.repeats // 2), opts.round_seconds)
-    out = {f"{k}_gen_us_per_token": 1e6 * s / opts.generate_tokens for k, s in seconds.items()}
-    if opts.torch:
-        out["gen_ratio"] = out["torch_gen_us_per_token"] / out["rnnkit_gen_us_per_token"]
-    return out
 
 
 def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
@@ -169,32 +176,36 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
         opts.torch = False
     if opts.keras and not (_has("keras") and _has("torch")):
         raise ConfigError("the Keras column needs keras and torch: pip install keras torch")
-    if opts.torch:
-        import torch  # noqa: F401  (imported first, so limit_threads sets its pool too)
-    results = []
-    with limit_threads(opts.threads):
-        sgemm = measure_sgemm()
+    sides = ["rnnkit"] + (["torch"] if opts.torch else []) + (["keras"] if opts.keras else [])
+    workers = {name: Worker(name, opts.threads) for name in sides}
+    try:
+        sgemm = {name: workers[name].ask(sgemm=4096)["gflops"] for name in sides[:2]}
+        results = []
         for name in opts.configs:
             cfg = find_config(name)
             for cell in opts.cells:
                 if progress:
                     progress(f"{cell} {cfg.name} ...")
-                row = _bench_one(cfg, cell, opts)
+                row = _bench_one(cfg, cell, opts, workers)
                 row["peak_fraction"] = row["rnnkit_gflops"] / max(sgemm.values())
                 results.append(row)
+    finally:
+        for w in workers.values():
+            w.close()
     if opts.memory:
+        from rnnkit.bench.memory import measure_in_subprocess  # NOTE: here: it is also a script
+
         for row in results:
             if progress:
                 progress(f"memory {row['cell']} {row['config']['name']} ...")
-            sides = ("rnnkit", "torch") if opts.torch else ("rnnkit",)
-            for side in sides:
+            for side in sides[:2]:
                 m = measure_in_subprocess(side, row["cell"], row["config"]["name"], opts.threads)
                 row[f"{side}_peak_mib"] = m.get("step_mib")
                 row[f"{side}_process_mib"] = m.get("process_mib")
     return {
         "results": results,
         "sgemm_peak_gflops": max(sgemm.values()),
-        "sgemm_gflops": sgemm,
+        "sgemm_gflops": {("numpy" if k == "rnnkit" else k): v for k, v in sgemm.items()},
         "summary": _summary(results) if opts.torch else {},
         "threads": opts.threads,
         "machine": _machine(),
@@ -231,14 +242,14 @@ def _machine() -> dict[str, Any]:
 
 
 def _versions(opts: BenchOptions) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
     versions: dict[str, Any] = {"rnnkit": __version__, "numpy": np.__version__}
-    if opts.torch:
-        import torch
-
-        versions["torch"] = torch.__version__
-    if opts.keras:
-        import keras
-
-        versions["keras"] = keras.__version__
+    for name, wanted in (("torch", opts.torch), ("keras", opts.keras)):
+        if wanted:
+            try:
+                versions[name] = version(name)
+            except PackageNotFoundError:
+                versions[name] = None
     versions["blas"] = blas_info()
     return versions

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.layout import steps_2d
+from rnnkit.core.workspace import Workspace, take
 
 __all__ = ["lookup", "sparse_rows_grad"]
 
@@ -29,7 +30,9 @@ def lookup(E: Array, ids: Array) -> Array:
     return E[ids]
 
 
-def sparse_rows_grad(ids: Array, dout: Array, mask: Array | None = None) -> tuple[Array, Array]:
+def sparse_rows_grad(
+    ids: Array, dout: Array, mask: Array | None = None, ws: Workspace | None = None
+) -> tuple[Array, Array]:
     """Sum the output gradients of equal ids.
 
     Parameters
@@ -37,6 +40,7 @@ def sparse_rows_grad(ids: Array, dout: Array, mask: Array | None = None) -> tupl
     ids : (...) int array
     dout : (..., d) array, dL/d(E[ids])
     mask : bool array shaped like `ids`, optional; pads contribute nothing.
+    ws : Workspace, optional; where the scratch index and the returned `grad` live.
 
     Returns
     -------
@@ -61,7 +65,10 @@ def sparse_rows_grad(ids: Array, dout: Array, mask: Array | None = None) -> tupl
     # NOTE: one unbuffered add over a flat index (row * e + column) is several times
     # faster than np.add.reduceat or np.add.at over rows, whose per-row overhead dominates.
     itype = np.int32 if k * e < 2**31 else np.intp
-    index = inverse.astype(itype)[:, None] * itype(e) + np.arange(e, dtype=itype)  # (n, e)
-    grad = np.zeros(k * e, dtype=dout.dtype)
+    index = take(ws, "sparse_index", (len(flat_ids), e), itype)  # (n, e): row * e + column
+    np.multiply(inverse.astype(itype)[:, None], itype(e), out=index)
+    index += np.arange(e, dtype=itype)
+    grad = take(ws, "sparse_grad", (k * e,), dout.dtype)
+    grad.fill(0.0)
     np.add.at(grad, index.reshape(-1), flat.reshape(-1))
     return rows, grad.reshape(k, e)

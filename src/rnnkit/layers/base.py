@@ -127,10 +127,17 @@ class Layer:
 
     def _add_sparse(self, key: str, rows: Array, values: Array) -> None:
         """Accumulate a row-sparse gradient and remember which rows it touched."""
-        self.grads[key][rows] += values
+        g = self.grads[key]
         prev = self.sparse_rows.get(key)
+        if prev is not None and prev.size == 0:  # the gradient is all zero: write the rows
+            g[rows] = values
+            self.sparse_rows[key] = rows
+            return
+        touched = np.take(g, rows, axis=0, out=self.workspace.take(key, values.shape, g.dtype))
+        touched += values
+        g[rows] = touched
         if prev is not None:  # still sparse: remember the union of touched rows
-            self.sparse_rows[key] = rows if prev.size == 0 else np.union1d(prev, rows)
+            self.sparse_rows[key] = np.union1d(prev, rows)
 
     @property
     def workspace(self) -> Workspace:

@@ -138,7 +138,8 @@ class Dense(Layer):
         self.grads["c"] += dz2.sum(axis=0)
         self._mark_dense("c")
         if ids:
-            rows, g = sparse_rows_grad(x, dz, mask if mask is not None and dz.ndim == 3 else None)
+            mask = mask if mask is not None and dz.ndim == 3 else None
+            rows, g = sparse_rows_grad(x, dz, mask, self.workspace)
             self._add_sparse("V", rows, g)
             return None
         x2 = x.reshape(-1, V.shape[0])

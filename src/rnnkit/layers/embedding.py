@@ -117,6 +117,6 @@ class Embedding(Layer):
 
     def backward(self, dy: Array, cache: Any) -> None:
         ids, mask = cache
-        rows, g = sparse_rows_grad(ids, np.asarray(dy, self.dtype), mask)
+        rows, g = sparse_rows_grad(ids, np.asarray(dy, self.dtype), mask, self.workspace)
         self._add_sparse("E", rows, g)
         return None  # ids have no gradient

@@ -258,7 +258,7 @@ def input_gradients(
     U = layer.params["U"]
     T, B, k = dxw.shape
     if ids:
-        rows, g = sparse_rows_grad(x.T, dxw, mask_t)
+        rows, g = sparse_rows_grad(x.T, dxw, mask_t, layer.workspace)
         layer._add_sparse("U", rows, g)
         return None
     n = U.shape[0]

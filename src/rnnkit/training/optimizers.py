@@ -61,9 +61,14 @@ class Optimizer:
     def _update(self, key: str, p: Array, g: Array, rows: Array | None) -> None:
         raise NotImplementedError
 
-    def _tmp(self, key: str, like: Array) -> Array:
-        """A scratch array shaped like `like`, reused from step to step."""
-        return self._scratch.take(key, like.shape, like.dtype)
+    def _tmp(self, key: str, like: Array, rows: Array | None = None) -> Array:
+        """A scratch array shaped like `like` (or like its `rows`), reused step to step."""
+        shape = like.shape if rows is None else (len(rows), *like.shape[1:])
+        return self._scratch.take(key, shape, like.dtype)
+
+    def _rows(self, key: str, a: Array, rows: Array) -> Array:
+        """``a[rows]`` gathered into a reused scratch array."""
+        return np.take(a, rows, axis=0, out=self._tmp(key, a, rows))
 
     def _slot(self, key: str, name: str, like: Array) -> Array:
         st = self.state.setdefault(key, {})
@@ -83,8 +88,11 @@ class SGD(Optimizer):
     def _update(self, key, p, g, rows):
         if rows is None:
             p -= np.multiply(g, self.lr, out=self._tmp(key, p))
-        else:
-            p[rows] -= self.lr * g[rows]
+        else:  # gather, update, scatter, in reused buffers
+            pr, gr = self._rows(key + ".p", p, rows), self._rows(key + ".g", g, rows)
+            gr *= self.lr
+            pr -= gr
+            p[rows] = pr
 
 
 class Momentum(Optimizer):
@@ -166,12 +174,25 @@ class Adam(Optimizer):
             np.divide(m, tmp, out=tmp)
             tmp *= step
             p -= tmp
-        else:
-            gi = g[rows]
-            mi = self.beta1 * m[rows] + (1.0 - self.beta1) * gi
-            vi = self.beta2 * v[rows] + (1.0 - self.beta2) * (gi * gi)
+        else:  # the same arithmetic on the gathered rows, in reused buffers
+            gi, mi, vi = (
+                self._rows(f"{key}.{n}", a, rows) for n, a in (("g", g), ("m", m), ("v", v))
+            )
+            pi = self._rows(key + ".p", p, rows)
+            mi *= self.beta1
+            mi += gi * (1.0 - self.beta1)
+            vi *= self.beta2
+            gi *= gi
+            gi *= 1.0 - self.beta2
+            vi += gi
             m[rows], v[rows] = mi, vi
-            p[rows] -= mi / (np.sqrt(vi / vcorr) + self.eps) * step  # as the dense update
+            np.divide(vi, vcorr, out=gi)
+            np.sqrt(gi, out=gi)
+            gi += self.eps
+            np.divide(mi, gi, out=gi)
+            gi *= step
+            pi -= gi
+            p[rows] = pi
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adagrad, Adam)}
