@@ -139,7 +139,7 @@ def _bench_one(
     cfg: BenchConfig, cell: str, opts: BenchOptions, workers: dict[str, Worker]
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"cell": cell, "config": cfg.to_dict()}
-    setup = {"cell": cell, "config": cfg.name, "task": "train"}
+    setup: dict[str, Any] = {"cell": cell, "config": cfg.name, "task": "train"}
     first = {name: w.ask(setup=setup)["first_loss"] for name, w in workers.items()}
     if "torch" in first:  # the same weights and batch: the first losses must agree
         row["first_loss"] = first
