@@ -52,11 +52,12 @@ class BenchOptions:
     keras: bool = False  # the optional Keras column
     memory: bool = True  # peak memory, in separate processes
     generate_tokens: int = 200  # tokens per generation run at batch 1
+    sgemm_size: int = 4096  # the square product that measures the SGEMM peak
 
     @classmethod
     def quick(cls, **overrides: Any) -> BenchOptions:
         settings: dict[str, Any] = dict(configs=QUICK, repeats=3, round_seconds=0.05)
-        settings["generate_tokens"] = 50
+        settings.update(generate_tokens=50, sgemm_size=2048)
         return cls(**{**settings, **overrides})
 
     def __post_init__(self) -> None:
@@ -110,7 +111,10 @@ class Worker:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
-        self._log.close()
+                self._proc.wait()
+        for pipe in (self._proc.stdin, self._proc.stdout, self._log):
+            if pipe is not None:
+                pipe.close()
 
 
 def time_interleaved(
@@ -179,7 +183,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
     sides = ["rnnkit"] + (["torch"] if opts.torch else []) + (["keras"] if opts.keras else [])
     workers = {name: Worker(name, opts.threads) for name in sides}
     try:
-        sgemm = {name: workers[name].ask(sgemm=4096)["gflops"] for name in sides[:2]}
+        sgemm = {name: workers[name].ask(sgemm=opts.sgemm_size)["gflops"] for name in sides[:2]}
         results = []
         for name in opts.configs:
             cfg = find_config(name)
