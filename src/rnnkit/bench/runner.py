@@ -180,6 +180,11 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
         opts.torch = False
     if opts.keras and not (_has("keras") and _has("torch")):
         raise ConfigError("the Keras column needs keras and torch: pip install keras torch")
+    if not _has("threadpoolctl") and opts.threads != available_cores():
+        raise ConfigError(
+            f"threads={opts.threads} needs threadpoolctl to limit NumPy's BLAS: "
+            "pip install threadpoolctl"
+        )
     sides = ["rnnkit"] + (["torch"] if opts.torch else []) + (["keras"] if opts.keras else [])
     workers = {name: Worker(name, opts.threads) for name in sides}
     try:
