@@ -160,39 +160,29 @@ class Adam(Optimizer):
         t = self.iterations
         step = self.lr / (1.0 - self.beta1**t)
         vcorr = 1.0 - self.beta2**t
-        if rows is None:  # in place, one scratch array
-            tmp = self._tmp(key, p)
-            m *= self.beta1
-            m += np.multiply(g, 1.0 - self.beta1, out=tmp)
-            v *= self.beta2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - self.beta2
-            v += tmp
-            np.divide(v, vcorr, out=tmp)
-            np.sqrt(tmp, out=tmp)
-            tmp += self.eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step
-            p -= tmp
-        else:  # the same arithmetic on the gathered rows, in reused buffers
-            gi, mi, vi = (
-                self._rows(f"{key}.{n}", a, rows) for n, a in (("g", g), ("m", m), ("v", v))
+        if rows is None:
+            self._adam(p, g, m, v, self._tmp(key, p), step, vcorr)
+        else:  # the same arithmetic on the gathered rows, scattered back
+            pi, gi, mi, vi = (
+                self._rows(f"{key}.{n}", a, rows) for n, a in zip("pgmv", (p, g, m, v), strict=True)
             )
-            pi = self._rows(key + ".p", p, rows)
-            mi *= self.beta1
-            mi += gi * (1.0 - self.beta1)
-            vi *= self.beta2
-            gi *= gi
-            gi *= 1.0 - self.beta2
-            vi += gi
-            m[rows], v[rows] = mi, vi
-            np.divide(vi, vcorr, out=gi)
-            np.sqrt(gi, out=gi)
-            gi += self.eps
-            np.divide(mi, gi, out=gi)
-            gi *= step
-            pi -= gi
-            p[rows] = pi
+            self._adam(pi, gi, mi, vi, self._tmp(key, p, rows), step, vcorr)
+            p[rows], m[rows], v[rows] = pi, mi, vi
+
+    def _adam(self, p: Array, g: Array, m: Array, v: Array, tmp: Array, step, vcorr) -> None:
+        """One Adam update of p, m, v in place; `tmp` is scratch of the same shape."""
+        m *= self.beta1
+        m += np.multiply(g, 1.0 - self.beta1, out=tmp)  # m <- b1 m + (1 - b1) g
+        v *= self.beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1.0 - self.beta2
+        v += tmp  # v <- b2 v + (1 - b2) g^2
+        np.divide(v, vcorr, out=tmp)
+        np.sqrt(tmp, out=tmp)
+        tmp += self.eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step
+        p -= tmp  # p <- p - lr m_hat / (sqrt(v_hat) + eps)
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (SGD, Momentum, Adagrad, Adam)}
