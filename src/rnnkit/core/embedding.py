@@ -60,15 +60,25 @@ def sparse_rows_grad(
         flat_ids, flat = flat_ids[keep], flat[keep]
     if flat_ids.size == 0:
         return np.zeros(0, dtype=np.intp), np.zeros((0, flat.shape[1]), dtype=dout.dtype)
-    rows, inverse = np.unique(flat_ids, return_inverse=True)
+    rows, inverse, counts = np.unique(flat_ids, return_inverse=True, return_counts=True)
     k, e = len(rows), flat.shape[1]
-    # NOTE: one unbuffered add over a flat index (row * e + column) is several times
-    # faster than np.add.reduceat or np.add.at over rows, whose per-row overhead dominates.
+    grad = take(ws, "sparse_grad", (k, e), dout.dtype)
+    once = counts[inverse] == 1  # tokens whose id occurs once in the batch: a row copy
+    if once.any():
+        grad[inverse[once]] = flat[once]
+        if once.all():
+            return rows, grad
+        many = ~once
+        inverse, flat = inverse[many], flat[many]
+        grad[counts > 1] = 0.0
+    else:  # every id repeats (a small vocabulary)
+        grad.fill(0.0)
+    # NOTE: the repeated ids are summed with one unbuffered add over a flat index
+    # (row * e + column), several times faster than np.add.reduceat or np.add.at over
+    # rows, whose per-row overhead dominates.
     itype = np.int32 if k * e < 2**31 else np.intp
-    index = take(ws, "sparse_index", (len(flat_ids), e), itype)  # (n, e): row * e + column
+    index = take(ws, "sparse_index", (len(inverse), e), itype)  # (n repeated, e)
     np.multiply(inverse.astype(itype)[:, None], itype(e), out=index)
     index += np.arange(e, dtype=itype)
-    grad = take(ws, "sparse_grad", (k * e,), dout.dtype)
-    grad.fill(0.0)
-    np.add.at(grad, index.reshape(-1), flat.reshape(-1))
-    return rows, grad.reshape(k, e)
+    np.add.at(grad.reshape(-1), index.reshape(-1), flat.reshape(-1))
+    return rows, grad
