@@ -236,17 +236,18 @@ def gru_backward(
         # cache-sized chunk of steps at once, into the buffer that then becomes
         # dL/da_t in place.
         k, zc, nc, tc = K[lo:hi], z[lo:hi], n[lo:hi], tmp[lo:hi]
+        # NOTE: the gates' derivative over the whole contiguous chunk, then the
+        # candidate's block replaced (see core.lstm)
+        rec_grad(G[lo:hi], out=dA[lo:hi])  # sigmoid'(a_z), sigmoid'(a_r), -
         np.subtract(1.0, zc, out=tc)
         act_grad(nc, out=k[:, :, 2])
         k[:, :, 2] *= tc  # dh_t/dn_t = 1 - z_t, times tanh'(a_n)
-        rec_grad(r[lo:hi], out=k[:, :, 1])
         if reset_after:
             k[:, :, 1] *= S[lo:hi]  # da_n/dr_t = S_t = h_{t-1} W_h + b_hh ...
             k[:, :, 1] *= k[:, :, 2]  # ... times dh_t/da_n
         else:
             k[:, :, 1] *= H_prev[lo:hi]  # dS_t/dr_t = h_{t-1}; times dL/dS_t in the loop
         np.subtract(H_prev[lo:hi], nc, out=tc)
-        rec_grad(zc, out=k[:, :, 0])
         k[:, :, 0] *= tc  # dh_t/dz_t = h_{t-1} - n_t, times sigmoid'(a_z)
         if mask is not None:
             dA[lo:hi] *= mask[lo:hi, :, None]  # a pad step computed nothing: no gradient

@@ -239,14 +239,15 @@ def lstm_backward(
         Kc = Kc_chunk[: hi - lo]
         i, g, o = G4[lo:hi, :, 0], G4[lo:hi, :, 2], G4[lo:hi, :, 3]
         k = K[lo:hi]
-        rec_grad(i, out=k[:, :, 0])
-        k[:, :, 0] *= g  # d(i_t g_t)/di_t = g_t, times sigmoid'(a_i)
-        rec_grad(f[lo:hi], out=k[:, :, 1])
-        k[:, :, 1] *= C[lo:hi]  # d(f_t c_{t-1})/df_t = c_{t-1}, times sigmoid'(a_f)
-        act_grad(g, out=k[:, :, 2])
-        k[:, :, 2] *= i  # d(i_t g_t)/dg_t = i_t, times tanh'(a_c)
-        rec_grad(o, out=k[:, :, 3])
-        k[:, :, 3] *= TC[lo:hi]  # dh_t/do_t = tanh(c_t), times sigmoid'(a_o)
+        # NOTE: the gates' derivative over the whole contiguous chunk, then the
+        # candidate's block replaced: fewer passes over column slices, which NumPy
+        # walks row by row
+        rec_grad(G[lo:hi], out=dA[lo:hi])  # sigmoid'(a_i), sigmoid'(a_f), -, sigmoid'(a_o)
+        act_grad(g, out=k[:, :, 2])  # tanh'(a_c)
+        k[:, :, 0] *= g  # d(i_t g_t)/di_t = g_t
+        k[:, :, 1] *= C[lo:hi]  # d(f_t c_{t-1})/df_t = c_{t-1}
+        k[:, :, 2] *= i  # d(i_t g_t)/dg_t = i_t
+        k[:, :, 3] *= TC[lo:hi]  # dh_t/do_t = tanh(c_t)
         if mask is not None:
             dA[lo:hi] *= mask[lo:hi, :, None]  # a pad step computed nothing: no gradient
         act_grad(TC[lo:hi], out=Kc)
