@@ -163,3 +163,12 @@ def test_time_major_outputs_read_like_batch_first_arrays():
     dense = Dense(3)
     dense.build(Spec("features", F), np.random.default_rng(1))
     np.testing.assert_allclose(dense(out), dense(np.ascontiguousarray(out)), rtol=1e-6)
+
+
+def test_a_trained_model_keeps_no_scratch_memory():
+    model = _model("lstm", "float32")
+    batch = _batch()
+    model.fit(batch.x, batch.y, lengths=batch.lengths, epochs=1, verbose=0)
+    assert all(layer.workspace.nbytes == 0 for layer in model.layers)
+    model.forward(batch.x, batch.mask, training=True)  # buffers come back on use
+    assert model.layers[1].workspace.nbytes > 0

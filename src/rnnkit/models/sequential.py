@@ -274,7 +274,19 @@ class Sequential:
         valid = None if validation_data is None else SequenceDataset(*validation_data)
         config = FitConfig(epochs=epochs, batch_size=batch_size, **{**self.fit_defaults, **options})
         rng = np.random.default_rng([self.seed, 1]) if rng is None else rng
-        return fit_dataset(self, train, self.optimizer, config, rng, valid)
+        try:
+            return fit_dataset(self, train, self.optimizer, config, rng, valid)
+        finally:
+            self.release_buffers()  # a trained model keeps no training-sized scratch memory
+
+    def release_buffers(self) -> None:
+        """Let go of every layer's scratch buffers (they are made again when needed)."""
+        for layer in self.layers:
+            layer.workspace.clear()
+            for inner in ("forward_layer", "backward_layer", "layer"):  # wrapped layers
+                wrapped = getattr(layer, inner, None)
+                if isinstance(wrapped, Layer):
+                    wrapped.workspace.clear()
 
     def evaluate(
         self, x, y, lengths: Array | None = None, batch_size: int = 256
