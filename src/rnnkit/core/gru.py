@@ -18,8 +18,14 @@ product, and there is one bias, folded into ``xw``. PyTorch orders the gates r, 
 
 Where ``mask[t, i]`` is False (a pad), the state is carried unchanged.
 
-:func:`gru_scan` computes the gates in place of ``xw``. With the default activations
-the two sigmoid gates use tanh, as :mod:`rnnkit.core.lstm` explains (``fused``).
+The gates live *gate-major*, in a (3, T, B, d) array: ``G[k, t]`` is gate k at step t,
+a contiguous (B, d) block. Element-wise work then runs on contiguous memory (NumPy
+walks a column slice of a (B, 3d) row one row at a time, several times slower), the
+per-step product is one batched matmul h_{t-1} (d, d) per gate, and ``G[k]`` is a
+(T*B, d) matrix for the large input and weight GEMMs. :func:`gate_major` converts
+from the (T, B, 3d) layout of ``x_t U`` and :func:`row_major` back. :func:`gru_scan`
+computes the gates in place of ``x_t U + b_x``. With the default activations the two
+sigmoid gates use tanh, as :mod:`rnnkit.core.lstm` explains (``fused``).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -27,8 +33,8 @@ the two sigmoid gates use tanh, as :mod:`rnnkit.core.lstm` explains (``fused``).
 >>> xw, W = rng.normal(size=(T, B, 3 * d)), rng.normal(size=(d, 3 * d)) * 0.5
 >>> H, G, S = gru_forward(xw, W, np.zeros((B, d)))
 >>> H.shape, G.shape, S.shape    # states with h_0 in row 0; gates z, r, n; h W_h + b_hh
-((5, 2, 3), (4, 2, 9), (4, 2, 3))
->>> z, n = G[0, :, :d], G[0, :, 2 * d :]
+((5, 2, 3), (3, 4, 2, 3), (4, 2, 3))
+>>> z, n = G[0, 0], G[2, 0]      # step 0
 >>> np.allclose(H[1], (1 - z) * n)    # from h_0 = 0
 True
 """
@@ -41,9 +47,27 @@ from rnnkit.core.activations import get_activation
 from rnnkit.core.rnn import cache_steps, padded_steps
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["gru_backward", "gru_forward", "gru_scan"]
+__all__ = ["gate_major", "gru_backward", "gru_forward", "gru_scan", "row_major"]
 
 Array = np.ndarray
+
+
+def gate_major(xw: Array, gates: int) -> Array:
+    """(T, B, g d) -> a gate-major copy (g, T, B, d)."""
+    T, B, gd = xw.shape
+    return np.ascontiguousarray(xw.reshape(T, B, gates, gd // gates).transpose(2, 0, 1, 3))
+
+
+def row_major(a: Array) -> Array:
+    """Gate-major (g, T, B, d) -> (T, B, g d), a copy."""
+    g, T, B, d = a.shape
+    return np.ascontiguousarray(a.transpose(1, 2, 0, 3)).reshape(T, B, g * d)
+
+
+def per_gate(W: Array, gates: int) -> Array:
+    """(d, g d) weights -> (g, d, d), W_k = W[:, k d : (k + 1) d], contiguous."""
+    d = W.shape[0]
+    return np.ascontiguousarray(W.reshape(d, gates, W.shape[1] // gates).transpose(1, 0, 2))
 
 
 def gru_forward(
@@ -84,8 +108,8 @@ def gru_forward(
     -------
     H : (T + 1, B, d) array
         ``H[0] = h0``, ``H[t] = h_t``.
-    G : (T, B, 3d) array
-        The gate values z, r, n of every step.
+    G : (3, T, B, d) array
+        The gate values z, r, n of every step, gate-major.
     S : (T, B, d) array
         What the candidate's gradient needs: ``h_{t-1} W_h + b_hh`` (reset_after) or
         ``r_t * h_{t-1}``.
@@ -93,7 +117,7 @@ def gru_forward(
     T, B, d3 = xw.shape
     H = np.empty((T + 1, B, d3 // 3), dtype=xw.dtype)
     S = np.empty((T, B, d3 // 3), dtype=xw.dtype)
-    G = xw.copy()
+    G = gate_major(xw, 3)
     H[0] = h0
     gru_scan(
         G, H, S, W, mask, recurrent_bias=recurrent_bias, reset_after=reset_after,
@@ -116,50 +140,49 @@ def gru_scan(
     fused: bool | None = None,
     ws: Workspace | None = None,
 ) -> None:
-    """The recurrence in place: G holds ``x_t U + b_x`` on entry and the gates on return;
-    H[0] holds h_0 on entry and every H[t], S[t-1] is filled in."""
+    """The recurrence in place: G (3, T, B, d) holds ``x_t U + b_x`` on entry and the
+    gates on return; H[0] holds h_0 on entry and every H[t], S[t-1] is filled in."""
     f_act, _ = get_activation(activation)
     f_rec, _ = get_activation(recurrent_activation)
-    T, B, d3 = G.shape
-    d = d3 // 3
+    _, T, B, d = G.shape
+    dtype = G.dtype
     if fused is None:
         fused = activation == "tanh" and recurrent_activation == "sigmoid" and T * B >= d
+    W3 = per_gate(W, 3)  # (3, d, d): W_z, W_r, W_h
     b_hn = None
     if reset_after and recurrent_bias is not None:
-        G[:, :, : 2 * d] += recurrent_bias[: 2 * d]  # b_hz, b_hr add like b_x: once, for all steps
+        b_h = recurrent_bias.reshape(3, 1, 1, d)
+        G[:2] += b_h[:2]  # b_hz, b_hr add like b_x: once, for all steps
         b_hn = recurrent_bias[2 * d :]  # b_hh is scaled by r_t: it stays in the loop
     if fused:  # halve the sigmoid gates' pre-activations once; see gate_affine in core.lstm
-        G[:, :, : 2 * d] *= 0.5
-        W = W.copy()
-        W[:, : 2 * d] *= 0.5
-    hw = take(ws, "gru_hw", (B, d3 if reset_after else 2 * d), G.dtype)  # h_{t-1} W
-    rn = take(ws, "gru_rn", (B, d), G.dtype)
-    W_zr, W_h = W[:, : 2 * d], W[:, 2 * d :]
+        G[:2] *= 0.5
+        W3[:2] *= 0.5
+    hw = take(ws, "gru_hw", (3 if reset_after else 2, B, d), dtype)  # h_{t-1} W_k
+    rn = take(ws, "gru_rn", (B, d), dtype)
     padded = padded_steps(mask)
     for t in range(T):
-        a, h_prev = G[t], H[t]  # a: (B, 3d), overwritten by the gates in place
-        zr, n = a[:, : 2 * d], a[:, 2 * d :]
-        np.matmul(h_prev, W if reset_after else W_zr, out=hw)  # h_{t-1} W (W_zr)
-        zr += hw[:, : 2 * d]
+        h_prev, zr, n = H[t], G[:2, t], G[2, t]  # zr: (2, B, d), overwritten by z_t, r_t
+        np.matmul(h_prev, W3 if reset_after else W3[:2], out=hw)  # h_{t-1} W_k, per gate
+        zr += hw[:2]
         if fused:
             np.tanh(zr, out=zr)
             zr *= 0.5
             zr += 0.5  # z_t, r_t = sigmoid(.)
         else:
             f_rec(zr, out=zr)
-        r = a[:, d : 2 * d]
+        z, r = G[0, t], G[1, t]
         if reset_after:  # n_t = f(xw_h + r_t * (h_{t-1} W_h + b_hh))
             if b_hn is None:
-                S[t] = hw[:, 2 * d :]
+                S[t] = hw[2]
             else:
-                np.add(hw[:, 2 * d :], b_hn, out=S[t])
+                np.add(hw[2], b_hn, out=S[t])
             np.multiply(r, S[t], out=rn)
         else:  # n_t = f(xw_h + (r_t * h_{t-1}) W_h)
             np.multiply(r, h_prev, out=S[t])
-            np.matmul(S[t], W_h, out=rn)
+            np.matmul(S[t], W3[2], out=rn)
         n += rn
         f_act(n, out=n)  # n_t
-        h, z = H[t + 1], a[:, :d]
+        h = H[t + 1]
         np.subtract(h_prev, n, out=h)  # h_t = n_t + z_t * (h_{t-1} - n_t)
         h *= z
         h += n
@@ -190,7 +213,7 @@ def gru_backward(
         dL/dh_t arriving from the outputs of every step (None: no per-step outputs).
     dh_last : (B, d) array or None
         dL/dh_T arriving from the final state (None: not used).
-    H, G, S : arrays from :func:`gru_forward` (left unchanged)
+    H, G, S : arrays from :func:`gru_forward` (left unchanged); G gate-major
     W : (d, 3d) array
     mask : (T, B) bool array, optional
     reset_after, activation, recurrent_activation : as in :func:`gru_forward`
@@ -198,11 +221,11 @@ def gru_backward(
 
     Returns
     -------
-    dxw : (T, B, 3d) array
-        dL/d(x_t U + b_x) for every step (zero at pad steps).
+    dxw : (3, T, B, d) array
+        dL/d(x_t U + b_x) for every step, gate-major (zero at pad steps).
     dW : (d, 3d) array
-        Two GEMMs over all steps: W_zr sees h_{t-1} and dL/da_zr; W_h sees h_{t-1} and
-        r_t dL/da_n (reset_after), or r_t * h_{t-1} and dL/da_n.
+        A GEMM over all steps per gate: W_z, W_r see h_{t-1} and dL/da_z, dL/da_r; W_h
+        sees h_{t-1} and r_t dL/da_n (reset_after), or r_t * h_{t-1} and dL/da_n.
     db_h : (3d,) array or None
         dL/d(recurrent bias) with reset_after, else None.
     dh0 : (B, d) array
@@ -210,62 +233,61 @@ def gru_backward(
     """
     _, act_grad = get_activation(activation)
     _, rec_grad = get_activation(recurrent_activation)
-    T, B, d3 = G.shape
-    d = d3 // 3
+    _, T, B, d = G.shape
     dtype = G.dtype
-    G3 = G.reshape(T, B, 3, d)  # (T, B, 3, d) view: gate k is G3[:, :, k]
-    z, r, n = (G3[:, :, k] for k in range(3))
+    z, r, n = G
     H_prev = H[:-1]  # (T, B, d) h_{t-1} of every step
-    dA = take(ws, "gru_dA", (T, B, d3), dtype)
-    K = dA.reshape(T, B, 3, d)  # dh_t -> da_z, da_r, da_n (reset_before: dS_t -> da_r)
+    dA = take(ws, "gru_dA", (3, T, B, d), dtype)  # dh_t -> da_z, da_r, da_n; then dL/da
     tmp = take(ws, "gru_tmp", (T, B, d), dtype)
     dh, dh_prev = take(ws, "gru_dh", (B, d), dtype), take(ws, "gru_dh_prev", (B, d), dtype)
     if dh_last is None:
         dh.fill(0.0)
     else:
         dh[...] = dh_last
-    dhw = take(ws, "gru_dhw", (B, 3, d), dtype)  # dL/d(h_{t-1} W + b_h) (reset_after)
+    # dL/d(h_{t-1} W + b_h) (reset_after), row-major (B, 3d): one GEMM with W.T per step
+    dhw = take(ws, "gru_dhw", (B, 3, d), dtype)
+    prod = take(ws, "gru_prod", (2, B, d), dtype)
     ds = take(ws, "gru_ds", (B, d), dtype)
-    WT = np.ascontiguousarray(W.T)  # NOTE: a contiguous copy: the per-step GEMMs run faster
-    Wn_T = WT[2 * d :]
+    WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs faster
+    WT3 = np.ascontiguousarray(per_gate(W, 3).transpose(0, 2, 1))  # (3, d, d): W_k^T
     padded = padded_steps(mask)
-    chunk = cache_steps(B * d3 * dtype.itemsize, T)
+    chunk = cache_steps(3 * B * d * dtype.itemsize, T)
     for hi in range(T, 0, -chunk):  # chunks of steps, last first
         lo = max(hi - chunk, 0)
         # NOTE: every factor that does not depend on the recurrence is computed for a
         # cache-sized chunk of steps at once, into the buffer that then becomes
         # dL/da_t in place.
-        k, zc, nc, tc = K[lo:hi], z[lo:hi], n[lo:hi], tmp[lo:hi]
-        # NOTE: the gates' derivative over the whole contiguous chunk, then the
-        # candidate's block replaced (see core.lstm)
-        rec_grad(G[lo:hi], out=dA[lo:hi])  # sigmoid'(a_z), sigmoid'(a_r), -
+        k, zc, nc, tc = dA[:, lo:hi], z[lo:hi], n[lo:hi], tmp[lo:hi]
+        rec_grad(G[:2, lo:hi], out=k[:2])  # sigmoid'(a_z), sigmoid'(a_r)
         np.subtract(1.0, zc, out=tc)
-        act_grad(nc, out=k[:, :, 2])
-        k[:, :, 2] *= tc  # dh_t/dn_t = 1 - z_t, times tanh'(a_n)
+        act_grad(nc, out=k[2])
+        k[2] *= tc  # dh_t/dn_t = 1 - z_t, times tanh'(a_n)
         if reset_after:
-            k[:, :, 1] *= S[lo:hi]  # da_n/dr_t = S_t = h_{t-1} W_h + b_hh ...
-            k[:, :, 1] *= k[:, :, 2]  # ... times dh_t/da_n
+            k[1] *= S[lo:hi]  # da_n/dr_t = S_t = h_{t-1} W_h + b_hh ...
+            k[1] *= k[2]  # ... times dh_t/da_n
         else:
-            k[:, :, 1] *= H_prev[lo:hi]  # dS_t/dr_t = h_{t-1}; times dL/dS_t in the loop
+            k[1] *= H_prev[lo:hi]  # dS_t/dr_t = h_{t-1}; times dL/dS_t in the loop
         np.subtract(H_prev[lo:hi], nc, out=tc)
-        k[:, :, 0] *= tc  # dh_t/dz_t = h_{t-1} - n_t, times sigmoid'(a_z)
+        k[0] *= tc  # dh_t/dz_t = h_{t-1} - n_t, times sigmoid'(a_z)
         if mask is not None:
-            dA[lo:hi] *= mask[lo:hi, :, None]  # a pad step computed nothing: no gradient
+            dA[:, lo:hi] *= mask[lo:hi, :, None]  # a pad step computed nothing
         for t in range(hi - 1, lo - 1, -1):
             if dH is not None:
                 dh += dH[t]  # the output of step t adds its own gradient
-            da = K[t]  # (B, 3, d)
+            da = dA[:, t]  # (3, B, d)
             # backprop through h_t = z_t h_{t-1} + (1 - z_t) n_t and the gates' activations
-            if reset_after:  # a_n = xw_h + r_t * S_t: all three blocks at once
-                da *= dh[:, None, :]
-                dhw[:, :2] = da[:, :2]  # h_{t-1} W_zr feeds a_z, a_r directly ...
-                np.multiply(da[:, 2], r[t], out=dhw[:, 2])  # ... and h_{t-1} W_h through r_t
-                np.matmul(dhw.reshape(B, d3), WT, out=dh_prev)  # dL/dh_{t-1} through W
+            if reset_after:  # a_n = xw_h + r_t * S_t: all three gates at once
+                da *= dh
+                dhw[:, :2] = da[:2].transpose(1, 0, 2)  # h W_z, h W_r feed a_z, a_r ...
+                np.multiply(da[2], r[t], out=dhw[:, 2])  # ... and h W_h through r_t
+                np.matmul(dhw.reshape(B, 3 * d), WT, out=dh_prev)  # dL/dh_{t-1} through W
             else:  # a_n = xw_h + S_t W_h, S_t = r_t * h_{t-1}
-                da[:, ::2] *= dh[:, None, :]  # z and n
-                np.matmul(da[:, 2], Wn_T, out=ds)  # dL/dS_t
-                da[:, 1] *= ds  # r
-                np.matmul(da[:, :2].reshape(B, 2 * d), WT[: 2 * d], out=dh_prev)  # W_zr
+                da[0] *= dh
+                da[2] *= dh
+                np.matmul(da[2], WT3[2], out=ds)  # dL/dS_t
+                da[1] *= ds  # r
+                np.matmul(da[:2], WT3[:2], out=prod)  # through W_z, W_r
+                np.add(prod[0], prod[1], out=dh_prev)
                 ds *= r[t]
                 dh_prev += ds  # through S_t = r_t * h_{t-1}
             np.multiply(dh, z[t], out=ds)
@@ -274,15 +296,15 @@ def gru_backward(
                 assert mask is not None
                 np.copyto(dh_prev, dh, where=~mask[t, :, None])  # pad: h_t = h_{t-1}
             dh, dh_prev = dh_prev, dh
-    dA2 = dA.reshape(T * B, d3)
     H2 = H_prev.reshape(T * B, d)
     dW = np.empty_like(W)
-    dW[:, : 2 * d] = H2.T @ dA2[:, : 2 * d]  # W_zr: all steps in one GEMM
+    for g in range(2):  # W_z, W_r: all steps in one GEMM each
+        dW[:, g * d : (g + 1) * d] = H2.T @ dA[g].reshape(T * B, d)
     if reset_after:
-        np.multiply(K[:, :, 2], r, out=tmp)  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
+        np.multiply(dA[2], r, out=tmp)  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
         tmp2 = tmp.reshape(T * B, d)
         dW[:, 2 * d :] = H2.T @ tmp2
-        db_h = np.concatenate([dA2[:, : 2 * d].sum(axis=0), tmp2.sum(axis=0)])
+        db_h = np.concatenate([dA[:2].reshape(2, T * B, d).sum(axis=1).ravel(), tmp2.sum(axis=0)])
         return dA, dW, db_h, dh
-    dW[:, 2 * d :] = S.reshape(T * B, d).T @ dA2[:, 2 * d :]  # W_h sees r_t * h_{t-1}
+    dW[:, 2 * d :] = S.reshape(T * B, d).T @ dA[2].reshape(T * B, d)  # W_h sees r_t * h_{t-1}
     return dA, dW, None, dh

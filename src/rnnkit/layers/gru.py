@@ -38,7 +38,11 @@ import numpy as np
 
 from rnnkit.core.gru import gru_backward, gru_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.recurrent import GatedRecurrentLayer
+from rnnkit.layers.recurrent import (
+    GatedRecurrentLayer,
+    gate_major_input_gradients,
+    project_gate_major,
+)
 
 __all__ = ["GRU"]
 
@@ -108,8 +112,9 @@ class GRU(GatedRecurrentLayer):
     def _scan(self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]):
         B, T, d = x.shape[0], x.shape[1], self.units
         ws, b = self.workspace, self.params["b"]
-        G = self._projected(x, ids, ws.take("G", (T, B, 3 * d), self.dtype))  # (T, B, 3d)
-        G += b[0] if self.reset_after else b  # x_t U + b_x, which becomes the gates in place
+        G = project_gate_major(self, x, ids, ws.take("G", (3, T, B, d), self.dtype))
+        b_x = b[0] if self.reset_after else b
+        G += b_x.reshape(3, 1, 1, d)  # x_t U + b_x, which becomes the gates in place
         H = ws.take("H", (T + 1, B, d), self.dtype)
         S = ws.take("S", (T, B, d), self.dtype)
         H[0] = states[0]
@@ -127,7 +132,7 @@ class GRU(GatedRecurrentLayer):
             activation=self.activation, recurrent_activation=self.recurrent_activation,
             ws=self.workspace,
         )  # fmt: skip
-        db_x = dA.reshape(-1, dA.shape[2]).sum(axis=0)
+        db_x = dA.reshape(3, -1, self.units).sum(axis=1).reshape(-1)  # z, r, h blocks
         self.grads["W"] += dW
         if db_h is None:
             self.grads["b"] += db_x
@@ -135,3 +140,6 @@ class GRU(GatedRecurrentLayer):
             self.grads["b"][0] += db_x
             self.grads["b"][1] += db_h
         return dA, [dh0]
+
+    def _input_gradients(self, x, ids, mask_t, dxw):
+        return gate_major_input_gradients(self, x, ids, mask_t, dxw)

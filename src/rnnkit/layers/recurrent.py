@@ -28,9 +28,11 @@ from rnnkit.layers.base import Layer, Spec
 __all__ = [
     "GatedRecurrentLayer",
     "RecurrentLayer",
+    "gate_major_input_gradients",
     "input_gradients",
     "output_gradients",
     "prepare_inputs",
+    "project_gate_major",
     "project_inputs",
     "sequence_output",
     "state_array",
@@ -164,7 +166,7 @@ class RecurrentLayer(Layer):
         dxw, d_initial = self._bptt(dH, d_final, H, saved, mask_t)
         self._mark_dense("W")
         self._mark_dense("b")
-        dx = input_gradients(self, x, ids, mask_t, dxw)
+        dx = self._input_gradients(x, ids, mask_t, dxw)
         if not had_state:
             return dx
         return dx, (tuple(d_initial) if self.n_states > 1 else d_initial[0])
@@ -197,6 +199,10 @@ class RecurrentLayer(Layer):
     ) -> tuple[Array, list[Array]]:
         """Backward over all steps: adds dW, db; returns dL/dxw and dL/d initial states."""
         raise NotImplementedError
+
+    def _input_gradients(self, x: Array, ids: bool, mask_t: Array | None, dxw: Array):
+        """dU from dL/dxw, and dx (None for ids)."""
+        return input_gradients(self, x, ids, mask_t, dxw)
 
     def _projected(self, x: Array, ids: bool, out: Array) -> Array:
         """``x_t U`` of every step written into `out` (T, B, g d); the caller adds b."""
@@ -249,6 +255,48 @@ def project_inputs(layer: Layer, x: Array, ids: bool, out: Array) -> Array:
     xt, _ = steps_2d(x, time_major=True)  # (T*B, n), a view when x is time-major already
     np.matmul(xt, U, out=out.reshape(-1, U.shape[1]))  # one GEMM for every step
     return out
+
+
+def project_gate_major(layer: Layer, x: Array, ids: bool, out: Array) -> Array:
+    """``x_t U_k`` for every gate k and step into `out`, gate-major (g, T, B, d).
+
+    One row lookup or one GEMM per gate, each straight into its contiguous (T, B, d)
+    block; the bias is left out.
+    """
+    U = layer.params["U"]
+    g, d = out.shape[0], out.shape[3]
+    if ids:
+        for k in range(g):
+            np.take(U[:, k * d : (k + 1) * d], x.T, axis=0, out=out[k])
+        return out
+    xt, _ = steps_2d(x, time_major=True)  # (T*B, n)
+    for k in range(g):
+        np.matmul(xt, U[:, k * d : (k + 1) * d], out=out[k].reshape(-1, d))
+    return out
+
+
+def gate_major_input_gradients(
+    layer: Layer, x: Array, ids: bool, mask_t: Array | None, dA: Array
+) -> Array | None:
+    """:func:`input_gradients` for a gate-major dL/d(x_t U), (g, T, B, d)."""
+    if ids:  # the sparse row gradient reads (T, B, g d): the rare path, one copy
+        g, T, B, d = dA.shape
+        return input_gradients(layer, x, ids, mask_t, np.ascontiguousarray(
+            dA.transpose(1, 2, 0, 3)).reshape(T, B, g * d))  # fmt: skip
+    U = layer.params["U"]
+    g, T, B, d = dA.shape
+    n = U.shape[0]
+    xt, _ = steps_2d(x, time_major=True)  # (T*B, n)
+    dx = layer.workspace.take("dx", (T * B, n), layer.dtype)
+    part = layer.workspace.take("dx_part", (T * B, n), layer.dtype)
+    for k in range(g):
+        dA_k = dA[k].reshape(T * B, d)
+        layer.grads["U"][:, k * d : (k + 1) * d] += xt.T @ dA_k  # one GEMM per gate
+        np.matmul(dA_k, U[:, k * d : (k + 1) * d].T, out=part if k else dx)
+        if k:
+            dx += part
+    layer._mark_dense("U")
+    return dx.reshape(T, B, n).swapaxes(0, 1)  # (B, T, n), time-major underneath
 
 
 def input_gradients(
