@@ -44,30 +44,13 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.activations import get_activation
+from rnnkit.core.layout import gate_major, per_gate
 from rnnkit.core.rnn import cache_steps, padded_steps
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["gate_major", "gru_backward", "gru_forward", "gru_scan", "row_major"]
+__all__ = ["gru_backward", "gru_forward", "gru_scan"]
 
 Array = np.ndarray
-
-
-def gate_major(xw: Array, gates: int) -> Array:
-    """(T, B, g d) -> a gate-major copy (g, T, B, d)."""
-    T, B, gd = xw.shape
-    return np.ascontiguousarray(xw.reshape(T, B, gates, gd // gates).transpose(2, 0, 1, 3))
-
-
-def row_major(a: Array) -> Array:
-    """Gate-major (g, T, B, d) -> (T, B, g d), a copy."""
-    g, T, B, d = a.shape
-    return np.ascontiguousarray(a.transpose(1, 2, 0, 3)).reshape(T, B, g * d)
-
-
-def per_gate(W: Array, gates: int) -> Array:
-    """(d, g d) weights -> (g, d, d), W_k = W[:, k d : (k + 1) d], contiguous."""
-    d = W.shape[0]
-    return np.ascontiguousarray(W.reshape(d, gates, W.shape[1] // gates).transpose(1, 0, 2))
 
 
 def gru_forward(

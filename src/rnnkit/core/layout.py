@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["from_steps_2d", "steps_2d"]
+__all__ = ["from_steps_2d", "gate_major", "per_gate", "row_major", "steps_2d"]
 
 Array = np.ndarray
 
@@ -48,3 +48,21 @@ def from_steps_2d(rows: Array, B: int, T: int, time_major: bool) -> Array:
     if time_major:
         return rows.reshape(T, B, k).swapaxes(0, 1)
     return rows.reshape(B, T, k)
+
+
+def gate_major(xw: Array, gates: int) -> Array:
+    """(T, B, g d) -> a gate-major copy (g, T, B, d)."""
+    T, B, gd = xw.shape
+    return np.ascontiguousarray(xw.reshape(T, B, gates, gd // gates).transpose(2, 0, 1, 3))
+
+
+def row_major(a: Array) -> Array:
+    """Gate-major (g, T, B, d) -> (T, B, g d), a copy."""
+    g, T, B, d = a.shape
+    return np.ascontiguousarray(a.transpose(1, 2, 0, 3)).reshape(T, B, g * d)
+
+
+def per_gate(W: Array, gates: int) -> Array:
+    """(d, g d) weights -> (g, d, d), W_k = W[:, k d : (k + 1) d], contiguous."""
+    d = W.shape[0]
+    return np.ascontiguousarray(W.reshape(d, gates, W.shape[1] // gates).transpose(1, 0, 2))

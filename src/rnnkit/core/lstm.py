@@ -18,7 +18,8 @@ both can be changed). U is (n_in, 4d), W (d, 4d) and b (4d,): Keras's ``kernel``
 As in :mod:`rnnkit.core.rnn`, the input projection ``x_t U + b`` of every step is
 computed beforehand and handed in as ``xw``; the backward pass returns its gradient.
 :func:`lstm_scan` computes the gates in place of ``xw``, so the projection needs no
-buffer of its own. Where ``mask[t, i]`` is False (a pad), both h and c are carried
+buffer of its own. The gates live gate-major, (4, T, B, d), as in :mod:`rnnkit.core.gru`:
+every gate of every step is a contiguous (B, d) block. Where ``mask[t, i]`` is False (a pad), both h and c are carried
 unchanged.
 
 With the default activations the gates take one ``tanh`` over all four blocks: since
@@ -33,8 +34,8 @@ same numbers to within float rounding).
 >>> xw, W = rng.normal(size=(T, B, 4 * d)), rng.normal(size=(d, 4 * d)) * 0.5
 >>> H, C, G, TC = lstm_forward(xw, W, np.zeros((B, d)), np.zeros((B, d)))
 >>> H.shape, C.shape, G.shape    # states with h_0, c_0 in row 0; gates i, f, g, o
-((5, 2, 3), (5, 2, 3), (4, 2, 12))
->>> i, g, o = G[0, :, :d], G[0, :, 2 * d : 3 * d], G[0, :, 3 * d :]
+((5, 2, 3), (5, 2, 3), (4, 4, 2, 3))
+>>> i, g, o = G[0, 0], G[2, 0], G[3, 0]      # step 0
 >>> np.allclose(C[1], i * g), np.allclose(H[1], o * np.tanh(C[1]))
 (True, True)
 >>> np.allclose(TC, np.tanh(C[1:]))   # kept for the backward pass
@@ -46,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.activations import get_activation
+from rnnkit.core.layout import gate_major, per_gate
 from rnnkit.core.rnn import cache_steps, padded_steps
 from rnnkit.core.workspace import Workspace, take
 
@@ -104,8 +106,8 @@ def lstm_forward(
         ``H[0] = h0``, ``H[t] = h_t``.
     C : (T + 1, B, d) array
         ``C[0] = c0``, ``C[t] = c_t``.
-    G : (T, B, 4d) array
-        The gate values i, f, g, o of every step (what the backward pass needs).
+    G : (4, T, B, d) array
+        The gate values i, f, g, o of every step, gate-major (what backward needs).
     TC : (T, B, d) array
         f(c_t), the cell state through the activation, which h_t = o_t * f(c_t) used.
     """
@@ -114,7 +116,7 @@ def lstm_forward(
     H = np.empty((T + 1, B, d), dtype=xw.dtype)
     C = np.empty((T + 1, B, d), dtype=xw.dtype)
     TC = np.empty((T, B, d), dtype=xw.dtype)
-    G = xw.copy()
+    G = gate_major(xw, 4)
     H[0], C[0] = h0, c0
     lstm_scan(G, H, C, TC, W, mask, activation, recurrent_activation, fused)
     return H, C, G, TC
@@ -132,34 +134,35 @@ def lstm_scan(
     fused: bool | None = None,
     ws: Workspace | None = None,
 ) -> None:
-    """The recurrence in place: G holds ``x_t U + b`` on entry and the gates on return;
-    H[0], C[0] hold h_0, c_0 on entry and every H[t], C[t], TC[t-1] is filled in."""
+    """The recurrence in place: G (4, T, B, d) holds ``x_t U + b`` on entry and the gates
+    on return; H[0], C[0] hold h_0, c_0 on entry and every H[t], C[t], TC[t-1] is
+    filled in."""
     f_act, _ = get_activation(activation)
     f_rec, _ = get_activation(recurrent_activation)
-    T, B, d4 = G.shape
-    d = d4 // 4
+    _, T, B, d = G.shape
     if fused is None:  # NOTE: not for a step or two, where halving W costs more than it saves
         fused = activation == "tanh" and recurrent_activation == "sigmoid" and T * B >= d
-    hw = take(ws, "lstm_hw", (B, d4), G.dtype)  # h_{t-1} W
+    W4 = per_gate(W, 4)  # (4, d, d): W_i, W_f, W_c, W_o
+    hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k
     ig = take(ws, "lstm_ig", (B, d), G.dtype)
     if fused:
-        scale, shift = gate_affine("ssts", d, G.dtype)
-        G *= scale  # halve the sigmoid gates' pre-activations, once for all steps
-        W = W * scale
+        scale, shift = (v.reshape(4, 1, 1) for v in gate_affine("ssts", 1, G.dtype))
+        G *= scale[:, None]  # halve the sigmoid gates' pre-activations, once for all steps
+        W4 *= scale
     padded = padded_steps(mask)
     for t in range(T):
-        a = G[t]  # (B, 4d): x_t U + b, overwritten by the gates in place
-        np.matmul(H[t], W, out=hw)  # h_{t-1} W
+        a = G[:, t]  # (4, B, d): x_t U + b, overwritten by the gates in place
+        np.matmul(H[t], W4, out=hw)  # h_{t-1} W_k, one product per gate
         a += hw
         if fused:  # i, f, o = sigmoid, g = tanh, with one tanh
             np.tanh(a, out=a)
             a *= scale
             a += shift
         else:
-            f_act(a[:, 2 * d : 3 * d], out=ig)  # g_t, before the gates overwrite a_c
+            f_act(a[2], out=ig)  # g_t, before the gates overwrite a_c
             f_rec(a, out=a)
-            a[:, 2 * d : 3 * d] = ig
-        i, f, g, o = a[:, :d], a[:, d : 2 * d], a[:, 2 * d : 3 * d], a[:, 3 * d :]
+            a[2] = ig
+        i, f, g, o = a
         c, h = C[t + 1], H[t + 1]
         np.multiply(f, C[t], out=c)  # c_t = f_t * c_{t-1}
         np.multiply(i, g, out=ig)
@@ -195,7 +198,7 @@ def lstm_backward(
         dL/dh_t arriving from the outputs of every step (None: no per-step outputs).
     dh_last, dc_last : (B, d) arrays or None
         dL/dh_T and dL/dc_T arriving from the final states (None: not used).
-    H, C, G, TC : arrays from :func:`lstm_forward` (left unchanged)
+    H, C, G, TC : arrays from :func:`lstm_forward` (left unchanged); G gate-major
     W : (d, 4d) array
     mask : (T, B) bool array, optional
     activation, recurrent_activation : str
@@ -203,27 +206,25 @@ def lstm_backward(
 
     Returns
     -------
-    dxw : (T, B, 4d) array
-        dL/d(x_t U + b) for every step (zero at pad steps).
+    dxw : (4, T, B, d) array
+        dL/d(x_t U + b) for every step, gate-major (zero at pad steps).
     dW : (d, 4d) array
-        Sum over steps of h_{t-1}^T dxw_t, computed as one GEMM.
+        Sum over steps of h_{t-1}^T dxw_t, one GEMM per gate over all steps.
     dh0, dc0 : (B, d) arrays
         dL/dh_0 and dL/dc_0.
     """
     _, act_grad = get_activation(activation)
     _, rec_grad = get_activation(recurrent_activation)
-    T, B, d4 = G.shape
-    d = d4 // 4
+    _, T, B, d = G.shape
     dtype = G.dtype
-    G4 = G.reshape(T, B, 4, d)  # (T, B, 4, d) view: gate k is G4[:, :, k]
-    f = G4[:, :, 1]
-    dA = take(ws, "lstm_dA", (T, B, d4), dtype)  # (T, B, 4d)
-    K = dA.reshape(T, B, 4, d)  # dc_t -> da_i, da_f, da_g; dh_t -> da_o; then dL/da_t
-    chunk = cache_steps(B * d4 * dtype.itemsize, T)
+    f = G[1]
+    dA = take(ws, "lstm_dA", (4, T, B, d), dtype)  # factors, then dL/da_t in place
+    chunk = cache_steps(4 * B * d * dtype.itemsize, T)
     Kc_chunk = take(ws, "lstm_Kc", (chunk, B, d), dtype)  # dh_t -> dc_t: o_t tanh'(c_t)
     dh, dh_prev = take(ws, "lstm_dh", (B, d), dtype), take(ws, "lstm_dh_prev", (B, d), dtype)
     dc, dc_prev = take(ws, "lstm_dc", (B, d), dtype), take(ws, "lstm_dc_prev", (B, d), dtype)
     dct = take(ws, "lstm_dct", (B, d), dtype)  # dL/dc_t, both paths
+    dhw = take(ws, "lstm_dhw", (B, 4, d), dtype)  # dL/da_t row-major, for one GEMM with W.T
     for buf, last in ((dh, dh_last), (dc, dc_last)):
         if last is None:
             buf.fill(0.0)
@@ -237,33 +238,31 @@ def lstm_backward(
         # cache-sized chunk of steps at once, into the buffer that then becomes
         # dL/da_t in place; the loop is left with a handful of products per step.
         Kc = Kc_chunk[: hi - lo]
-        i, g, o = G4[lo:hi, :, 0], G4[lo:hi, :, 2], G4[lo:hi, :, 3]
-        k = K[lo:hi]
-        # NOTE: the gates' derivative over the whole contiguous chunk, then the
-        # candidate's block replaced: fewer passes over column slices, which NumPy
-        # walks row by row
-        rec_grad(G[lo:hi], out=dA[lo:hi])  # sigmoid'(a_i), sigmoid'(a_f), -, sigmoid'(a_o)
-        act_grad(g, out=k[:, :, 2])  # tanh'(a_c)
-        k[:, :, 0] *= g  # d(i_t g_t)/di_t = g_t
-        k[:, :, 1] *= C[lo:hi]  # d(f_t c_{t-1})/df_t = c_{t-1}
-        k[:, :, 2] *= i  # d(i_t g_t)/dg_t = i_t
-        k[:, :, 3] *= TC[lo:hi]  # dh_t/do_t = tanh(c_t)
+        i, g, o = G[0, lo:hi], G[2, lo:hi], G[3, lo:hi]
+        k = dA[:, lo:hi]  # (4, steps, B, d)
+        rec_grad(G[:, lo:hi], out=k)  # sigmoid'(a_i), sigmoid'(a_f), -, sigmoid'(a_o)
+        act_grad(g, out=k[2])  # tanh'(a_c)
+        k[0] *= g  # d(i_t g_t)/di_t = g_t
+        k[1] *= C[lo:hi]  # d(f_t c_{t-1})/df_t = c_{t-1}
+        k[2] *= i  # d(i_t g_t)/dg_t = i_t
+        k[3] *= TC[lo:hi]  # dh_t/do_t = tanh(c_t)
         if mask is not None:
-            dA[lo:hi] *= mask[lo:hi, :, None]  # a pad step computed nothing: no gradient
+            k *= mask[lo:hi, :, None]  # a pad step computed nothing: no gradient
         act_grad(TC[lo:hi], out=Kc)
         Kc *= o
         for t in range(hi - 1, lo - 1, -1):
             if dH is not None:
                 dh += dH[t]  # the output of step t adds its own gradient
-            da = K[t]  # (B, 4, d)
+            da = dA[:, t]  # (4, B, d)
             # backprop through h_t = o_t * tanh(c_t)
             np.multiply(dh, Kc[t - lo], out=dct)
             dct += dc  # dL/dc_t = dh_t o_t tanh'(c_t) + dL/dc_t from step t + 1
-            da[:, 3] *= dh  # through the output gate's sigmoid
+            da[3] *= dh  # through the output gate's sigmoid
             # backprop through c_t = f_t * c_{t-1} + i_t * g_t, then the gates' activations
-            da[:, :3] *= dct[:, None, :]
+            da[:3] *= dct
             np.multiply(dct, f[t], out=dc_prev)  # dL/dc_{t-1} through the forget gate
-            np.matmul(dA[t], WT, out=dh_prev)  # dL/dh_{t-1} through W
+            dhw[...] = da.transpose(1, 0, 2)
+            np.matmul(dhw.reshape(B, 4 * d), WT, out=dh_prev)  # dL/dh_{t-1} through W
             if padded and padded[t]:  # pad step: h_t = h_{t-1}, c_t = c_{t-1}, pass on
                 assert mask is not None
                 pad = ~mask[t, :, None]
@@ -271,6 +270,8 @@ def lstm_backward(
                 np.copyto(dc_prev, dc, where=pad)
             dh, dh_prev = dh_prev, dh
             dc, dc_prev = dc_prev, dc
-    # dW = sum_t h_{t-1}^T dA_t: all steps in one GEMM
-    dW = H[:-1].reshape(T * B, d).T @ dA.reshape(T * B, d4)
+    H2 = H[:-1].reshape(T * B, d)
+    dW = np.empty_like(W)
+    for gate in range(4):  # dW_k = sum_t h_{t-1}^T dA_k,t: all steps in one GEMM per gate
+        dW[:, gate * d : (gate + 1) * d] = H2.T @ dA[gate].reshape(T * B, d)
     return dA, dW, dh, dc

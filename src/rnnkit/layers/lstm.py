@@ -35,7 +35,11 @@ import numpy as np
 
 from rnnkit.core.lstm import lstm_backward, lstm_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.recurrent import GatedRecurrentLayer
+from rnnkit.layers.recurrent import (
+    GatedRecurrentLayer,
+    gate_major_input_gradients,
+    project_gate_major,
+)
 
 __all__ = ["LSTM"]
 
@@ -107,8 +111,8 @@ class LSTM(GatedRecurrentLayer):
     def _scan(self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]):
         B, T, d = x.shape[0], x.shape[1], self.units
         ws = self.workspace
-        G = self._projected(x, ids, ws.take("G", (T, B, 4 * d), self.dtype))  # (T, B, 4d)
-        G += self.params["b"]  # x_t U + b, which becomes the gates in place
+        G = project_gate_major(self, x, ids, ws.take("G", (4, T, B, d), self.dtype))
+        G += self.params["b"].reshape(4, 1, 1, d)  # x_t U + b, which becomes the gates
         H = ws.take("H", (T + 1, B, d), self.dtype)
         C = ws.take("C", (T + 1, B, d), self.dtype)
         TC = ws.take("TC", (T, B, d), self.dtype)
@@ -126,5 +130,8 @@ class LSTM(GatedRecurrentLayer):
             self.activation, self.recurrent_activation, self.workspace,
         )  # fmt: skip
         self.grads["W"] += dW
-        self.grads["b"] += dA.reshape(-1, dA.shape[2]).sum(axis=0)
+        self.grads["b"] += dA.reshape(4, -1, self.units).sum(axis=1).reshape(-1)
         return dA, [dh0, dc0]
+
+    def _input_gradients(self, x, ids, mask_t, dxw):
+        return gate_major_input_gradients(self, x, ids, mask_t, dxw)
