@@ -18,9 +18,9 @@ both can be changed). U is (n_in, 4d), W (d, 4d) and b (4d,): Keras's ``kernel``
 As in :mod:`rnnkit.core.rnn`, the input projection ``x_t U + b`` of every step is
 computed beforehand and handed in as ``xw``; the backward pass returns its gradient.
 :func:`lstm_scan` computes the gates in place of ``xw``, so the projection needs no
-buffer of its own. The gates live gate-major, (4, T, B, d), as in :mod:`rnnkit.core.gru`:
-every gate of every step is a contiguous (B, d) block. Where ``mask[t, i]`` is False (a pad), both h and c are carried
-unchanged.
+buffer of its own. The gates live gate-major, (4, T, B, d), as in
+:mod:`rnnkit.core.gru`: every gate of every step is a contiguous (B, d) block. Where
+``mask[t, i]`` is False (a pad), both h and c are carried unchanged.
 
 With the default activations the gates take one ``tanh`` over all four blocks: since
 ``sigmoid(a) = (1 + tanh(a / 2)) / 2``, the sigmoid gates' columns of ``xw`` and W are
