@@ -22,10 +22,10 @@ The gates live *gate-major*, in a (3, T, B, d) array: ``G[k, t]`` is gate k at s
 a contiguous (B, d) block. Element-wise work then runs on contiguous memory (NumPy
 walks a column slice of a (B, 3d) row one row at a time, several times slower), the
 per-step product is one batched matmul h_{t-1} (d, d) per gate, and ``G[k]`` is a
-(T*B, d) matrix for the large input and weight GEMMs. :func:`gate_major` converts
-from the (T, B, 3d) layout of ``x_t U`` and :func:`row_major` back. :func:`gru_scan`
-computes the gates in place of ``x_t U + b_x``. With the default activations the two
-sigmoid gates use tanh, as :mod:`rnnkit.core.lstm` explains (``fused``).
+(T*B, d) matrix for the large input and weight GEMMs. :mod:`rnnkit.core.layout`
+converts from the (T, B, 3d) layout of ``x_t U`` and back. :func:`gru_scan` computes
+the gates in place of ``x_t U + b_x``. With the default activations the two sigmoid
+gates use tanh, as :mod:`rnnkit.core.lstm` explains (``fused``).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -131,7 +131,7 @@ def gru_scan(
     dtype = G.dtype
     if fused is None:
         fused = activation == "tanh" and recurrent_activation == "sigmoid" and T * B >= d
-    W3 = per_gate(W, 3)  # (3, d, d): W_z, W_r, W_h
+    W3 = per_gate(W, 3, copy=fused)  # (3, d, d): W_z, W_r, W_h; a copy to halve, or views
     b_hn = None
     if reset_after and recurrent_bias is not None:
         b_h = recurrent_bias.reshape(3, 1, 1, d)
@@ -232,7 +232,7 @@ def gru_backward(
     prod = take(ws, "gru_prod", (2, B, d), dtype)
     ds = take(ws, "gru_ds", (B, d), dtype)
     WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs faster
-    WT3 = np.ascontiguousarray(per_gate(W, 3).transpose(0, 2, 1))  # (3, d, d): W_k^T
+    WT3 = per_gate(W, 3, copy=False).transpose(0, 2, 1)  # (3, d, d): W_k^T (views)
     padded = padded_steps(mask)
     chunk = cache_steps(3 * B * d * dtype.itemsize, T)
     for hi in range(T, 0, -chunk):  # chunks of steps, last first

@@ -62,7 +62,12 @@ def row_major(a: Array) -> Array:
     return np.ascontiguousarray(a.transpose(1, 2, 0, 3)).reshape(T, B, g * d)
 
 
-def per_gate(W: Array, gates: int) -> Array:
-    """(d, g d) weights -> (g, d, d), W_k = W[:, k d : (k + 1) d], contiguous."""
+def per_gate(W: Array, gates: int, copy: bool = True) -> Array:
+    """(d, g d) weights -> (g, d, d), W_k = W[:, k d : (k + 1) d].
+
+    A contiguous copy, or with ``copy=False`` a view of W (each W_k a column slice,
+    which BLAS reads in place: no copy of W per call, which matters for one step).
+    """
     d = W.shape[0]
-    return np.ascontiguousarray(W.reshape(d, gates, W.shape[1] // gates).transpose(1, 0, 2))
+    view = W.reshape(d, gates, W.shape[1] // gates).transpose(1, 0, 2)
+    return np.ascontiguousarray(view) if copy else view

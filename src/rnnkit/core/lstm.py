@@ -142,7 +142,7 @@ def lstm_scan(
     _, T, B, d = G.shape
     if fused is None:  # NOTE: not for a step or two, where halving W costs more than it saves
         fused = activation == "tanh" and recurrent_activation == "sigmoid" and T * B >= d
-    W4 = per_gate(W, 4)  # (4, d, d): W_i, W_f, W_c, W_o
+    W4 = per_gate(W, 4, copy=fused)  # (4, d, d): W_i, W_f, W_c, W_o; a copy to halve, or views
     hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k
     ig = take(ws, "lstm_ig", (B, d), G.dtype)
     if fused:

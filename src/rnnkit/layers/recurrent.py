@@ -21,7 +21,7 @@ import numpy as np
 from rnnkit.core.activations import get_activation
 from rnnkit.core.embedding import sparse_rows_grad
 from rnnkit.core.init import get_initializer
-from rnnkit.core.layout import steps_2d
+from rnnkit.core.layout import row_major, steps_2d
 from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Layer, Spec
 
@@ -280,9 +280,7 @@ def gate_major_input_gradients(
 ) -> Array | None:
     """:func:`input_gradients` for a gate-major dL/d(x_t U), (g, T, B, d)."""
     if ids:  # the sparse row gradient reads (T, B, g d): the rare path, one copy
-        g, T, B, d = dA.shape
-        return input_gradients(layer, x, ids, mask_t, np.ascontiguousarray(
-            dA.transpose(1, 2, 0, 3)).reshape(T, B, g * d))  # fmt: skip
+        return input_gradients(layer, x, ids, mask_t, row_major(dA))
     U = layer.params["U"]
     g, T, B, d = dA.shape
     n = U.shape[0]
