@@ -227,12 +227,13 @@ def gru_backward(
         dh.fill(0.0)
     else:
         dh[...] = dh_last
-    # dL/d(h_{t-1} W + b_h) (reset_after), row-major (B, 3d): one GEMM with W.T per step
-    dhw = take(ws, "gru_dhw", (B, 3, d), dtype)
-    prod = take(ws, "gru_prod", (2, B, d), dtype)
     ds = take(ws, "gru_ds", (B, d), dtype)
-    WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs faster
-    WT3 = per_gate(W, 3, copy=False).transpose(0, 2, 1)  # (3, d, d): W_k^T (views)
+    if reset_after:  # dL/d(h_{t-1} W + b_h), row-major (B, 3d): one GEMM with W.T per step
+        dhw = take(ws, "gru_dhw", (B, 3, d), dtype)
+        WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs faster
+    else:  # W_z, W_r and W_h apart: dL/dS_t needs W_h alone
+        prod = take(ws, "gru_prod", (2, B, d), dtype)
+        WT3 = per_gate(W, 3, copy=False).transpose(0, 2, 1)  # (3, d, d): W_k^T (views)
     padded = padded_steps(mask)
     chunk = cache_steps(3 * B * d * dtype.itemsize, T)
     for hi in range(T, 0, -chunk):  # chunks of steps, last first

@@ -7,9 +7,10 @@ go through one GEMM for all steps, forward and backward. Masks become time-major
 
 :class:`RecurrentLayer` runs the layer protocol once for all cells; a cell supplies
 ``_scan`` (the forward recurrence over the time-major buffers) and ``_bptt`` (its
-backward pass). The large buffers come from the layer's workspace, so from the second
-batch on a training step maps no new memory; per-step outputs are batch-first views
-of the time-major buffers, which the next layer reads in their memory order.
+backward pass), and the gated cells a gate-major ``_input_gradients``. The large
+buffers come from the layer's workspace, so from the second batch on a training step
+maps no new memory; per-step outputs are batch-first views of the time-major
+buffers, which the next layer reads in their memory order.
 """
 
 from __future__ import annotations
@@ -203,10 +204,6 @@ class RecurrentLayer(Layer):
     def _input_gradients(self, x: Array, ids: bool, mask_t: Array | None, dxw: Array):
         """dU from dL/dxw, and dx (None for ids)."""
         return input_gradients(self, x, ids, mask_t, dxw)
-
-    def _projected(self, x: Array, ids: bool, out: Array) -> Array:
-        """``x_t U`` of every step written into `out` (T, B, g d); the caller adds b."""
-        return project_inputs(self, x, ids, out)
 
 
 class GatedRecurrentLayer(RecurrentLayer):

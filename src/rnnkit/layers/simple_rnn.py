@@ -34,7 +34,7 @@ import numpy as np
 
 from rnnkit.core.rnn import rnn_backward, rnn_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.recurrent import RecurrentLayer
+from rnnkit.layers.recurrent import RecurrentLayer, project_inputs
 
 __all__ = ["SimpleRNN"]
 
@@ -72,7 +72,7 @@ class SimpleRNN(RecurrentLayer):
     def _scan(self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]):
         B, T = x.shape[0], x.shape[1]
         H = self.workspace.take("H", (T + 1, B, self.units), self.dtype)  # (T+1, B, d)
-        self._projected(x, ids, H[1:])  # U x_t, straight into the state buffer
+        project_inputs(self, x, ids, H[1:])  # U x_t, straight into the state buffer
         H[1:] += self.params["b"]  # + b
         H[0] = states[0]
         rnn_scan(H, self.params["W"], mask_t, self.activation, self.workspace)
