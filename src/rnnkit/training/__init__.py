@@ -2,6 +2,7 @@
 
 from rnnkit.training.dataset import Batch, SequenceDataset
 from rnnkit.training.optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, get_optimizer
+from rnnkit.training.streams import TextStreams, Window
 from rnnkit.training.trainer import FitConfig, History, StepResult, evaluate, fit
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "Optimizer",
     "SequenceDataset",
     "StepResult",
+    "TextStreams",
+    "Window",
     "evaluate",
     "fit",
     "get_optimizer",

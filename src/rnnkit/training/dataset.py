@@ -30,13 +30,18 @@ Array = np.ndarray
 
 @dataclass
 class Batch:
-    """One padded mini-batch: x (B, T) ids or (B, T, F) frames, mask (B, T), y targets."""
+    """One padded mini-batch: x (B, T) ids or (B, T, F) frames, mask (B, T), y targets.
+
+    `carry` is True when every row continues the row of the previous batch (truncated
+    BPTT over text streams): the model then starts from the state that batch ended in.
+    """
 
     x: Array
     mask: Array
     lengths: Array
     y: Array | None
     index: Array
+    carry: bool = False
 
     @property
     def n_tokens(self) -> int:

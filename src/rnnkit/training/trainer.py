@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -21,10 +22,10 @@ import numpy as np
 
 from rnnkit.core.clipping import clip_by_global_norm, clip_by_value
 from rnnkit.errors import ConfigError
-from rnnkit.training.dataset import Batch, SequenceDataset
+from rnnkit.training.dataset import Batch
 from rnnkit.training.optimizers import Optimizer, ParamSlot
 
-__all__ = ["FitConfig", "History", "StepResult", "Trainable", "evaluate", "fit"]
+__all__ = ["BatchSource", "FitConfig", "History", "StepResult", "Trainable", "evaluate", "fit"]
 
 
 @dataclass
@@ -35,6 +36,15 @@ class StepResult:
     correct: int
     count: int
     n_sequences: int
+
+
+class BatchSource(Protocol):
+    """What the loop reads batches from: a SequenceDataset, or TextStreams."""
+
+    def batches(
+        self, batch_size: int, rng: np.random.Generator | None = None, bucket: bool = True
+    ) -> Sequence[Any]: ...
+    def batch(self, index: Any) -> Batch: ...
 
 
 class Trainable(Protocol):
@@ -58,6 +68,7 @@ class FitConfig:
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
     monitor: str = "val_accuracy"  # or "val_loss"
     restore_best: bool = True  # end with the weights of the best validation epoch
+    lr_decay: float | None = None  # multiply lr by this after an epoch that is not the best
     bucket: bool = True  # length-bucketed batches
     verbose: int = 1  # 0 silent, 1 one line per epoch (plus a bar on a terminal)
 
@@ -66,6 +77,8 @@ class FitConfig:
             raise ConfigError(f"epochs={self.epochs}: must be at least 1")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size={self.batch_size}: must be at least 1")
+        if self.lr_decay is not None and not 0.0 < self.lr_decay < 1.0:
+            raise ConfigError(f"lr_decay={self.lr_decay}: must lie in (0, 1)")
         for name in ("clip_norm", "clip_value", "max_minutes"):
             v = getattr(self, name)
             if v is not None and not v > 0:
@@ -87,7 +100,7 @@ class History:
         return asdict(self)
 
 
-def evaluate(model: Trainable, data: SequenceDataset, batch_size: int = 256) -> dict[str, float]:
+def evaluate(model: Trainable, data: BatchSource, batch_size: int = 256) -> dict[str, float]:
     """Mean loss and accuracy of `model` on `data` (no training)."""
     total = StepResult(0.0, 0, 0, 0)
     for index in data.batches(batch_size, rng=None):
@@ -106,11 +119,11 @@ def evaluate(model: Trainable, data: SequenceDataset, batch_size: int = 256) -> 
 
 def fit(
     model: Trainable,
-    train: SequenceDataset,
+    train: BatchSource,
     optimizer: Optimizer,
     config: FitConfig,
     rng: np.random.Generator,
-    valid: SequenceDataset | None = None,
+    valid: BatchSource | None = None,
 ) -> History:
     """Train `model` on `train`; validate on `valid` after every epoch."""
     if config.patience is not None and valid is None:
@@ -127,6 +140,7 @@ def fit(
             v = evaluate(model, valid)
             record.update(val_loss=v["loss"], val_accuracy=v["accuracy"])
         record["seconds"] = time.perf_counter() - t0
+        record["lr"] = optimizer.lr
         history.epochs.append(record)
         if config.verbose:
             print(_epoch_line(record, config.epochs), flush=True)
@@ -137,6 +151,8 @@ def fit(
                 best_weights = model.get_weights()
             else:
                 waited += 1
+                if config.lr_decay is not None:  # a plateau: smaller steps from here on
+                    optimizer.lr *= config.lr_decay
         if out_of_time:
             history.stopped = "time_budget"
             break
