@@ -123,6 +123,10 @@ class LSTM(GatedRecurrentLayer):
         )  # fmt: skip
         return H, (H[T], C[T]), (C, G, TC)
 
+    def final_state(self, cache: Any) -> tuple[Array, Array]:
+        C = cache[4][0]
+        return cache[3][-1].copy(), C[-1].copy()
+
     def _bptt(self, dH, d_final, H, saved: Any, mask_t):
         C, G, TC = saved
         dA, dW, dh0, dc0 = lstm_backward(

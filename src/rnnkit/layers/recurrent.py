@@ -150,6 +150,17 @@ class RecurrentLayer(Layer):
         _, final, _ = self._scan(x, ids, None, self._initial_states(state, x.shape[0]))
         return final[0], (final if self.n_states > 1 else final[0])
 
+    def final_state(self, cache: Any) -> Any:
+        """The state after the last step of the forward pass that made `cache`, as a copy.
+
+        h_T (B, d), or the pair (h_T, c_T) of an LSTM; with a mask, each row's state
+        at its last real step (pads carry it). A copy, because the buffers behind the
+        cache are reused by the next batch: this is the state a stateful language
+        model starts its next window from.
+        """
+        H = cache[3]
+        return H[-1].copy()
+
     def backward(self, dy: Any, cache: Any):
         """Backpropagation through time.
 
