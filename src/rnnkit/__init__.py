@@ -30,6 +30,7 @@ from rnnkit.layers import (
 )
 from rnnkit.models import (
     BagOfWordsClassifier,
+    LanguageModel,
     SequenceClassifier,
     SequenceTagger,
     Sequential,
@@ -52,6 +53,7 @@ __all__ = [
     "Embedding",
     "GlobalAveragePooling1D",
     "GlobalMaxPooling1D",
+    "LanguageModel",
     "ModelFileError",
     "Momentum",
     "OneHot",

@@ -14,12 +14,14 @@ from rnnkit.metrics.classification import (
 )
 from rnnkit.metrics.entities import bio_spans, entity_scores, is_bio
 from rnnkit.metrics.labelling import UNKNOWN_TAG, LabellingReport
+from rnnkit.metrics.language import LanguageModelReport
 from rnnkit.metrics.report import ClassificationReport
 
 __all__ = [
     "UNKNOWN_TAG",
     "ClassificationReport",
     "LabellingReport",
+    "LanguageModelReport",
     "accuracy",
     "bio_spans",
     "confusion_matrix",

@@ -78,11 +78,13 @@ def iter_generate(
     temperature: float = 1.0,
     top_k: int | None = None,
     states: list[Any] | None = None,
+    exclude: Sequence[int] = (),
 ) -> Iterator[Array]:
     """Yield `length` sampled tokens one at a time, each a (B,) array (B = 1 for a 1-D prime).
 
     `prime` is (P,) ids for one stream or (B, P) for B streams, P >= 1; `states` as in
-    :func:`step_model` (for instance a decoder started from a given vector).
+    :func:`step_model` (for instance a decoder started from a given vector); the ids in
+    `exclude` are never sampled (a language model's ``<pad>`` and ``<sos>``).
     """
     ids = np.asarray(prime)
     ids = ids[None] if ids.ndim == 1 else ids
@@ -94,7 +96,10 @@ def iter_generate(
         raise ConfigError(f"length={length}: must be at least 1")
     for t in range(ids.shape[1]):  # read the prime
         logits, states = step_model(model, ids[:, t], states)
+    banned = np.asarray(exclude, dtype=np.intp)
     for i in range(int(length)):
+        if banned.size:
+            logits[:, banned] = -np.inf
         token = sample_logits(logits, rng, temperature, top_k)
         yield token
         if i + 1 < length:

@@ -10,13 +10,14 @@ from rnnkit.errors import ModelFileError
 from rnnkit.io import load_model_dir
 from rnnkit.models.baseline import BagOfWordsClassifier
 from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.language import LanguageModel
 from rnnkit.models.tagger import SequenceTagger
 
 __all__ = ["load_model"]
 
 
 def load_model(directory: str | os.PathLike[str]) -> Any:
-    """Load a model directory: a SequenceClassifier, a SequenceTagger or the baseline.
+    """Load a model directory: a SequenceClassifier, SequenceTagger, LanguageModel or baseline.
 
     Raises ModelFileError, naming the file and the reason, for anything malformed.
     """
@@ -26,6 +27,8 @@ def load_model(directory: str | os.PathLike[str]) -> Any:
     where = Path(directory) / "config.json"
     if task == "tag":
         return SequenceTagger.from_files(files)
+    if task == "lm":
+        return LanguageModel.from_files(files)
     if task != "classify":
         raise ModelFileError(f"{where}: task {task!r} is not one this rnnkit can load")
     if arch.get("class") == "BagOfWordsNB":
