@@ -15,7 +15,13 @@ from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data import Table, check_labels, read_table
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import ClassificationReport, LabellingReport
-from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, SequenceTagger, load_model
+from rnnkit.models import (
+    BagOfWordsClassifier,
+    LanguageModel,
+    SequenceClassifier,
+    SequenceTagger,
+    load_model,
+)
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
 from rnnkit.models.sequential import Sequential
 
@@ -51,6 +57,10 @@ def train(args: argparse.Namespace) -> int:
         from rnnkit.cli.tagging import train_tagger
 
         return train_tagger(args)
+    if args.task == "lm":
+        from rnnkit.cli.language import train_lm
+
+        return train_lm(args)
     return train_classifier(args)
 
 
@@ -128,6 +138,10 @@ def evaluate(args: argparse.Namespace) -> int:
         from rnnkit.cli.tagging import evaluate_tagger
 
         return evaluate_tagger(args, model)
+    if isinstance(model, LanguageModel):
+        from rnnkit.cli.language import evaluate_lm
+
+        return evaluate_lm(args, model)
     if args.format not in (None, "table"):
         raise ConfigError(f"--format {args.format} is for taggers; a classifier reads a table")
     data = read_labelled(args.data, args)
@@ -153,6 +167,8 @@ def predict(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
     if isinstance(model, SequenceTagger):
         raise ConfigError(f"{args.model_dir}: a tagger; use rnnkit tag to tag sentences")
+    if isinstance(model, LanguageModel):
+        raise ConfigError(f"{args.model_dir}: a language model; use rnnkit generate")
     proba = model.predict_proba(args.texts)
     labels = model.labels_
     rows = []
@@ -177,7 +193,12 @@ def predict(args: argparse.Namespace) -> int:
 
 def summary(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
-    if isinstance(model, SequenceClassifier | SequenceTagger):
+    if isinstance(model, LanguageModel):
+        model.model_.summary()
+        print(f"{model.settings['level']}-level language model; vocabulary: {len(model.vocab_):,}")
+        settings = {k: v for k, v in model.settings.items() if k != "verbose"}
+        print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    elif isinstance(model, SequenceClassifier | SequenceTagger):
         net: Sequential = model.model_
         net.summary()
         print(f"labels: {', '.join(model.labels_)}; vocabulary: {len(model.vocab_):,} tokens")

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnkit import __version__
-from rnnkit.cli import bench, commands, demo, tagging
+from rnnkit.cli import bench, commands, demo, language, tagging
 from rnnkit.errors import RnnkitError
 
 __all__ = ["main"]
@@ -30,7 +30,7 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data format")
     g.add_argument(
         "--format",
-        choices=["table", "conllu", "conll"],
+        choices=["table", "conllu", "conll", "text"],
         default=None,
         help="data format (inferred from the file name when omitted)",
     )
@@ -69,8 +69,17 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
     inp = m.add_mutually_exclusive_group()
     inp.add_argument("--embed", type=int, help="embedding size")
     inp.add_argument("--one-hot", action="store_true", help="one-hot inputs, no embedding")
-    m.add_argument("--level", choices=["word", "char"], help="classify: tokens are words or chars")
+    m.add_argument(
+        "--level", choices=["word", "char"], help="classify, lm: tokens are words or characters"
+    )
     m.add_argument("--min-freq", type=int, help="rarer tokens become <unk>")
+    m.add_argument("--bptt", type=int, help="lm: steps per truncated-BPTT window (64)")
+    m.add_argument(
+        "--stateful",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="lm: carry the state from window to window (default), or start each from zero",
+    )
     m.add_argument("--max-vocab", type=int)
     m.add_argument("--dropout", type=float)
     m.add_argument("--embed-dropout", type=float)
@@ -83,6 +92,11 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
     o.add_argument("--epochs", type=int)
     o.add_argument("--batch-size", type=int)
     o.add_argument("--lr", type=float)
+    o.add_argument(
+        "--lr-decay",
+        type=float,
+        help="lm: multiply lr by this after an epoch with no better validation loss (0 = off)",
+    )
     o.add_argument("--optimizer", choices=["adam", "sgd", "momentum", "adagrad"])
     o.add_argument("--clip", type=float, help="global gradient-norm clip (0 = off)")
     o.add_argument("--patience", type=int, help="early-stopping patience (epochs)")
@@ -103,14 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=demo.run)
 
     t = sub.add_parser("train", help="train a model and save its directory")
-    t.add_argument("--task", required=True, choices=["classify", "tag"])
+    t.add_argument("--task", required=True, choices=["classify", "tag", "lm"])
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping, best epoch)")
     t.add_argument(
         "--valid-split",
         type=float,
         default=0.1,
-        help="without --valid, hold out this fraction of --data (0 = none)",
+        help="without --valid, hold out this fraction of --data (lm: its last part; 0 = none)",
     )
     t.add_argument("--test", help="also evaluate on this file after training")
     t.add_argument("--out", required=True, help="model directory to write")
@@ -149,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("model_dir")
     s.set_defaults(run=commands.summary)
 
+    language.add_parser(sub)
     bench.add_parser(sub)
     return p
 

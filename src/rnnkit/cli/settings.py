@@ -27,6 +27,8 @@ FLAG_TO_SETTING = {
     "one_hot": "one_hot",
     "level": "level",
     "min_freq": "min_freq",
+    "bptt": "bptt",
+    "stateful": "stateful",
     "max_vocab": "max_vocab",
     "dropout": "dropout",
     "embed_dropout": "embed_dropout",
@@ -34,6 +36,7 @@ FLAG_TO_SETTING = {
     "epochs": "epochs",
     "batch_size": "batch_size",
     "lr": "lr",
+    "lr_decay": "lr_decay",
     "optimizer": "optimizer",
     "clip": "clip_norm",
     "patience": "patience",
@@ -48,6 +51,7 @@ POSITIVE = (
     "batch_size",
     "lr",
     "min_freq",
+    "bptt",
     "max_vocab",
     "patience",
     "max_minutes",
@@ -72,6 +76,10 @@ def model_settings(args: argparse.Namespace, defaults: dict[str, Any], task: str
             raise ConfigError(f"{_flag(dest)} {value}: must be positive")
         if dest in FRACTIONS and not 0.0 <= value < 1.0:
             raise ConfigError(f"{_flag(dest)} {value}: must lie in [0, 1)")
+        if dest == "lr_decay":
+            if not 0.0 <= value < 1.0:
+                raise ConfigError(f"--lr-decay {value}: must lie in [0, 1) (0 turns it off)")
+            value = value or None
         if dest == "clip":
             if value < 0:
                 raise ConfigError(f"--clip {value}: must be >= 0 (0 turns clipping off)")
