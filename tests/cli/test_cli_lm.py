@@ -106,6 +106,9 @@ def test_train_lm_bad_input(cli, user_error, tmp_path, text_file, snapshot) -> N
     assert "--bptt 0: must be positive" in user_error(
         cli("train", "--task", "lm", "--data", text_file, "--out", out, "--bptt", "0")
     )
+    assert "--lr-decay 1.5: must lie in [0, 1)" in user_error(
+        cli("train", "--task", "lm", "--data", text_file, "--out", out, "--lr-decay", "1.5")
+    )
     assert snapshot(out) is None  # a failed train writes nothing
 
 

@@ -76,14 +76,12 @@ def model_settings(args: argparse.Namespace, defaults: dict[str, Any], task: str
             raise ConfigError(f"{_flag(dest)} {value}: must be positive")
         if dest in FRACTIONS and not 0.0 <= value < 1.0:
             raise ConfigError(f"{_flag(dest)} {value}: must lie in [0, 1)")
-        if dest == "lr_decay":
-            if not 0.0 <= value < 1.0:
-                raise ConfigError(f"--lr-decay {value}: must lie in [0, 1) (0 turns it off)")
-            value = value or None
-        if dest == "clip":
-            if value < 0:
-                raise ConfigError(f"--clip {value}: must be >= 0 (0 turns clipping off)")
-            value = value or None
+        if dest == "lr_decay" and not 0.0 <= value < 1.0:
+            raise ConfigError(f"--lr-decay {value}: must lie in [0, 1) (0 turns it off)")
+        if dest == "clip" and value < 0:
+            raise ConfigError(f"--clip {value}: must be >= 0 (0 turns clipping off)")
+        if dest in ("lr_decay", "clip"):
+            value = value or None  # 0 turns it off
         settings[key] = value
     return settings
 
