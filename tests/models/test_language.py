@@ -15,8 +15,8 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.io.interop import to_torch
 from rnnkit.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
 from rnnkit.models import LanguageModel, load_model
-from rnnkit.models.language import StatefulNetwork
 from rnnkit.models.sequential import Sequential
+from rnnkit.models.stateful import StatefulNetwork
 from rnnkit.training import Batch, TextStreams
 
 SHAKESPEARE = Path(__file__).resolve().parents[3] / "shared" / "data" / "tinyshakespeare"

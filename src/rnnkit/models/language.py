@@ -47,23 +47,19 @@ from rnnkit.data.corpus import (
 )
 from rnnkit.errors import ConfigError, DataError, ModelFileError, ShapeError
 from rnnkit.io import ModelFiles
-from rnnkit.layers import Dense, Dropout
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.metrics.language import LanguageModelReport
 from rnnkit.models.generation import iter_generate, step_model
-from rnnkit.models.heads import compute_loss
-from rnnkit.models.sequential import Sequential
+from rnnkit.models.stateful import StatefulNetwork
 from rnnkit.models.task import TaskModel
 from rnnkit.text.vocab import EOS, Vocabulary
 from rnnkit.training import (
-    Batch,
     FitConfig,
-    StepResult,
     TextStreams,
 )
 from rnnkit.training import fit as fit_source
 
-__all__ = ["LanguageModel", "StatefulNetwork"]
+__all__ = ["LanguageModel"]
 
 Array = np.ndarray
 
@@ -97,79 +93,6 @@ DEFAULTS: dict[str, Any] = {
     "dtype": "float32",
     "verbose": 1,
 }
-
-
-class StatefulNetwork:
-    """A Sequential language network trained on text streams, carrying its state.
-
-    It is the :class:`~rnnkit.training.trainer.Trainable` the training loop drives:
-    a batch with ``carry`` starts every recurrent layer from the state the previous
-    batch ended in (training and evaluation each keep their own), any other batch
-    from zeros. The carried state is a constant of the window: the gradient with
-    respect to it is dropped, which is where truncated BPTT stops.
-    """
-
-    def __init__(self, net: Sequential) -> None:
-        if net.loss is None:
-            raise ConfigError("compile the network before wrapping it")
-        self.net = net
-        self.states: dict[str, list[Any] | None] = {"train": None, "eval": None}
-
-    def forward(
-        self, x: Array, states: list[Any] | None, training: bool
-    ) -> tuple[Array, list[Any], list[Any]]:
-        """Logits (B, T, V), the layers' caches, and each recurrent layer's final state."""
-        caches: list[Any] = []
-        finals: list[Any] = []
-        last = len(self.net.layers) - 1
-        for i, layer in enumerate(self.net.layers):
-            if isinstance(layer, RecurrentLayer):
-                s = None if states is None else states[len(finals)]
-                x, cache = layer.forward(x, None, training=training, initial_state=s)
-                finals.append(layer.final_state(cache))
-            elif i == last and isinstance(layer, Dense):
-                x, cache = layer.forward(x, training=training, logits=True)
-            else:
-                x, cache = layer.forward(x, training=training)
-            caches.append(cache)
-        return x, caches, finals
-
-    def backward(self, dy: Array, caches: list[Any], had_state: bool) -> None:
-        for layer, cache in zip(reversed(self.net.layers), reversed(caches), strict=True):
-            dy = layer.backward(dy, cache)
-            if had_state and isinstance(layer, RecurrentLayer):
-                dy = dy[0]  # (dx, dL/d carried state): the gradient stops at the window start
-
-    def _step(self, batch: Batch, which: str, training: bool) -> StepResult:
-        states = self.states[which] if batch.carry else None
-        logits, caches, finals = self.forward(batch.x, states, training)
-        self.states[which] = finals
-        assert self.net.loss is not None and batch.y is not None
-        value, dlogits, correct, count = compute_loss(
-            self.net.loss, logits, batch.y, None, "token_mean"
-        )
-        if training:
-            self.backward(dlogits, caches, states is not None)
-        # loss summed over tokens and counted per token: the loop's means are per token
-        return StepResult(value * count, correct, count, count)
-
-    def train_batch(self, batch: Batch) -> StepResult:
-        return self._step(batch, "train", training=True)
-
-    def eval_batch(self, batch: Batch) -> StepResult:
-        return self._step(batch, "eval", training=False)
-
-    def zero_grad(self) -> None:
-        self.net.zero_grad()
-
-    def param_slots(self):
-        return self.net.param_slots()
-
-    def get_weights(self) -> list[Array]:
-        return self.net.get_weights()
-
-    def set_weights(self, weights: list[Array]) -> None:
-        self.net.set_weights(weights)
 
 
 class LanguageModel(TaskModel):
@@ -247,7 +170,7 @@ class LanguageModel(TaskModel):
             raise DataError(f"{corpus.path}: one token is too little text to learn from")
         self.vocab_ = corpus.vocab
         self.labels_ = self.vocab_.tokens  # the output layer's classes are the tokens
-        self.model_ = self._build_network()
+        self.model_ = self._per_step_network()
         self.model_.compile(
             s["optimizer"], "sparse_categorical_crossentropy", lr=s["lr"], clip_norm=s["clip_norm"]
         )
@@ -273,14 +196,6 @@ class LanguageModel(TaskModel):
         finally:
             self.model_.release_buffers()
         return self
-
-    def _build_network(self) -> Sequential:
-        s = self.settings
-        layers = self._encoder_layers(return_sequences=True)
-        if s["dropout"]:
-            layers.append(Dropout(s["dropout"]))
-        layers.append(Dense(len(self.vocab_), "softmax"))  # y_t = softmax(V h_t + c)
-        return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
 
     def _streams(self, ids: Array) -> TextStreams:
         """Evaluation streams: the training layout, state carried, nothing random."""

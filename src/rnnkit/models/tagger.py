@@ -23,9 +23,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import DataError
-from rnnkit.layers import Dense, Dropout
 from rnnkit.metrics.labelling import LabellingReport
-from rnnkit.models.sequential import Sequential
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary
 
@@ -89,7 +87,7 @@ class SequenceTagger(TaskModel):
             raise DataError(f"only one tag {self.labels_!r}: a tagger needs at least two")
         words = [self._words(sentence) for sentence in sentences]
         self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])
-        self.model_ = self._build_network()
+        self.model_ = self._per_step_network()
         self.model_.compile(
             s["optimizer"], "sparse_categorical_crossentropy", lr=s["lr"], clip_norm=s["clip_norm"]
         )
@@ -100,14 +98,6 @@ class SequenceTagger(TaskModel):
             valid_data = (self.encode(valid[0]), self._tag_ids(valid[1]))
         self._train(self.encode(sentences), self._tag_ids(tags), valid_data)
         return self
-
-    def _build_network(self) -> Sequential:
-        s = self.settings
-        layers = self._encoder_layers(return_sequences=True)
-        if s["dropout"]:
-            layers.append(Dropout(s["dropout"]))
-        layers.append(Dense(len(self.labels_), "softmax"))  # y_t = softmax(V h_t + c)
-        return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
 
     # -- inference -----------------------------------------------------------------
     def _words(self, sentence: Sequence[str]) -> list[str]:

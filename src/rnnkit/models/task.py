@@ -14,9 +14,10 @@ from typing import Any, ClassVar, TypeVar
 
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.io import ModelFiles, load_model_dir
-from rnnkit.layers import Dense, Layer
+from rnnkit.layers import Dense, Dropout, Layer
 from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.persist import save_sequential, sequential_from_files
+from rnnkit.models.sequential import Sequential
 from rnnkit.text import Vocabulary
 
 __all__ = ["TaskModel"]
@@ -65,6 +66,15 @@ class TaskModel:
             dropout=s["dropout"],
             return_sequences=return_sequences,
         )
+
+    def _per_step_network(self) -> Sequential:
+        """Encoder layers returning every step, dropout, and y_t = softmax(V h_t + c)."""
+        s = self.settings
+        layers = self._encoder_layers(return_sequences=True)
+        if s["dropout"]:
+            layers.append(Dropout(s["dropout"]))
+        layers.append(Dense(self._output_units(), "softmax"))
+        return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
 
     def _train(self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None) -> None:
         """Fit ``model_`` (compiled) with the settings' epochs, batches and stopping."""
