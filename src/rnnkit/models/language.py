@@ -284,8 +284,8 @@ class LanguageModel(TaskModel):
         self._require_fitted()
         if int(length) < 1:
             raise ConfigError(f"length={length}: must be at least 1")
-        ids = self.encode(prime) if prime else np.array([self.start_token()])
-        if ids.size == 0:
+        ids = self.encode(prime) if prime else np.empty(0, dtype=np.int64)
+        if ids.size == 0:  # no prime, or one with no tokens (spaces at word level)
             ids = np.array([self.start_token()])
         rng = np.random.default_rng(seed)
         states = self._initial_states(state)
