@@ -15,6 +15,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.io.interop import to_torch
 from rnnkit.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
 from rnnkit.models import LanguageModel, load_model
+from rnnkit.models.heads import compute_loss
 from rnnkit.models.sequential import Sequential
 from rnnkit.models.stateful import StatefulNetwork
 from rnnkit.training import Batch, TextStreams
@@ -142,13 +143,13 @@ def test_carried_state_continues_the_sequence(cell: str) -> None:
     x = rng.integers(0, 7, size=(3, 12))
     y = rng.integers(0, 7, size=(3, 12))
     net = _net(cell)
-    whole = StatefulNetwork(net).forward(x, None, training=False)[0]
+    whole = net.forward(x, logits=True)[0]
     stateful = StatefulNetwork(net)
     stateful.eval_batch(_batch(x[:, :5], y[:, :5], carry=False))
     carried = stateful.states["eval"]
-    second = stateful.forward(x[:, 5:], carried, training=False)[0]
+    second = net.forward(x[:, 5:], logits=True, initial_states=carried)[0]
     np.testing.assert_allclose(second, whole[:, 5:], rtol=1e-12, atol=1e-14)
-    fresh = stateful.forward(x[:, 5:], None, training=False)[0]
+    fresh = net.forward(x[:, 5:], logits=True)[0]
     assert not np.allclose(fresh, whole[:, 5:])
 
 
@@ -166,10 +167,7 @@ def test_gradient_stops_at_the_window_start(cell: str) -> None:
     model = StatefulNetwork(net)
 
     def loss() -> float:
-        model.states["train"] = [state]
-        logits = model.forward(x, [state], training=False)[0]
-        from rnnkit.models.heads import compute_loss
-
+        logits = net.forward(x, logits=True, initial_states=[state])[0]
         return compute_loss(net.loss, logits, y, None, "token_mean")[0]
 
     net.zero_grad()

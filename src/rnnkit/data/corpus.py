@@ -38,7 +38,15 @@ import numpy as np
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.text.vocab import EOS, Vocabulary
 
-__all__ = ["LEVELS", "TextCorpus", "corpus_from_text", "encode_tokens", "read_corpus", "tokenize"]
+__all__ = [
+    "LEVELS",
+    "TextCorpus",
+    "check_level",
+    "corpus_from_text",
+    "encode_tokens",
+    "read_corpus",
+    "tokenize",
+]
 
 Array = np.ndarray
 LEVELS = ("char", "word")

@@ -40,6 +40,7 @@ import numpy as np
 
 from rnnkit.data.corpus import (
     TextCorpus,
+    check_level,
     corpus_from_text,
     encode_tokens,
     read_corpus,
@@ -49,7 +50,7 @@ from rnnkit.errors import ConfigError, DataError, ModelFileError, ShapeError
 from rnnkit.io import ModelFiles
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.metrics.language import LanguageModelReport
-from rnnkit.models.generation import iter_generate, step_model
+from rnnkit.models.generation import iter_generate
 from rnnkit.models.stateful import StatefulNetwork
 from rnnkit.models.task import TaskModel
 from rnnkit.text.vocab import EOS, Vocabulary
@@ -57,6 +58,7 @@ from rnnkit.training import (
     FitConfig,
     TextStreams,
 )
+from rnnkit.training import evaluate as evaluate_source
 from rnnkit.training import fit as fit_source
 
 __all__ = ["LanguageModel"]
@@ -108,8 +110,7 @@ class LanguageModel(TaskModel):
 
     def _check_settings(self) -> None:
         s = self.settings
-        if s["level"] not in ("char", "word"):
-            raise ConfigError(f"level={s['level']!r}: use 'char' or 'word'")
+        check_level(s["level"])
         if s["bidirectional"]:
             raise ConfigError(
                 "a language model predicts the next token from the ones before it: "
@@ -235,14 +236,10 @@ class LanguageModel(TaskModel):
     def evaluate_ids(self, ids: Array) -> LanguageModelReport:
         if len(ids) < 2:
             raise DataError("evaluation needs at least two tokens (one to predict)")
-        network = StatefulNetwork(self.model_)
         streams = self._streams(ids)
-        loss_sum, n = 0.0, 0
-        for window in streams.batches():
-            r = network.eval_batch(streams.batch(window))
-            loss_sum += r.loss_sum
-            n += r.count
-        return LanguageModelReport(loss_sum, n, self.settings["level"])
+        mean = evaluate_source(StatefulNetwork(self.model_), streams)["loss"]  # per token
+        n = streams.n_targets
+        return LanguageModelReport(mean * n, n, self.settings["level"])
 
     # -- generation --------------------------------------------------------------------
     def encode(self, text: str, what: str = "the prime") -> Array:
@@ -320,10 +317,8 @@ class LanguageModel(TaskModel):
         ids = self.encode(text, "the text")
         if ids.size == 0:
             raise DataError("the text has no tokens")
-        states = None
-        for t in ids:
-            logits, states = step_model(self.model_, np.array([t]), states)
-        return self.vocab_.token(int(np.argmax(logits[0])))
+        logits = self.model_.forward(ids[None], logits=True)[0]  # (1, T, V): one pass
+        return self.vocab_.token(int(np.argmax(logits[0, -1])))
 
     def _initial_states(self, state: Any) -> list[Any] | None:
         """`state` as step_model's list of per-layer states (batch 1)."""
@@ -339,9 +334,7 @@ class LanguageModel(TaskModel):
                 out.append(None)
             elif layer.n_states == 1:
                 out.append(np.asarray(s, dtype=layer.dtype).reshape(1, -1))
-            else:
-                if len(s) != layer.n_states:
-                    raise ShapeError(f"{layer.name}: the state must be a pair (h, c)")
+            else:  # the layer checks that it is a pair (h, c)
                 out.append(tuple(np.asarray(v, dtype=layer.dtype).reshape(1, -1) for v in s))
         return out
 

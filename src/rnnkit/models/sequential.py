@@ -25,6 +25,7 @@ import numpy as np
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers import Dense, Embedding, Layer, OneHot, Spec
+from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.heads import check_loss, compute_loss
 from rnnkit.training import (
     Batch,
@@ -165,16 +166,29 @@ class Sequential:
 
     # -- computation ---------------------------------------------------------------
     def forward(
-        self, x: Array, mask: Array | None = None, training: bool = False, logits: bool = False
+        self,
+        x: Array,
+        mask: Array | None = None,
+        training: bool = False,
+        logits: bool = False,
+        initial_states: list[Any] | None = None,
     ) -> tuple[Array, list[Any]]:
-        """Run every layer; with `logits` the last Dense returns its pre-activation."""
+        """Run every layer; with `logits` the last Dense returns its pre-activation.
+
+        `initial_states` has one entry per recurrent layer (None: zeros), the state it
+        starts from; :meth:`backward` treats them as constants.
+        """
         if mask is not None and np.all(mask):
             mask = None  # no pads: every layer takes its unmasked path
+        states = iter(initial_states or ())
         caches = []
         for i, layer in enumerate(self.layers):
             last = i == len(self.layers) - 1
             if last and logits and isinstance(layer, Dense):
                 x, cache = layer.forward(x, mask=mask, training=training, logits=True)
+            elif initial_states is not None and isinstance(layer, RecurrentLayer):
+                s = next(states)
+                x, cache = layer.forward(x, mask=mask, training=training, initial_state=s)
             else:
                 x, cache = layer.forward(x, mask=mask, training=training)
             if layer.output_spec is not None and not layer.output_spec.time:
@@ -183,9 +197,24 @@ class Sequential:
         return x, caches
 
     def backward(self, dy: Array, caches: list[Any]) -> Array | None:
+        """Gradients of every layer from dL/d(output); returns dL/dx (None for ids).
+
+        The initial states given to :meth:`forward` are constants: their gradients
+        are dropped (where truncated BPTT stops).
+        """
         for layer, cache in zip(reversed(self.layers), reversed(caches), strict=False):
             dy = layer.backward(dy, cache)
+            if isinstance(layer, RecurrentLayer) and cache[-1]:  # it was given a state
+                dy = dy[0]
         return dy
+
+    def final_states(self, caches: list[Any]) -> list[Any]:
+        """The state each recurrent layer ended in, from the caches of :meth:`forward`."""
+        return [
+            layer.final_state(cache)
+            for layer, cache in zip(self.layers, caches, strict=True)
+            if isinstance(layer, RecurrentLayer)
+        ]
 
     def __call__(self, x: Array, mask: Array | None = None) -> Array:
         return self.forward(x, mask=mask)[0]

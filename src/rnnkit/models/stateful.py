@@ -12,8 +12,6 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
-from rnnkit.layers import Dense
-from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.heads import compute_loss
 from rnnkit.models.sequential import Sequential
 from rnnkit.training import Batch, StepResult
@@ -39,41 +37,18 @@ class StatefulNetwork:
         self.net = net
         self.states: dict[str, list[Any] | None] = {"train": None, "eval": None}
 
-    def forward(
-        self, x: Array, states: list[Any] | None, training: bool
-    ) -> tuple[Array, list[Any], list[Any]]:
-        """Logits (B, T, V), the layers' caches, and each recurrent layer's final state."""
-        caches: list[Any] = []
-        finals: list[Any] = []
-        last = len(self.net.layers) - 1
-        for i, layer in enumerate(self.net.layers):
-            if isinstance(layer, RecurrentLayer):
-                s = None if states is None else states[len(finals)]
-                x, cache = layer.forward(x, None, training=training, initial_state=s)
-                finals.append(layer.final_state(cache))
-            elif i == last and isinstance(layer, Dense):
-                x, cache = layer.forward(x, training=training, logits=True)
-            else:
-                x, cache = layer.forward(x, training=training)
-            caches.append(cache)
-        return x, caches, finals
-
-    def backward(self, dy: Array, caches: list[Any], had_state: bool) -> None:
-        for layer, cache in zip(reversed(self.net.layers), reversed(caches), strict=True):
-            dy = layer.backward(dy, cache)
-            if had_state and isinstance(layer, RecurrentLayer):
-                dy = dy[0]  # (dx, dL/d carried state): the gradient stops at the window start
-
     def _step(self, batch: Batch, which: str, training: bool) -> StepResult:
         states = self.states[which] if batch.carry else None
-        logits, caches, finals = self.forward(batch.x, states, training)
-        self.states[which] = finals
+        logits, caches = self.net.forward(
+            batch.x, None, training=training, logits=True, initial_states=states
+        )
+        self.states[which] = self.net.final_states(caches)
         assert self.net.loss is not None and batch.y is not None
         value, dlogits, correct, count = compute_loss(
             self.net.loss, logits, batch.y, None, "token_mean"
         )
         if training:
-            self.backward(dlogits, caches, states is not None)
+            self.net.backward(dlogits, caches)  # no gradient into the carried state
         # loss summed over tokens and counted per token: the loop's means are per token
         return StepResult(value * count, correct, count, count)
 
