@@ -1,0 +1,182 @@
+"""Sequence pairs for encoder-decoder models: the ``pairs`` and ``cmudict`` formats.
+
+Both readers return a :class:`PairCorpus`: each source and target as a list of tokens,
+and the line each pair came from, so every later message can point into the file.
+Every problem is a :class:`~rnnkit.errors.DataError` naming the file and line.
+
+- ``pairs`` (:func:`read_pairs`): ``source<TAB>target`` lines, as in transliteration
+  and translation corpora; each side is split into characters or into
+  whitespace-separated words (``source_level``, ``target_level``). Blank lines are
+  skipped.
+- ``cmudict`` (:func:`read_cmudict`): the CMU Pronouncing Dictionary's lines, a word
+  then its phones separated by spaces (``abbett AH0 B EH1 T``); a trailing
+  ``# comment`` is dropped, as are the dictionary's own ``;;;`` comment lines. The
+  word is read letter by letter and the phones as tokens: spelling -> pronunciation.
+
+>>> import tempfile, pathlib
+>>> with tempfile.TemporaryDirectory() as d:
+...     path = pathlib.Path(d) / "g2p.dict"
+...     _ = path.write_text("aalto AA1 L T OW2 # name, finnish\\nab AE1 B\\n")
+...     corpus = read_pair_file(path)
+>>> corpus.sources, corpus.targets, corpus.lines
+([['a', 'a', 'l', 't', 'o'], ['a', 'b']], [['AA1', 'L', 'T', 'OW2'], ['AE1', 'B']], [1, 2])
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from rnnkit.data.corpus import check_level
+from rnnkit.data.table import decode_bytes, read_bytes
+from rnnkit.errors import ConfigError, DataError
+
+__all__ = ["PAIR_FORMATS", "PairCorpus", "read_cmudict", "read_pair_file", "read_pairs"]
+
+PathLike = str | os.PathLike[str]
+#: the formats :func:`read_pair_file` knows, by ``--format`` name
+PAIR_FORMATS = ("pairs", "cmudict")
+
+
+@dataclass(frozen=True)
+class PairCorpus:
+    """Source and target token sequences, one pair per line of a file.
+
+    Attributes
+    ----------
+    sources, targets : list of list of str
+        The tokens of each side (never empty), ``len(sources) == len(targets)``.
+    path : str
+        The file, as given; used in messages.
+    lines : list of int
+        1-based line of each pair.
+    source_level, target_level : {"char", "word"}
+        How each side was split into tokens.
+    """
+
+    sources: list[list[str]]
+    targets: list[list[str]]
+    path: str
+    lines: list[int]
+    source_level: str = "char"
+    target_level: str = "char"
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def __repr__(self) -> str:
+        return f"PairCorpus(path={self.path!r}, pairs={len(self)})"
+
+    def where(self, pair: int) -> str:
+        """``"path:line"`` of a pair, for error messages."""
+        return f"{self.path}:{self.lines[pair]}"
+
+
+def read_pair_file(
+    path: PathLike,
+    format: str | None = None,
+    *,
+    source_level: str | None = None,
+    target_level: str | None = None,
+    encoding: str = "utf-8",
+) -> PairCorpus:
+    """Read pairs, choosing the reader from the file name or ``format``.
+
+    By default ``cmudict`` for a ``.dict`` file and ``pairs`` for any other name. The
+    levels default to characters, except the phones of ``cmudict`` (words); a
+    ``cmudict`` file refuses any other split rather than ignore it.
+    """
+    if format is None:
+        format = "cmudict" if Path(path).suffix.lower() == ".dict" else "pairs"
+    if format == "pairs":
+        return read_pairs(
+            path,
+            source_level=source_level or "char",
+            target_level=target_level or "char",
+            encoding=encoding,
+        )
+    if format == "cmudict":
+        if (source_level or "char") != "char" or (target_level or "word") != "word":
+            raise ConfigError("a cmudict file is read as letters -> phones: drop --*-level")
+        return read_cmudict(path, encoding=encoding)
+    raise ConfigError(f"format: expected one of {', '.join(PAIR_FORMATS)}, got {format!r}")
+
+
+def read_pairs(
+    path: PathLike,
+    *,
+    source_level: str = "char",
+    target_level: str = "char",
+    encoding: str = "utf-8",
+) -> PairCorpus:
+    """Read ``source<TAB>target`` lines (see the module docstring).
+
+    Raises
+    ------
+    DataError
+        A missing or undecodable file, a line without exactly one tab, an empty side,
+        or a file without pairs.
+    """
+    check_level(source_level)
+    check_level(target_level)
+    source = str(path)
+    sources, targets, lines = [], [], []
+    for n, line in _lines(path, source, encoding):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) != 2:
+            what = "one column" if len(cols) == 1 else f"{len(cols)} columns"
+            raise DataError(f"{source}:{n}: {what}; a pair is 'source<TAB>target'")
+        src, tgt = _split(cols[0], source_level), _split(cols[1], target_level)
+        for side, toks in (("source", src), ("target", tgt)):
+            if not toks:
+                raise DataError(f"{source}:{n}: the {side} is empty")
+        sources.append(src)
+        targets.append(tgt)
+        lines.append(n)
+    return _corpus(sources, targets, source, lines, source_level, target_level)
+
+
+def read_cmudict(path: PathLike, *, encoding: str = "utf-8") -> PairCorpus:
+    """Read CMU Pronouncing Dictionary lines: letters -> phones (see the module docstring).
+
+    Raises
+    ------
+    DataError
+        A missing or undecodable file, a word without phones, or a file without words.
+    """
+    source = str(path)
+    sources, targets, lines = [], [], []
+    for n, line in _lines(path, source, encoding):
+        if line.startswith(";;;"):
+            continue
+        body = line.split(" #", 1)[0] if " #" in line else line
+        fields = body.split()
+        if not fields:
+            continue
+        if len(fields) == 1:
+            raise DataError(f"{source}:{n}: the word {fields[0]!r} has no phones")
+        sources.append(list(fields[0]))
+        targets.append(fields[1:])
+        lines.append(n)
+    return _corpus(sources, targets, source, lines, "char", "word")
+
+
+def _lines(path: PathLike, source: str, encoding: str) -> Iterator[tuple[int, str]]:
+    text = decode_bytes(read_bytes(Path(path), source, "pair file"), encoding, source)
+    for n, line in enumerate(text.splitlines(), start=1):
+        yield n, line.rstrip("\r\n")
+
+
+def _split(text: str, level: str) -> list[str]:
+    text = text.strip()
+    return list(text) if level == "char" else text.split()
+
+
+def _corpus(sources, targets, source, lines, source_level, target_level) -> PairCorpus:
+    if not sources:
+        raise DataError(f"{source}: no pairs found")
+    return PairCorpus(sources, targets, source, lines, source_level, target_level)
