@@ -1,5 +1,6 @@
 """Layers: objects that own parameters and follow the protocol in :mod:`.base`."""
 
+from rnnkit.layers.attention import Attention
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.dense import Dense
@@ -34,6 +35,7 @@ __all__ = [
     "GRU",
     "LAYERS",
     "LSTM",
+    "Attention",
     "Bidirectional",
     "Dense",
     "Dropout",
