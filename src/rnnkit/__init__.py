@@ -18,6 +18,7 @@ from rnnkit.errors import (
 from rnnkit.layers import (
     GRU,
     LSTM,
+    Attention,
     Bidirectional,
     Dense,
     Dropout,
@@ -31,6 +32,7 @@ from rnnkit.layers import (
 from rnnkit.models import (
     BagOfWordsClassifier,
     LanguageModel,
+    Seq2Seq,
     SequenceClassifier,
     SequenceTagger,
     Sequential,
@@ -44,6 +46,7 @@ __all__ = [
     "SGD",
     "Adagrad",
     "Adam",
+    "Attention",
     "BagOfWordsClassifier",
     "Bidirectional",
     "ConfigError",
@@ -58,6 +61,7 @@ __all__ = [
     "Momentum",
     "OneHot",
     "RnnkitError",
+    "Seq2Seq",
     "SequenceClassifier",
     "SequenceTagger",
     "Sequential",

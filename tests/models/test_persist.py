@@ -58,8 +58,8 @@ def _edit_config(directory: Path, change) -> None:
 @pytest.mark.parametrize(
     ("kind", "change", "message"),
     [
-        pytest.param("rnn", lambda c: c.update(task="seq2seq"), "task 'seq2seq'", id="rnn-task"),
-        pytest.param("bow", lambda c: c.update(task="seq2seq"), "task 'seq2seq'", id="bow-task"),
+        pytest.param("rnn", lambda c: c.update(task="speech"), "task 'speech'", id="rnn-task"),
+        pytest.param("bow", lambda c: c.update(task="speech"), "task 'speech'", id="bow-task"),
         pytest.param(
             "rnn",
             lambda c: c["architecture"].update({"class": "Functional"}),

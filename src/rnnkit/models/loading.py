@@ -11,13 +11,14 @@ from rnnkit.io import load_model_dir
 from rnnkit.models.baseline import BagOfWordsClassifier
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.language import LanguageModel
+from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.models.tagger import SequenceTagger
 
 __all__ = ["load_model"]
 
 
 def load_model(directory: str | os.PathLike[str]) -> Any:
-    """Load a model directory: a SequenceClassifier, SequenceTagger, LanguageModel or baseline.
+    """Load a model directory as the task model (or baseline) that wrote it.
 
     Raises ModelFileError, naming the file and the reason, for anything malformed.
     """
@@ -29,6 +30,8 @@ def load_model(directory: str | os.PathLike[str]) -> Any:
         return SequenceTagger.from_files(files)
     if task == "lm":
         return LanguageModel.from_files(files)
+    if task == "seq2seq":
+        return Seq2Seq.from_files(files)
     if task != "classify":
         raise ModelFileError(f"{where}: task {task!r} is not one this rnnkit can load")
     if arch.get("class") == "BagOfWordsNB":
