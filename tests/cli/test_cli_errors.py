@@ -115,7 +115,7 @@ FLAG_MISTAKES = [
     pytest.param(["--max-minutes", "0"], "--max-minutes", id="max-minutes-0"),
     pytest.param(["--valid-split", "1.5"], "--valid-split", id="valid-split-1.5"),
     pytest.param(["--valid-split", "-0.5"], "--valid-split", id="valid-split-negative"),
-    pytest.param(["--task", "seq2seq"], "--task", id="task-not-offered"),
+    pytest.param(["--task", "speech"], "--task", id="task-not-offered"),
     pytest.param(["--one-hot"], "--one-hot", id="one-hot-with-embed"),
 ]
 

@@ -23,6 +23,7 @@ from rnnkit.models import (
     load_model,
 )
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
+from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.models.sequential import Sequential
 
 __all__ = ["evaluate", "predict", "print_report", "summary", "train"]
@@ -61,6 +62,13 @@ def train(args: argparse.Namespace) -> int:
         from rnnkit.cli.language import train_lm
 
         return train_lm(args)
+    if args.task == "seq2seq":
+        from rnnkit.cli.seq2seq import train_seq2seq
+
+        return train_seq2seq(args)
+    for flag in ("source_level", "target_level"):
+        if getattr(args, flag, None) is not None:
+            raise ConfigError(f"--{flag.replace('_', '-')} applies to --task seq2seq only")
     return train_classifier(args)
 
 
@@ -134,6 +142,12 @@ def check_known_labels(table: Table, known: set[str] | list[str]) -> None:
 
 def evaluate(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
+    if isinstance(model, Seq2Seq):
+        from rnnkit.cli.seq2seq import evaluate_seq2seq
+
+        return evaluate_seq2seq(args, model)
+    if args.beam is not None:
+        raise ConfigError("--beam applies to seq2seq models only")
     if isinstance(model, SequenceTagger):
         from rnnkit.cli.tagging import evaluate_tagger
 
@@ -169,6 +183,8 @@ def predict(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.model_dir}: a tagger; use rnnkit tag to tag sentences")
     if isinstance(model, LanguageModel):
         raise ConfigError(f"{args.model_dir}: a language model; use rnnkit generate")
+    if isinstance(model, Seq2Seq):
+        raise ConfigError(f"{args.model_dir}: a seq2seq model; use rnnkit translate")
     proba = model.predict_proba(args.texts)
     labels = model.labels_
     rows = []
@@ -193,7 +209,15 @@ def predict(args: argparse.Namespace) -> int:
 
 def summary(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
-    if isinstance(model, LanguageModel):
+    if isinstance(model, Seq2Seq):
+        model.model_.summary()
+        print(
+            f"source vocabulary: {len(model.source_vocab_):,} tokens; "
+            f"target vocabulary: {len(model.vocab_):,} tokens"
+        )
+        settings = {k: v for k, v in model.settings.items() if k != "verbose"}
+        print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    elif isinstance(model, LanguageModel):
         model.model_.summary()
         print(f"{model.settings['level']}-level language model; vocabulary: {len(model.vocab_):,}")
         settings = {k: v for k, v in model.settings.items() if k != "verbose"}

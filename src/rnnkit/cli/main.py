@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnkit import __version__
-from rnnkit.cli import bench, commands, demo, language, tagging
+from rnnkit.cli import bench, commands, demo, language, seq2seq, tagging
 from rnnkit.errors import RnnkitError
 
 __all__ = ["main"]
@@ -30,7 +30,7 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data format")
     g.add_argument(
         "--format",
-        choices=["table", "conllu", "conll", "text"],
+        choices=["table", "conllu", "conll", "text", "pairs", "cmudict"],
         default=None,
         help="data format (inferred from the file name when omitted)",
     )
@@ -44,6 +44,12 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--tag-col", default=None, choices=["upos", "xpos"], help="conllu: the tag column (upos)"
+    )
+    g.add_argument(
+        "--source-level", choices=["char", "word"], help="pairs: how sources split (--level)"
+    )
+    g.add_argument(
+        "--target-level", choices=["char", "word"], help="pairs: how targets split (--level)"
     )
     g.add_argument("--encoding", default="utf-8", help="text encoding of the file (utf-8)")
 
@@ -70,7 +76,9 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
     inp.add_argument("--embed", type=int, help="embedding size")
     inp.add_argument("--one-hot", action="store_true", help="one-hot inputs, no embedding")
     m.add_argument(
-        "--level", choices=["word", "char"], help="classify, lm: tokens are words or characters"
+        "--level",
+        choices=["word", "char"],
+        help="classify, lm, seq2seq (both sides): tokens are words or characters",
     )
     m.add_argument("--min-freq", type=int, help="rarer tokens become <unk>")
     m.add_argument("--bptt", type=int, help="lm: steps per truncated-BPTT window (64)")
@@ -80,6 +88,22 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
         default=None,
         help="lm: carry the state from window to window (default), or start each from zero",
     )
+    s2s = t.add_argument_group("seq2seq (encoder-decoder)")
+    s2s.add_argument(
+        "--attention",
+        choices=["dot", "general", "additive", "none"],
+        help="how the decoder scores the encoder outputs (dot)",
+    )
+    s2s.add_argument("--decoder-cell", choices=["rnn", "lstm", "gru"], help="(the encoder's)")
+    s2s.add_argument("--decoder-hidden", type=int, help="(the encoder's output size)")
+    s2s.add_argument("--decoder-layers", type=int, help="stacked decoder layers (1)")
+    s2s.add_argument(
+        "--sampling-ratio",
+        type=float,
+        help="scheduled sampling: share of the decoder's own predictions fed back (0)",
+    )
+    s2s.add_argument("--beam", type=int, help="beam width for decoding (1 = greedy)")
+    s2s.add_argument("--length-penalty", type=float, help="beam: log p / length ** X (1.0)")
     m.add_argument("--max-vocab", type=int)
     m.add_argument("--dropout", type=float)
     m.add_argument("--embed-dropout", type=float)
@@ -117,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=demo.run)
 
     t = sub.add_parser("train", help="train a model and save its directory")
-    t.add_argument("--task", required=True, choices=["classify", "tag", "lm"])
+    t.add_argument("--task", required=True, choices=["classify", "tag", "lm", "seq2seq"])
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping, best epoch)")
     t.add_argument(
@@ -144,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data", required=True)
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--plot", metavar="PNG", help="write the confusion matrix as a PNG")
+    e.add_argument("--beam", type=int, help="seq2seq: beam width (default: the model's)")
     _format_flags(e)
     e.set_defaults(run=commands.evaluate)
 
@@ -164,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(run=commands.summary)
 
     language.add_parser(sub)
+    seq2seq.add_parser(sub)
     bench.add_parser(sub)
     return p
 

@@ -42,6 +42,13 @@ FLAG_TO_SETTING = {
     "patience": "patience",
     "seed": "seed",
     "max_minutes": "max_minutes",
+    "attention": "attention",
+    "decoder_cell": "decoder_cell",
+    "decoder_hidden": "decoder_hidden",
+    "decoder_layers": "decoder_layers",
+    "sampling_ratio": "sampling_ratio",
+    "beam": "beam",
+    "length_penalty": "length_penalty",
 }
 POSITIVE = (
     "hidden",
@@ -55,6 +62,9 @@ POSITIVE = (
     "max_vocab",
     "patience",
     "max_minutes",
+    "decoder_hidden",
+    "decoder_layers",
+    "beam",
 )
 FRACTIONS = ("dropout", "embed_dropout", "word_dropout")
 
@@ -74,6 +84,10 @@ def model_settings(args: argparse.Namespace, defaults: dict[str, Any], task: str
             raise ConfigError(f"{_flag(dest)} does not apply to --task {task}")
         if dest in POSITIVE and not value > 0:
             raise ConfigError(f"{_flag(dest)} {value}: must be positive")
+        if dest == "sampling_ratio" and not 0.0 <= value <= 1.0:
+            raise ConfigError(f"--sampling-ratio {value}: must lie in [0, 1]")
+        if dest == "length_penalty" and not value >= 0:
+            raise ConfigError(f"--length-penalty {value}: must be >= 0")
         if dest in FRACTIONS and not 0.0 <= value < 1.0:
             raise ConfigError(f"{_flag(dest)} {value}: must lie in [0, 1)")
         if dest == "lr_decay" and not 0.0 <= value < 1.0:
