@@ -148,7 +148,7 @@ class Attention(Layer):
         alpha /= alpha.sum(axis=-1, keepdims=True)
         ctx = alpha @ enc  # (B, T, m)
         joined = np.concatenate([ctx, h], axis=-1)  # (B, T, m + d)
-        out = np.tanh(joined @ self.params["W_c"] + self.params["b_c"])
+        out = np.tanh(_linear(joined, self.params["W_c"]) + self.params["b_c"])
         return out, alpha, (h, enc, q, alpha, joined, out)
 
     def _query(self, h: Array, enc: Array) -> tuple[Array, Array | None]:
@@ -157,9 +157,9 @@ class Attention(Layer):
         if self.score == "dot":
             return h, None
         if self.score == "general":
-            return h @ self.params["W_a"], None
-        hw = h @ self.params["W_1"]  # (B, T, a)
-        ew = enc @ self.params["W_2"]  # (B, S, a)
+            return _linear(h, self.params["W_a"]), None
+        hw = _linear(h, self.params["W_1"])  # (B, T, a)
+        ew = _linear(enc, self.params["W_2"])  # (B, S, a)
         A = np.tanh(hw[:, :, None, :] + ew[:, None, :, :])  # (B, T, S, a)
         return A, A @ self.params["v"]
 
@@ -174,7 +174,7 @@ class Attention(Layer):
         dz2 = dz.reshape(-1, dz.shape[-1])
         g["W_c"] += joined.reshape(-1, joined.shape[-1]).T @ dz2
         g["b_c"] += dz2.sum(axis=0)
-        djoined = dz @ p["W_c"].T
+        djoined = _linear(dz, p["W_c"].T)
         dctx, dh = djoined[..., :m], djoined[..., m:].copy()
         # backprop through ctx = alpha enc
         denc = alpha.transpose(0, 2, 1) @ dctx  # (B, S, m)
@@ -188,7 +188,7 @@ class Attention(Layer):
             dq = dscores @ enc  # (B, T, m)
             denc += dscores.transpose(0, 2, 1) @ q
             g["W_a"] += h.reshape(-1, h.shape[-1]).T @ dq.reshape(-1, m)
-            dh += dq @ p["W_a"].T
+            dh += _linear(dq, p["W_a"].T)
         else:
             A = q
             g["v"] += np.einsum("bts,btsa->a", dscores, A)
@@ -198,6 +198,11 @@ class Attention(Layer):
             a = dhw.shape[-1]
             g["W_1"] += h.reshape(-1, h.shape[-1]).T @ dhw.reshape(-1, a)
             g["W_2"] += enc.reshape(-1, m).T @ dew.reshape(-1, a)
-            dh += dhw @ p["W_1"].T
-            denc += dew @ p["W_2"].T
+            dh += _linear(dhw, p["W_1"].T)
+            denc += _linear(dew, p["W_2"].T)
         return dh, denc
+
+
+def _linear(x: Array, W: Array) -> Array:
+    """x W over the last axis as one GEMM on the (rows, k) view, not one per batch row."""
+    return (x.reshape(-1, x.shape[-1]) @ W).reshape(*x.shape[:-1], W.shape[1])

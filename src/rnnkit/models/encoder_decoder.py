@@ -113,15 +113,14 @@ class EncoderDecoder:
             self.bridge = Dense(units, "tanh", name="bridge", dtype=dtype)
             self.bridge.build(Spec("features", n_enc_states * hidden, time=False), rng)
         self.attention: Attention | None = None
-        size = d_dec
         if attention != "none":
             self.attention = Attention(d_dec, attention, name="attention", dtype=dtype)
             self.attention.build_pair(d_dec, m, rng)
         self.dropout = Dropout(dropout, name="output_dropout", dtype=dtype) if dropout else None
         if self.dropout is not None:
-            self.dropout.build(Spec("features", size), rng)
+            self.dropout.build(Spec("features", d_dec), rng)
         self.output = Dense(n_target, "softmax", name="output", dtype=dtype)
-        self.output.build(Spec("features", size), rng)
+        self.output.build(Spec("features", d_dec), rng)
         self.layers: list[Layer] = [
             *self.encoder,
             *([self.bridge] if self.bridge else []),
@@ -221,19 +220,18 @@ class EncoderDecoder:
         if self.dropout is not None:
             h, drop_cache = self.dropout.forward(h, training=training)
         logits, out_cache = self.output.forward(h, mask=y_mask, logits=True)
-        shapes = [s.shape for s in enc_states]
+        shapes = (enc_out.shape, [s.shape for s in enc_states])
         cache = (enc_caches, bridge_cache, dec_caches, att_cache, drop_cache, out_cache, shapes)
-        return logits, alpha, (cache, enc_out.shape)
+        return logits, alpha, cache
 
     def backward(self, dlogits: Array, cache: Any) -> None:
         """Add dL/dw of every layer into its ``grads`` from dL/dlogits (B, T, V)."""
-        (enc_caches, bridge_cache, dec_caches, att_cache, drop_cache, out_cache, shapes), eshape = (
-            cache
-        )
+        enc_caches, bridge_cache, dec_caches, att_cache, drop_cache, out_cache, shapes = cache
+        enc_shape, state_shapes = shapes
         dh = self.output.backward(dlogits, out_cache)
         if self.dropout is not None:
             dh = self.dropout.backward(dh, drop_cache)
-        denc = np.zeros(eshape, dtype=self.dtype)
+        denc = np.zeros(enc_shape, dtype=self.dtype)
         if self.attention is not None:
             dh, denc = self.attention.backward_pair(dh, att_cache)
         d_init: list[Any] = [None] * len(self.dec_rnns)
@@ -245,7 +243,7 @@ class EncoderDecoder:
                 dh, d_init[r] = out
             else:
                 dh = out
-        dy: Any = (denc, *self._initial_state_grads(d_init, bridge_cache, shapes))
+        dy: Any = (denc, *self._initial_state_grads(d_init, bridge_cache, state_shapes))
         for layer, c in zip(reversed(self.encoder), reversed(enc_caches), strict=True):
             dy = layer.backward(dy, c)
 
