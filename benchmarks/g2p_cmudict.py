@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  ({time.perf_counter() - t0:.1f}s)",
             flush=True,
         )
-    print(f"trained {train_s / 60:.1f} min, {figures['epochs']} epochs", flush=True)
+    print(f"trained {train_s / 60:.1f} min, {figures['epochs']} epochs, "
+          f"{figures['tokens_per_s']:,.0f} tokens/s", flush=True)
     if args.out is not None:
         model.save(args.out)
     if args.json is not None:
