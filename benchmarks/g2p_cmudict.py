@@ -12,12 +12,13 @@ rate (1 - exact match) and the phoneme error rate. Needs ../shared/data/cmudict_
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 
-from rnnkit.data.pairs import read_cmudict
+from rnnkit.data.pairs import PairCorpus, read_cmudict
 from rnnkit.models.seq2seq import Seq2Seq
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmudict_g2p"
@@ -28,6 +29,12 @@ def _value(text: str):
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+def _head(corpus: PairCorpus, n: int) -> PairCorpus:
+    return dataclasses.replace(
+        corpus, sources=corpus.sources[:n], targets=corpus.targets[:n], lines=corpus.lines[:n]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,9 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     model = Seq2Seq(max_minutes=args.minutes, **{k: _value(v) for k, v in settings.items()})
     n = args.limit or len(train)
     t0 = time.perf_counter()
-    model.fit(train.sources[:n], train.targets[:n], valid=(dev.sources, dev.targets))
+    model.fit_corpus(train if n == len(train) else _head(train, n), dev)
     train_s = time.perf_counter() - t0
+    rates = [e["tokens_per_s"] for e in model.history_.epochs]
     figures = {
+        "tokens_per_s": sum(rates) / len(rates),  # source and target tokens, training steps
         "train_seconds": train_s,
         "epochs": len(model.history_.epochs),
         "best_epoch": model.history_.best_epoch,
@@ -67,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
             f"  ({time.perf_counter() - t0:.1f}s)",
             flush=True,
         )
-    print(f"trained {train_s / 60:.1f} min, {figures['epochs']} epochs, "
-          f"{figures['tokens_per_s']:,.0f} tokens/s", flush=True)
+    print(
+        f"trained {train_s / 60:.1f} min, {figures['epochs']} epochs, "
+        f"{figures['tokens_per_s']:,.0f} tokens/s",
+        flush=True,
+    )
     if args.out is not None:
         model.save(args.out)
     if args.json is not None:

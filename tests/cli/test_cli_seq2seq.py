@@ -74,6 +74,13 @@ def test_cmudict_files_train_with_their_own_format(cli, tmp_path) -> None:
     assert r.code == 0, r.err
     config = json.loads((tmp_path / "m" / "config.json").read_text())
     assert config["training"]["settings"]["target_level"] == "word"
+    e = cli("evaluate", tmp_path / "m", "--data", data, "--json")
+    assert e.code == 0, e.err
+    assert json.loads(e.out)["n"] == 12
+    t = cli("translate", tmp_path / "m", "cat")
+    assert t.code == 0, t.err
+    phones = t.out.split("\t")[1].split()
+    assert phones and all(p in {"K", "AE1", "T"} for p in phones)  # space-separated phones
 
 
 @pytest.mark.parametrize(

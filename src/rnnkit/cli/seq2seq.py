@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rnnkit.cli.commands import run_record
 from rnnkit.cli.settings import model_settings, split_indices
-from rnnkit.data.pairs import PairCorpus, read_pair_file
+from rnnkit.data.pairs import PairCorpus, pair_format, read_pair_file
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics.sequences import SequenceReport
 from rnnkit.models import load_model
@@ -55,7 +55,6 @@ def train_seq2seq(args: argparse.Namespace) -> int:
     settings = model_settings(args, SEQ2SEQ_DEFAULTS, "seq2seq")
     args.level = level
     data = _read(args.data, args, _levels(args))
-    settings.update(source_level=data.source_level, target_level=data.target_level)
     if args.valid:
         valid: PairCorpus | None = _read(args.valid, args, _levels(args))
     elif args.valid_split > 0:
@@ -67,7 +66,7 @@ def train_seq2seq(args: argparse.Namespace) -> int:
     model = Seq2Seq(**settings)
     print(f"{data.path}: {len(data):,} pairs for training")
     started = time.perf_counter()
-    model.fit(data.sources, data.targets, None if valid is None else (valid.sources, valid.targets))
+    model.fit_corpus(data, valid)
     seconds = time.perf_counter() - started
     model.save(args.out, extra=run_record(args, seconds))
     print(f"trained in {seconds:.1f}s; model saved to {args.out}")
@@ -82,7 +81,9 @@ def evaluate_seq2seq(args: argparse.Namespace, model: Seq2Seq) -> int:
     if args.plot:
         raise ConfigError("--plot draws a confusion matrix; use rnnkit translate --plot PNG")
     s = model.settings
-    data = _read(args.data, args, (s["source_level"], s["target_level"]))
+    cmudict = pair_format(args.data, args.format) == "cmudict"  # its levels are fixed
+    levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
+    data = _read(args.data, args, levels)
     report: SequenceReport = model.evaluate(data.sources, data.targets, beam=_beam(args))
     print(json.dumps(report.to_dict()) if args.json else report.format())
     return 0

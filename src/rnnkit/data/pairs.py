@@ -33,7 +33,14 @@ from rnnkit.data.corpus import check_level
 from rnnkit.data.table import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
-__all__ = ["PAIR_FORMATS", "PairCorpus", "read_cmudict", "read_pair_file", "read_pairs"]
+__all__ = [
+    "PAIR_FORMATS",
+    "PairCorpus",
+    "pair_format",
+    "read_cmudict",
+    "read_pair_file",
+    "read_pairs",
+]
 
 PathLike = str | os.PathLike[str]
 #: the formats :func:`read_pair_file` knows, by ``--format`` name
@@ -88,8 +95,7 @@ def read_pair_file(
     levels default to characters, except the phones of ``cmudict`` (words); a
     ``cmudict`` file refuses any other split rather than ignore it.
     """
-    if format is None:
-        format = "cmudict" if Path(path).suffix.lower() == ".dict" else "pairs"
+    format = pair_format(path, format)
     if format == "pairs":
         return read_pairs(
             path,
@@ -102,6 +108,13 @@ def read_pair_file(
             raise ConfigError("a cmudict file is read as letters -> phones: drop --*-level")
         return read_cmudict(path, encoding=encoding)
     raise ConfigError(f"format: expected one of {', '.join(PAIR_FORMATS)}, got {format!r}")
+
+
+def pair_format(path: PathLike, format: str | None = None) -> str:
+    """The format a pair file is read in: `format`, else ``cmudict`` for ``.dict`` files."""
+    if format is not None:
+        return format
+    return "cmudict" if Path(path).suffix.lower() == ".dict" else "pairs"
 
 
 def read_pairs(

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.data.pairs import PairCorpus
 from rnnkit.errors import ConfigError, DataError, ModelFileError
 from rnnkit.io import WEIGHTS_FILE, ModelFiles, expect_shapes, load_model_dir, save_model_dir
 from rnnkit.layers.attention import SCORES
@@ -142,6 +143,12 @@ class Seq2Seq(TaskModel):
         finally:
             self.model_.release_buffers()
         return self
+
+    def fit_corpus(self, train: PairCorpus, valid: PairCorpus | None = None) -> Seq2Seq:
+        """Train on pairs read from files, taking each side's level from the reader."""
+        self.settings.update(source_level=train.source_level, target_level=train.target_level)
+        pairs = None if valid is None else (valid.sources, valid.targets)
+        return self.fit(train.sources, train.targets, pairs)
 
     def _network(self) -> EncoderDecoder:
         s = self.settings
