@@ -19,7 +19,7 @@ from rnnkit.io import WEIGHTS_FILE, ModelFiles, expect_shapes, save_model_dir
 from rnnkit.layers import LAYERS
 from rnnkit.models.sequential import Sequential
 
-__all__ = ["save_sequential", "sequential_from_files"]
+__all__ = ["load_weights", "save_sequential", "sequential_from_files"]
 
 
 def save_sequential(
@@ -62,14 +62,21 @@ def sequential_from_files(files: ModelFiles) -> Sequential:
         detail = exc.args[0] if isinstance(exc, RnnkitError) else f"{type(exc).__name__}: {exc}"
         raise ModelFileError(f"{where}: invalid architecture ({detail})") from None
     model.loss = arch.get("loss")
-    expected = {k: v.shape for k, v in model.named_weights().items()}
-    expect_shapes(files.weights, expected, files.path / WEIGHTS_FILE)
-    for key, target in model.named_weights().items():
+    load_weights(files, model.named_weights())
+    return model
+
+
+def load_weights(files: ModelFiles, named: dict[str, np.ndarray]) -> None:
+    """Copy a model directory's tensors into the `named` arrays of a network.
+
+    ModelFileError unless the file holds exactly these names, shapes and dtypes.
+    """
+    path = files.path / WEIGHTS_FILE
+    expect_shapes(files.weights, {k: v.shape for k, v in named.items()}, path)
+    for key, target in named.items():
         value = files.weights[key]
         if value.dtype != target.dtype:
             raise ModelFileError(
-                f"{files.path / WEIGHTS_FILE}: tensor {key!r} is {value.dtype}, "
-                f"the architecture says {target.dtype}"
+                f"{path}: tensor {key!r} is {value.dtype}, the architecture says {target.dtype}"
             )
         np.copyto(target, value)
-    return model

@@ -24,11 +24,12 @@ import numpy as np
 
 from rnnkit.data.pairs import PairCorpus
 from rnnkit.errors import ConfigError, DataError, ModelFileError
-from rnnkit.io import WEIGHTS_FILE, ModelFiles, expect_shapes, load_model_dir, save_model_dir
+from rnnkit.io import ModelFiles, load_model_dir, save_model_dir
 from rnnkit.layers.attention import SCORES
 from rnnkit.metrics.sequences import SequenceReport
 from rnnkit.models.decoding import Decoded, beam_search, default_max_lengths, greedy_search
 from rnnkit.models.encoder_decoder import EncoderDecoder
+from rnnkit.models.persist import load_weights
 from rnnkit.models.task import TaskModel
 from rnnkit.models.teacher_forcing import TeacherForcing
 from rnnkit.text import Vocabulary
@@ -281,23 +282,12 @@ class Seq2Seq(TaskModel):
     @classmethod
     def from_files(cls, files: ModelFiles) -> Seq2Seq:
         """Rebuild the model from a loaded model directory (ModelFileError if malformed)."""
-        where = files.path / "config.json"
-        if files.config.get("task") != cls.task:
-            raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not {cls.task!r}")
-        training = files.config.get("training")
-        settings = training.get("settings", {}) if isinstance(training, dict) else {}
-        if not isinstance(settings, dict):
-            raise ModelFileError(f"{where}: training settings must be a JSON object")
-        try:
-            model = cls(**{k: v for k, v in settings.items() if k in cls.DEFAULTS})
-        except (ConfigError, TypeError) as exc:
-            raise ModelFileError(f"{where}: {exc}") from None
+        model = cls._from_settings(files)
         vocab_path = files.path / "vocab.json"
-        if not isinstance(files.vocab, dict):
-            raise ModelFileError(f"{vocab_path}: missing")
+        vocab = cls._vocab_json(files)
         try:
-            model.source_vocab_ = Vocabulary.from_dict(files.vocab["source"])
-            model.vocab_ = Vocabulary.from_dict(files.vocab["tokens"])
+            model.source_vocab_ = Vocabulary.from_dict(vocab["source"])
+            model.vocab_ = Vocabulary.from_dict(vocab["tokens"])
         except KeyError as exc:
             raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
         except (TypeError, ValueError) as exc:
@@ -306,19 +296,10 @@ class Seq2Seq(TaskModel):
         try:
             model.model_ = model._network()
         except (ConfigError, ValueError) as exc:
+            where = files.path / "config.json"
             raise ModelFileError(f"{where}: invalid architecture ({exc})") from None
-        named = model.model_.named_weights()
-        expect_shapes(
-            files.weights, {k: v.shape for k, v in named.items()}, files.path / WEIGHTS_FILE
-        )
-        for key, target in named.items():
-            value = files.weights[key]
-            if value.dtype != target.dtype:
-                raise ModelFileError(
-                    f"{files.path / WEIGHTS_FILE}: tensor {key!r} is {value.dtype}, "
-                    f"the settings say {target.dtype}"
-                )
-            np.copyto(target, value)
+        load_weights(files, model.model_.named_weights())
+        training = files.config.get("training")
         model.history_ = History(**_history(training if isinstance(training, dict) else {}))
         return model
 

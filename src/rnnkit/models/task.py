@@ -113,8 +113,11 @@ class TaskModel:
         return cls.from_files(load_model_dir(directory))
 
     @classmethod
-    def from_files(cls: type[T], files: ModelFiles) -> T:
-        """Rebuild the model from a loaded model directory (ModelFileError if malformed)."""
+    def _from_settings(cls: type[T], files: ModelFiles) -> T:
+        """An untrained model with the settings a model directory records.
+
+        ModelFileError when the directory holds another task or bad settings.
+        """
         where = files.path / "config.json"
         if files.config.get("task") != cls.task:
             raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not {cls.task!r}")
@@ -123,15 +126,27 @@ class TaskModel:
         if not isinstance(settings, dict):
             raise ModelFileError(f"{where}: training settings must be a JSON object")
         try:
-            model = cls(**{k: v for k, v in settings.items() if k in cls.DEFAULTS})
-        except ConfigError as exc:
+            return cls(**{k: v for k, v in settings.items() if k in cls.DEFAULTS})
+        except (ConfigError, TypeError) as exc:
             raise ModelFileError(f"{where}: {exc}") from None
-        vocab_path = files.path / "vocab.json"
+
+    @staticmethod
+    def _vocab_json(files: ModelFiles) -> dict[str, Any]:
+        """The parsed vocab.json (ModelFileError when it is missing)."""
         if not isinstance(files.vocab, dict):
-            raise ModelFileError(f"{vocab_path}: missing")
+            raise ModelFileError(f"{files.path / 'vocab.json'}: missing")
+        return files.vocab
+
+    @classmethod
+    def from_files(cls: type[T], files: ModelFiles) -> T:
+        """Rebuild the model from a loaded model directory (ModelFileError if malformed)."""
+        where = files.path / "config.json"
+        model = cls._from_settings(files)
+        vocab_path = files.path / "vocab.json"
+        vocab = cls._vocab_json(files)
         try:
-            model.vocab_ = Vocabulary.from_dict(files.vocab["tokens"])
-            model.labels_ = [str(label) for label in files.vocab["labels"]]
+            model.vocab_ = Vocabulary.from_dict(vocab["tokens"])
+            model.labels_ = [str(label) for label in vocab["labels"]]
         except KeyError as exc:
             raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
         except (TypeError, ValueError) as exc:
