@@ -18,12 +18,18 @@ True
 
 from rnnkit.data.batching import bucket_batches, sequential_batches
 from rnnkit.data.bundled import MR_SPLITS, load_mr
+from rnnkit.data.frames import FrameSet, read_frames, read_npz
+from rnnkit.data.label_files import LabelFilesTable, read_label_files
+from rnnkit.data.pairs import PairCorpus, read_pair_file
 from rnnkit.data.table import Table, check_labels, parse_table, read_table
 from rnnkit.data.tagged import TAGGED_FORMATS, TaggedCorpus, read_conll, read_conllu, read_tagged
 
 __all__ = [
     "MR_SPLITS",
     "TAGGED_FORMATS",
+    "FrameSet",
+    "LabelFilesTable",
+    "PairCorpus",
     "Table",
     "TaggedCorpus",
     "bucket_batches",
@@ -32,6 +38,10 @@ __all__ = [
     "parse_table",
     "read_conll",
     "read_conllu",
+    "read_frames",
+    "read_label_files",
+    "read_npz",
+    "read_pair_file",
     "read_table",
     "read_tagged",
     "sequential_batches",

@@ -1,0 +1,72 @@
+"""The ``label-files`` format: a directory of ``<Label>.txt`` files, one example per line.
+
+As in the names-by-language corpus (``Arabic.txt``, ``Chinese.txt``, ...): the file's
+name without ``.txt`` is the label of every line in it. Blank lines are skipped; an
+empty file is refused rather than silently making a class with no examples.
+
+>>> import tempfile, pathlib
+>>> with tempfile.TemporaryDirectory() as d:
+...     _ = (pathlib.Path(d) / "Czech.txt").write_text("Novak\\nDvorak\\n")
+...     _ = (pathlib.Path(d) / "Irish.txt").write_text("Murphy\\n")
+...     table = read_label_files(d)
+...     where = table.where(2)
+>>> table.texts, table.labels, where.endswith("Irish.txt:1")
+(['Novak', 'Dvorak', 'Murphy'], ['Czech', 'Czech', 'Irish'], True)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rnnkit.data.table import Table, decode_bytes, read_bytes
+from rnnkit.errors import DataError
+
+__all__ = ["LabelFilesTable", "read_label_files"]
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class LabelFilesTable(Table):
+    """A :class:`~rnnkit.data.table.Table` whose rows come from several files."""
+
+    files: list[str] = field(default_factory=list)
+
+    def where(self, row: int) -> str:
+        return f"{self.files[row]}:{self.lines[row]}"
+
+
+def read_label_files(directory: PathLike, *, encoding: str = "utf-8") -> LabelFilesTable:
+    """Read every ``<Label>.txt`` in `directory`, in file-name order.
+
+    Raises
+    ------
+    DataError
+        A missing directory, one without ``.txt`` files, an undecodable or empty file.
+    """
+    root = Path(directory)
+    if not root.is_dir():
+        raise DataError(
+            f"{directory}: {'no such directory' if not root.exists() else 'not a directory'}"
+        )
+    paths = sorted(p for p in root.iterdir() if p.suffix == ".txt" and p.is_file())
+    if not paths:
+        raise DataError(f"{directory}: no <Label>.txt files")
+    texts: list[str] = []
+    labels: list[str] = []
+    lines: list[int] = []
+    files: list[str] = []
+    for path in paths:
+        text = decode_bytes(read_bytes(path, str(path), "label file"), encoding, str(path))
+        before = len(texts)
+        for n, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                texts.append(line.strip())
+                labels.append(path.stem)
+                lines.append(n)
+                files.append(str(path))
+        if len(texts) == before:
+            raise DataError(f"{path}: an empty file; every label needs at least one example")
+    return LabelFilesTable(texts, labels, str(directory), lines, files)

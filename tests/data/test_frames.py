@@ -1,0 +1,113 @@
+"""The real-valued sequence readers: long CSV frames and npz arrays, and their bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnkit.data.frames import read_frames, read_npz
+from rnnkit.data.label_files import read_label_files
+from rnnkit.errors import DataError
+
+VOWELS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "japanese_vowels"
+HEADER = "series_id,label,t,x1,x2\n"
+
+
+def test_frames_per_sequence_and_per_step_labels(write) -> None:
+    per_seq = read_frames(write("a.csv", HEADER + "s,1,1,3,4\ns,1,0,1,2\nq,2,0,5,6\n"))
+    assert per_seq.ids == ["s", "q"] and per_seq.labels == ["1", "2"] and not per_seq.per_step
+    np.testing.assert_array_equal(per_seq.sequences[0], [[1, 2], [3, 4]])  # ordered by t
+    per_step = read_frames(write("b.csv", "seq_id,t,label,f\nu,0,sil,0.1\nu,1,a,0.2\n"))
+    assert per_step.per_step and per_step.labels == [["sil", "a"]]
+    assert per_step.features == ["f"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEADER + "s,1,0,1\n", r"f.csv:2: 4 fields, the header has 5"),
+        (HEADER + "s,1,0,1,x\n", r"f.csv:2: x2: 'x' is not a number"),
+        (HEADER + "s,1,0,1,2\ns,1,1,nan,2\n", r"sequence 's', step t=1: feature 1 is nan"),
+        (HEADER + "s,1,0,1,inf\n", r"sequence 's', step t=0: feature 2 is inf"),
+        (HEADER + "s,1,0,1,2\ns,1,0,3,4\n", r"f.csv:3: sequence 's' has step t=0 twice"),
+        (HEADER + "s,1,0.5,1,2\n", r"f.csv:2: t: '0.5' is not an integer step"),
+        ("id,label,t,x1\n", r"f.csv:1: the header has no sequence id column"),
+        ("series_id,label,x1\n", r"f.csv:1: the header has no 't' column"),
+        ("series_id,label,t\n", r"f.csv:1: no feature columns"),
+        (HEADER, r"f.csv: no rows after the header"),
+        ("", r"f.csv: empty file"),
+    ],
+)
+def test_bad_frames_name_the_place(write, text: str, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        read_frames(write("f.csv", text))
+
+
+def test_npz_round_trip_and_refusals(tmp_path: Path) -> None:
+    X = np.arange(24, dtype=np.float32).reshape(2, 4, 3)
+    path = tmp_path / "d.npz"
+    np.savez(path, X=X, lengths=np.array([4, 2]), y=np.array(["up", "down"]))
+    data = read_npz(path)
+    assert data.labels == ["up", "down"] and [len(s) for s in data.sequences] == [4, 2]
+    np.testing.assert_array_equal(data.sequences[1], X[1, :2])
+    X[1, 3, 0] = np.nan  # a pad step: ignored
+    np.savez(path, X=X, lengths=np.array([4, 2]), y=np.zeros((2, 4), int))
+    assert read_npz(path).labels == [["0"] * 4, ["0"] * 2]
+
+    def refused(message: str, **arrays) -> None:
+        np.savez(path, **arrays)
+        with pytest.raises(DataError, match=message):
+            read_npz(path)
+
+    X[0, 1, 2] = np.inf
+    refused(r"sequence 0, step t=1: feature 3 is inf", X=X, lengths=np.array([4, 2]), y=np.zeros(2))
+    ok = np.zeros((2, 4, 3))
+    refused(r"sequence 1 has length 0", X=ok, lengths=np.array([4, 0]), y=np.zeros(2))
+    refused(r"no array 'lengths'", X=ok, y=np.zeros(2))
+    refused(r"y must be", X=ok, lengths=np.array([1, 1]), y=np.zeros(3))
+    objects = np.empty(2, dtype=object)
+    refused(r"not a readable npz file", X=ok, lengths=np.array([1, 1]), y=objects)
+    with pytest.raises(DataError, match="no such file"):
+        read_npz(tmp_path / "missing.npz")
+
+
+def test_the_shared_japanese_vowels() -> None:
+    if not (VOWELS / "JapaneseVowels_TRAIN.csv").exists():
+        pytest.skip(f"Japanese Vowels data not found at {VOWELS}")
+    train = read_frames(VOWELS / "JapaneseVowels_TRAIN.csv")
+    test = read_frames(VOWELS / "JapaneseVowels_TEST.csv")
+    assert (len(train), len(test)) == (270, 370)
+    assert sorted(set(train.labels)) == [str(k) for k in range(1, 10)]
+    assert len(train.features) == 12
+    assert {len(s) for s in train.sequences + test.sequences} <= set(range(7, 30))
+
+
+NAMES = VOWELS.parent / "names_by_language"
+
+
+def test_label_files(tmp_path: Path) -> None:
+    (tmp_path / "Greek.txt").write_text("Pappas\n\nDimas\n", encoding="utf-8")
+    (tmp_path / "Czech.txt").write_text("Novák\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("not a label file\n")
+    table = read_label_files(tmp_path)
+    assert table.texts == ["Novák", "Pappas", "Dimas"]
+    assert table.labels == ["Czech", "Greek", "Greek"]
+    assert table.where(2) == f"{tmp_path / 'Greek.txt'}:3"
+    (tmp_path / "Irish.txt").write_text("\n  \n")
+    with pytest.raises(DataError, match=r"Irish.txt: an empty file"):
+        read_label_files(tmp_path)
+    with pytest.raises(DataError, match="no such directory"):
+        read_label_files(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"no <Label>.txt files"):
+        read_label_files(tmp_path / "empty")
+
+
+def test_the_shared_names_by_language() -> None:
+    if not NAMES.is_dir():
+        pytest.skip(f"names data not found at {NAMES}")
+    table = read_label_files(NAMES)
+    assert len(set(table.labels)) == 18
+    assert len(table) == 18024
