@@ -27,13 +27,14 @@ from rnnkit.layers import Bidirectional, Dense, Dropout, Embedding, Layer, Spec
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.encoder import CELLS
+from rnnkit.models.layer_stack import LayerStack
 
 __all__ = ["EncoderDecoder"]
 
 Array = np.ndarray
 
 
-class EncoderDecoder:
+class EncoderDecoder(LayerStack):
     """Encoder, bridge, decoder, attention and output layer (see the module docstring).
 
     Parameters
@@ -78,7 +79,12 @@ class EncoderDecoder:
         rng = np.random.default_rng(self.seed)
         self.encoder = _stack(
             Embedding(n_source, embed_dim, scale=embed_scale, dtype=dtype),
-            [CELLS[cell](hidden, return_sequences=True, dtype=dtype) for _ in range(layers)],
+            [  # the top layer also returns its final states: the context
+                CELLS[cell](
+                    hidden, return_sequences=True, return_state=i == layers - 1, dtype=dtype
+                )
+                for i in range(layers)
+            ],
             bidirectional,
             dropout,
             embed_dropout,
@@ -130,11 +136,9 @@ class EncoderDecoder:
             self.output,
         ]
         self.dtype = np.dtype(dtype)
+        self.name = "encoder_decoder"
 
     # -- parameters ----------------------------------------------------------------
-    def count_params(self) -> int:
-        return sum(layer.count_params() for layer in self.layers)
-
     def summary(self, print_fn=print) -> None:
         """Print every layer with its parameters' shapes, and the total."""
         rows = [("Layer (type)", "Param #", "Parameters")]
@@ -148,39 +152,6 @@ class EncoderDecoder:
         lines += [f"{a:<{w[0] + 4}}{b:>{w[1]}}  {c}".rstrip() for a, b, c in rows]
         lines.append(f"Total params: {self.count_params():,}")
         print_fn("\n".join(lines))
-
-    def named_weights(self) -> dict[str, Array]:
-        """``"<layer>.<param>"`` -> array (the names used in model files)."""
-        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
-
-    def get_weights(self) -> list[Array]:
-        return [w for layer in self.layers for w in layer.get_weights()]
-
-    def set_weights(self, weights: list[Array]) -> None:
-        i = 0
-        for layer in self.layers:
-            k = len(layer.params)
-            layer.set_weights(list(weights[i : i + k]))
-            i += k
-
-    def zero_grad(self) -> None:
-        for layer in self.layers:
-            layer.zero_grad()
-
-    def param_slots(self):
-        return [
-            (f"{l.name}.{k}", p, l.grads[k], l.sparse_rows.get(k))
-            for l in self.layers
-            for k, p in l.params.items()
-        ]
-
-    def release_buffers(self) -> None:
-        """Let go of every layer's scratch buffers (they are made again when needed)."""
-        for layer in self.layers:
-            layer.workspace.clear()
-            for inner in ("forward_layer", "backward_layer"):
-                if hasattr(layer, inner):
-                    getattr(layer, inner).workspace.clear()
 
     # -- teacher-forced forward and backward ---------------------------------------
     def forward(
@@ -320,15 +291,13 @@ def _copy(state: Any) -> Any:
 
 
 def _stack(embedding, rnns, bidirectional, dropout, embed_dropout, prefix, dtype) -> list[Layer]:
-    """Embedding, optional dropout, recurrent layers (the top one also returning its
-    final states for the encoder), dropout between them; named ``<prefix>_<kind>``."""
+    """Embedding, optional dropout, recurrent layers with dropout between them; named
+    ``<prefix>_<kind>``."""
     layers: list[Layer] = [embedding]
     if embed_dropout:
         layers.append(Dropout(embed_dropout, dtype=dtype))
     for i, rnn in enumerate(rnns):
         last = i == len(rnns) - 1
-        if prefix == "encoder" and last:
-            rnn.return_state = True
         layers.append(Bidirectional(rnn) if bidirectional else rnn)
         if dropout and not last:
             layers.append(Dropout(dropout, dtype=dtype))

@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.errors import ConfigError
 from rnnkit.layers import Dense, Embedding, Layer, OneHot, Spec
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.heads import check_loss, compute_loss
+from rnnkit.models.layer_stack import LayerStack
 from rnnkit.training import (
     Batch,
     FitConfig,
@@ -44,7 +45,7 @@ __all__ = ["Sequential"]
 Array = np.ndarray
 
 
-class Sequential:
+class Sequential(LayerStack):
     """Layers applied in order; the output of each is the input of the next.
 
     Parameters
@@ -133,27 +134,6 @@ class Sequential:
         lines.append(f"Total params: {self.count_params():,}")
         print_fn("\n".join(lines))
 
-    def count_params(self) -> int:
-        return sum(layer.count_params() for layer in self.layers)
-
-    def get_weights(self) -> list[Array]:
-        """Every parameter, layer by layer, in Keras ``get_weights()`` order."""
-        return [w for layer in self.layers for w in layer.get_weights()]
-
-    def set_weights(self, weights: Sequence[Array]) -> None:
-        n = sum(len(layer.params) for layer in self.layers)
-        if len(weights) != n:
-            raise ShapeError(f"{self.name}: expected {n} arrays, got {len(weights)}")
-        i = 0
-        for layer in self.layers:
-            k = len(layer.params)
-            layer.set_weights(list(weights[i : i + k]))
-            i += k
-
-    def named_weights(self) -> dict[str, Array]:
-        """``"<layer>.<param>"`` -> array (the names used in model files)."""
-        return {f"{l.name}.{k}": v for l in self.layers for k, v in l.params.items()}
-
     def get_config(self) -> dict[str, Any]:
         return {
             "class": "Sequential",
@@ -220,17 +200,6 @@ class Sequential:
         return self.forward(x, mask=mask)[0]
 
     # -- the Trainable interface -----------------------------------------------------
-    def zero_grad(self) -> None:
-        for layer in self.layers:
-            layer.zero_grad()
-
-    def param_slots(self):
-        return [
-            (f"{l.name}.{k}", p, l.grads[k], l.sparse_rows.get(k))
-            for l in self.layers
-            for k, p in l.params.items()
-        ]
-
     def _loss_mask(self, batch: Batch) -> Array | None:
         return batch.mask if self.output_spec.time else None
 
@@ -307,15 +276,6 @@ class Sequential:
             return fit_dataset(self, train, self.optimizer, config, rng, valid)
         finally:
             self.release_buffers()  # a trained model keeps no training-sized scratch memory
-
-    def release_buffers(self) -> None:
-        """Let go of every layer's scratch buffers (they are made again when needed)."""
-        for layer in self.layers:
-            layer.workspace.clear()
-            for inner in ("forward_layer", "backward_layer", "layer"):  # wrapped layers
-                wrapped = getattr(layer, inner, None)
-                if isinstance(wrapped, Layer):
-                    wrapped.workspace.clear()
 
     def evaluate(
         self, x, y, lengths: Array | None = None, batch_size: int = 256

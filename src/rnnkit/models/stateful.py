@@ -13,6 +13,7 @@ import numpy as np
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.heads import compute_loss
+from rnnkit.models.layer_stack import WrapsNetwork
 from rnnkit.models.sequential import Sequential
 from rnnkit.training import Batch, StepResult
 
@@ -21,7 +22,7 @@ __all__ = ["StatefulNetwork"]
 Array = np.ndarray
 
 
-class StatefulNetwork:
+class StatefulNetwork(WrapsNetwork):
     """A Sequential language network trained on text streams, carrying its state.
 
     It is the :class:`~rnnkit.training.trainer.Trainable` the training loop drives:
@@ -57,15 +58,3 @@ class StatefulNetwork:
 
     def eval_batch(self, batch: Batch) -> StepResult:
         return self._step(batch, "eval", training=False)
-
-    def zero_grad(self) -> None:
-        self.net.zero_grad()
-
-    def param_slots(self):
-        return self.net.param_slots()
-
-    def get_weights(self) -> list[Array]:
-        return self.net.get_weights()
-
-    def set_weights(self, weights: list[Array]) -> None:
-        self.net.set_weights(weights)

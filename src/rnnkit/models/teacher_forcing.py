@@ -19,6 +19,7 @@ import numpy as np
 from rnnkit.errors import ConfigError
 from rnnkit.models.encoder_decoder import EncoderDecoder
 from rnnkit.models.heads import compute_loss
+from rnnkit.models.layer_stack import WrapsNetwork
 from rnnkit.training import Batch, StepResult
 from rnnkit.training.pairs import PairBatch
 
@@ -28,7 +29,7 @@ Array = np.ndarray
 _LOSS = "sparse_categorical_crossentropy"
 
 
-class TeacherForcing:
+class TeacherForcing(WrapsNetwork):
     """The :class:`~rnnkit.training.trainer.Trainable` of an encoder-decoder.
 
     The loss is the notes' labelling loss over the target: cross-entropy summed over
@@ -86,15 +87,3 @@ class TeacherForcing:
 
     def eval_batch(self, batch: Batch) -> StepResult:
         return self._run(batch, training=False)
-
-    def zero_grad(self) -> None:
-        self.net.zero_grad()
-
-    def param_slots(self):
-        return self.net.param_slots()
-
-    def get_weights(self) -> list[Array]:
-        return self.net.get_weights()
-
-    def set_weights(self, weights: list[Array]) -> None:
-        self.net.set_weights(weights)
