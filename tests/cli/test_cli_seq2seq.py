@@ -159,6 +159,24 @@ def test_cmudict_files_train_with_their_own_format(cli, tmp_path) -> None:
             ),
             "--source-level applies to --task seq2seq only",
         ),
+        (
+            (
+                "train",
+                "--task",
+                "lm",
+                "--data",
+                "{pairs}",
+                "--out",
+                "{out}",
+                "--target-level",
+                "char",
+            ),
+            "--target-level applies to --task seq2seq only",
+        ),
+        (
+            ("evaluate", "{model}", "--data", "{pairs}", "--source-level", "word"),
+            "a seq2seq model keeps its levels",
+        ),
     ],
 )
 def test_user_mistakes_are_one_line(cli, user_error, s2s_model, pairs_file, tmp_path, snapshot,

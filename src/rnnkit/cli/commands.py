@@ -54,6 +54,8 @@ def train(args: argparse.Namespace) -> int:
     """``rnnkit train``: dispatch on --task."""
     if not 0.0 <= args.valid_split < 1.0:
         raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
+    if args.task != "seq2seq":
+        _refuse_pair_levels(args, "applies to --task seq2seq only")
     if args.task == "tag":
         from rnnkit.cli.tagging import train_tagger
 
@@ -66,10 +68,13 @@ def train(args: argparse.Namespace) -> int:
         from rnnkit.cli.seq2seq import train_seq2seq
 
         return train_seq2seq(args)
+    return train_classifier(args)
+
+
+def _refuse_pair_levels(args: argparse.Namespace, why: str) -> None:
     for flag in ("source_level", "target_level"):
         if getattr(args, flag, None) is not None:
-            raise ConfigError(f"--{flag.replace('_', '-')} applies to --task seq2seq only")
-    return train_classifier(args)
+            raise ConfigError(f"--{flag.replace('_', '-')} {why}")
 
 
 def train_classifier(args: argparse.Namespace) -> int:
@@ -141,6 +146,7 @@ def check_known_labels(table: Table, known: set[str] | list[str]) -> None:
 
 
 def evaluate(args: argparse.Namespace) -> int:
+    _refuse_pair_levels(args, "is a training flag: a seq2seq model keeps its levels")
     model = load_model(args.model_dir)
     if isinstance(model, Seq2Seq):
         from rnnkit.cli.seq2seq import evaluate_seq2seq

@@ -51,9 +51,8 @@ def _subset(c: PairCorpus, idx) -> PairCorpus:
 def train_seq2seq(args: argparse.Namespace) -> int:
     if args.model != "rnn":
         raise ConfigError(f"--model {args.model} does not apply to --task seq2seq")
-    level, args.level = args.level, None  # both sides' level: a data flag here, not a setting
-    settings = model_settings(args, SEQ2SEQ_DEFAULTS, "seq2seq")
-    args.level = level
+    # --level splits both sides of the data; the model records each side's level
+    settings = model_settings(args, SEQ2SEQ_DEFAULTS, "seq2seq", data_flags=("level",))
     data = _read(args.data, args, _levels(args))
     if args.valid:
         valid: PairCorpus | None = _read(args.valid, args, _levels(args))

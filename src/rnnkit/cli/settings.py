@@ -73,10 +73,20 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
-def model_settings(args: argparse.Namespace, defaults: dict[str, Any], task: str) -> dict[str, Any]:
-    """The settings the flags give (None = not given), checked and named as the model names them."""
+def model_settings(
+    args: argparse.Namespace,
+    defaults: dict[str, Any],
+    task: str,
+    data_flags: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The settings the flags give (None = not given), checked and named as the model names them.
+
+    `data_flags` are read by the task's data reader, not passed on as settings.
+    """
     settings: dict[str, Any] = {}
     for dest, key in FLAG_TO_SETTING.items():
+        if dest in data_flags:
+            continue
         value = getattr(args, dest, None)
         if value is None or (dest == "one_hot" and value is False):
             continue

@@ -94,19 +94,13 @@ def greedy_search(
         if not keep.all():  # drop the finished rows from the state
             state = model.take(state, np.flatnonzero(keep))
         live, tokens = live[keep], best[keep]
-    attention = _per_source_attention(alphas, lengths, eos_id) if alphas else None
+    attention = None
+    if alphas:  # each source's rows, one per output token (the <eos> step's dropped)
+        weights = np.zeros((N, len(alphas), alphas[0][1].shape[1]))
+        for t, (rows, alpha) in enumerate(alphas):
+            weights[rows, t] = alpha
+        attention = [weights[i, : lengths[i]] for i in range(N)]
     return Decoded([out[i, : lengths[i]] for i in range(N)], scores, attention)
-
-
-def _per_source_attention(alphas, lengths, eos_id) -> list[Array]:
-    """Each source's attention rows, one per output token (not the ``<eos>`` step)."""
-    S = alphas[0][1].shape[1]
-    per = [np.zeros((int(n), S)) for n in lengths]
-    for t, (live, alpha) in enumerate(alphas):
-        for row, i in enumerate(live):
-            if t < lengths[i]:
-                per[i][t] = alpha[row]
-    return per
 
 
 def beam_search(

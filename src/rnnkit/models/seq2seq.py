@@ -216,8 +216,8 @@ class Seq2Seq(TaskModel):
         data = PairDataset(self.encode(sources), None, sos_id=self._sos)
         tokens: list[Array] = [np.zeros(0, np.int64)] * len(data)
         scores = np.zeros(len(data))
-        attention: list[Array] | None = [] if beam == 1 else None
-        att_by_index: dict[int, Array] = {}
+        attention: list[Array] = [np.zeros((0, 0))] * len(data)  # greedy only
+        with_attention = beam == 1 and self.model_.attention is not None
         for index in data.batches(batch_size, rng=None):
             b = data.batch(index)
             limits = default_max_lengths(b.lengths)
@@ -236,12 +236,8 @@ class Seq2Seq(TaskModel):
             for row, i in enumerate(index):
                 tokens[i], scores[i] = out.tokens[row], out.scores[row]
                 if out.attention is not None:
-                    att_by_index[int(i)] = out.attention[row][:, : b.lengths[row]]
-        if attention is not None and att_by_index:
-            attention = [att_by_index[i] for i in range(len(data))]
-        else:
-            attention = None
-        return Decoded(tokens, scores, attention)
+                    attention[i] = out.attention[row][:, : b.lengths[row]]
+        return Decoded(tokens, scores, attention if with_attention else None)
 
     def translate(self, sources: Sequence[Tokens], **options: Any) -> list[list[str]]:
         """The output tokens for every source; `options` as :meth:`decode`."""
