@@ -9,8 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import numpy as np
-
+from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError
 
 __all__ = ["model_settings", "split_indices"]
@@ -108,14 +107,3 @@ def model_settings(
             value = value or None  # 0 turns it off
         settings[key] = value
     return settings
-
-
-def split_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Shuffle 0..n-1 with `seed` and hold out `fraction` of them: (train, valid), each sorted."""
-    if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"--valid-split {fraction}: must lie in [0, 1)")
-    if n < 2:
-        raise ConfigError(f"--valid-split needs at least two examples, the data has {n}")
-    order = np.random.default_rng([seed, 2]).permutation(n)
-    n_valid = min(max(1, round(fraction * n)), n - 1)
-    return np.sort(order[n_valid:]), np.sort(order[:n_valid])
