@@ -31,13 +31,13 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D
-from rnnkit.metrics import ClassificationReport
+from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer
+from rnnkit.models.outputs import ClassOutputs
 from rnnkit.models.sequential import Sequential
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary, get_tokenizer
 
-__all__ = ["SequenceClassifier"]
+__all__ = ["SequenceClassifier", "check_pooling", "pooled_head"]
 
 Array = np.ndarray
 
@@ -75,7 +75,25 @@ DEFAULTS: dict[str, Any] = {
 POOLING = {"max": GlobalMaxPooling1D, "mean": GlobalAveragePooling1D}
 
 
-class SequenceClassifier(TaskModel):
+def check_pooling(pooling: str) -> None:
+    if pooling not in ("last", *POOLING):
+        raise ConfigError(f"pooling={pooling!r}: use 'last', 'max' or 'mean'")
+
+
+def pooled_head(pooling: str, dropout: float, output: Dense) -> list[Layer]:
+    """What follows the recurrent layers of a many-to-one model: pooling, dropout, output.
+
+    ``pooling="last"`` reads h_T (the recurrent layer returns only it); otherwise the
+    recurrent layer returns every state and they are pooled over the real steps.
+    """
+    check_pooling(pooling)
+    layers: list[Layer] = [] if pooling == "last" else [POOLING[pooling]()]
+    if dropout:
+        layers.append(Dropout(dropout))
+    return [*layers, output]
+
+
+class SequenceClassifier(ClassOutputs, TaskModel):
     """Classify texts with an embedding (or one-hot inputs), a SimpleRNN and a Dense layer.
 
     Every keyword is a setting listed in ``DEFAULTS`` (see the comments there).
@@ -85,12 +103,8 @@ class SequenceClassifier(TaskModel):
     DEFAULTS = DEFAULTS
 
     def _check_settings(self) -> None:
-        if self.settings["pooling"] not in ("last", *POOLING):
-            raise ConfigError(f"pooling={self.settings['pooling']!r}: use 'last', 'max' or 'mean'")
+        check_pooling(self.settings["pooling"])
         self._tokenizer()  # an unknown level is refused here
-
-    def _output_units(self) -> int:
-        return 1 if len(self.labels_) == 2 else len(self.labels_)
 
     def __getattr__(self, name: str) -> Any:
         settings = self.__dict__.get("settings", {})
@@ -117,19 +131,13 @@ class SequenceClassifier(TaskModel):
         s = self.settings
         if len(texts) != len(labels):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels")
-        self.labels_ = sorted({str(label) for label in labels})
-        if len(self.labels_) < 2:
-            raise DataError(f"only one class {self.labels_!r}: a classifier needs at least two")
+        y = self._learn_labels(labels)
         tokenize = self._tokenizer()
         tokens = [tokenize(t) for t in texts]
         self.vocab_ = Vocabulary.build(tokens, min_freq=s["min_freq"], max_size=s["max_vocab"])
         self.model_ = self._build_network()
-        loss = (
-            "binary_crossentropy" if len(self.labels_) == 2 else "sparse_categorical_crossentropy"
-        )
-        self.model_.compile(s["optimizer"], loss, lr=s["lr"], clip_norm=s["clip_norm"])
+        self.model_.compile(s["optimizer"], self._loss(), lr=s["lr"], clip_norm=s["clip_norm"])
         x = self._encode_tokens(tokens)
-        y = self._label_ids(labels)
         valid_data = None
         if valid is not None:
             valid_data = (self.encode(valid[0]), self._label_ids(valid[1]))
@@ -138,13 +146,8 @@ class SequenceClassifier(TaskModel):
 
     def _build_network(self) -> Sequential:
         s = self.settings
-        k = len(self.labels_)
         layers = self._encoder_layers(return_sequences=s["pooling"] != "last")
-        if s["pooling"] != "last":
-            layers.append(POOLING[s["pooling"]]())
-        if s["dropout"]:
-            layers.append(Dropout(s["dropout"]))
-        layers.append(Dense(1, "sigmoid") if k == 2 else Dense(k, "softmax"))
+        layers += pooled_head(s["pooling"], s["dropout"], self._output_layer())
         return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
 
     # -- inference -----------------------------------------------------------------
@@ -168,33 +171,5 @@ class SequenceClassifier(TaskModel):
         tokenize = self._tokenizer()
         return self._encode_tokens([tokenize(t) for t in texts], texts)
 
-    def _label_ids(self, labels: Sequence[str]) -> Array:
-        index = {label: i for i, label in enumerate(self.labels_)}
-        try:
-            return np.array([index[str(label)] for label in labels], dtype=np.int64)
-        except KeyError as exc:
-            raise DataError(
-                f"label {exc.args[0]!r} was not seen in training (known: {', '.join(self.labels_)})"
-            ) from None
-
-    def predict_proba(self, texts: Sequence[str]) -> Array:
-        """(N, K) class probabilities, columns in the order of ``labels_``."""
-        x = self.encode(texts)  # checks that the model is fitted
-        out = self.model_.predict(x)
-        if len(self.labels_) == 2:
-            p = out[:, 0]
-            return np.stack([1.0 - p, p], axis=1)
-        return out
-
-    def predict_ids(self, texts: Sequence[str]) -> Array:
-        return self.predict_proba(texts).argmax(axis=1)
-
-    def predict(self, texts: Sequence[str]) -> list[str]:
-        """The most probable label of each text."""
-        return [self.labels_[i] for i in self.predict_ids(texts)]
-
-    def evaluate(self, texts: Sequence[str], labels: Sequence[str]) -> ClassificationReport:
-        """Accuracy, per-class accuracy, confusion matrix and F1 on labelled texts."""
-        self._require_fitted()
-        y = self._label_ids(labels)
-        return ClassificationReport.from_predictions(y, self.predict_ids(texts), self.labels_)
+    def _inputs(self, x: Any) -> list[Array]:
+        return self.encode(x)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import DataError
-from rnnkit.metrics.labelling import LabellingReport
+from rnnkit.models.outputs import TagOutputs, check_pairs
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary
 
@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class SequenceTagger(TaskModel):
+class SequenceTagger(TagOutputs, TaskModel):
     """Tag every token of a sentence with an embedding, recurrent layers and softmax.
 
     Every keyword is a setting listed in ``DEFAULTS``. Sentences are lists of tokens
@@ -71,6 +71,7 @@ class SequenceTagger(TaskModel):
 
     task = "tag"
     DEFAULTS = DEFAULTS
+    item, unit = "sentence", "token"
 
     # -- learning ------------------------------------------------------------------
     def fit(
@@ -81,10 +82,8 @@ class SequenceTagger(TaskModel):
     ) -> SequenceTagger:
         """Build the vocabularies and the network from the training sentences, then train."""
         s = self.settings
-        _check_pairs(sentences, tags)
-        self.labels_ = sorted({t for seq in tags for t in seq})
-        if len(self.labels_) < 2:
-            raise DataError(f"only one tag {self.labels_!r}: a tagger needs at least two")
+        check_pairs(sentences, tags, self.item, self.unit)
+        y = self._learn_tags(tags)
         words = [self._words(sentence) for sentence in sentences]
         self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])
         self.model_ = self._per_step_network()
@@ -94,9 +93,9 @@ class SequenceTagger(TaskModel):
         self.model_.reduction = s["reduction"]
         valid_data = None
         if valid is not None:
-            _check_pairs(*valid)
+            check_pairs(*valid, self.item, self.unit)
             valid_data = (self.encode(valid[0]), self._tag_ids(valid[1]))
-        self._train(self.encode(sentences), self._tag_ids(tags), valid_data)
+        self._train(self.encode(sentences), y, valid_data)
         return self
 
     # -- inference -----------------------------------------------------------------
@@ -113,40 +112,5 @@ class SequenceTagger(TaskModel):
             out.append(self.vocab_.encode(self._words(sentence)))
         return out
 
-    def _tag_ids(self, tags: Sequence[Sequence[str]]) -> list[Array]:
-        index = {t: i for i, t in enumerate(self.labels_)}
-        out = []
-        for i, seq in enumerate(tags):
-            unknown = [t for t in seq if t not in index]
-            if unknown:
-                raise DataError(f"sentence {i + 1}: tag {unknown[0]!r} was not seen in training")
-            out.append(np.array([index[t] for t in seq], dtype=np.int64))
-        return out
-
-    def predict_proba(self, sentences: Sequence[Sequence[str]]) -> list[Array]:
-        """Per sentence, a (T_i, K) array of tag probabilities (columns as ``labels_``)."""
-        x = self.encode(sentences)
-        out = self.model_.predict(x)  # (N, T, K), zeros at pads
-        return [out[i, : len(seq)] for i, seq in enumerate(x)]
-
-    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
-        """The most probable tag of every token."""
-        return [[self.labels_[k] for k in p.argmax(axis=1)] for p in self.predict_proba(sentences)]
-
-    def evaluate(
-        self, sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]
-    ) -> LabellingReport:
-        """Token accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO).
-
-        Gold tags never seen in training are counted as unknown and scored as errors.
-        """
-        _check_pairs(sentences, tags)
-        return LabellingReport.from_sequences(tags, self.predict(sentences), self.labels_)
-
-
-def _check_pairs(sentences: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:
-    if len(sentences) != len(tags):
-        raise DataError(f"{len(sentences)} sentences but {len(tags)} tag sequences")
-    for i, (words, seq) in enumerate(zip(sentences, tags, strict=True)):
-        if len(words) != len(seq):
-            raise DataError(f"sentence {i + 1}: {len(words)} tokens but {len(seq)} tags")
+    def _inputs(self, x: Any) -> list[Array]:
+        return self.encode(x)

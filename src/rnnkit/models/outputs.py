@@ -1,0 +1,154 @@
+"""The label side of the task models, whatever their inputs (tokens or real-valued frames).
+
+Two kinds of output, each a mixin that a task model combines with its input side:
+
+- :class:`ClassOutputs`, many-to-one: one label per sequence. Two classes go through
+  Dense(1, sigmoid) and binary cross-entropy, more through Dense(K, softmax) and
+  cross-entropy (Keras's ``binary_crossentropy`` / ``sparse_categorical_crossentropy``).
+- :class:`TagOutputs`, many-to-many synchronised: one label per step, the softmax at
+  every step, the notes' labelling loss (summed over a sequence's steps, averaged over
+  sequences).
+
+The input side supplies ``_inputs(x)``: the list of (T_i,) id or (T_i, F) frame arrays
+the network reads. Labels are kept as strings in ``labels_`` (sorted), so saved models
+and reports speak the user's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from rnnkit.errors import DataError
+from rnnkit.layers import Dense
+from rnnkit.metrics import ClassificationReport
+from rnnkit.metrics.labelling import LabellingReport
+
+__all__ = ["ClassOutputs", "TagOutputs", "check_pairs"]
+
+Array = np.ndarray
+
+
+class ClassOutputs:
+    """One label per sequence (see the module docstring)."""
+
+    labels_: list[str]
+    model_: Any
+
+    if TYPE_CHECKING:  # supplied by the task model
+
+        def _inputs(self, x: Any) -> list[Array]: ...
+        def _require_fitted(self) -> None: ...
+
+    def _learn_labels(self, labels: Sequence[Any]) -> Array:
+        """Set ``labels_`` from the training labels; their ids."""
+        self.labels_ = sorted({str(label) for label in labels})
+        if len(self.labels_) < 2:
+            raise DataError(f"only one class {self.labels_!r}: a classifier needs at least two")
+        return self._label_ids(labels)
+
+    def _output_units(self) -> int:
+        return 1 if len(self.labels_) == 2 else len(self.labels_)
+
+    def _output_layer(self) -> Dense:
+        return (
+            Dense(1, "sigmoid") if len(self.labels_) == 2 else Dense(len(self.labels_), "softmax")
+        )
+
+    def _loss(self) -> str:
+        return (
+            "binary_crossentropy" if len(self.labels_) == 2 else "sparse_categorical_crossentropy"
+        )
+
+    def _label_ids(self, labels: Sequence[Any]) -> Array:
+        index = {label: i for i, label in enumerate(self.labels_)}
+        try:
+            return np.array([index[str(label)] for label in labels], dtype=np.int64)
+        except KeyError as exc:
+            raise DataError(
+                f"label {exc.args[0]!r} was not seen in training (known: {', '.join(self.labels_)})"
+            ) from None
+
+    def predict_proba(self, x: Any) -> Array:
+        """(N, K) class probabilities, columns in the order of ``labels_``."""
+        inputs = self._inputs(x)  # checks that the model is fitted
+        out = self.model_.predict(inputs)
+        if len(self.labels_) == 2:
+            p = out[:, 0]
+            return np.stack([1.0 - p, p], axis=1)
+        return out
+
+    def predict_ids(self, x: Any) -> Array:
+        return self.predict_proba(x).argmax(axis=1)
+
+    def predict(self, x: Any) -> list[str]:
+        """The most probable label of each sequence."""
+        return [self.labels_[i] for i in self.predict_ids(x)]
+
+    def evaluate(self, x: Any, labels: Sequence[Any]) -> ClassificationReport:
+        """Accuracy, per-class accuracy, confusion matrix and F1 on labelled sequences."""
+        self._require_fitted()
+        y = self._label_ids(labels)
+        return ClassificationReport.from_predictions(y, self.predict_ids(x), self.labels_)
+
+
+class TagOutputs:
+    """One label per step (see the module docstring)."""
+
+    labels_: list[str]
+    model_: Any
+    #: what a sequence and a step are called in messages ("sentence", "token")
+    item, unit = "sequence", "step"
+
+    if TYPE_CHECKING:  # supplied by the task model
+
+        def _inputs(self, x: Any) -> list[Array]: ...
+
+    def _learn_tags(self, tags: Sequence[Sequence[Any]]) -> list[Array]:
+        """Set ``labels_`` from the training tags; their ids, one array per sequence."""
+        self.labels_ = sorted({str(t) for seq in tags for t in seq})
+        if len(self.labels_) < 2:
+            raise DataError(f"only one tag {self.labels_!r}: a tagger needs at least two")
+        return self._tag_ids(tags)
+
+    def _tag_ids(self, tags: Sequence[Sequence[Any]]) -> list[Array]:
+        index = {t: i for i, t in enumerate(self.labels_)}
+        out = []
+        for i, seq in enumerate(tags):
+            unknown = [t for t in seq if str(t) not in index]
+            if unknown:
+                raise DataError(f"{self.item} {i + 1}: tag {unknown[0]!r} was not seen in training")
+            out.append(np.array([index[str(t)] for t in seq], dtype=np.int64))
+        return out
+
+    def predict_proba(self, x: Any) -> list[Array]:
+        """Per sequence, a (T_i, K) array of tag probabilities (columns as ``labels_``)."""
+        inputs = self._inputs(x)
+        out = self.model_.predict(inputs)  # (N, T, K), zeros at pads
+        return [out[i, : len(seq)] for i, seq in enumerate(inputs)]
+
+    def predict(self, x: Any) -> list[list[str]]:
+        """The most probable tag of every step."""
+        return [[self.labels_[k] for k in p.argmax(axis=1)] for p in self.predict_proba(x)]
+
+    def evaluate(self, x: Any, tags: Sequence[Sequence[Any]]) -> LabellingReport:
+        """Step accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO).
+
+        Gold tags never seen in training are counted as unknown and scored as errors.
+        """
+        check_pairs(x, tags, self.item, self.unit)
+        gold = [[str(t) for t in seq] for seq in tags]
+        return LabellingReport.from_sequences(gold, self.predict(x), self.labels_)
+
+
+def check_pairs(
+    inputs: Sequence[Any], tags: Sequence[Sequence[Any]], item: str, unit: str = "step"
+) -> None:
+    """Refuse unequal counts of sequences and tag sequences, or of steps and tags."""
+    if len(inputs) != len(tags):
+        raise DataError(f"{len(inputs)} {item}s but {len(tags)} tag sequences")
+    for i, (steps, seq) in enumerate(zip(inputs, tags, strict=True)):
+        if len(steps) != len(seq):
+            raise DataError(f"{item} {i + 1}: {len(steps)} {unit}s but {len(seq)} tags")
