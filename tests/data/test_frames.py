@@ -7,9 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnkit.data.frames import read_frames, read_npz
+from rnnkit.data.frames import (
+    check_sequences,
+    frame_format,
+    read_frame_file,
+    read_frames,
+    read_npz,
+)
 from rnnkit.data.label_files import read_label_files
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 
 VOWELS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "japanese_vowels"
 HEADER = "series_id,label,t,x1,x2\n"
@@ -101,7 +107,7 @@ def test_label_files(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no such directory"):
         read_label_files(tmp_path / "nope")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match=r"no <Label>.txt files"):
+    with pytest.raises(DataError, match=r"a directory without <Label>.txt files"):
         read_label_files(tmp_path / "empty")
 
 
@@ -111,3 +117,48 @@ def test_the_shared_names_by_language() -> None:
     table = read_label_files(NAMES)
     assert len(set(table.labels)) == 18
     assert len(table) == 18024
+
+
+def test_check_sequences() -> None:
+    xs = check_sequences([np.array([1.0, 2.0]), [[3.0], [4.0], [5.0]]])
+    assert [x.shape for x in xs] == [(2, 1), (3, 1)] and xs[0].dtype == np.float64
+    for bad, message in [
+        ([np.zeros((2, 2)), np.zeros((0, 2))], r"sequence 2 has no steps"),
+        ([np.zeros((2, 2)), np.zeros((2, 3))], r"sequence 2 has 3 features, expected 2"),
+        ([np.zeros((2, 2, 2))], r"sequence 1: expected \(T, F\) frames"),
+        ([np.array([[1.0, -np.inf]])], r"sequence 1, step t=0: feature 2 is -inf"),
+        ([["a", "b"]], r"sequence 1: not an array of numbers"),
+        (np.zeros(3), r"a list of \(T, F\) arrays"),
+        ([], r"no sequences"),
+    ]:
+        with pytest.raises(DataError, match=message):
+            check_sequences(bad)
+    with pytest.raises(DataError, match="expected 4"):
+        check_sequences([np.zeros((2, 3))], n_features=4)
+
+
+def test_subset_and_alignment(write) -> None:
+    frames = read_frames(write("a.csv", "seq_id,t,label,b,a\nu,0,x,1,2\nv,0,y,3,4\nw,0,x,5,6\n"))
+    part = frames.subset([2, 0])
+    assert part.ids == ["w", "u"] and part.labels == ["x", "x"]
+    assert part.where(0).endswith("a.csv: sequence 'w'")
+    swapped = frames.aligned(["a", "b"])
+    np.testing.assert_array_equal(swapped.sequences[1], [[4, 3]])
+    assert swapped.features == ["a", "b"]
+    generic = frames.aligned(["x1", "x2"])  # an npz-trained model: by position
+    np.testing.assert_array_equal(generic.sequences[1], [[3, 4]])
+    with pytest.raises(DataError, match=r"no feature column 'c'; the model reads a, c"):
+        frames.aligned(["a", "c"])
+
+
+def test_frame_format_is_inferred_from_name_and_header(write, tmp_path: Path) -> None:
+    assert frame_format(write("a.csv", "\ufeffseries_id,t,label,x\n")) == "frames"
+    assert frame_format(write("b.csv", "text,label\ngood,pos\n")) is None
+    assert frame_format(tmp_path / "c.npz") == "npz"
+    assert frame_format(write("d.txt", "series_id,t,label,x\n")) is None
+    assert frame_format(write("e.txt", "anything"), "frames") == "frames"
+    assert frame_format(tmp_path / "c.npz", "table") is None
+    with pytest.raises(DataError, match="name the format with --format"):
+        read_frame_file(write("b.csv", "text,label\ngood,pos\n"))
+    with pytest.raises(ConfigError, match="--format table"):
+        read_frame_file(tmp_path / "c.npz", "table")

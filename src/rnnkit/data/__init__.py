@@ -18,9 +18,11 @@ True
 
 from rnnkit.data.batching import bucket_batches, sequential_batches
 from rnnkit.data.bundled import MR_SPLITS, load_mr
-from rnnkit.data.frames import FrameSet, read_frames, read_npz
+from rnnkit.data.frames import FrameSet, check_sequences, read_frames, read_npz
 from rnnkit.data.label_files import LabelFilesTable, read_label_files
 from rnnkit.data.pairs import PairCorpus, read_pair_file
+from rnnkit.data.scaling import Standardizer
+from rnnkit.data.splits import split_indices
 from rnnkit.data.table import Table, check_labels, parse_table, read_table
 from rnnkit.data.tagged import TAGGED_FORMATS, TaggedCorpus, read_conll, read_conllu, read_tagged
 
@@ -30,10 +32,12 @@ __all__ = [
     "FrameSet",
     "LabelFilesTable",
     "PairCorpus",
+    "Standardizer",
     "Table",
     "TaggedCorpus",
     "bucket_batches",
     "check_labels",
+    "check_sequences",
     "load_mr",
     "parse_table",
     "read_conll",
@@ -45,4 +49,5 @@ __all__ = [
     "read_table",
     "read_tagged",
     "sequential_batches",
+    "split_indices",
 ]

@@ -29,21 +29,32 @@ from __future__ import annotations
 import csv
 import io
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rnnkit.data.table import decode_bytes, read_bytes
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 
-__all__ = ["FrameSet", "read_frames", "read_npz"]
+__all__ = [
+    "FRAME_FORMATS",
+    "FrameSet",
+    "check_sequences",
+    "frame_format",
+    "read_frame_file",
+    "read_frames",
+    "read_npz",
+]
 
 PathLike = str | os.PathLike[str]
 Array = np.ndarray
 #: the names a sequence id column may have
 ID_COLUMNS = ("series_id", "seq_id")
+#: the --format names of real-valued sequence files
+FRAME_FORMATS = ("frames", "npz")
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,75 @@ class FrameSet:
     def per_step(self) -> bool:
         """Whether there is a label for every step rather than one per sequence."""
         return bool(self.labels) and isinstance(self.labels[0], list)
+
+    def where(self, i: int) -> str:
+        """``"path: sequence 'id'"`` of sequence `i`, for messages."""
+        return f"{self.path}: sequence {self.ids[i]!r}"
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> FrameSet:
+        """The sequences at `index`, in that order."""
+        return replace(
+            self,
+            sequences=[self.sequences[i] for i in index],
+            labels=[self.labels[i] for i in index],
+            ids=[self.ids[i] for i in index],
+        )
+
+    def aligned(self, features: Sequence[str]) -> FrameSet:
+        """The same sequences with their columns in the order of `features`.
+
+        Columns are matched by name; files without names (npz, ``x1 .. xF``) match by
+        position when the counts agree. DataError names the first missing feature.
+        """
+        features = list(features)
+        if self.features == features:
+            return self
+        generic = [f"x{k + 1}" for k in range(len(features))]
+        if len(self.features) == len(features) and generic in (self.features, features):
+            return replace(self, features=features)
+        missing = [f for f in features if f not in self.features]
+        if missing:
+            shown = ", ".join(features[:6]) + (", ..." if len(features) > 6 else "")
+            raise DataError(
+                f"{self.path}: no feature column {missing[0]!r}; the model reads {shown}"
+            )
+        order = [self.features.index(f) for f in features]
+        return replace(self, sequences=[x[:, order] for x in self.sequences], features=features)
+
+
+def frame_format(path: PathLike, format: str | None = None) -> str | None:
+    """``"npz"`` or ``"frames"`` if `path` holds real-valued sequences, else None.
+
+    `format` decides when given; otherwise a ``.npz`` name, or a ``.csv`` whose header
+    has a sequence id column and a ``t`` column.
+    """
+    if format is not None:
+        return format if format in FRAME_FORMATS else None
+    p = Path(path)
+    if p.suffix.lower() == ".npz":
+        return "npz"
+    if p.suffix.lower() == ".csv" and p.is_file():
+        with open(p, encoding="utf-8", errors="replace", newline="") as f:
+            header = next(csv.reader([f.readline().lstrip("\ufeff")]), [])
+        names = {h.strip() for h in header}
+        if "t" in names and names & set(ID_COLUMNS):
+            return "frames"
+    return None
+
+
+def read_frame_file(
+    path: PathLike, format: str | None = None, *, encoding: str = "utf-8"
+) -> FrameSet:
+    """Read a ``frames`` CSV or an ``npz`` file, by `format` or as :func:`frame_format` finds."""
+    fmt = frame_format(path, format)
+    if format is not None and fmt is None:
+        raise ConfigError(f"--format {format}: real-valued sequences are 'frames' or 'npz'")
+    if fmt is None:
+        raise DataError(
+            f"{path}: not a frames CSV (a .csv with a sequence id and a t column) or an .npz "
+            "file; name the format with --format"
+        )
+    return read_npz(path) if fmt == "npz" else read_frames(path, encoding=encoding)
 
 
 def read_frames(path: PathLike, *, encoding: str = "utf-8") -> FrameSet:
@@ -171,6 +251,38 @@ def read_npz(path: PathLike) -> FrameSet:
         labels.append(str(y[i]) if y.ndim == 1 else [str(v) for v in y[i, : lengths[i]]])
     features = [f"x{k + 1}" for k in range(F)]
     return FrameSet(sequences, labels, [str(i) for i in range(N)], features, source)
+
+
+def check_sequences(sequences: Sequence[Any], n_features: int | None = None) -> list[Array]:
+    """Real-valued sequences as (T_i, F) float64 arrays, every value checked.
+
+    A (T_i,) array is one feature per step. DataError names the sequence (1-based) and
+    step of an empty sequence, a wrong number of features, or a NaN or infinite value.
+    """
+    if isinstance(sequences, np.ndarray) and sequences.dtype != object and sequences.ndim < 2:
+        raise DataError(
+            f"expected a list of (T, F) arrays, got one array of shape {sequences.shape}"
+        )
+    out: list[Array] = []
+    for i, seq in enumerate(sequences):
+        try:
+            x = np.asarray(seq, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"sequence {i + 1}: not an array of numbers ({exc})") from None
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2:
+            raise DataError(f"sequence {i + 1}: expected (T, F) frames, got shape {x.shape}")
+        if len(x) == 0:
+            raise DataError(f"sequence {i + 1} has no steps; every sequence needs one")
+        width = n_features if n_features is not None else (out[0].shape[1] if out else None)
+        if width is not None and x.shape[1] != width:
+            raise DataError(f"sequence {i + 1} has {x.shape[1]} features, expected {width}")
+        _check_finite(x, f"sequence {i + 1}", range(len(x)))
+        out.append(x)
+    if not out:
+        raise DataError("no sequences")
+    return out
 
 
 def _number(cell: str, where: str) -> float:

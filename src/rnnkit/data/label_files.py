@@ -17,8 +17,11 @@ empty file is refused rather than silently making a class with no examples.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from rnnkit.data.table import Table, decode_bytes, read_bytes
 from rnnkit.errors import DataError
@@ -37,6 +40,12 @@ class LabelFilesTable(Table):
     def where(self, row: int) -> str:
         return f"{self.files[row]}:{self.lines[row]}"
 
+    def subset(self, index: Sequence[int] | np.ndarray) -> LabelFilesTable:
+        part = super().subset(index)
+        return LabelFilesTable(
+            part.texts, part.labels, part.path, part.lines, [self.files[i] for i in index]
+        )
+
 
 def read_label_files(directory: PathLike, *, encoding: str = "utf-8") -> LabelFilesTable:
     """Read every ``<Label>.txt`` in `directory`, in file-name order.
@@ -53,7 +62,7 @@ def read_label_files(directory: PathLike, *, encoding: str = "utf-8") -> LabelFi
         )
     paths = sorted(p for p in root.iterdir() if p.suffix == ".txt" and p.is_file())
     if not paths:
-        raise DataError(f"{directory}: no <Label>.txt files")
+        raise DataError(f"{directory}: a directory without <Label>.txt files")
     texts: list[str] = []
     labels: list[str] = []
     lines: list[int] = []

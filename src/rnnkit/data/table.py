@@ -21,8 +21,10 @@ import io
 import itertools
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from rnnkit.errors import ConfigError, DataError
 
@@ -62,6 +64,15 @@ class Table:
     def where(self, row: int) -> str:
         """``"path:line"`` of a row, for error messages."""
         return f"{self.path}:{self.lines[row]}"
+
+    def subset(self, index: Sequence[int] | np.ndarray) -> Table:
+        """The rows at `index`, in that order."""
+        return replace(
+            self,
+            texts=[self.texts[i] for i in index],
+            labels=[self.labels[i] for i in index],
+            lines=[self.lines[i] for i in index],
+        )
 
 
 def read_table(
