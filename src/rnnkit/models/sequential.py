@@ -268,8 +268,11 @@ class Sequential(LayerStack):
         """Train on (x, y); `options` are :class:`~rnnkit.training.FitConfig` fields."""
         self._require_compiled()
         assert self.optimizer is not None
-        train = SequenceDataset(x, y, lengths)
-        valid = None if validation_data is None else SequenceDataset(*validation_data)
+        per_step = self.output_spec.time
+        train = SequenceDataset(x, y, lengths, per_step=per_step)
+        valid = None
+        if validation_data is not None:
+            valid = SequenceDataset(*validation_data, per_step=per_step)
         config = FitConfig(epochs=epochs, batch_size=batch_size, **{**self.fit_defaults, **options})
         rng = np.random.default_rng([self.seed, 1]) if rng is None else rng
         try:
@@ -282,7 +285,8 @@ class Sequential(LayerStack):
     ) -> dict[str, float]:
         """Mean loss and accuracy on (x, y)."""
         self._require_compiled()
-        return evaluate_dataset(self, SequenceDataset(x, y, lengths), batch_size)
+        data = SequenceDataset(x, y, lengths, per_step=self.output_spec.time)
+        return evaluate_dataset(self, data, batch_size)
 
     def predict(self, x, lengths: Array | None = None, batch_size: int = 256) -> Array:
         """Outputs (after the final activation) for every sequence, in input order.

@@ -54,12 +54,21 @@ class SequenceDataset:
     Parameters
     ----------
     x : list of (T_i,) or (T_i, F) arrays, or a padded (N, T) / (N, T, F) array
-    y : (N,) or per-step targets, optional (None when only predicting)
+    y : targets, optional (None when only predicting): per sequence (N,) or (N, k);
+        per step a list of (T_i,) or (T_i, k) arrays, or a padded (N, T[, k]) array
     lengths : (N,) ints, required with a padded array unless every row is full length
+    per_step : bool, optional
+        Whether `y` holds a target for every step. Left out, a list of arrays or a 2-D
+        array counts as per step; a model passes it, since its output knows.
     """
 
     def __init__(
-        self, x: Sequence[Array] | Array, y: Array | None = None, lengths: Array | None = None
+        self,
+        x: Sequence[Array] | Array,
+        y: Any = None,
+        lengths: Array | None = None,
+        *,
+        per_step: bool | None = None,
     ) -> None:
         if isinstance(x, np.ndarray) and x.dtype != object:
             if x.ndim < 2:
@@ -81,10 +90,13 @@ class SequenceDataset:
         self.seqs = seqs
         self.features = None if seqs[0].ndim == 1 else seqs[0].shape[1]
         if y is not None:
-            y = _as_targets(y)
+            y = _as_targets(y, per_step)
             if len(y) != len(seqs):
                 raise ShapeError(f"{len(seqs)} sequences but {len(y)} targets")
+            if per_step is None:
+                per_step = y.dtype == object or y.ndim == 2
         self.y = y
+        self.per_step = bool(per_step)
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -102,7 +114,7 @@ class SequenceDataset:
         y = None if self.y is None else self.y[index]
         if y is not None and y.dtype == object:  # per-step targets of varying length
             y = _pad_targets(y, T)
-        elif y is not None and y.ndim == 2:  # padded per-step targets: cut like x
+        elif y is not None and self.per_step:  # padded per-step targets: cut like x
             y = y[:, :T]
         return Batch(x, mask, lengths, y, np.asarray(index))
 
@@ -119,12 +131,14 @@ class SequenceDataset:
         )
 
 
-def _as_targets(y: Any) -> Array:
-    """Targets as an array: (N,) per sequence, (N, T) padded per step, or (N,) of arrays."""
+def _as_targets(y: Any, per_step: bool | None) -> Array:
+    """Targets as an array: (N,) or (N, k) per sequence, (N, T[, k]) padded per step, or
+    (N,) of per-step arrays."""
     if isinstance(y, np.ndarray):
         return y
     items = list(y)
-    if items and all(np.ndim(t) == 1 for t in items) and len({len(t) for t in items}) > 1:
+    ragged = len({np.shape(t) for t in items}) > 1
+    if items and all(np.ndim(t) >= 1 for t in items) and (ragged or per_step):
         out = np.empty(len(items), dtype=object)  # per-step targets of different lengths
         out[:] = [np.asarray(t) for t in items]
         return out
@@ -132,7 +146,8 @@ def _as_targets(y: Any) -> Array:
 
 
 def _pad_targets(y: Array, T: int) -> Array:
-    out = np.zeros((len(y), T), dtype=np.asarray(y[0]).dtype)
+    first = np.asarray(y[0])
+    out = np.zeros((len(y), T, *first.shape[1:]), dtype=first.dtype)
     for row, t in enumerate(y):
         out[row, : len(t)] = t
     return out
