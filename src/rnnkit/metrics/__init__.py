@@ -15,6 +15,7 @@ from rnnkit.metrics.classification import (
 from rnnkit.metrics.entities import bio_spans, entity_scores, is_bio
 from rnnkit.metrics.labelling import UNKNOWN_TAG, LabellingReport
 from rnnkit.metrics.language import LanguageModelReport
+from rnnkit.metrics.regression import RegressionReport
 from rnnkit.metrics.report import ClassificationReport
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ClassificationReport",
     "LabellingReport",
     "LanguageModelReport",
+    "RegressionReport",
     "accuracy",
     "bio_spans",
     "confusion_matrix",
