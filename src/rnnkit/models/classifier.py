@@ -146,9 +146,8 @@ class SequenceClassifier(ClassOutputs, TaskModel):
 
     def _build_network(self) -> Sequential:
         s = self.settings
-        layers = self._encoder_layers(return_sequences=s["pooling"] != "last")
-        layers += pooled_head(s["pooling"], s["dropout"], self._output_layer())
-        return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
+        head = pooled_head(s["pooling"], s["dropout"], self._output_layer())
+        return self._stack(head, return_sequences=s["pooling"] != "last")
 
     # -- inference -----------------------------------------------------------------
     def _tokenizer(self):

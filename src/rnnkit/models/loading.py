@@ -10,11 +10,20 @@ from rnnkit.errors import ModelFileError
 from rnnkit.io import load_model_dir
 from rnnkit.models.baseline import BagOfWordsClassifier
 from rnnkit.models.classifier import SequenceClassifier
+from rnnkit.models.frames import FEATURES_FILE, FrameClassifier, FrameTagger
 from rnnkit.models.language import LanguageModel
+from rnnkit.models.regressor import FrameRegressor
 from rnnkit.models.seq2seq import Seq2Seq
 from rnnkit.models.tagger import SequenceTagger
 
 __all__ = ["load_model"]
+
+#: task -> the model of real-valued inputs that does it
+FRAME_MODELS: dict[str, Any] = {
+    "classify": FrameClassifier,
+    "tag": FrameTagger,
+    "regress": FrameRegressor,
+}
 
 
 def load_model(directory: str | os.PathLike[str]) -> Any:
@@ -26,6 +35,10 @@ def load_model(directory: str | os.PathLike[str]) -> Any:
     task = files.config.get("task")
     arch = files.config["architecture"]
     where = Path(directory) / "config.json"
+    if FEATURES_FILE in files.extra:  # real-valued inputs
+        if task not in FRAME_MODELS:
+            raise ModelFileError(f"{where}: task {task!r} does not read frames")
+        return FRAME_MODELS[task].from_files(files)
     if task == "tag":
         return SequenceTagger.from_files(files)
     if task == "lm":

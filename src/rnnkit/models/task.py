@@ -67,14 +67,24 @@ class TaskModel:
             return_sequences=return_sequences,
         )
 
-    def _per_step_network(self) -> Sequential:
-        """Encoder layers returning every step, dropout, and y_t = softmax(V h_t + c)."""
+    def _input_dim(self) -> int | None:
+        """Features per step for real-valued inputs; None when the inputs are ids."""
+        return None
+
+    def _stack(self, head: list[Layer], return_sequences: bool) -> Sequential:
+        """The encoder layers, then `head` (pooling, dropout, the output layer)."""
         s = self.settings
-        layers = self._encoder_layers(return_sequences=True)
-        if s["dropout"]:
-            layers.append(Dropout(s["dropout"]))
-        layers.append(Dense(self._output_units(), "softmax"))
-        return Sequential(layers, seed=s["seed"], dtype=s["dtype"])
+        layers = self._encoder_layers(return_sequences=return_sequences) + head
+        return Sequential(layers, input_dim=self._input_dim(), seed=s["seed"], dtype=s["dtype"])
+
+    def _per_step_network(self, output: Dense | None = None) -> Sequential:
+        """Encoder layers returning every step, dropout, and y_t = g(V h_t + c).
+
+        `output` is the Dense layer (g = softmax over ``labels_`` unless given).
+        """
+        head: list[Layer] = [Dropout(self.settings["dropout"])] if self.settings["dropout"] else []
+        head.append(output or Dense(self._output_units(), "softmax"))
+        return self._stack(head, return_sequences=True)
 
     def _train(self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None) -> None:
         """Fit ``model_`` (compiled) with the settings' epochs, batches and stopping."""
@@ -99,13 +109,25 @@ class TaskModel:
     def save(
         self, directory: str | os.PathLike[str], *, extra: dict[str, Any] | None = None
     ) -> Path:
-        """Write the model directory (config.json, weights.safetensors, vocab.json)."""
+        """Write the model directory (config.json, weights.safetensors, vocab.json, ...)."""
         self._require_fitted()
         training = {"settings": self.settings, "history": self.history_.to_dict(), **(extra or {})}
-        vocab = {"tokens": self.vocab_.to_dict(), "labels": self.labels_}
         return save_sequential(
-            self.model_, directory, task=self.task, training=training, vocab=vocab
+            self.model_,
+            directory,
+            task=self.task,
+            training=training,
+            vocab=self._vocab_record(),
+            extra_json=self._extra_files(),
         )
+
+    def _vocab_record(self) -> dict[str, Any] | None:
+        """What vocab.json holds: the input vocabulary and the labels."""
+        return {"tokens": self.vocab_.to_dict(), "labels": self.labels_}
+
+    def _extra_files(self) -> dict[str, dict[str, Any]]:
+        """Further JSON files of the model directory, by name (none here)."""
+        return {}
 
     @classmethod
     def load(cls: type[T], directory: str | os.PathLike[str]) -> T:
@@ -140,23 +162,28 @@ class TaskModel:
     @classmethod
     def from_files(cls: type[T], files: ModelFiles) -> T:
         """Rebuild the model from a loaded model directory (ModelFileError if malformed)."""
-        where = files.path / "config.json"
         model = cls._from_settings(files)
-        vocab_path = files.path / "vocab.json"
-        vocab = cls._vocab_json(files)
-        try:
-            model.vocab_ = Vocabulary.from_dict(vocab["tokens"])
-            model.labels_ = [str(label) for label in vocab["labels"]]
-        except KeyError as exc:
-            raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
-        except (TypeError, ValueError) as exc:
-            raise ModelFileError(f"{vocab_path}: {exc}") from None
+        model._read_vocab(files)
         model.model_ = sequential_from_files(files)
         out = model.model_.output_layer
         k = len(model.labels_)
         if k < 2 or not isinstance(out, Dense) or out.units != model._output_units():
-            raise ModelFileError(f"{where}: the output layer does not fit {k} labels")
+            raise ModelFileError(
+                f"{files.path / 'config.json'}: the output layer does not fit {k} labels"
+            )
         return model
+
+    def _read_vocab(self, files: ModelFiles) -> None:
+        """Set ``vocab_`` and ``labels_`` from vocab.json (ModelFileError if malformed)."""
+        vocab_path = files.path / "vocab.json"
+        vocab = self._vocab_json(files)
+        try:
+            self.vocab_ = Vocabulary.from_dict(vocab["tokens"])
+            self.labels_ = [str(label) for label in vocab["labels"]]
+        except KeyError as exc:
+            raise ModelFileError(f"{vocab_path}: no {exc.args[0]!r} entry") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{vocab_path}: {exc}") from None
 
     # learned attributes, set by fit() or from_files()
     vocab_: Vocabulary
