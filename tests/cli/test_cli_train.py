@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import rnnkit
+from rnnkit.data import read_table, split_indices
 from rnnkit.text import Vocabulary, get_tokenizer
 
 TINY = ("--hidden", "8", "--embed", "8", "--epochs", "2")
@@ -284,4 +285,9 @@ def test_valid_split_holds_out_that_fraction(cli, csv_data, tmp_path):
     result = cli(*train_argv(csv_data["train"], tmp_path / "out", "--valid-split", "0.25"))
     assert result.code == 0, result.err
     assert f"validation (25% held out of {csv_data['train']}):" in result.out
-    assert "n 60" in result.out  # a quarter of 240 rows
+    # a quarter of the distinct texts, every copy of a held-out text with it
+    texts = read_table(csv_data["train"]).texts
+    keep, held = split_indices(len(texts), 0.25, 0, groups=texts)
+    assert round(0.25 * len(set(texts))) == len({texts[i] for i in held})
+    assert not {texts[i] for i in keep} & {texts[i] for i in held}
+    assert f"n {len(held)}" in result.out

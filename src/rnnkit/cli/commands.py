@@ -12,25 +12,31 @@ from typing import Any
 import numpy as np
 
 from rnnkit.cli.settings import model_settings, split_indices
-from rnnkit.data import Table, check_labels, read_table
+from rnnkit.data import Table, check_labels, read_label_files, read_table
+from rnnkit.data.frames import FRAME_FORMATS, frame_format
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import ClassificationReport, LabellingReport
 from rnnkit.models import (
     BagOfWordsClassifier,
+    FrameRegressor,
     LanguageModel,
     SequenceClassifier,
     SequenceTagger,
     load_model,
 )
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
+from rnnkit.models.frames import FrameModel
 from rnnkit.models.seq2seq import Seq2Seq
-from rnnkit.models.sequential import Sequential
 
 __all__ = ["evaluate", "predict", "print_report", "summary", "train"]
 
 
 def read_labelled(path: str, args: argparse.Namespace) -> Table:
-    """Read a labelled table with the format flags of the command line."""
+    """Read labelled texts: a table, or a directory of <Label>.txt files (label-files)."""
+    if args.format not in (None, "table", "label-files"):
+        raise ConfigError(f"--format {args.format} does not apply to text classification")
+    if args.format == "label-files" or (args.format is None and Path(path).is_dir()):
+        return read_label_files(path, encoding=args.encoding)
     return read_table(
         path,
         text_col=args.text_col,
@@ -41,21 +47,20 @@ def read_labelled(path: str, args: argparse.Namespace) -> Table:
     )
 
 
-def _subset(table: Table, idx: np.ndarray) -> Table:
-    return Table(
-        [table.texts[i] for i in idx],
-        [table.labels[i] for i in idx],
-        table.path,
-        [table.lines[i] for i in idx],
-    )
-
-
 def train(args: argparse.Namespace) -> int:
     """``rnnkit train``: dispatch on --task."""
     if not 0.0 <= args.valid_split < 1.0:
         raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
     if args.task != "seq2seq":
         _refuse_pair_levels(args, "applies to --task seq2seq only")
+    if args.task == "regress" or (
+        args.task in ("classify", "tag") and frame_format(args.data, args.format)
+    ):
+        from rnnkit.cli.frames import train_frames
+
+        return train_frames(args)
+    if args.format in FRAME_FORMATS:
+        raise ConfigError(f"--format {args.format} is for --task classify, tag or regress")
     if args.task == "tag":
         from rnnkit.cli.tagging import train_tagger
 
@@ -86,8 +91,9 @@ def train_classifier(args: argparse.Namespace) -> int:
     if args.valid:
         valid: Table | None = read_labelled(args.valid, args)
     elif args.valid_split > 0:
-        keep, held = split_indices(len(data), args.valid_split, args.seed)
-        data, valid = _subset(data, keep), _subset(data, held)
+        # a text that occurs more than once is held out wholly or not at all
+        keep, held = split_indices(len(data), args.valid_split, args.seed, groups=data.texts)
+        data, valid = data.subset(keep), data.subset(held)
     else:
         valid = None
     test = read_labelled(args.test, args) if args.test else None
@@ -148,6 +154,12 @@ def check_known_labels(table: Table, known: set[str] | list[str]) -> None:
 def evaluate(args: argparse.Namespace) -> int:
     _refuse_pair_levels(args, "is a training flag: a seq2seq model keeps its levels")
     model = load_model(args.model_dir)
+    if isinstance(model, FrameModel):
+        from rnnkit.cli.frames import evaluate_frames
+
+        return evaluate_frames(args, model)
+    if args.format in FRAME_FORMATS:
+        raise ConfigError(f"--format {args.format}: {args.model_dir} does not read frames")
     if isinstance(model, Seq2Seq):
         from rnnkit.cli.seq2seq import evaluate_seq2seq
 
@@ -162,8 +174,6 @@ def evaluate(args: argparse.Namespace) -> int:
         from rnnkit.cli.language import evaluate_lm
 
         return evaluate_lm(args, model)
-    if args.format not in (None, "table"):
-        raise ConfigError(f"--format {args.format} is for taggers; a classifier reads a table")
     data = read_labelled(args.data, args)
     check_known_labels(data, model.labels_)
     show_report(model.evaluate(data.texts, data.labels), args)
@@ -185,6 +195,14 @@ def show_report(report: Any, args: argparse.Namespace) -> None:
 
 def predict(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
+    if isinstance(model, FrameModel):
+        from rnnkit.cli.frames import predict_frames
+
+        return predict_frames(args, model)
+    if args.data is not None:
+        raise ConfigError(f"{args.model_dir} reads text: give the texts, not --data")
+    if not args.texts:
+        raise ConfigError("give at least one TEXT to classify")
     if isinstance(model, SequenceTagger):
         raise ConfigError(f"{args.model_dir}: a tagger; use rnnkit tag to tag sentences")
     if isinstance(model, LanguageModel):
@@ -215,30 +233,34 @@ def predict(args: argparse.Namespace) -> int:
 
 def summary(args: argparse.Namespace) -> int:
     model = load_model(args.model_dir)
-    if isinstance(model, Seq2Seq):
-        model.model_.summary()
-        print(
-            f"source vocabulary: {len(model.source_vocab_):,} tokens; "
-            f"target vocabulary: {len(model.vocab_):,} tokens"
-        )
-        settings = {k: v for k, v in model.settings.items() if k != "verbose"}
-        print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
-    elif isinstance(model, LanguageModel):
-        model.model_.summary()
-        print(f"{model.settings['level']}-level language model; vocabulary: {len(model.vocab_):,}")
-        settings = {k: v for k, v in model.settings.items() if k != "verbose"}
-        print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
-    elif isinstance(model, SequenceClassifier | SequenceTagger):
-        net: Sequential = model.model_
-        net.summary()
-        print(f"labels: {', '.join(model.labels_)}; vocabulary: {len(model.vocab_):,} tokens")
-        settings = {k: v for k, v in model.settings.items() if k != "verbose"}
-        print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
-    else:
+    if isinstance(model, BagOfWordsClassifier):
         nb = model.nb_
         print("bag-of-words + multinomial Naive Bayes (scikit-learn)")
         print(
             f"labels: {', '.join(model.labels_)}; "
             f"vocabulary: {len(nb.vectorizer_.get_feature_names_out()):,} n-grams; alpha={nb.alpha}"
         )
+        return 0
+    model.model_.summary()
+    if isinstance(model, Seq2Seq):
+        print(
+            f"source vocabulary: {len(model.source_vocab_):,} tokens; "
+            f"target vocabulary: {len(model.vocab_):,} tokens"
+        )
+    elif isinstance(model, LanguageModel):
+        print(f"{model.settings['level']}-level language model; vocabulary: {len(model.vocab_):,}")
+    elif isinstance(model, FrameModel):
+        names = model.features_
+        shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+        scaling = "standardised" if model.scaler_ is not None else "not scaled"
+        print(f"inputs: {len(names)} real-valued features ({shown}), {scaling}")
+        if isinstance(model, FrameRegressor):
+            kind = "per frame" if model.per_step_ else "per sequence"
+            print(f"outputs: {len(model.outputs_)} values {kind}")
+        else:
+            print(f"labels: {', '.join(model.labels_)}")
+    else:
+        print(f"labels: {', '.join(model.labels_)}; vocabulary: {len(model.vocab_):,} tokens")
+    settings = {k: v for k, v in model.settings.items() if k != "verbose"}
+    print("settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     return 0

@@ -30,9 +30,19 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data format")
     g.add_argument(
         "--format",
-        choices=["table", "conllu", "conll", "text", "pairs", "cmudict"],
+        choices=[
+            "table",
+            "label-files",
+            "conllu",
+            "conll",
+            "text",
+            "pairs",
+            "cmudict",
+            "frames",
+            "npz",
+        ],
         default=None,
-        help="data format (inferred from the file name when omitted)",
+        help="data format (inferred from the file name and header when omitted)",
     )
     g.add_argument("--text-col", default="text", help="table: text column, name or 0-based index")
     g.add_argument("--label-col", default="label", help="table: label column, name or index")
@@ -81,6 +91,18 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
         help="classify, lm, seq2seq (both sides): tokens are words or characters",
     )
     m.add_argument("--min-freq", type=int, help="rarer tokens become <unk>")
+    m.add_argument(
+        "--standardize",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="frames: scale each feature by its training mean and std (default)",
+    )
+    m.add_argument(
+        "--forecast",
+        type=int,
+        metavar="H",
+        help="regress: learn to predict the frame H steps ahead from the frames so far",
+    )
     m.add_argument("--bptt", type=int, help="lm: steps per truncated-BPTT window (64)")
     m.add_argument(
         "--stateful",
@@ -141,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(run=demo.run)
 
     t = sub.add_parser("train", help="train a model and save its directory")
-    t.add_argument("--task", required=True, choices=["classify", "tag", "lm", "seq2seq"])
+    t.add_argument("--task", required=True, choices=["classify", "tag", "lm", "seq2seq", "regress"])
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping, best epoch)")
     t.add_argument(
@@ -178,9 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--json", action="store_true")
     tg.set_defaults(run=tagging.tag)
 
-    pr = sub.add_parser("predict", help="classify texts with a saved model")
+    pr = sub.add_parser(
+        "predict", help="classify texts, or predict for sequences of a frames or npz file"
+    )
     pr.add_argument("model_dir")
-    pr.add_argument("texts", nargs="+", metavar="TEXT")
+    pr.add_argument("texts", nargs="*", metavar="TEXT")
+    pr.add_argument("--data", help="frames CSV or npz file (models of real-valued inputs)")
+    pr.add_argument("--row", type=int, action="append", help="--data: the N-th sequence (from 0)")
+    pr.add_argument("--id", action="append", help="--data: the sequence with this id")
+    pr.add_argument("--format", choices=["frames", "npz"], help="--data: its format")
+    pr.add_argument("--encoding", default="utf-8", help="--data: text encoding (utf-8)")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(run=commands.predict)
 

@@ -26,6 +26,8 @@ FLAG_TO_SETTING = {
     "one_hot": "one_hot",
     "level": "level",
     "min_freq": "min_freq",
+    "standardize": "standardize",
+    "forecast": "forecast",
     "bptt": "bptt",
     "stateful": "stateful",
     "max_vocab": "max_vocab",
@@ -64,6 +66,7 @@ POSITIVE = (
     "decoder_hidden",
     "decoder_layers",
     "beam",
+    "forecast",
 )
 FRACTIONS = ("dropout", "embed_dropout", "word_dropout")
 

@@ -1,0 +1,198 @@
+"""The verbs of ``rnnkit`` for real-valued sequences: train, evaluate and predict.
+
+A ``frames`` CSV or an ``npz`` file (see :mod:`rnnkit.data.frames`) trains a
+:class:`~rnnkit.models.FrameClassifier` (``--task classify``, a label per sequence), a
+:class:`~rnnkit.models.FrameTagger` (``--task tag``, a label per frame) or a
+:class:`~rnnkit.models.FrameRegressor` (``--task regress``, numbers per sequence or
+per frame, or ``--forecast H`` to predict the frame H steps ahead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.cli.commands import print_report, run_record, show_report
+from rnnkit.cli.settings import model_settings
+from rnnkit.data.frames import FrameSet, read_frame_file
+from rnnkit.data.splits import split_indices
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.models import FrameClassifier, FrameRegressor, FrameTagger
+from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS, FRAME_TAGGER_DEFAULTS, FrameModel
+from rnnkit.models.regressor import REGRESSOR_DEFAULTS
+
+__all__ = ["evaluate_frames", "predict_frames", "train_frames"]
+
+#: --task -> the model of real-valued sequences and its settings
+TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "classify": (FrameClassifier, FRAME_CLASSIFIER_DEFAULTS),
+    "tag": (FrameTagger, FRAME_TAGGER_DEFAULTS),
+    "regress": (FrameRegressor, REGRESSOR_DEFAULTS),
+}
+
+
+def read_frame_args(path: str, args: argparse.Namespace) -> FrameSet:
+    return read_frame_file(path, args.format, encoding=args.encoding)
+
+
+def _targets(task: str, frames: FrameSet, forecast: int | None = None) -> Any:
+    """What the model of `task` learns from the file's labels (None when forecasting)."""
+    if task == "classify":
+        if frames.per_step:
+            i = next(i for i, s in enumerate(frames.labels) if len(set(s)) > 1)
+            raise DataError(
+                f"{frames.where(i)}: its label changes from frame to frame; "
+                "use --task tag to label every frame"
+            )
+        return frames.labels
+    if task == "tag":
+        if frames.per_step:
+            return frames.labels
+        return [[label] * len(x) for label, x in zip(frames.labels, frames.sequences, strict=True)]
+    if forecast is not None:
+        return None
+    return _numbers(frames)
+
+
+def _numbers(frames: FrameSet) -> Any:
+    """Regression targets: the label column as numbers, per sequence or per frame."""
+
+    def number(text: str, i: int) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise DataError(f"{frames.where(i)}: label {text!r} is not a number") from None
+        if not np.isfinite(value):
+            raise DataError(f"{frames.where(i)}: label {text!r} is not a finite number")
+        return value
+
+    if frames.per_step:
+        return [np.array([number(v, i) for v in seq]) for i, seq in enumerate(frames.labels)]
+    return np.array([number(v, i) for i, v in enumerate(frames.labels)])
+
+
+def _check_known(frames: FrameSet, model: Any) -> None:
+    """Refuse a sequence label the classifier never saw, naming the sequence."""
+    known = set(model.labels_)
+    for i, label in enumerate(frames.labels):
+        if isinstance(label, str) and label not in known:
+            raise DataError(
+                f"{frames.where(i)}: label {label!r} was not seen in training "
+                f"(known: {', '.join(model.labels_)})"
+            )
+
+
+def train_frames(args: argparse.Namespace) -> int:
+    """``rnnkit train --task classify|tag|regress`` on a frames CSV or an npz file."""
+    if args.model != "rnn":
+        raise ConfigError(f"--model {args.model} applies to texts, not to real-valued frames")
+    if args.tag_col is not None:
+        raise ConfigError("--tag-col applies to CoNLL-U files, not to real-valued frames")
+    model_cls, defaults = TASKS[args.task]
+    settings = model_settings(args, defaults, f"{args.task} on real-valued frames")
+    model = model_cls(**settings)
+    forecast = model.settings.get("forecast")
+    data = read_frame_args(args.data, args)
+    valid = None
+    if args.valid:
+        valid = read_frame_args(args.valid, args).aligned(data.features)
+    elif args.valid_split > 0:
+        keep, held = split_indices(len(data), args.valid_split, args.seed)
+        data, valid = data.subset(keep), data.subset(held)
+    test = read_frame_args(args.test, args).aligned(data.features) if args.test else None
+    targets = _targets(args.task, data, forecast)
+    pair = None if valid is None else (valid.sequences, _targets(args.task, valid, forecast))
+    print(
+        f"{data.path}: {len(data):,} sequences of {len(data.features)} features for training"
+        + ("" if valid is None else f", {len(valid):,} for validation")
+    )
+    started = time.perf_counter()
+    model.fit(data.sequences, targets, valid=pair, features=data.features)
+    seconds = time.perf_counter() - started
+    model.save(args.out, extra=run_record(args, seconds))
+    print(f"trained in {seconds:.1f}s; model saved to {args.out}")
+    held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
+    for name, part, where in (("validation", valid, held_out), ("test", test, "")):
+        if part is not None:
+            print(f"\n{name} ({where}{part.path}):")
+            png = Path(args.out) / f"confusion_{name}.png"
+            print_report(
+                _evaluate(model, part), png if args.plot and args.task != "regress" else None
+            )
+    return 0
+
+
+def _evaluate(model: Any, frames: FrameSet) -> Any:
+    if isinstance(model, FrameClassifier):
+        _check_known(frames, model)
+    forecast = model.settings.get("forecast")
+    return model.evaluate(frames.sequences, _targets(model.task, frames, forecast))
+
+
+def evaluate_frames(args: argparse.Namespace, model: FrameModel) -> int:
+    """``rnnkit evaluate DIR --data FILE`` for a model of real-valued sequences."""
+    if args.plot and isinstance(model, FrameRegressor):
+        raise ConfigError("--plot draws a confusion matrix; a regressor has none")
+    frames = read_frame_args(args.data, args).aligned(model.features_)
+    show_report(_evaluate(model, frames), args)
+    return 0
+
+
+def _chosen(frames: FrameSet, args: argparse.Namespace) -> FrameSet:
+    """The sequences that --row and --id pick, in that order; all of them without either."""
+    index: list[int] = []
+    for row in args.row or ():
+        if not 0 <= row < len(frames):
+            raise DataError(f"{frames.path}: --row {row}: the file has rows 0 to {len(frames) - 1}")
+        index.append(row)
+    position = {sid: i for i, sid in enumerate(frames.ids)}
+    for sid in args.id or ():
+        if sid not in position:
+            raise DataError(f"{frames.path}: no sequence with id {sid!r}")
+        index.append(position[sid])
+    return frames.subset(index) if index else frames
+
+
+def predict_frames(args: argparse.Namespace, model: Any) -> int:
+    """``rnnkit predict DIR --data FILE [--row N] [--id ID]``: one result per sequence."""
+    if args.texts:
+        raise ConfigError(f"{args.model_dir} reads real-valued frames: give --data FILE, not text")
+    frames = _chosen(read_frame_args(args.data, args).aligned(model.features_), args)
+    rows: list[dict[str, Any]] = []
+    if isinstance(model, FrameClassifier):
+        for sid, p in zip(frames.ids, model.predict_proba(frames.sequences), strict=True):
+            k = int(np.argmax(p))
+            probs = {label: float(q) for label, q in zip(model.labels_, p, strict=True)}
+            rows.append({"id": sid, "label": model.labels_[k], "probability": float(p[k]),
+                         "probabilities": probs})  # fmt: skip
+    elif isinstance(model, FrameTagger):
+        for sid, tags in zip(frames.ids, model.predict(frames.sequences), strict=True):
+            rows.append({"id": sid, "tags": tags})
+    else:
+        for sid, y in zip(frames.ids, model.predict(frames.sequences), strict=True):
+            rows.append({"id": sid, "prediction": np.asarray(y).tolist()})
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for r in rows:
+        if "label" in r:
+            print(f"{r['id']}  {r['label']}  {r['probability']:.3f}")
+        elif "tags" in r:
+            print(f"{r['id']}  {' '.join(r['tags'])}")
+        else:
+            print(f"{r['id']}  {_numbers_text(r['prediction'])}")
+    return 0
+
+
+def _numbers_text(values: Any) -> str:
+    """A prediction as text: numbers split by spaces, frames by ' | '."""
+    if not isinstance(values, list):
+        return f"{values:.6g}"
+    if values and isinstance(values[0], list):
+        return " | ".join(" ".join(f"{v:.6g}" for v in frame) for frame in values)
+    return " ".join(f"{v:.6g}" for v in values)
