@@ -70,8 +70,18 @@ def test_cells_show_counts_and_both_axes_are_labelled(cm3) -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == labels
     assert [t.get_text() for t in ax.get_yticklabels()] == labels
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("predicted", "true", "sentiment")
-    # Rows are true classes: the image's row 1 is the second row of cm.
-    np.testing.assert_array_equal(ax.images[0].get_array()[1], cm[1])
+    # Rows are true classes, coloured by their share: the image's row 1 is cm's second row.
+    np.testing.assert_allclose(ax.images[0].get_array()[1], cm[1] / cm[1].sum(), atol=1e-15)
+
+
+def test_a_small_class_is_coloured_as_plainly_as_a_large_one() -> None:
+    cm = np.array([[900, 100], [1, 9]])  # both classes: 90% right
+    image = _confusion_figure(cm, ["big", "small"], normalize=False, title=None).axes[0].images[0]
+    np.testing.assert_allclose(np.diag(image.get_array()), [0.9, 0.9])
+    assert cell_texts(_confusion_figure(cm, ["big", "small"], normalize=False, title=None)) == [
+        ["900", "100"],
+        ["1", "9"],
+    ]
 
 
 def test_normalize_divides_each_row_by_its_true_count(cm3) -> None:

@@ -68,13 +68,17 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
 
 
 def _cell_values(counts: np.ndarray, normalize: bool) -> tuple[np.ndarray, list[list[str]]]:
-    """The (K, K) float values to colour and the text to write in each cell."""
+    """The (K, K) shares of each true class to colour, and the text to write in each cell.
+
+    Colours are always row shares, so a class of 10 examples shows its errors as
+    plainly as one of 1,000; the text is the share with `normalize`, else the count.
+    """
     values = counts.astype(np.float64)
+    rows = values.sum(axis=1, keepdims=True)  # (K, 1) true examples per class
+    shares = np.divide(values, rows, out=np.zeros_like(values), where=rows > 0)
     if normalize:
-        rows = values.sum(axis=1, keepdims=True)  # (K, 1) true examples per class
-        values = np.divide(values, rows, out=np.zeros_like(values), where=rows > 0)
-        return values, [[f"{v:.2f}" for v in row] for row in values]
-    return values, [[f"{int(v)}" if v.is_integer() else f"{v:g}" for v in row] for row in values]
+        return shares, [[f"{v:.2f}" for v in row] for row in shares]
+    return shares, [[f"{int(v)}" if v.is_integer() else f"{v:g}" for v in row] for row in values]
 
 
 def _confusion_figure(
@@ -89,9 +93,9 @@ def _confusion_figure(
     fontsize = 10.0 if k <= 10 else 8.0
     fig = _new_figure(side + 1.2, side)
     ax = fig.add_subplot()
-    vmax = 1.0 if normalize else max(float(values.max()), 1.0)
+    vmax = 1.0
     image = ax.imshow(values, cmap="Blues", vmin=0.0, vmax=vmax, interpolation="nearest")
-    fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="share of the true class")
     for i in range(k):
         for j in range(k):
             # NOTE: white text on the dark half of the colour map, black on the light half.
@@ -124,7 +128,7 @@ def plot_confusion_matrix(
     normalize: bool = False,
     title: str | None = None,
 ) -> Path:
-    """Draw a confusion matrix as a heat map with the value in every cell, to a PNG.
+    """Draw a confusion matrix as a heat map with the count (or share) in every cell, to a PNG.
 
     Parameters
     ----------
@@ -137,8 +141,9 @@ def plot_confusion_matrix(
         The ``.png`` file to write, in an existing directory. It is replaced atomically:
         the image is rendered to a temporary file in the same directory, then renamed.
     normalize : bool, default False
-        Colour and annotate each row as fractions of its true class (rows sum to 1; a
-        class with no true examples stays 0), instead of raw counts.
+        Write each cell as its fraction of the true class (rows sum to 1; a class with
+        no true examples stays 0) instead of its count. Either way the colour is that
+        fraction, so the errors of a small class show as plainly as a large one's.
     title : str, optional
         Figure title; by default "Confusion matrix" (with "(row-normalised)").
 
