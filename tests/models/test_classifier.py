@@ -16,7 +16,8 @@ from rnnkit.layers import (
     OneHot,
     SimpleRNN,
 )
-from rnnkit.models import SequenceClassifier, Sequential
+from rnnkit.models import SequenceClassifier, Sequential, load_model
+from rnnkit.models.classifier import CHAR_DEFAULTS, DEFAULTS
 
 # -- the scikit-learn conventions --------------------------------------------------------
 
@@ -223,3 +224,17 @@ def test_learns_whether_a_sequence_contains_token_3(contains_3, pooling):
     model.fit(x_train, y_train, epochs=5, batch_size=32, verbose=0)
     assert time.perf_counter() - start < 10
     assert model.evaluate(x_test, y_test)["accuracy"] > 0.95  # chance is about 0.5
+
+
+def test_character_level_starts_from_its_own_defaults(tmp_path) -> None:
+    word = SequenceClassifier()
+    assert word.settings == DEFAULTS
+    char = SequenceClassifier(level="char", hidden=32)
+    assert char.settings == {**DEFAULTS, **CHAR_DEFAULTS, "level": "char", "hidden": 32}
+    assert char.settings["cell"] == "gru" and not char.settings["lower"]
+    names = ["Nakamura", "Tanaka", "Papadopoulos", "Pappas"] * 6
+    langs = ["Japanese", "Japanese", "Greek", "Greek"] * 6
+    model = SequenceClassifier(level="char", hidden=8, embed_dim=4, epochs=2, verbose=0)
+    model.fit(names, langs).save(tmp_path / "m")
+    again = load_model(tmp_path / "m")
+    assert again.settings == model.settings  # the resolved settings are what is saved

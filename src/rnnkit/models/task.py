@@ -36,8 +36,13 @@ class TaskModel:
         if unknown:
             known = ", ".join(self.DEFAULTS)
             raise ConfigError(f"unknown setting {unknown[0]!r}; known: {known}")
-        self.settings = {**self.DEFAULTS, **settings}
+        self.settings = {**self._defaults_for(settings), **settings}
         self._check_settings()
+
+    @classmethod
+    def _defaults_for(cls, settings: dict[str, Any]) -> dict[str, Any]:
+        """The defaults that the given settings leave in force (``DEFAULTS`` here)."""
+        return cls.DEFAULTS
 
     def _check_settings(self) -> None:
         """Refuse settings out of range (ConfigError); subclasses add their checks."""
