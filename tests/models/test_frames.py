@@ -162,6 +162,17 @@ def test_regressor_round_trip_and_shapes(tmp_path: Path) -> None:
             np.testing.assert_array_equal(p, q)
 
 
+def test_regression_reports_no_accuracy(capsys) -> None:
+    xs = _frames(7)
+    model = _small(FrameRegressor, verbose=1, epochs=2)
+    model.fit(xs, np.arange(5.0), valid=(xs, np.arange(5.0)))
+    assert all("accuracy" not in k for e in model.history_.epochs for k in e)
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert "val_loss" in line and "acc" not in line
+    with pytest.raises(ConfigError, match="no accuracy; use 'val_loss'"):
+        _small(FrameRegressor, monitor="val_accuracy").fit(xs, np.ones(5), valid=(xs, np.ones(5)))
+
+
 def test_forecast_beats_persistence_on_waves() -> None:
     t = np.linspace(0, 12, 80)
     waves = [np.sin(t[i : i + 30] * (1 + 0.02 * i))[:, None] for i in range(0, 48, 2)]

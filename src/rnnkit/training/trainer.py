@@ -89,7 +89,11 @@ class FitConfig:
 
 @dataclass
 class History:
-    """Per-epoch records: loss, accuracy, val_loss, val_accuracy, seconds, tokens_per_s."""
+    """Per-epoch records: loss, accuracy, val_loss, val_accuracy, seconds, tokens_per_s.
+
+    The accuracies are there only for losses that score predictions right or wrong
+    (cross-entropy), not for the mean squared error.
+    """
 
     epochs: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
@@ -111,10 +115,10 @@ def evaluate(model: Trainable, data: BatchSource, batch_size: int = 256) -> dict
             total.count + r.count,
             total.n_sequences + r.n_sequences,
         )
-    return {
-        "loss": total.loss_sum / max(total.n_sequences, 1),
-        "accuracy": total.correct / max(total.count, 1),
-    }
+    out = {"loss": total.loss_sum / max(total.n_sequences, 1)}
+    if total.count:  # a loss that scores predictions as right or wrong (not MSE)
+        out["accuracy"] = total.correct / total.count
+    return out
 
 
 def fit(
@@ -138,13 +142,17 @@ def fit(
         record, out_of_time = _run_epoch(model, train, optimizer, config, rng, deadline, epoch)
         if valid is not None:
             v = evaluate(model, valid)
-            record.update(val_loss=v["loss"], val_accuracy=v["accuracy"])
+            record.update({f"val_{k}": value for k, value in v.items()})
         record["seconds"] = time.perf_counter() - t0
         record["lr"] = optimizer.lr
         history.epochs.append(record)
         if config.verbose:
             print(_epoch_line(record, config.epochs), flush=True)
         if valid is not None:
+            if config.monitor not in record:
+                raise ConfigError(
+                    f"monitor={config.monitor!r}: this loss has no accuracy; use 'val_loss'"
+                )
             score = sign * record[config.monitor]
             if score > best_score:
                 best_score, waited, history.best_epoch = score, 0, epoch
@@ -192,12 +200,10 @@ def _run_epoch(model, train, optimizer, config, rng, deadline, epoch):
         tokens += batch.n_tokens
         if bar is not None:
             elapsed = time.perf_counter() - t0
-            bar.set_postfix(
-                loss=f"{loss_sum / seqs:.4f}",
-                acc=f"{correct / max(count, 1):.3f}",
-                tok_s=f"{tokens / max(elapsed, 1e-9):,.0f}",
-                refresh=False,
-            )
+            shown = {"loss": f"{loss_sum / seqs:.4f}"}
+            if count:
+                shown["acc"] = f"{correct / count:.3f}"
+            bar.set_postfix(shown, tok_s=f"{tokens / max(elapsed, 1e-9):,.0f}", refresh=False)
             bar.update(1)
         if deadline is not None and time.perf_counter() > deadline and i + 1 < len(batches):
             out_of_time = True
@@ -205,12 +211,10 @@ def _run_epoch(model, train, optimizer, config, rng, deadline, epoch):
     if bar is not None:
         bar.close()
     elapsed = time.perf_counter() - t0
-    record = {
-        "epoch": epoch,
-        "loss": loss_sum / max(seqs, 1),
-        "accuracy": correct / max(count, 1),
-        "tokens_per_s": tokens / max(elapsed, 1e-9),
-    }
+    record = {"epoch": epoch, "loss": loss_sum / max(seqs, 1)}
+    if count:
+        record["accuracy"] = correct / count
+    record["tokens_per_s"] = tokens / max(elapsed, 1e-9)
     return record, out_of_time
 
 
@@ -229,7 +233,8 @@ def _progress_bar(total: int, epoch: int, config: FitConfig):
 
 
 def _epoch_line(r: dict[str, float], epochs: int) -> str:
-    line = f"epoch {int(r['epoch']):>3}/{epochs}  loss {r['loss']:.4f}  acc {r['accuracy']:.4f}"
-    if "val_loss" in r:
-        line += f"  val_loss {r['val_loss']:.4f}  val_acc {r['val_accuracy']:.4f}"
+    line = f"epoch {int(r['epoch']):>3}/{epochs}  loss {r['loss']:.4f}"
+    for key, name in (("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc")):
+        if key in r:
+            line += f"  {name} {r[key]:.4f}"
     return line + f"  {r['tokens_per_s']:,.0f} tok/s  {r.get('seconds', 0.0):.1f}s"
