@@ -61,6 +61,22 @@ def _torch_rnn(torch, cell: str, layer, bidirectional: bool):
     return rnn
 
 
+def _torch_linear(torch, dense):
+    """nn.Linear with the Dense layer's weights: weight = V.T, bias = c."""
+    linear = torch.nn.Linear(*dense.params["V"].shape).double()
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(dense.params["V"].T))
+        linear.bias.copy_(torch.from_numpy(dense.params["c"]))
+    return linear
+
+
+def _packed(torch, batch):
+    """The padded frames as a leaf tensor (for dL/dx), and packed by their lengths."""
+    tx = torch.from_numpy(batch.x.copy()).requires_grad_()
+    lengths = torch.from_numpy(batch.lengths)
+    return tx, torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, True, enforce_sorted=False)
+
+
 def _rnn_grads(cell: str, layer, bidirectional: bool) -> dict[str, np.ndarray]:
     if not bidirectional:
         return to_torch(cell, layer.grads)
@@ -90,13 +106,8 @@ def test_frame_classifier_matches_torch(torch, cell: str) -> None:
     batch, loss, dx = _ours(model, xs, model._label_ids(labels))
     layer, dense = model.model_.layers[0], model.model_.layers[-1]
     rnn = _torch_rnn(torch, cell, layer, False)
-    t_dense = torch.nn.Linear(D, 3).double()
-    with torch.no_grad():
-        t_dense.weight.copy_(torch.from_numpy(dense.params["V"].T))
-        t_dense.bias.copy_(torch.from_numpy(dense.params["c"]))
-    tx = torch.from_numpy(batch.x.copy()).requires_grad_()
-    lengths = torch.from_numpy(batch.lengths)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, True, enforce_sorted=False)
+    t_dense = _torch_linear(torch, dense)
+    tx, packed = _packed(torch, batch)
     _, h = rnn(packed)
     h_T = (h[0] if cell == "lstm" else h)[-1]
     t_loss = torch.nn.functional.cross_entropy(t_dense(h_T), torch.from_numpy(batch.y))
@@ -116,13 +127,8 @@ def test_frame_regressor_per_frame_matches_torch(torch, cell: str) -> None:
     layer, dense = model.model_.layers[0], model.model_.layers[-1]
     assert isinstance(layer, Bidirectional)
     rnn = _torch_rnn(torch, cell, layer, True)
-    t_dense = torch.nn.Linear(2 * D, 2).double()
-    with torch.no_grad():
-        t_dense.weight.copy_(torch.from_numpy(dense.params["V"].T))
-        t_dense.bias.copy_(torch.from_numpy(dense.params["c"]))
-    tx = torch.from_numpy(batch.x.copy()).requires_grad_()
-    lengths = torch.from_numpy(batch.lengths)
-    packed = torch.nn.utils.rnn.pack_padded_sequence(tx, lengths, True, enforce_sorted=False)
+    t_dense = _torch_linear(torch, dense)
+    tx, packed = _packed(torch, batch)
     hs, _ = rnn(packed)
     hs, _ = torch.nn.utils.rnn.pad_packed_sequence(hs, True, total_length=batch.x.shape[1])
     y = t_dense(hs)

@@ -35,14 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import ConfigError, DataError
-from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer
-from rnnkit.models.outputs import ClassOutputs
-from rnnkit.models.sequential import Sequential
+from rnnkit.errors import DataError
+from rnnkit.models.outputs import ClassOutputs, check_pooling
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary, get_tokenizer
 
-__all__ = ["CHAR_DEFAULTS", "SequenceClassifier", "check_pooling", "pooled_head"]
+__all__ = ["CHAR_DEFAULTS", "SequenceClassifier"]
 
 Array = np.ndarray
 
@@ -97,27 +95,6 @@ CHAR_DEFAULTS: dict[str, Any] = {
 }
 
 
-POOLING = {"max": GlobalMaxPooling1D, "mean": GlobalAveragePooling1D}
-
-
-def check_pooling(pooling: str) -> None:
-    if pooling not in ("last", *POOLING):
-        raise ConfigError(f"pooling={pooling!r}: use 'last', 'max' or 'mean'")
-
-
-def pooled_head(pooling: str, dropout: float, output: Dense) -> list[Layer]:
-    """What follows the recurrent layers of a many-to-one model: pooling, dropout, output.
-
-    ``pooling="last"`` reads h_T (the recurrent layer returns only it); otherwise the
-    recurrent layer returns every state and they are pooled over the real steps.
-    """
-    check_pooling(pooling)
-    layers: list[Layer] = [] if pooling == "last" else [POOLING[pooling]()]
-    if dropout:
-        layers.append(Dropout(dropout))
-    return [*layers, output]
-
-
 class SequenceClassifier(ClassOutputs, TaskModel):
     """Classify texts with an embedding (or one-hot inputs), a SimpleRNN and a Dense layer.
 
@@ -166,19 +143,8 @@ class SequenceClassifier(ClassOutputs, TaskModel):
         tokenize = self._tokenizer()
         tokens = [tokenize(t) for t in texts]
         self.vocab_ = Vocabulary.build(tokens, min_freq=s["min_freq"], max_size=s["max_vocab"])
-        self.model_ = self._build_network()
-        self.model_.compile(s["optimizer"], self._loss(), lr=s["lr"], clip_norm=s["clip_norm"])
-        x = self._encode_tokens(tokens)
-        valid_data = None
-        if valid is not None:
-            valid_data = (self.encode(valid[0]), self._label_ids(valid[1]))
-        self._train(x, y, valid_data)
+        self._fit_network(self._encode_tokens(tokens), y, valid)
         return self
-
-    def _build_network(self) -> Sequential:
-        s = self.settings
-        head = pooled_head(s["pooling"], s["dropout"], self._output_layer())
-        return self._stack(head, return_sequences=s["pooling"] != "last")
 
     # -- inference -----------------------------------------------------------------
     def _tokenizer(self):

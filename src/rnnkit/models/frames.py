@@ -36,9 +36,7 @@ from rnnkit.data.scaling import Standardizer
 from rnnkit.errors import DataError, ModelFileError
 from rnnkit.io import ModelFiles
 from rnnkit.layers import Layer
-from rnnkit.models.classifier import check_pooling, pooled_head
-from rnnkit.models.encoder import recurrent_layers
-from rnnkit.models.outputs import ClassOutputs, TagOutputs, check_pairs
+from rnnkit.models.outputs import ClassOutputs, TagOutputs, check_pairs, check_pooling
 from rnnkit.models.task import TaskModel
 
 __all__ = [
@@ -97,17 +95,8 @@ class FrameModel(TaskModel):
 
     DEFAULTS = FRAME_DEFAULTS
 
-    def _encoder_layers(self, return_sequences: bool) -> list[Layer]:
-        s = self.settings
-        return recurrent_layers(
-            s["cell"],
-            s["hidden"],
-            layers=s["layers"],
-            bidirectional=s["bidirectional"],
-            activation=s["activation"],
-            dropout=s["dropout"],
-            return_sequences=return_sequences,
-        )
+    def _input_layers(self) -> list[Layer]:
+        return []  # the frames are x_t themselves
 
     def _input_dim(self) -> int:
         return len(self.features_)
@@ -205,18 +194,10 @@ class FrameClassifier(ClassOutputs, FrameModel):
             Reported every epoch, used for early stopping and to keep the best epoch.
         features : list of F names, optional (``x1 .. xF``)
         """
-        s = self.settings
         if len(sequences) != len(labels):
             raise DataError(f"{len(sequences)} sequences but {len(labels)} labels")
         x = self._learn_inputs(sequences, features)
-        y = self._learn_labels(labels)
-        head = pooled_head(s["pooling"], s["dropout"], self._output_layer())
-        self.model_ = self._stack(head, return_sequences=s["pooling"] != "last")
-        self.model_.compile(s["optimizer"], self._loss(), lr=s["lr"], clip_norm=s["clip_norm"])
-        valid_data = None
-        if valid is not None:
-            valid_data = (self._frames(valid[0]), self._label_ids(valid[1]))
-        self._train(x, y, valid_data)
+        self._fit_network(x, self._learn_labels(labels), valid)
         return self
 
 
@@ -239,18 +220,7 @@ class FrameTagger(TagOutputs, FrameModel):
         features: Sequence[str] | None = None,
     ) -> FrameTagger:
         """Fit the scaling and the network on (T_i, F) sequences and their per-frame tags."""
-        s = self.settings
         check_pairs(sequences, tags, self.item, self.unit)
         x = self._learn_inputs(sequences, features)
-        y = self._learn_tags(tags)
-        self.model_ = self._per_step_network()
-        self.model_.compile(
-            s["optimizer"], "sparse_categorical_crossentropy", lr=s["lr"], clip_norm=s["clip_norm"]
-        )
-        self.model_.reduction = s["reduction"]
-        valid_data = None
-        if valid is not None:
-            check_pairs(*valid, self.item, self.unit)
-            valid_data = (self._frames(valid[0]), self._tag_ids(valid[1]))
-        self._train(x, y, valid_data)
+        self._fit_network(x, self._learn_tags(tags), valid)
         return self

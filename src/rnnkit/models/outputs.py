@@ -21,14 +21,34 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnnkit.errors import DataError
-from rnnkit.layers import Dense
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer
 from rnnkit.metrics import ClassificationReport
 from rnnkit.metrics.labelling import LabellingReport
 
-__all__ = ["ClassOutputs", "TagOutputs", "check_pairs"]
+__all__ = ["POOLING", "ClassOutputs", "TagOutputs", "check_pairs", "check_pooling", "pooled_head"]
 
 Array = np.ndarray
+#: what a many-to-one model reads besides h_T ("last"): the "mean" or "max" of the states
+POOLING = {"max": GlobalMaxPooling1D, "mean": GlobalAveragePooling1D}
+
+
+def check_pooling(pooling: str) -> None:
+    if pooling not in ("last", *POOLING):
+        raise ConfigError(f"pooling={pooling!r}: use 'last', 'max' or 'mean'")
+
+
+def pooled_head(pooling: str, dropout: float, output: Dense) -> list[Layer]:
+    """What follows the recurrent layers of a many-to-one model: pooling, dropout, output.
+
+    ``pooling="last"`` reads h_T (the recurrent layer returns only it); otherwise the
+    recurrent layer returns every state and they are pooled over the real steps.
+    """
+    check_pooling(pooling)
+    layers: list[Layer] = [] if pooling == "last" else [POOLING[pooling]()]
+    if dropout:
+        layers.append(Dropout(dropout))
+    return [*layers, output]
 
 
 class ClassOutputs:
@@ -36,11 +56,14 @@ class ClassOutputs:
 
     labels_: list[str]
     model_: Any
+    settings: dict[str, Any]
 
     if TYPE_CHECKING:  # supplied by the task model
 
         def _inputs(self, x: Any) -> list[Array]: ...
         def _require_fitted(self) -> None: ...
+        def _stack(self, head: list[Layer], return_sequences: bool) -> Any: ...
+        def _train(self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None) -> None: ...
 
     def _learn_labels(self, labels: Sequence[Any]) -> Array:
         """Set ``labels_`` from the training labels; their ids."""
@@ -48,6 +71,18 @@ class ClassOutputs:
         if len(self.labels_) < 2:
             raise DataError(f"only one class {self.labels_!r}: a classifier needs at least two")
         return self._label_ids(labels)
+
+    def _fit_network(self, x: list[Array], y: Array, valid: tuple[Any, Any] | None) -> None:
+        """Build the network for ``labels_`` (recurrent layers, pooling, dropout, output),
+        compile it and train on encoded inputs `x`; `valid` holds raw inputs and labels."""
+        s = self.settings
+        head = pooled_head(s["pooling"], s["dropout"], self._output_layer())
+        self.model_ = self._stack(head, return_sequences=s["pooling"] != "last")
+        self.model_.compile(s["optimizer"], self._loss(), lr=s["lr"], clip_norm=s["clip_norm"])
+        valid_data = None
+        if valid is not None:
+            valid_data = (self._inputs(valid[0]), self._label_ids(valid[1]))
+        self._train(x, y, valid_data)
 
     def _output_units(self) -> int:
         return 1 if len(self.labels_) == 2 else len(self.labels_)
@@ -99,12 +134,30 @@ class TagOutputs:
 
     labels_: list[str]
     model_: Any
+    settings: dict[str, Any]
     #: what a sequence and a step are called in messages ("sentence", "token")
     item, unit = "sequence", "step"
 
     if TYPE_CHECKING:  # supplied by the task model
 
         def _inputs(self, x: Any) -> list[Array]: ...
+        def _per_step_network(self, output: Dense | None = None) -> Any: ...
+        def _train(self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None) -> None: ...
+
+    def _fit_network(self, x: list[Array], y: list[Array], valid: tuple[Any, Any] | None) -> None:
+        """Build the per-step softmax network for ``labels_``, compile it and train on
+        encoded inputs `x`; `valid` holds raw inputs and tags."""
+        s = self.settings
+        self.model_ = self._per_step_network()
+        self.model_.compile(
+            s["optimizer"], "sparse_categorical_crossentropy", lr=s["lr"], clip_norm=s["clip_norm"]
+        )
+        self.model_.reduction = s["reduction"]
+        valid_data = None
+        if valid is not None:
+            check_pairs(*valid, self.item, self.unit)
+            valid_data = (self._inputs(valid[0]), self._tag_ids(valid[1]))
+        self._train(x, y, valid_data)
 
     def _learn_tags(self, tags: Sequence[Sequence[Any]]) -> list[Array]:
         """Set ``labels_`` from the training tags; their ids, one array per sequence."""

@@ -41,8 +41,8 @@ from rnnkit.errors import ConfigError, DataError, ModelFileError
 from rnnkit.io import ModelFiles
 from rnnkit.layers import Dense
 from rnnkit.metrics.regression import RegressionReport
-from rnnkit.models.classifier import check_pooling, pooled_head
 from rnnkit.models.frames import FEATURES_FILE, FRAME_DEFAULTS, FrameModel
+from rnnkit.models.outputs import check_pooling, pooled_head
 from rnnkit.models.persist import sequential_from_files
 
 __all__ = ["REGRESSOR_DEFAULTS", "FrameRegressor"]

@@ -86,16 +86,7 @@ class SequenceTagger(TagOutputs, TaskModel):
         y = self._learn_tags(tags)
         words = [self._words(sentence) for sentence in sentences]
         self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])
-        self.model_ = self._per_step_network()
-        self.model_.compile(
-            s["optimizer"], "sparse_categorical_crossentropy", lr=s["lr"], clip_norm=s["clip_norm"]
-        )
-        self.model_.reduction = s["reduction"]
-        valid_data = None
-        if valid is not None:
-            check_pairs(*valid, self.item, self.unit)
-            valid_data = (self.encode(valid[0]), self._tag_ids(valid[1]))
-        self._train(self.encode(sentences), y, valid_data)
+        self._fit_network(self._encode(sentences), y, valid)
         return self
 
     # -- inference -----------------------------------------------------------------
@@ -105,6 +96,9 @@ class SequenceTagger(TagOutputs, TaskModel):
     def encode(self, sentences: Sequence[Sequence[str]]) -> list[Array]:
         """Word ids of each sentence (unknown words map to ``<unk>``)."""
         self._require_fitted()
+        return self._encode(sentences)
+
+    def _encode(self, sentences: Sequence[Sequence[str]]) -> list[Array]:
         out = []
         for i, sentence in enumerate(sentences):
             if not sentence:

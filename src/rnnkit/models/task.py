@@ -54,15 +54,7 @@ class TaskModel:
     def _encoder_layers(self, return_sequences: bool) -> list[Layer]:
         """The input layers and the recurrent layers that the settings describe."""
         s = self.settings
-        layers = input_layers(
-            len(self.vocab_),
-            embed_dim=s["embed_dim"],
-            one_hot=s["one_hot"],
-            embed_scale=s["embed_scale"],
-            embed_dropout=s["embed_dropout"],
-            word_dropout=s.get("word_dropout", 0.0),
-        )
-        return layers + recurrent_layers(
+        return self._input_layers() + recurrent_layers(
             s["cell"],
             s["hidden"],
             layers=s["layers"],
@@ -70,6 +62,18 @@ class TaskModel:
             activation=s["activation"],
             dropout=s["dropout"],
             return_sequences=return_sequences,
+        )
+
+    def _input_layers(self) -> list[Layer]:
+        """What turns token ids into the cell's x_t: an embedding (with dropout) or one-hot."""
+        s = self.settings
+        return input_layers(
+            len(self.vocab_),
+            embed_dim=s["embed_dim"],
+            one_hot=s["one_hot"],
+            embed_scale=s["embed_scale"],
+            embed_dropout=s["embed_dropout"],
+            word_dropout=s.get("word_dropout", 0.0),
         )
 
     def _input_dim(self) -> int | None:
