@@ -198,6 +198,7 @@ HEADER = "series_id,t,label,a,b\n"
             ["sequence 1 has 1 steps", "forecasting 1 ahead"],
         ),
         (HEADER + "s,0,x,1,2\nq,0,y,1,1\n", ("--embed", "8"), ["--embed", "real-valued"]),
+        (HEADER + "s,0,1,1,2\nq,0,2,1,1\n", ("--task", "regress", "--plot"), ["regressor"]),
         (HEADER + "s,0,x,1,2\nq,0,y,1,1\n", ("--task", "lm"), ["--format frames", "classify"]),
     ],
 )

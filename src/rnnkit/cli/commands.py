@@ -6,6 +6,7 @@ import argparse
 import json
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
 from rnnkit.models.frames import FrameModel
 from rnnkit.models.seq2seq import Seq2Seq
 
-__all__ = ["evaluate", "predict", "print_report", "summary", "train"]
+__all__ = ["evaluate", "finish_training", "predict", "print_report", "summary", "train"]
 
 
 def read_labelled(path: str, args: argparse.Namespace) -> Table:
@@ -109,16 +110,33 @@ def train_classifier(args: argparse.Namespace) -> int:
         model = SequenceClassifier(**settings)
         valid_pair = None if valid is None else (valid.texts, valid.labels)
         model.fit(data.texts, data.labels, valid=valid_pair)
+    finish_training(args, model, started, valid, test, lambda t: model.evaluate(t.texts, t.labels))
+    return 0
+
+
+def finish_training(
+    args: argparse.Namespace,
+    model: Any,
+    started: float,
+    valid: Any,
+    test: Any,
+    evaluate: Callable[[Any], Any],
+) -> None:
+    """Save the model, then report on the validation part and the --test file.
+
+    `evaluate` scores one part (a table, corpus or frame set with a ``path``); with
+    --plot, a report that has a confusion matrix is also drawn beside the model.
+    """
     seconds = time.perf_counter() - started
     model.save(args.out, extra=run_record(args, seconds))
     print(f"trained in {seconds:.1f}s; model saved to {args.out}")
     held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
-    for name, table, where in (("validation", valid, held_out), ("test", test, "")):
-        if table is not None:
-            report = model.evaluate(table.texts, table.labels)
-            print(f"\n{name} ({where}{table.path}):")
-            print_report(report, Path(args.out) / f"confusion_{name}.png" if args.plot else None)
-    return 0
+    for name, part, where in (("validation", valid, held_out), ("test", test, "")):
+        if part is not None:
+            report = evaluate(part)
+            print(f"\n{name} ({where}{part.path}):")
+            plot = args.plot and hasattr(report, "cm")
+            print_report(report, Path(args.out) / f"confusion_{name}.png" if plot else None)
 
 
 def run_record(args: argparse.Namespace, seconds: float) -> dict[str, Any]:

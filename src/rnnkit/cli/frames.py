@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rnnkit.cli.commands import print_report, run_record, show_report
+from rnnkit.cli.commands import finish_training, show_report
 from rnnkit.cli.settings import model_settings
 from rnnkit.data.frames import FrameSet, read_frame_file
 from rnnkit.data.splits import split_indices
@@ -34,6 +33,7 @@ TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "tag": (FrameTagger, FRAME_TAGGER_DEFAULTS),
     "regress": (FrameRegressor, REGRESSOR_DEFAULTS),
 }
+NO_CONFUSION = "--plot draws a confusion matrix; a regressor has none"
 
 
 def read_frame_args(path: str, args: argparse.Namespace) -> FrameSet:
@@ -93,6 +93,8 @@ def train_frames(args: argparse.Namespace) -> int:
         raise ConfigError(f"--model {args.model} applies to texts, not to real-valued frames")
     if args.tag_col is not None:
         raise ConfigError("--tag-col applies to CoNLL-U files, not to real-valued frames")
+    if args.plot and args.task == "regress":
+        raise ConfigError(NO_CONFUSION)
     model_cls, defaults = TASKS[args.task]
     settings = model_settings(args, defaults, f"{args.task} on real-valued frames")
     model = model_cls(**settings)
@@ -113,17 +115,7 @@ def train_frames(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     model.fit(data.sequences, targets, valid=pair, features=data.features)
-    seconds = time.perf_counter() - started
-    model.save(args.out, extra=run_record(args, seconds))
-    print(f"trained in {seconds:.1f}s; model saved to {args.out}")
-    held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
-    for name, part, where in (("validation", valid, held_out), ("test", test, "")):
-        if part is not None:
-            print(f"\n{name} ({where}{part.path}):")
-            png = Path(args.out) / f"confusion_{name}.png"
-            print_report(
-                _evaluate(model, part), png if args.plot and args.task != "regress" else None
-            )
+    finish_training(args, model, started, valid, test, lambda part: _evaluate(model, part))
     return 0
 
 
@@ -137,7 +129,7 @@ def _evaluate(model: Any, frames: FrameSet) -> Any:
 def evaluate_frames(args: argparse.Namespace, model: FrameModel) -> int:
     """``rnnkit evaluate DIR --data FILE`` for a model of real-valued sequences."""
     if args.plot and isinstance(model, FrameRegressor):
-        raise ConfigError("--plot draws a confusion matrix; a regressor has none")
+        raise ConfigError(NO_CONFUSION)
     frames = read_frame_args(args.data, args).aligned(model.features_)
     show_report(_evaluate(model, frames), args)
     return 0

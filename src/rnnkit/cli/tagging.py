@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 from typing import Any
 
-from rnnkit.cli.commands import print_report, run_record, show_report
+from rnnkit.cli.commands import finish_training, show_report
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data.tagged import TaggedCorpus, read_tagged
 from rnnkit.errors import ConfigError, DataError
@@ -53,15 +52,9 @@ def train_tagger(args: argparse.Namespace) -> int:
     model = SequenceTagger(**settings)
     pair = None if valid is None else (valid.sentences, valid.tags)
     model.fit(data.sentences, data.tags, valid=pair)
-    seconds = time.perf_counter() - started
-    model.save(args.out, extra=run_record(args, seconds))
-    print(f"trained in {seconds:.1f}s; model saved to {args.out}")
-    held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
-    for name, corpus, where in (("validation", valid, held_out), ("test", test, "")):
-        if corpus is not None:
-            report = model.evaluate(corpus.sentences, corpus.tags)
-            print(f"\n{name} ({where}{corpus.path}):")
-            print_report(report, Path(args.out) / f"confusion_{name}.png" if args.plot else None)
+    finish_training(
+        args, model, started, valid, test, lambda c: model.evaluate(c.sentences, c.tags)
+    )
     return 0
 
 
