@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rnnkit.data.frames import (
     check_sequences,
@@ -15,7 +17,7 @@ from rnnkit.data.frames import (
     read_npz,
 )
 from rnnkit.data.label_files import read_label_files
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError, RnnkitError
 
 VOWELS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "japanese_vowels"
 HEADER = "series_id,label,t,x1,x2\n"
@@ -162,3 +164,36 @@ def test_frame_format_is_inferred_from_name_and_header(write, tmp_path: Path) ->
         read_frame_file(write("b.csv", "text,label\ngood,pos\n"))
     with pytest.raises(ConfigError, match="--format table"):
         read_frame_file(tmp_path / "c.npz", "table")
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=300) | st.text(alphabet='st_id,label\n"0123.e-x\x00 ', max_size=200))
+def test_any_bytes_give_frames_or_a_data_error(tmp_path: Path, contents) -> None:
+    path = tmp_path / "f.csv"
+    header = b"series_id,t,label,x\n"
+    path.write_bytes(header + (contents if isinstance(contents, bytes) else contents.encode()))
+    npz = tmp_path / "f.npz"
+    npz.write_bytes(path.read_bytes())
+    with pytest.raises(RnnkitError):
+        read_npz(npz)  # not a zip archive
+    try:
+        frames = read_frames(path)
+    except RnnkitError:
+        return
+    assert all(np.isfinite(x).all() and len(x) for x in frames.sequences)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.binary(max_size=200))
+def test_any_bytes_in_a_label_file_give_texts_or_a_data_error(tmp_path: Path, contents) -> None:
+    (tmp_path / "Czech.txt").write_bytes(contents)
+    try:
+        table = read_label_files(tmp_path)
+    except RnnkitError:
+        return
+    assert table.texts and all(t.strip() for t in table.texts)
+    assert set(table.labels) == {"Czech"}

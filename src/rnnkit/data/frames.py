@@ -27,7 +27,6 @@ sequence and step.
 from __future__ import annotations
 
 import csv
-import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -36,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.table import decode_bytes, read_bytes
+from rnnkit.data.table import csv_rows, decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -166,11 +165,11 @@ def read_frames(path: PathLike, *, encoding: str = "utf-8") -> FrameSet:
     """
     source = str(path)
     text = decode_bytes(read_bytes(Path(path), source, "frames file"), encoding, source)
-    rows = csv.reader(io.StringIO(text))
-    header = next(rows, None)
-    if not header:
+    rows = csv_rows(text, source, ",")
+    first = next(rows, None)
+    if first is None:
         raise DataError(f"{source}: empty file; expected a header row")
-    header = [h.strip() for h in header]
+    header = [h.strip() for h in first[1]]
     ids = [c for c in ID_COLUMNS if c in header]
     for need, found in (("sequence id column (series_id or seq_id)", ids),
                         ("'t' column", ["t"] if "t" in header else []),
@@ -182,8 +181,8 @@ def read_frames(path: PathLike, *, encoding: str = "utf-8") -> FrameSet:
     if not feat:
         raise DataError(f"{source}:1: no feature columns beside {ids[0]}, t and label")
     steps: dict[str, dict[int, tuple[list[float], str]]] = {}
-    for n, row in enumerate(rows, start=2):
-        if not row or not any(cell.strip() for cell in row):
+    for n, row in rows:
+        if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
             raise DataError(f"{source}:{n}: {len(row)} fields, the header has {len(header)}")

@@ -149,7 +149,7 @@ def parse_table(
     ...             header=False).labels
     ['1', '0']
     """
-    rows = _rows(text, source, delimiter)
+    rows = csv_rows(text, source, delimiter)
     first = next(rows, None)
     if first is None:
         raise DataError(f"{source}: empty file (no rows)")
@@ -246,8 +246,12 @@ def _infer_delimiter(path: Path, text: str) -> str:
     return "\t" if "\t" in first_line else ","
 
 
-def _rows(text: str, source: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """Yield (first line number, fields) for every non-blank row."""
+def csv_rows(text: str, source: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first line number, fields) for every non-blank row.
+
+    A malformed row (an unclosed quote, a field over the csv module's size limit) is a
+    DataError naming the line.
+    """
     stream = io.StringIO(text, newline="")
     if delimiter == "\t":
         reader = csv.reader(stream, delimiter=delimiter, quoting=csv.QUOTE_NONE)
