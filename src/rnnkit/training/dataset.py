@@ -58,8 +58,9 @@ class SequenceDataset:
         per step a list of (T_i,) or (T_i, k) arrays, or a padded (N, T[, k]) array
     lengths : (N,) ints, required with a padded array unless every row is full length
     per_step : bool, optional
-        Whether `y` holds a target for every step. Left out, a list of arrays or a 2-D
-        array counts as per step; a model passes it, since its output knows.
+        Whether `y` holds a target for every step. Left out, a list of arrays or an
+        array of 2 or 3 dimensions counts as per step; a model passes it, since its
+        output knows.
     """
 
     def __init__(
@@ -94,7 +95,7 @@ class SequenceDataset:
             if len(y) != len(seqs):
                 raise ShapeError(f"{len(seqs)} sequences but {len(y)} targets")
             if per_step is None:
-                per_step = y.dtype == object or y.ndim == 2
+                per_step = y.dtype == object or y.ndim >= 2
         self.y = y
         self.per_step = bool(per_step)
 
