@@ -178,6 +178,8 @@ def test_regress_on_numeric_labels(tmp_path, cli) -> None:
     assert result.code == 0, result.err
     pred = cli("predict", tmp_path / "m", "--data", tmp_path / "r.csv", "--id", "q0", "--json")
     assert isinstance(json.loads(pred.out)[0]["prediction"], float)
+    scores = json.loads(cli("evaluate", tmp_path / "m", "--data", tmp_path / "r.csv", "--json").out)
+    assert scores["n"] == 60 and "skill" not in scores and scores["per_output_mse"].keys() == {"y1"}
 
 
 # -- bad input -----------------------------------------------------------------------------

@@ -151,6 +151,12 @@ def test_regressor_round_trip_and_shapes(tmp_path: Path) -> None:
     xs = _frames(6)
     per_seq = _small(FrameRegressor).fit(xs, np.arange(5.0))
     assert per_seq.predict(xs).shape == (5,)
+    report = per_seq.evaluate(xs, np.arange(5.0))
+    assert report.n == 5 and report.mse == pytest.approx(
+        np.mean((per_seq.predict(xs) - np.arange(5.0)) ** 2)
+    )
+    vector = _small(FrameRegressor).fit(xs, np.ones((5, 3)))
+    assert vector.predict(xs).shape == (5, 3) and vector.evaluate(xs, np.ones((5, 3))).n == 5
     per_frame = _small(FrameRegressor).fit(xs, [np.ones((len(x), 2)) for x in xs])
     assert [p.shape for p in per_frame.predict(xs)] == [(n, 2) for n in LENGTHS]
     for i, model in enumerate((per_seq, per_frame)):

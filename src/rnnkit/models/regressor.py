@@ -99,8 +99,9 @@ class FrameRegressor(FrameModel):
         return [x[:-h] for x in xs], [x[h:] for x in xs], True
 
     def _scaled_targets(self, t: Any) -> Any:
+        """Targets in standard units: per frame a list, per sequence one (N[, k]) array."""
         if self.per_step_:
-            return [self.target_scaler_.transform([y])[0] for y in t]
+            return self.target_scaler_.transform(t)
         return self.target_scaler_.transform([t])[0]
 
     # -- learning ------------------------------------------------------------------
@@ -178,11 +179,7 @@ class FrameRegressor(FrameModel):
         xs, t, _ = self._checked_pairs(sequences, targets)
         pred = self.predict(xs)
         k = self.target_scaler_.n_features
-        if self.per_step_:
-            y_true = np.concatenate([np.reshape(y, (-1, k)) for y in t])
-            y_pred = np.concatenate([np.reshape(y, (-1, k)) for y in pred])
-        else:
-            y_true, y_pred = np.reshape(np.asarray(t, dtype=np.float64), (-1, k)), pred
+        y_true, y_pred = _rows(t, self.per_step_, k), _rows(pred, self.per_step_, k)
         baseline = None
         if self.settings["forecast"] is not None:  # persistence: x_{t+h} = x_t
             baseline = np.concatenate(xs)
@@ -260,6 +257,13 @@ def _as_targets(targets: Any, xs: list[Array]) -> tuple[Any, bool]:
     if len({a.shape[1:] for a in out}) > 1:
         raise DataError("every sequence needs the same number of targets per frame")
     return out, True
+
+
+def _rows(values: Any, per_step: bool, k: int) -> Array:
+    """Targets or predictions as one (n, k) array: every frame's, or every sequence's."""
+    if per_step:
+        return np.concatenate([np.reshape(v, (-1, k)) for v in values])
+    return np.reshape(np.asarray(values, dtype=np.float64), (-1, k))
 
 
 def _check_finite(t: Array, where: str) -> None:
