@@ -23,7 +23,7 @@ SRC = Path(rnnkit.__file__).parent
 ALLOWED = {
     "core": {"core"},
     "layers": {"core", "layers"},
-    "training": {"core", "layers", "training", "data", "text"},
+    "training": {"core", "layers", "training", "data", "text", "io"},
     "models": {"core", "layers", "training", "models", "io", "text", "data", "metrics"},
     "bench": {"core", "layers", "training", "models", "io", "bench"},
     "cli": {

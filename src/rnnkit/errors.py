@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "ModelFileError",
+    "NumericalError",
     "RnnkitError",
     "ShapeError",
     "VocabularyError",
@@ -41,6 +42,10 @@ class ConfigError(RnnkitError):
 
 class ModelFileError(RnnkitError):
     """A model directory that is missing a file, corrupt, or of an unknown version."""
+
+
+class NumericalError(RnnkitError):
+    """Training produced a NaN or infinite loss or gradient (names the step)."""
 
 
 class ShapeError(RnnkitError):

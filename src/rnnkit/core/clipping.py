@@ -37,13 +37,14 @@ def clip_by_global_norm(
     grads: Sequence[np.ndarray],
     max_norm: float,
     rows: Sequence[np.ndarray | None] | None = None,
+    norm: float | None = None,
 ) -> float:
     """Scale all gradients in place so their global norm is at most `max_norm`.
 
     Returns the norm before clipping (useful for diagnostics). `rows` as in
-    :func:`global_norm`.
+    :func:`global_norm`; `norm`, when the caller has it already, saves computing it.
     """
-    norm = global_norm(grads, rows)
+    norm = global_norm(grads, rows) if norm is None else norm
     if norm > max_norm > 0:
         # NOTE: the same small epsilon as torch.nn.utils.clip_grad_norm_
         scale = max_norm / (norm + 1e-6)

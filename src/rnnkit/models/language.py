@@ -190,6 +190,7 @@ class LanguageModel(TaskModel):
             monitor=s["monitor"],
             bucket=False,
             verbose=s["verbose"],
+            checkpoints=self.checkpoints,
         )
         rng = np.random.default_rng([s["seed"], 1])
         try:

@@ -136,6 +136,7 @@ class Seq2Seq(TaskModel):
             monitor=s["monitor"],
             lr_decay=s["lr_decay"] if valid_data is not None else None,
             verbose=s["verbose"],
+            checkpoints=self.checkpoints,
         )
         optimizer = get_optimizer(s["optimizer"], s["lr"])
         rng = np.random.default_rng([s["seed"], 1])

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, ModelFileError
+from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.heads import compute_loss
 from rnnkit.models.layer_stack import WrapsNetwork
 from rnnkit.models.sequential import Sequential
@@ -52,6 +53,30 @@ class StatefulNetwork(WrapsNetwork):
             self.net.backward(dlogits, caches)  # no gradient into the carried state
         # loss summed over tokens and counted per token: the loop's means are per token
         return StepResult(value * count, correct, count, count)
+
+    # -- checkpoints ---------------------------------------------------------------
+    def carry_arrays(self) -> dict[str, Array]:
+        """The training state carried into the next window, per recurrent layer
+        (``"0"``, or ``"0.h"`` and ``"0.c"`` for an LSTM); empty when nothing is carried."""
+        out: dict[str, Array] = {}
+        for i, state in enumerate(self.states["train"] or ()):
+            if isinstance(state, tuple):
+                out.update({f"{i}.h": state[0], f"{i}.c": state[1]})
+            else:
+                out[str(i)] = state
+        return out
+
+    def load_carry_arrays(self, arrays: dict[str, Array]) -> None:
+        """Carry what :meth:`carry_arrays` recorded into the next training window."""
+        layers = [layer for layer in self.net.layers if isinstance(layer, RecurrentLayer)]
+        states: list[Any] = []
+        for i, layer in enumerate(layers):
+            names = [f"{i}.h", f"{i}.c"] if layer.n_states == 2 else [str(i)]
+            if any(n not in arrays or arrays[n].ndim != 2 for n in names):
+                raise ModelFileError(f"the carried state of recurrent layer {i} is missing")
+            parts = tuple(arrays[n].copy() for n in names)
+            states.append(parts if layer.n_states == 2 else parts[0])
+        self.states["train"] = states
 
     def train_batch(self, batch: Batch) -> StepResult:
         return self._step(batch, "train", training=True)

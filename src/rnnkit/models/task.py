@@ -19,6 +19,7 @@ from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.persist import save_sequential, sequential_from_files
 from rnnkit.models.sequential import Sequential
 from rnnkit.text import Vocabulary
+from rnnkit.training import Checkpoints
 
 __all__ = ["TaskModel"]
 
@@ -30,6 +31,9 @@ class TaskModel:
 
     task: ClassVar[str] = ""
     DEFAULTS: ClassVar[dict[str, Any]] = {}
+    #: where fit() keeps checkpoints of the run, and whether it resumes from them: a
+    #: :class:`~rnnkit.training.Checkpoints`, set before fit (not a setting: not saved)
+    checkpoints: Checkpoints | None = None
 
     def __init__(self, **settings: Any) -> None:
         unknown = sorted(set(settings) - set(self.DEFAULTS))
@@ -108,6 +112,7 @@ class TaskModel:
             monitor=s["monitor"],
             max_minutes=s["max_minutes"],
             verbose=s["verbose"],
+            checkpoints=self.checkpoints,
         )
 
     def _require_fitted(self) -> None:

@@ -1,5 +1,6 @@
 """Training: optimizers, padded mini-batches and the loop that drives any model."""
 
+from rnnkit.training.checkpoint import Checkpoints
 from rnnkit.training.dataset import Batch, SequenceDataset
 from rnnkit.training.optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, get_optimizer
 from rnnkit.training.streams import TextStreams, Window
@@ -10,6 +11,7 @@ __all__ = [
     "Adagrad",
     "Adam",
     "Batch",
+    "Checkpoints",
     "FitConfig",
     "History",
     "Momentum",

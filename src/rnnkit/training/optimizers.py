@@ -50,6 +50,28 @@ class Optimizer:
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "lr": self.lr}
 
+    # -- checkpoints ---------------------------------------------------------------
+    def state_arrays(self) -> dict[str, Array]:
+        """Every per-parameter state array, named ``"<param key>/<state>"`` (``gru.W/m``)."""
+        return {f"{key}/{name}": a for key, st in self.state.items() for name, a in st.items()}
+
+    def load_state(self, scalars: dict[str, Any], arrays: dict[str, Array], shapes: dict) -> None:
+        """Restore what :meth:`state_arrays` and ``get_config`` recorded, plus the step
+        count; `shapes` maps every parameter key to its shape (ConfigError on a misfit)."""
+        if scalars.get("name") != self.name:
+            raise ConfigError(
+                f"the checkpoint's optimizer is {scalars.get('name')!r}, not {self.name!r}"
+            )
+        state: dict[str, dict[str, Array]] = {}
+        for full, a in arrays.items():
+            key, _, name = full.rpartition("/")
+            if shapes.get(key) != a.shape:
+                raise ConfigError(f"optimizer state {full!r} {a.shape} fits no parameter")
+            state.setdefault(key, {})[name] = a.copy()
+        self.state = state
+        self.lr = float(scalars["lr"])
+        self.iterations = int(scalars["iterations"])
+
     def step(self, slots: Iterable[ParamSlot]) -> None:
         """Apply one update to every (key, param, grad, rows) slot."""
         self.iterations += 1

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rnnkit.core.clipping import clip_by_global_norm, clip_by_value
-from rnnkit.errors import ConfigError
+from rnnkit.core.clipping import clip_by_global_norm, clip_by_value, global_norm
+from rnnkit.errors import ConfigError, NumericalError
+from rnnkit.training.checkpoint import Checkpoints, Progress, restore, save
 from rnnkit.training.dataset import Batch
 from rnnkit.training.optimizers import Optimizer, ParamSlot
 
@@ -71,6 +72,7 @@ class FitConfig:
     lr_decay: float | None = None  # multiply lr by this after an epoch that is not the best
     bucket: bool = True  # length-bucketed batches
     verbose: int = 1  # 0 silent, 1 one line per epoch (plus a bar on a terminal)
+    checkpoints: Checkpoints | None = None  # save (and resume) the run's state
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -129,93 +131,162 @@ def fit(
     rng: np.random.Generator,
     valid: BatchSource | None = None,
 ) -> History:
-    """Train `model` on `train`; validate on `valid` after every epoch."""
+    """Train `model` on `train`; validate on `valid` after every epoch.
+
+    With ``config.checkpoints`` the run is saved every ``every`` steps and at every
+    epoch end, and with ``resume`` it continues from the latest checkpoint exactly.
+    A NaN or infinite loss or gradient stops it with a :class:`NumericalError`
+    before the update, so nothing saved ever holds a diverged state.
+    """
     if config.patience is not None and valid is None:
         raise ConfigError("early stopping (patience) needs validation data")
-    history = History()
-    start = time.perf_counter()
-    deadline = None if config.max_minutes is None else start + 60.0 * config.max_minutes
-    sign = -1.0 if config.monitor == "val_loss" else 1.0
-    best_score, best_weights, waited = -math.inf, None, 0
-    for epoch in range(1, config.epochs + 1):
-        t0 = time.perf_counter()
-        record, out_of_time = _run_epoch(model, train, optimizer, config, rng, deadline, epoch)
-        if valid is not None:
-            v = evaluate(model, valid)
-            record.update({f"val_{k}": value for k, value in v.items()})
-        record["seconds"] = time.perf_counter() - t0
-        record["lr"] = optimizer.lr
-        history.epochs.append(record)
-        if config.verbose:
-            print(_epoch_line(record, config.epochs), flush=True)
-        if valid is not None:
-            if config.monitor not in record:
-                raise ConfigError(
-                    f"monitor={config.monitor!r}: this loss has no accuracy; use 'val_loss'"
-                )
-            score = sign * record[config.monitor]
-            if score > best_score:
-                best_score, waited, history.best_epoch = score, 0, epoch
-                best_weights = model.get_weights()
-            else:
-                waited += 1
-                if config.lr_decay is not None:  # a plateau: smaller steps from here on
-                    optimizer.lr *= config.lr_decay
-        if out_of_time:
-            history.stopped = "time_budget"
-            break
-        if config.patience is not None and waited >= config.patience:
-            history.stopped = "early_stopping"
-            break
-    if config.restore_best and best_weights is not None:
-        model.set_weights(best_weights)
-    history.seconds = time.perf_counter() - start
-    return history
+    return _Run(model, train, optimizer, config, rng, valid).run()
 
 
-def _run_epoch(model, train, optimizer, config, rng, deadline, epoch):
-    batches = train.batches(config.batch_size, rng=rng, bucket=config.bucket)
-    bar = _progress_bar(len(batches), epoch, config)
-    loss_sum, correct, count, seqs, tokens = 0.0, 0, 0, 0, 0
-    t0 = time.perf_counter()
-    out_of_time = False
-    for i, index in enumerate(batches):
-        batch = train.batch(index)
-        model.zero_grad()
-        r = model.train_batch(batch)
-        slots = model.param_slots()
-        if config.clip_value is not None:
-            clip_by_value([g for _, _, g, _ in slots], config.clip_value)
-        if config.clip_norm is not None:
-            clip_by_global_norm(
-                [g for _, _, g, _ in slots],
-                config.clip_norm,
-                rows=[rows for _, _, _, rows in slots],
+class _Run:
+    """One training run: the loop of :func:`fit`, and all it needs to stop and resume."""
+
+    def __init__(self, model, train, optimizer, config, rng, valid) -> None:
+        self.model, self.train, self.valid = model, train, valid
+        self.optimizer, self.config, self.rng = optimizer, config, rng
+        self.history = History()
+        self.p = Progress()
+        self.best_weights: list[np.ndarray] | None = None
+        self.seconds_before = 0.0  # trained before this process resumed the run
+
+    def run(self) -> History:
+        config, ck = self.config, self.config.checkpoints
+        if ck is not None and ck.resume:
+            restore(self, ck)
+            if config.verbose and ck.last_step is not None:
+                p = self.p
+                print(f"resuming at step {p.step}: epoch {p.epoch}, batch {p.batch}", flush=True)
+        start = time.perf_counter()
+        budget = None if config.max_minutes is None else 60.0 * config.max_minutes
+        deadline = None if budget is None else start + budget - self.seconds_before
+        sign = -1.0 if config.monitor == "val_loss" else 1.0
+        while self.p.stopped is None and self.p.epoch <= config.epochs:
+            t0 = time.perf_counter()
+            record, out_of_time = self._epoch(deadline, start)
+            if self.valid is not None:
+                record.update({f"val_{k}": v for k, v in evaluate(self.model, self.valid).items()})
+            record["seconds"] = time.perf_counter() - t0
+            record["lr"] = self.optimizer.lr
+            self.history.epochs.append(record)
+            if config.verbose:
+                print(_epoch_line(record, config.epochs), flush=True)
+            if self.valid is not None:
+                self._judge(sign * self._monitored(record))
+            if out_of_time:
+                self.p.stopped = "time_budget"
+            elif config.patience is not None and self.p.waited >= config.patience:
+                self.p.stopped = "early_stopping"
+            self.p.next_epoch()
+            if ck is not None:
+                save(self, ck, self.seconds_before + time.perf_counter() - start)
+        self.history.stopped = self.p.stopped or "epochs"
+        self.history.best_epoch = self.p.best_epoch
+        if config.restore_best and self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+        self.history.seconds = self.seconds_before + time.perf_counter() - start
+        return self.history
+
+    def _monitored(self, record: dict[str, float]) -> float:
+        if self.config.monitor not in record:
+            raise ConfigError(
+                f"monitor={self.config.monitor!r}: this loss has no accuracy; use 'val_loss'"
             )
-        optimizer.step(slots)
-        loss_sum += r.loss_sum
-        correct += r.correct
-        count += r.count
-        seqs += r.n_sequences
-        tokens += batch.n_tokens
+        return record[self.config.monitor]
+
+    def _judge(self, score: float) -> None:
+        """Early stopping's bookkeeping after a validation: best weights, patience, lr."""
+        p = self.p
+        if p.best_score is None or score > p.best_score:
+            p.best_score, p.waited, p.best_epoch = score, 0, p.epoch
+            self.best_weights = self.model.get_weights()
+        else:
+            p.waited += 1
+            if self.config.lr_decay is not None:  # a plateau: smaller steps from here on
+                self.optimizer.lr *= self.config.lr_decay
+
+    def _epoch(self, deadline: float | None, start: float) -> tuple[dict[str, float], bool]:
+        """Train the epoch under way from where it stands; its record, and whether the
+        time budget cut it short."""
+        model, config, p, ck = self.model, self.config, self.p, self.config.checkpoints
+        if p.batch == 0:
+            p.epoch_rng = self.rng.bit_generator.state
+        else:  # resumed part-way: the same shuffle again, then on from the next batch
+            self.rng.bit_generator.state = p.epoch_rng
+        batches = self.train.batches(config.batch_size, rng=self.rng, bucket=config.bucket)
+        bar = _progress_bar(len(batches), p.epoch, config)
+        t0, sums, out_of_time = time.perf_counter(), p.sums, False
+        for i in range(p.batch, len(batches)):
+            batch = self.train.batch(batches[i])
+            model.zero_grad()
+            r = model.train_batch(batch)
+            slots = model.param_slots()
+            self._update(slots, r.loss_sum, i + 1)
+            for key, value in (("loss_sum", r.loss_sum), ("correct", r.correct),
+                               ("count", r.count), ("seqs", r.n_sequences),
+                               ("tokens", batch.n_tokens)):  # fmt: skip
+                sums[key] += value
+            p.batch, p.step = i + 1, p.step + 1
+            if bar is not None:
+                _show(bar, sums, time.perf_counter() - t0)
+            out_of_time = deadline is not None and time.perf_counter() > deadline
+            if out_of_time and i + 1 < len(batches):
+                break
+            out_of_time = False
+            if ck is not None and ck.every and p.step % ck.every == 0 and i + 1 < len(batches):
+                save(self, ck, self.seconds_before + time.perf_counter() - start)
         if bar is not None:
-            elapsed = time.perf_counter() - t0
-            shown = {"loss": f"{loss_sum / seqs:.4f}"}
-            if count:
-                shown["acc"] = f"{correct / count:.3f}"
-            bar.set_postfix(shown, tok_s=f"{tokens / max(elapsed, 1e-9):,.0f}", refresh=False)
-            bar.update(1)
-        if deadline is not None and time.perf_counter() > deadline and i + 1 < len(batches):
-            out_of_time = True
-            break
-    if bar is not None:
-        bar.close()
-    elapsed = time.perf_counter() - t0
-    record = {"epoch": epoch, "loss": loss_sum / max(seqs, 1)}
-    if count:
-        record["accuracy"] = correct / count
-    record["tokens_per_s"] = tokens / max(elapsed, 1e-9)
-    return record, out_of_time
+            bar.close()
+        record = {"epoch": p.epoch, "loss": sums["loss_sum"] / max(sums["seqs"], 1)}
+        if sums["count"]:
+            record["accuracy"] = sums["correct"] / sums["count"]
+        record["tokens_per_s"] = sums["tokens"] / max(time.perf_counter() - t0, 1e-9)
+        return record, out_of_time
+
+    def _update(self, slots: list[ParamSlot], loss_sum: float, batch: int) -> None:
+        """Check, clip and apply one step's gradients."""
+        config = self.config
+        grads = [g for _, _, g, _ in slots]
+        rows = [r for _, _, _, r in slots]
+        norm = global_norm(grads, rows)
+        if not (math.isfinite(loss_sum) and math.isfinite(norm)):
+            raise diverged(self, slots, loss_sum, norm, batch)
+        if config.clip_value is not None:
+            clip_by_value(grads, config.clip_value)
+            norm = global_norm(grads, rows)
+        if config.clip_norm is not None:
+            clip_by_global_norm(grads, config.clip_norm, rows, norm=norm)
+        self.optimizer.step(slots)
+
+
+def diverged(run: _Run, slots: list[ParamSlot], loss_sum: float, norm: float, batch: int):
+    """The NumericalError of a step whose loss or gradient is NaN or infinite."""
+    p, ck = run.p, run.config.checkpoints
+    norms = {key: float(np.sqrt(np.vdot(g, g))) for key, _, g, _ in slots}
+    worst = max(norms, key=lambda k: math.inf if math.isnan(norms[k]) else norms[k])
+    what = (
+        f"the loss is {loss_sum}" if not math.isfinite(loss_sum) else f"the gradient norm is {norm}"
+    )
+    kept = "nothing was saved from this step"
+    if ck is not None and ck.last_step is not None:
+        kept = f"the last good checkpoint (step {ck.last_step}) is kept in {ck.directory}"
+    return NumericalError(
+        f"training diverged at step {p.step + 1} (epoch {p.epoch}, batch {batch}): {what}; "
+        f"the largest gradient is {worst!r}'s, norm {norms[worst]:.3g}; {kept}; "
+        "try --clip 1 (a smaller global-norm clip) or a lower --lr"
+    )
+
+
+def _show(bar: Any, sums: dict[str, float], elapsed: float) -> None:
+    shown = {"loss": f"{sums['loss_sum'] / max(sums['seqs'], 1):.4f}"}
+    if sums["count"]:
+        shown["acc"] = f"{sums['correct'] / sums['count']:.3f}"
+    bar.set_postfix(shown, tok_s=f"{sums['tokens'] / max(elapsed, 1e-9):,.0f}", refresh=False)
+    bar.update(1)
 
 
 def _progress_bar(total: int, epoch: int, config: FitConfig):
