@@ -36,6 +36,7 @@ def train_argv(data, out, *extra):
 
 def test_model_directory_holds_config_weights_and_vocab(rnn_model):
     assert sorted(p.name for p in rnn_model.iterdir()) == [
+        "checkpoint",  # DESIGN §5: the run's last state, for --resume
         "config.json",
         "vocab.json",
         "weights.safetensors",

@@ -28,8 +28,17 @@ from rnnkit.models import (
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
 from rnnkit.models.frames import FrameModel
 from rnnkit.models.seq2seq import Seq2Seq
+from rnnkit.training import Checkpoints
 
-__all__ = ["evaluate", "finish_training", "predict", "print_report", "summary", "train"]
+__all__ = [
+    "evaluate",
+    "finish_training",
+    "predict",
+    "print_report",
+    "summary",
+    "train",
+    "use_checkpoints",
+]
 
 
 def read_labelled(path: str, args: argparse.Namespace) -> Table:
@@ -105,9 +114,12 @@ def train_classifier(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model: Any
     if args.model == "bow-nb":
+        if args.resume or args.checkpoint_every is not None:
+            raise ConfigError("--resume and --checkpoint-every apply to the recurrent network")
         model = BagOfWordsClassifier().fit(data.texts, data.labels)
     else:
         model = SequenceClassifier(**settings)
+        use_checkpoints(model, args)
         valid_pair = None if valid is None else (valid.texts, valid.labels)
         model.fit(data.texts, data.labels, valid=valid_pair)
     finish_training(args, model, started, valid, test, lambda t: model.evaluate(t.texts, t.labels))
@@ -137,6 +149,29 @@ def finish_training(
             print(f"\n{name} ({where}{part.path}):")
             plot = args.plot and hasattr(report, "cm")
             print_report(report, Path(args.out) / f"confusion_{name}.png" if plot else None)
+
+
+def use_checkpoints(model: Any, args: argparse.Namespace) -> None:
+    """Give a task model its run's checkpoints, OUT/checkpoint (``--checkpoint-every``,
+    ``--resume``): always at epoch ends, and a resume only of this same run."""
+    every, resume = args.checkpoint_every, args.resume
+    if every is not None and every < 1:
+        raise ConfigError(f"--checkpoint-every {every}: must be a positive number of steps")
+    skip = ("epochs", "max_minutes", "verbose", "patience")
+    identity = {
+        "task": args.task,
+        "settings": {k: v for k, v in model.settings.items() if k not in skip},
+        "data": str(args.data),
+        "valid": None if args.valid is None else str(args.valid),
+        "valid_split": args.valid_split,
+    }
+    ck = Checkpoints(Path(args.out) / "checkpoint", every=every, resume=resume, identity=identity)
+    latest = ck.directory / "latest.json"
+    if resume and not latest.is_file():
+        print(f"no checkpoint in {ck.directory}: training from the start")
+    elif not resume and latest.is_file():
+        print(f"{ck.directory} holds an earlier run; starting afresh (--resume continues it)")
+    model.checkpoints = ck
 
 
 def run_record(args: argparse.Namespace, seconds: float) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.cli.commands import finish_training, show_report
+from rnnkit.cli.commands import finish_training, show_report, use_checkpoints
 from rnnkit.cli.settings import model_settings
 from rnnkit.data.frames import FrameSet, read_frame_file
 from rnnkit.data.splits import split_indices
@@ -98,6 +98,7 @@ def train_frames(args: argparse.Namespace) -> int:
     model_cls, defaults = TASKS[args.task]
     settings = model_settings(args, defaults, f"{args.task} on real-valued frames")
     model = model_cls(**settings)
+    use_checkpoints(model, args)
     forecast = model.settings.get("forecast")
     data = read_frame_args(args.data, args)
     valid = None

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from rnnkit.cli.commands import run_record
+from rnnkit.cli.commands import run_record, use_checkpoints
 from rnnkit.cli.settings import model_settings
 from rnnkit.data.corpus import read_corpus
 from rnnkit.errors import ConfigError
@@ -31,6 +31,7 @@ def train_lm(args: argparse.Namespace) -> int:
     _check_format(args)
     settings = model_settings(args, LM_DEFAULTS, "lm")
     model = LanguageModel(**settings)
+    use_checkpoints(model, args)
     s = model.settings
     corpus = read_corpus(
         args.data, s["level"], min_freq=s["min_freq"], max_vocab=s["max_vocab"],

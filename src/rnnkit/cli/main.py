@@ -148,6 +148,17 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
     o.add_argument("--patience", type=int, help="early-stopping patience (epochs)")
     o.add_argument("--seed", type=int, default=0)
     o.add_argument("--max-minutes", type=float, help="training time budget")
+    o.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="N",
+        help="also checkpoint every N steps into OUT/checkpoint (always: every epoch end)",
+    )
+    o.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in OUT/checkpoint exactly where it stopped (same flags)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

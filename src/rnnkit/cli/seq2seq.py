@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from rnnkit.cli.commands import run_record
+from rnnkit.cli.commands import run_record, use_checkpoints
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data.pairs import PairCorpus, pair_format, read_pair_file
 from rnnkit.errors import ConfigError, DataError
@@ -63,6 +63,7 @@ def train_seq2seq(args: argparse.Namespace) -> int:
         valid = None
     test = _read(args.test, args, _levels(args)) if args.test else None
     model = Seq2Seq(**settings)
+    use_checkpoints(model, args)
     print(f"{data.path}: {len(data):,} pairs for training")
     started = time.perf_counter()
     model.fit_corpus(data, valid)

@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from rnnkit.cli.commands import finish_training, show_report
+from rnnkit.cli.commands import finish_training, show_report, use_checkpoints
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data.tagged import TaggedCorpus, read_tagged
 from rnnkit.errors import ConfigError, DataError
@@ -50,6 +50,7 @@ def train_tagger(args: argparse.Namespace) -> int:
     test = read_tagged_args(args.test, args) if args.test else None
     started = time.perf_counter()
     model = SequenceTagger(**settings)
+    use_checkpoints(model, args)
     pair = None if valid is None else (valid.sentences, valid.tags)
     model.fit(data.sentences, data.tags, valid=pair)
     finish_training(

@@ -1,0 +1,209 @@
+"""Checkpoints, exact resume, determinism and numerical faults, from the command line.
+
+The kill-and-resume tests run ``rnnkit train`` as a real process, kill it with SIGKILL
+once its checkpoint has passed a given step (the kill lands wherever the run then
+is: mid-step, mid-write of the next checkpoint, ...), resume it with ``--resume``, and
+compare the final model with an uninterrupted run's, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnkit.io import load_weights
+from rnnkit.layers import Dense
+
+RNNKIT = [sys.executable, "-m", "rnnkit.cli.main"]
+
+
+def _frames_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
+    """Small real-valued sequences with three labels (the vowels data need not exist)."""
+    rng = np.random.default_rng(seed)
+    lines = ["series_id,t,label,a,b,c"]
+    for i in range(n):
+        label = i % 3
+        for t in range(int(rng.integers(4, 12))):
+            a, b, c = rng.normal(loc=label, size=3)
+            lines.append(f"s{i},{t},{'xyz'[label]},{a:.5f},{b:.5f},{c:.5f}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _run(argv: list[str], out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*RNNKIT, "train", *argv, "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _kill_after(argv: list[str], out: Path, step: int) -> int:
+    """Start a run, SIGKILL it once its latest checkpoint is at `step` or later."""
+    proc = subprocess.Popen(
+        [*RNNKIT, "train", *argv, "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    latest, seen = out / "checkpoint" / "latest.json", 0
+    while proc.poll() is None:
+        try:
+            seen = json.loads(latest.read_text())["step"]
+        except (OSError, ValueError, KeyError):
+            pass
+        if seen >= step:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.002)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    return seen
+
+
+def _same_model(a: Path, b: Path) -> None:
+    assert (a / "weights.safetensors").read_bytes() == (b / "weights.safetensors").read_bytes()
+    losses = [
+        [
+            e["loss"]
+            for e in json.loads((d / "config.json").read_text())["training"]["history"]["epochs"]
+        ]
+        for d in (a, b)
+    ]
+    assert losses[0] == losses[1]
+
+
+CONFIGS = {
+    # dropout draws and a shuffled order each epoch: every generator must come back
+    "frames": lambda d: ["--task", "classify", "--data", str(_frames_csv(d / "f.csv")),
+                         "--hidden", "24", "--dropout", "0.3", "--epochs", "6",
+                         "--batch-size", "8", "--patience", "100"],
+    # the state carried from window to window (truncated BPTT) must come back too
+    "lm": lambda d: ["--task", "lm", "--data", str(_text(d / "t.txt")), "--hidden", "24",
+                     "--bptt", "12", "--batch-size", "4", "--epochs", "3", "--dropout", "0.2"],
+    # scheduled sampling draws from a generator of the teacher-forcing wrapper
+    "seq2seq": lambda d: ["--task", "seq2seq", "--data", str(_pairs(d / "p.tsv")),
+                          "--hidden", "12", "--embed", "8", "--epochs", "3",
+                          "--batch-size", "8", "--sampling-ratio", "0.3"],
+}  # fmt: skip
+
+
+def _text(path: Path) -> Path:
+    rng = np.random.default_rng(1)
+    words = ["the", "cell", "reads", "a", "state", "and", "writes", "another", "step"]
+    lines = [" ".join(rng.choice(words, size=9)) for _ in range(120)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _pairs(path: Path) -> Path:
+    rng = np.random.default_rng(2)
+    words = ["".join(rng.choice(list("abcde"), size=int(rng.integers(2, 7)))) for _ in range(200)]
+    path.write_text("".join(f"{w}\t{w[::-1]}\n" for w in words))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("config", "kill_points"), [("frames", (7, 23, 41)), ("lm", (30,)),
+                                                     ("seq2seq", (25,))])  # fmt: skip
+def test_a_killed_run_resumes_to_the_same_weights(tmp_path, config, kill_points) -> None:
+    argv = [*CONFIGS[config](tmp_path), "--checkpoint-every", "3"]
+    reference = _run(argv, tmp_path / "reference")
+    assert reference.returncode == 0, reference.stderr
+    for k in kill_points:
+        out = tmp_path / f"killed-{k}"
+        seen = _kill_after(argv, out, k)
+        assert not (out / "config.json").exists()  # killed before the model was saved
+        resumed = _run(argv, out, "--resume")
+        assert resumed.returncode == 0, resumed.stderr
+        step = int(resumed.stdout.split("resuming at step ")[1].split(":")[0])
+        assert step >= seen  # a checkpoint may land between the last look and the kill
+        _same_model(tmp_path / "reference", out)
+
+
+def test_same_seed_same_weights_and_figures(tmp_path, cli) -> None:
+    argv = CONFIGS["frames"](tmp_path)
+    for name in ("one", "two"):
+        assert cli("train", *argv, "--out", tmp_path / name).code == 0
+    _same_model(tmp_path / "one", tmp_path / "two")
+    config = json.loads((tmp_path / "one" / "config.json").read_text())["training"]
+    assert config["seed"] == 0 and config["command"].startswith("rnnkit train --task classify")
+    other = cli("train", *argv, "--seed", "1", "--out", tmp_path / "three")
+    assert other.code == 0
+    one = load_weights(tmp_path / "one" / "weights.safetensors")
+    three = load_weights(tmp_path / "three" / "weights.safetensors")
+    assert any(not np.array_equal(one[k], three[k]) for k in one)
+
+
+def test_resume_without_a_checkpoint_starts_from_the_beginning(tmp_path, cli) -> None:
+    argv = CONFIGS["frames"](tmp_path)
+    result = cli("train", *argv, "--out", tmp_path / "m", "--resume")
+    assert result.code == 0 and "no checkpoint in" in result.out
+    again = cli("train", *argv, "--out", tmp_path / "m")
+    assert "holds an earlier run; starting afresh" in again.out
+
+
+def test_a_finished_run_resumes_to_its_end(tmp_path, cli) -> None:
+    argv = CONFIGS["frames"](tmp_path)
+    assert cli("train", *argv, "--out", tmp_path / "a").code == 0
+    before = (tmp_path / "a" / "weights.safetensors").read_bytes()
+    result = cli("train", *argv, "--out", tmp_path / "a", "--resume")
+    assert result.code == 0 and "resuming at step" in result.out
+    assert not any(line.startswith("epoch ") for line in result.out.splitlines())  # none to run
+    assert (tmp_path / "a" / "weights.safetensors").read_bytes() == before
+
+
+def test_a_checkpoint_of_another_run_or_a_damaged_one_is_refused(
+    tmp_path, cli, user_error, snapshot
+) -> None:
+    argv = CONFIGS["frames"](tmp_path)
+    assert cli("train", *argv, "--out", tmp_path / "m", "--checkpoint-every", "5").code == 0
+    before = snapshot(tmp_path / "m")
+    line = user_error(cli("train", *argv, "--hidden", "8", "--out", tmp_path / "m", "--resume"))
+    assert "the checkpoint is of another run (settings:" in line
+    assert snapshot(tmp_path / "m") == before
+    step = next((tmp_path / "m" / "checkpoint").glob("step-*"))
+    (step / "optimizer.safetensors").write_bytes(b"\x00" * 20)
+    line = user_error(cli("train", *argv, "--out", tmp_path / "m", "--resume"))
+    assert "optimizer.safetensors" in line
+    (tmp_path / "m" / "checkpoint" / "latest.json").write_text('{"step": 1, "dir": "../../x"}')
+    assert "step-NNNNNNNN" in user_error(cli("train", *argv, "--out", tmp_path / "m", "--resume"))
+    assert user_error(cli("train", *argv, "--out", tmp_path / "x", "--checkpoint-every", "0"))
+
+
+def test_a_diverging_run_stops_in_one_line_and_keeps_its_last_good_checkpoint(
+    tmp_path, cli, user_error, monkeypatch
+) -> None:
+    """NaN injected into the output layer's gradient at the 7th step."""
+    backward, calls = Dense.backward, {"n": 0}
+
+    def poisoned(self, dy, cache):
+        calls["n"] += 1
+        dx = backward(self, dy, cache)
+        if calls["n"] == 7:
+            self.grads["V"][0, 0] = np.nan
+        return dx
+
+    monkeypatch.setattr(Dense, "backward", poisoned)
+    argv = CONFIGS["frames"](tmp_path)
+    line = user_error(cli("train", *argv, "--out", tmp_path / "m", "--checkpoint-every", "2"))
+    assert "training diverged at step 7 (epoch 1, batch 7): the gradient norm is nan" in line
+    assert "'dense.V'" in line and "step 6" in line and "--clip" in line
+    assert not (tmp_path / "m" / "config.json").exists()  # no model from a diverged run
+    latest = json.loads((tmp_path / "m" / "checkpoint" / "latest.json").read_text())
+    assert latest["step"] == 6
+    state = load_weights(tmp_path / "m" / "checkpoint" / latest["dir"] / "weights.safetensors")
+    assert all(np.isfinite(w).all() for w in state.values())
+
+
+def test_the_main_module_runs() -> None:
+    """The kill tests start ``python -m rnnkit.cli.main``: it must be the command."""
+    result = subprocess.run([*RNNKIT, "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout.startswith("rnnkit ")
