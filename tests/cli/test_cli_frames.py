@@ -336,3 +336,49 @@ def test_names_by_language_as_label_files(tmp_path, cli) -> None:
     assert report["labels"] == ["Greek", "Japanese", "Polish"] and report["accuracy"] > 0.85
     pred = cli("predict", tmp_path / "m", "Nakamura", "Papadopoulos", "--json")
     assert [r["label"] for r in json.loads(pred.out)] == ["Japanese", "Greek"]
+
+
+def test_max_len_cuts_long_training_sequences_and_counts_them(
+    frames_files, tmp_path, cli, user_error
+) -> None:
+    result = cli("train", "--task", "classify", "--data", frames_files["train"], "--out",
+                 tmp_path / "m", "--max-len", "4", *SMALL)  # fmt: skip
+    xs, _ = _sequences(120, 0)
+    longer = sum(len(x) > 4 for x in xs)
+    assert result.code == 0 and longer > 0
+    assert result.err.strip() == (
+        f"warning: {longer} training sequences were longer than 4 steps and were cut to "
+        "their first 4 (--max-len)"
+    )
+    assert load_model(tmp_path / "m").settings["max_len"] == 4
+    tag = cli("train", "--task", "tag", "--data", frames_files["tagged"], "--out",
+              tmp_path / "t", "--max-len", "3", *SMALL)  # fmt: skip
+    assert tag.code == 0 and "were cut to their first 3" in tag.err
+    assert "--max-len does not apply to --task lm" in user_error(
+        cli(
+            "train",
+            "--task",
+            "lm",
+            "--data",
+            frames_files["train"],
+            "--format",
+            "text",
+            "--out",
+            tmp_path / "x",
+            "--max-len",
+            "3",
+        )
+    )
+    assert "--max-len 0" in user_error(
+        cli(
+            "train",
+            "--task",
+            "classify",
+            "--data",
+            frames_files["train"],
+            "--out",
+            tmp_path / "y",
+            "--max-len",
+            "0",
+        )
+    )

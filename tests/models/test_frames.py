@@ -168,6 +168,20 @@ def test_regressor_round_trip_and_shapes(tmp_path: Path) -> None:
             np.testing.assert_array_equal(p, q)
 
 
+def test_max_len_cuts_training_sequences_and_their_targets() -> None:
+    xs = _frames(8)  # lengths 5, 2, 4, 1, 3
+    tags = [["a", "b"] * 3 for _ in xs]
+    tags = [t[: len(x)] for t, x in zip(tags, xs, strict=True)]
+    tagger = _small(FrameTagger, max_len=3).fit(xs, tags)
+    assert tagger.truncated_ == 2
+    assert [len(p) for p in tagger.predict(xs)] == list(LENGTHS)  # prediction reads it all
+    reg = _small(FrameRegressor, max_len=2).fit(xs, [np.ones((len(x), 2)) for x in xs])
+    assert reg.truncated_ == 3
+    assert _small(FrameClassifier).fit(xs, ["a", "b"] * 2 + ["a"]).truncated_ == 0
+    with pytest.raises(ConfigError, match="max_len=0"):
+        FrameClassifier(max_len=0)
+
+
 def test_regression_reports_no_accuracy(capsys) -> None:
     xs = _frames(7)
     model = _small(FrameRegressor, verbose=1, epochs=2)

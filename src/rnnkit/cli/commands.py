@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -140,6 +141,13 @@ def finish_training(
     --plot, a report that has a confusion matrix is also drawn beside the model.
     """
     seconds = time.perf_counter() - started
+    if getattr(model, "truncated_", 0):
+        limit = model.settings["max_len"]
+        print(
+            f"warning: {model.truncated_:,} training sequences were longer than {limit} "
+            f"steps and were cut to their first {limit} (--max-len)",
+            file=sys.stderr,
+        )
     model.save(args.out, extra=run_record(args, seconds))
     print(f"trained in {seconds:.1f}s; model saved to {args.out}")
     held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "

@@ -149,6 +149,12 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
     o.add_argument("--seed", type=int, default=0)
     o.add_argument("--max-minutes", type=float, help="training time budget")
     o.add_argument(
+        "--max-len",
+        type=int,
+        metavar="N",
+        help="classify, tag, regress: cut training sequences longer than N steps (counted)",
+    )
+    o.add_argument(
         "--checkpoint-every",
         type=int,
         metavar="N",

@@ -43,6 +43,7 @@ FLAG_TO_SETTING = {
     "patience": "patience",
     "seed": "seed",
     "max_minutes": "max_minutes",
+    "max_len": "max_len",
     "attention": "attention",
     "decoder_cell": "decoder_cell",
     "decoder_hidden": "decoder_hidden",
@@ -67,6 +68,7 @@ POSITIVE = (
     "decoder_layers",
     "beam",
     "forecast",
+    "max_len",
 )
 FRACTIONS = ("dropout", "embed_dropout", "word_dropout")
 

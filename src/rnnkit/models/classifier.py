@@ -69,6 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "patience": 5,  # early stopping: epochs without a better `monitor` (needs validation data)
     "monitor": "val_loss",  # the validation figure that picks the best epoch
     "max_minutes": None,  # time budget for training
+    "max_len": None,  # training sequences longer than this are cut to it (counted)
     "seed": 0,
     "dtype": "float32",
     "verbose": 1,
@@ -111,6 +112,7 @@ class SequenceClassifier(ClassOutputs, TaskModel):
         return DEFAULTS
 
     def _check_settings(self) -> None:
+        super()._check_settings()
         check_pooling(self.settings["pooling"])
         self._tokenizer()  # an unknown level is refused here
 
@@ -141,7 +143,7 @@ class SequenceClassifier(ClassOutputs, TaskModel):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels")
         y = self._learn_labels(labels)
         tokenize = self._tokenizer()
-        tokens = [tokenize(t) for t in texts]
+        tokens, _ = self._cut([tokenize(t) for t in texts])
         self.vocab_ = Vocabulary.build(tokens, min_freq=s["min_freq"], max_size=s["max_vocab"])
         self._fit_network(self._encode_tokens(tokens), y, valid)
         return self

@@ -70,6 +70,7 @@ FRAME_DEFAULTS: dict[str, Any] = {
     "patience": 10,  # early stopping: epochs without a better `monitor` (needs validation)
     "monitor": "val_loss",
     "max_minutes": None,  # time budget for training
+    "max_len": None,  # training sequences longer than this are cut to it (counted)
     "seed": 0,
     "dtype": "float32",
     "verbose": 1,
@@ -175,6 +176,7 @@ class FrameClassifier(ClassOutputs, FrameModel):
     DEFAULTS = FRAME_CLASSIFIER_DEFAULTS
 
     def _check_settings(self) -> None:
+        super()._check_settings()
         check_pooling(self.settings["pooling"])
 
     def fit(
@@ -196,7 +198,7 @@ class FrameClassifier(ClassOutputs, FrameModel):
         """
         if len(sequences) != len(labels):
             raise DataError(f"{len(sequences)} sequences but {len(labels)} labels")
-        x = self._learn_inputs(sequences, features)
+        x = self._learn_inputs(self._cut(sequences)[0], features)
         self._fit_network(x, self._learn_labels(labels), valid)
         return self
 
@@ -221,6 +223,7 @@ class FrameTagger(TagOutputs, FrameModel):
     ) -> FrameTagger:
         """Fit the scaling and the network on (T_i, F) sequences and their per-frame tags."""
         check_pairs(sequences, tags, self.item, self.unit)
+        sequences, tags = self._cut(sequences, tags)
         x = self._learn_inputs(sequences, features)
         self._fit_network(x, self._learn_tags(tags), valid)
         return self

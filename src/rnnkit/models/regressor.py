@@ -69,6 +69,7 @@ class FrameRegressor(FrameModel):
     DEFAULTS = REGRESSOR_DEFAULTS
 
     def _check_settings(self) -> None:
+        super()._check_settings()
         check_pooling(self.settings["pooling"])
         h = self.settings["forecast"]
         if h is not None and (isinstance(h, bool) or not isinstance(h, int) or h < 1):
@@ -125,6 +126,8 @@ class FrameRegressor(FrameModel):
         """
         s = self.settings
         x_raw, t_raw, self.per_step_ = self._pairs(sequences, targets)
+        x_raw, cut = self._cut(x_raw, t_raw if self.per_step_ else None)
+        t_raw = cut if self.per_step_ else t_raw
         x = self._learn_inputs(x_raw, features)
         flat = t_raw if self.per_step_ else [t_raw]
         self.vector_ = s["forecast"] is not None or np.ndim(flat[0]) == 2

@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "patience": 4,  # early stopping on the validation figure below
     "monitor": "val_accuracy",
     "max_minutes": None,
+    "max_len": None,  # training sequences longer than this are cut to it (counted)
     "seed": 0,
     "dtype": "float32",
     "verbose": 1,
@@ -83,6 +84,7 @@ class SequenceTagger(TagOutputs, TaskModel):
         """Build the vocabularies and the network from the training sentences, then train."""
         s = self.settings
         check_pairs(sentences, tags, self.item, self.unit)
+        sentences, tags = self._cut(sentences, tags)
         y = self._learn_tags(tags)
         words = [self._words(sentence) for sentence in sentences]
         self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])

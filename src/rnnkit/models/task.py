@@ -9,6 +9,7 @@ settings and history in ``config.json`` and the vocabulary and labels in ``vocab
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -50,6 +51,11 @@ class TaskModel:
 
     def _check_settings(self) -> None:
         """Refuse settings out of range (ConfigError); subclasses add their checks."""
+        limit = self.settings.get("max_len")
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 1
+        ):
+            raise ConfigError(f"max_len={limit!r}: give a positive number of steps, or None")
 
     def _output_units(self) -> int:
         """How many outputs the last Dense layer has for ``labels_``."""
@@ -98,6 +104,18 @@ class TaskModel:
         head: list[Layer] = [Dropout(self.settings["dropout"])] if self.settings["dropout"] else []
         head.append(output or Dense(self._output_units(), "softmax"))
         return self._stack(head, return_sequences=True)
+
+    def _cut(self, sequences: Sequence[Any], per_step: Sequence[Any] | None = None) -> tuple:
+        """Training sequences (and their per-step targets) longer than the ``max_len``
+        setting, cut to their first ``max_len`` steps; how many were cut goes to
+        ``truncated_``. Very long texts or recordings then cost bounded memory."""
+        limit = self.settings.get("max_len")
+        self.truncated_ = 0
+        if limit is None:
+            return list(sequences), per_step
+        self.truncated_ = sum(len(s) > limit for s in sequences)
+        cut = [s[:limit] for s in sequences]
+        return cut, None if per_step is None else [t[:limit] for t in per_step]
 
     def _train(self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None) -> None:
         """Fit ``model_`` (compiled) with the settings' epochs, batches and stopping."""
@@ -200,6 +218,7 @@ class TaskModel:
             raise ModelFileError(f"{vocab_path}: {exc}") from None
 
     # learned attributes, set by fit() or from_files()
+    truncated_: int = 0  # training sequences cut to max_len by the last fit
     vocab_: Vocabulary
     labels_: list[str]
     model_: Any
