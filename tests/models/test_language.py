@@ -76,7 +76,7 @@ def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
         read_corpus(empty, "char")
     binary = tmp_path / "bin.txt"
     binary.write_bytes(b"ok\n\xff\xfe")
-    with pytest.raises(DataError, match=r"bin\.txt: not utf-8 text"):
+    with pytest.raises(DataError, match=r"bin\.txt:2: cannot decode bytes with encoding 'utf-8'"):
         read_corpus(binary, "char")
     vocab = corpus_from_text("abc\n", "char").vocab
     other = tmp_path / "other.txt"

@@ -17,7 +17,8 @@ from __future__ import annotations
 import gzip
 from importlib import resources
 
-from rnnkit.data.table import Table, decode_bytes, parse_table
+from rnnkit.data.table import Table, parse_table
+from rnnkit.data.text_files import decode_bytes
 from rnnkit.errors import ConfigError
 
 __all__ = ["MR_SPLITS", "load_mr"]

@@ -32,11 +32,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from rnnkit.data.text_files import bad_line_of_file, check_encoding
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.text.vocab import EOS, Vocabulary
+from rnnkit.text.vocab import DEFAULT_SPECIALS, EOS, Vocabulary
 
 __all__ = [
     "LEVELS",
@@ -127,24 +129,34 @@ def read_corpus(
     """Read a text file as a :class:`TextCorpus`, streaming.
 
     With `vocab` (a trained model's) the file is encoded with it; otherwise the
-    vocabulary is built from the file first. Raises DataError for an empty file, a
-    file that is not text in `encoding`, or a character the given char vocabulary
-    lacks (with its line); OSError when the file cannot be read.
+    vocabulary is built from the file first. Raises DataError for a missing or
+    unreadable file, an empty one, one that is not text in `encoding` (naming the
+    line), or a character the given char vocabulary lacks (with its line);
+    ConfigError for an unknown encoding or level, or a bad `min_freq` or `max_vocab`.
     """
     check_level(level)
-    path = Path(path)
+    check_encoding(encoding)
+    _check_vocab_args(vocab, level, min_freq, max_vocab)
     where = str(path)
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{where}: is a directory, not a text file")
 
     def pieces() -> Iterator[str]:
         try:
             with open(path, encoding=encoding) as f:
                 yield from _file_pieces(f, level)
-        except UnicodeDecodeError as exc:
+        except FileNotFoundError:
+            raise DataError(f"{where}: no such file") from None
+        except UnicodeError:  # UnicodeDecodeError, or a codec's bare UnicodeError
             raise DataError(
-                f"{where}: not {encoding} text (byte {exc.start}); give --encoding"
+                f"{where}:{bad_line_of_file(path, encoding)}: cannot decode bytes with encoding "
+                f"{encoding!r}; try --encoding latin-1"
             ) from None
-        except LookupError:
-            raise DataError(f"{where}: unknown encoding {encoding!r}") from None
+        except OSError as exc:
+            raise DataError(f"{where}: cannot read: {exc.strerror or exc}") from None
+        except ValueError as exc:  # a path holding a NUL
+            raise DataError(f"{where}: cannot read: {exc}") from None
 
     return _build(pieces, level, where, vocab, min_freq, max_vocab)
 
@@ -161,6 +173,13 @@ def corpus_from_text(
     check_level(level)
     if not isinstance(text, str):
         raise DataError(f"the text must be a str, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate: no vocabulary can hold it
+        line = text.count("\n", 0, exc.start) + 1
+        bad = text[exc.start]
+        raise DataError(f"<text>:{line}: character {bad!r} is a lone surrogate, not text") from None
+    _check_vocab_args(vocab, level, min_freq, max_vocab)
 
     def pieces() -> Iterator[str]:
         yield from _file_pieces(io.StringIO(text), level)
@@ -208,17 +227,32 @@ def _build(pieces, level, where, vocab, min_freq, max_vocab) -> TextCorpus:
             i += len(piece)
         else:
             words = _line_words(piece)
-            ids[i : i + len(words)] = [vocab[w] for w in words]
+            line += 1
+            ids[i : i + len(words)] = _encode_words(words, vocab, where, line)
             i += len(words)
     return TextCorpus(ids, vocab, level, where)
+
+
+def _check_vocab_args(vocab: Any, level: str, min_freq: Any, max_vocab: Any) -> None:
+    """ConfigError for a `vocab` that is not a Vocabulary, or word-level limits out of range."""
+    if vocab is not None:
+        if not isinstance(vocab, Vocabulary):
+            raise ConfigError(f"vocab: expected a Vocabulary, got {type(vocab).__name__}")
+        return
+    if level == "char":
+        return  # every character is kept: min_freq and max_vocab are word-level settings
+    if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 1:
+        raise ConfigError(f"min_freq={min_freq!r}: must be an integer, at least 1")
+    bad_max = isinstance(max_vocab, bool) or not isinstance(max_vocab, int) or max_vocab < 0
+    if max_vocab is not None and bad_max:
+        raise ConfigError(f"max_vocab={max_vocab!r}: must be None or an integer, at least 0")
 
 
 def _vocabulary(counts: Counter[str], level: str, min_freq: int, max_vocab: int | None):
     if level == "char":  # every character, in code-point order, no specials
         return Vocabulary(sorted(counts), specials=())
-    if min_freq < 1:
-        raise ConfigError(f"min_freq={min_freq}: must be at least 1")
-    counts.pop(EOS, None)  # <eos> is a special, not a word of the text
+    for special in DEFAULT_SPECIALS:  # <eos> ends each line; a text may say "<unk>" too
+        counts.pop(special, None)
     ranked = sorted(counts.items(), key=lambda item: -item[1])  # stable: ties by first seen
     kept = [w for w, c in ranked if c >= min_freq]
     return Vocabulary(kept[:max_vocab])
@@ -257,18 +291,32 @@ def _char_counts(piece: str) -> dict[str, int]:
 
 
 def _char_table(vocab: Vocabulary) -> tuple[Array, Array]:
-    """Sorted code points of the vocabulary and their ids, for a vectorised lookup."""
-    points = np.array([ord(t) for t in vocab.tokens], dtype=np.uint32)
+    """Sorted code points of the vocabulary and their ids, for a vectorised lookup.
+
+    Tokens of more than one character (the specials of a word vocabulary) are left
+    out: no character of a text can be one.
+    """
+    chars = [(ord(t), i) for i, t in enumerate(vocab.tokens) if len(t) == 1]
+    points = np.array([p for p, _ in chars], dtype=np.uint32)
+    ids = np.array([i for _, i in chars], dtype=np.int64)
     order = np.argsort(points)
-    return points[order], order.astype(np.int64)
+    return points[order], ids[order]
+
+
+def _encode_words(words: list[str], vocab: Vocabulary, where: str, line: int) -> list[int]:
+    if vocab.unk_id is None:  # without <unk>, an unknown word cannot be encoded
+        for word in words:
+            if word not in vocab:
+                raise DataError(f"{where}:{line}: word {word!r} is not in the model's vocabulary")
+    return [vocab[w] for w in words]
 
 
 def _encode_chars(piece: str, table: tuple[Array, Array], where: str, line0: int) -> Array:
     points, ids = table
     cp = _codepoints(piece)
-    pos = np.searchsorted(points, cp)
-    pos_ok = np.minimum(pos, len(points) - 1)
-    bad = np.flatnonzero(points[pos_ok] != cp)
+    pos_ok = np.minimum(np.searchsorted(points, cp), max(len(points) - 1, 0))
+    known = points[pos_ok] == cp if len(points) else np.zeros(len(cp), dtype=bool)
+    bad = np.flatnonzero(~known)
     if bad.size:
         at = int(bad[0])
         line = line0 + piece.count("\n", 0, at) + 1

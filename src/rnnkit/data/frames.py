@@ -35,7 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.table import csv_rows, decode_bytes, read_bytes
+from rnnkit.data.npz_archive import NPZ_KEYS, npz_arrays
+from rnnkit.data.table import csv_rows
+from rnnkit.data.text_files import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -214,26 +216,23 @@ def read_npz(path: PathLike) -> FrameSet:
     Raises
     ------
     DataError
-        A missing or unreadable file or array, arrays of the wrong shape or type, a
-        length outside 1 .. T, or a NaN or infinite feature at a real step.
+        A missing or unreadable file, one that is not a zip archive of ``.npy`` arrays
+        (a damaged one, a bare ``.npy``, a member whose header declares more data than
+        it holds, a pickle), arrays of the wrong shape or type, no sequences or no
+        features, a length outside 1 .. T, or a NaN or infinite feature at a real step.
     """
     source = str(path)
-    if Path(path).is_dir():
-        raise DataError(f"{source}: is a directory, not an npz file")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-    except FileNotFoundError:
-        raise DataError(f"{source}: no such file") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{source}: not a readable npz file ({exc})") from None
-    for key in ("X", "lengths", "y"):
+    arrays = npz_arrays(read_bytes(Path(path), source, "npz file"), source)
+    for key in NPZ_KEYS:
         if key not in arrays:
             raise DataError(f"{source}: no array {key!r} (found: {', '.join(sorted(arrays))})")
     X, lengths, y = arrays["X"], arrays["lengths"], arrays["y"]
     if X.ndim != 3 or X.dtype.kind not in "fiu":
         raise DataError(f"{source}: X must be a (N, T, F) array of numbers, got {X.shape}")
     N, T, F = X.shape
+    if N == 0 or F == 0:
+        what = "no sequences" if N == 0 else "no features"
+        raise DataError(f"{source}: X has {what} (shape {X.shape})")
     if lengths.shape != (N,) or lengths.dtype.kind not in "iu":
         raise DataError(f"{source}: lengths must be ({N},) integers, got {lengths.shape}")
     bad = np.flatnonzero((lengths < 1) | (lengths > T))

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.data.table import Table, decode_bytes, read_bytes
+from rnnkit.data.table import Table
+from rnnkit.data.text_files import decode_bytes, read_bytes, split_lines
 from rnnkit.errors import DataError
 
 __all__ = ["LabelFilesTable", "read_label_files"]
@@ -50,10 +51,13 @@ class LabelFilesTable(Table):
 def read_label_files(directory: PathLike, *, encoding: str = "utf-8") -> LabelFilesTable:
     """Read every ``<Label>.txt`` in `directory`, in file-name order.
 
+    The label is the file's name without ``.txt`` and without surrounding whitespace.
+
     Raises
     ------
     DataError
-        A missing directory, one without ``.txt`` files, an undecodable or empty file.
+        A missing directory, one without ``.txt`` files, an undecodable or empty file,
+        a file name that is blank or not UTF-8.
     """
     root = Path(directory)
     if not root.is_dir():
@@ -68,14 +72,27 @@ def read_label_files(directory: PathLike, *, encoding: str = "utf-8") -> LabelFi
     lines: list[int] = []
     files: list[str] = []
     for path in paths:
+        label = _label(path)
         text = decode_bytes(read_bytes(path, str(path), "label file"), encoding, str(path))
         before = len(texts)
-        for n, line in enumerate(text.splitlines(), start=1):
+        for n, line in enumerate(split_lines(text), start=1):
             if line.strip():
                 texts.append(line.strip())
-                labels.append(path.stem)
+                labels.append(label)
                 lines.append(n)
                 files.append(str(path))
         if len(texts) == before:
             raise DataError(f"{path}: an empty file; every label needs at least one example")
     return LabelFilesTable(texts, labels, str(directory), lines, files)
+
+
+def _label(path: Path) -> str:
+    """The label a file's name gives: its stem, without surrounding whitespace."""
+    label = path.stem.strip()
+    try:
+        label.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by os.fsdecode as lone surrogates
+        raise DataError(f"{path}: the file name is not UTF-8 text; rename the file") from None
+    if not label:
+        raise DataError(f"{path}: a file name without a label")
+    return label

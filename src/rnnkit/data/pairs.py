@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.data.corpus import check_level
-from rnnkit.data.table import decode_bytes, read_bytes
+from rnnkit.data.text_files import decode_bytes, read_bytes, split_lines
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -180,8 +180,7 @@ def read_cmudict(path: PathLike, *, encoding: str = "utf-8") -> PairCorpus:
 
 def _lines(path: PathLike, source: str, encoding: str) -> Iterator[tuple[int, str]]:
     text = decode_bytes(read_bytes(Path(path), source, "pair file"), encoding, source)
-    for n, line in enumerate(text.splitlines(), start=1):
-        yield n, line.rstrip("\r\n")
+    yield from enumerate(split_lines(text), start=1)
 
 
 def _split(text: str, level: str) -> list[str]:

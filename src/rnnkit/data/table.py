@@ -15,7 +15,6 @@ and line, so a user can open the file at the right place.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import itertools
@@ -26,12 +25,15 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.data.text_files import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = ["Table", "check_labels", "parse_table", "read_table"]
 
 Column = str | int
 PathLike = str | os.PathLike[str]
+#: the longest string of digits read as a column index
+_MAX_DIGITS = 18
 
 
 @dataclass(frozen=True)
@@ -207,35 +209,6 @@ def check_labels(labels: Sequence[str], path: str) -> list[str]:
     return classes
 
 
-def decode_bytes(data: bytes, encoding: str, source: str) -> str:
-    """Decode a file's bytes; on failure name the line of the first bad byte."""
-    try:
-        codecs.lookup(encoding)
-    except (LookupError, TypeError):
-        raise ConfigError(f"encoding: unknown text encoding {encoding!r}") from None
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as e:
-        line = data[: e.start].decode(encoding, errors="replace").count("\n") + 1
-        raise DataError(
-            f"{source}:{line}: cannot decode bytes with encoding {encoding!r}; "
-            "try --encoding latin-1"
-        ) from None
-    return text.removeprefix("\ufeff")
-
-
-def read_bytes(path: Path, source: str, kind: str = "table file") -> bytes:
-    """The file's bytes; DataError naming `source` when it is missing, a directory or unreadable."""
-    if path.is_dir():
-        raise DataError(f"{source}: is a directory, not a {kind}")
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{source}: no such file") from None
-    except OSError as e:
-        raise DataError(f"{source}: cannot read: {e.strerror or e}") from None
-
-
 def _infer_delimiter(path: Path, text: str) -> str:
     suffix = path.suffix.lower()
     if suffix in (".tsv", ".txt"):
@@ -281,6 +254,11 @@ def _resolve(col: Column, role: str, names: list[str] | None, where: str, delimi
     if names is not None and col in names:
         return names.index(col)
     if col.isascii() and col.isdigit():
+        if len(col) > _MAX_DIGITS:  # int() refuses over 4300 digits; no file is that wide
+            raise ConfigError(
+                f"{role} column: expected a name or a 0-based index, "
+                f"got a number of {len(col)} digits"
+            )
         return int(col)
     if names is None:
         raise ConfigError(

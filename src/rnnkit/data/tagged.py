@@ -30,7 +30,7 @@ from pathlib import Path
 from conllu.exceptions import ParseException
 from conllu.parser import parse_id_value, parse_nullable_value
 
-from rnnkit.data.table import decode_bytes, read_bytes
+from rnnkit.data.text_files import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = ["TAGGED_FORMATS", "TaggedCorpus", "read_conll", "read_conllu", "read_tagged"]
@@ -257,8 +257,12 @@ def _conllu_word(
         )
     try:
         word_id = parse_id_value(fields[0])
-    except ParseException as e:
-        raise DataError(f"{where}: malformed CoNLL-U: {e}") from None
+    except (ParseException, ValueError):  # ValueError: an ID over int()'s 4300 digits
+        # NOTE: not the package's message, which quotes the ID as it is (a "\r" in it
+        # would break the line).
+        raise DataError(
+            f"{where}: malformed CoNLL-U: {_shown(fields[0])} is not a valid ID"
+        ) from None
     if isinstance(word_id, tuple):  # (3, "-", 4) a multiword range, (8, ".", 1) an empty node
         return None
     if word_id != expected:
@@ -271,6 +275,11 @@ def _conllu_word(
     if tag is None:
         raise DataError(f"{where}: word {fields[1]!r} has no {tag_name.upper()} tag ({raw!r})")
     return fields[1], tag
+
+
+def _shown(field: str, limit: int = 40) -> str:
+    """`field` quoted for a message, cut short when long."""
+    return repr(field) if len(field) <= limit else f"{field[:limit]!r}..."
 
 
 def _conll_token(fields: list[str], where: str) -> tuple[str, str]:

@@ -22,6 +22,7 @@ file, whole, or the new one, never a mixture; the temporary file is removed on f
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -29,7 +30,14 @@ from typing import Any
 
 from rnnkit.errors import ModelFileError, RnnkitError
 
-__all__ = ["atomic_write_bytes", "atomic_write_json", "atomic_write_text", "read_json"]
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "parse_json",
+    "read_file",
+    "read_json",
+]
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
@@ -119,7 +127,8 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     ------
     ValueError
         If `obj` holds NaN or an infinity: JSON has no such numbers, and one in a
-        config is a bug. Nothing is written.
+        config is a bug; or a string holding a lone surrogate, which has no UTF-8
+        form. Nothing is written.
     TypeError
         If `obj` holds a value JSON cannot represent (a NumPy scalar, for example).
 
@@ -155,8 +164,11 @@ def read_json(path: str | os.PathLike[str], *, error: type[RnnkitError] = ModelF
     Raises
     ------
     RnnkitError
-        Of type `error`: ``path: missing``, ``path: invalid JSON at line L column C``,
-        ``path: not UTF-8 text ...`` or ``path: cannot read (...)``.
+        Of type `error`: ``path: missing``, ``path: not a regular file`` (a FIFO or a
+        device, which could block or never end), ``path: invalid JSON at line L column C``,
+        ``path: invalid JSON: ...`` (NaN, a number that overflows to infinity, an
+        integer too long to read, nesting too deep), ``path: not UTF-8 text ...`` or
+        ``path: cannot read (...)``.
 
     Examples
     --------
@@ -170,23 +182,45 @@ def read_json(path: str | os.PathLike[str], *, error: type[RnnkitError] = ModelF
     ...
     rnnkit.errors.ModelFileError: .../bad.json: invalid JSON at line 2 column 7
     """
+    return parse_json(read_file(path, "a JSON file", error), path, error=error)
+
+
+def read_file(path: str | os.PathLike[str], kind: str, error: type[RnnkitError]) -> bytes:
+    """The bytes of a regular file, or `error` naming `path`: missing, a directory, not a
+    regular file (a FIFO or a device, which could block or never end), unreadable."""
+    if not os.path.isfile(path):  # follows links; False for a path holding a NUL
+        if os.path.isdir(path):
+            raise error(f"{path}: is a directory, expected {kind}")
+        if os.path.lexists(path):
+            raise error(f"{path}: not a regular file, expected {kind}")
+        raise error(f"{path}: missing")
     try:
-        with open(path, encoding="utf-8-sig") as file:
-            text = file.read()
-    except FileNotFoundError:
+        with open(path, "rb") as file:
+            return file.read()
+    except FileNotFoundError:  # removed since
         raise error(f"{path}: missing") from None
-    except IsADirectoryError:
-        raise error(f"{path}: is a directory, expected a JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
     except OSError as exc:
         raise error(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def parse_json(
+    data: bytes, path: str | os.PathLike[str], *, error: type[RnnkitError] = ModelFileError
+) -> Any:
+    """The value of strict JSON `data` read from `path`; see :func:`read_json`."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    try:
+        return json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite, parse_int=_integer
+        )
     except json.JSONDecodeError as exc:
         raise error(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}") from None
     except _NonFiniteError as exc:
         raise error(f"{path}: invalid JSON: {exc} is not a JSON number") from None
+    except _BadNumberError as exc:
+        raise error(f"{path}: invalid JSON: {exc}") from None
     except RecursionError:
         raise error(f"{path}: invalid JSON: nested too deeply") from None
 
@@ -197,6 +231,13 @@ def _json_text(obj: Any, path: str | os.PathLike[str]) -> str:
         text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False)
     except ValueError as exc:
         raise ValueError(f"{path}: cannot write NaN or infinity as JSON ({exc})") from exc
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # NOTE: not written as a \\ud800 escape: two escaped surrogates in a row read
+        # back as one character, so the file would not hold what was saved.
+        bad = text[exc.start : exc.end]
+        raise ValueError(f"{path}: cannot write {bad!r}, a lone surrogate, as JSON") from None
     return text + "\n"
 
 
@@ -206,6 +247,30 @@ class _NonFiniteError(Exception):
 
 def _reject_constant(name: str) -> Any:
     raise _NonFiniteError(name)
+
+
+class _BadNumberError(Exception):
+    """A JSON number Python cannot hold: one that overflows a float, or too long for int."""
+
+
+#: the most digits int() reads (sys.get_int_max_str_digits, 4300 by default)
+_MAX_DIGITS = 4300
+
+
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent; 1e999 would silently become infinity."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumberError(f"{text} is not a finite number")
+    return value
+
+
+def _integer(text: str) -> int:
+    """A JSON integer; int() refuses over 4300 digits with a bare ValueError."""
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_DIGITS:
+        raise _BadNumberError(f"a number of {digits} digits")
+    return int(text)
 
 
 def _mode_for(target: Path) -> int:

@@ -17,7 +17,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 
 __all__ = ["LEVELS", "char_tokenize", "get_tokenizer", "word_tokenize"]
 
@@ -46,6 +46,11 @@ def word_tokenize(text: str, lower: bool = True) -> list[str]:
         other non-space character is a token of its own, except that a run of the same
         mark (``"--"``, ``"..."``) is kept as one token.
 
+    Raises
+    ------
+    DataError
+        When `text` is not a str (bytes must be decoded first).
+
     Notes
     -----
     Text that is already tokenised with spaces, like the MR sentence-polarity
@@ -60,6 +65,7 @@ def word_tokenize(text: str, lower: bool = True) -> list[str]:
     >>> word_tokenize("Wait -- what...?!", lower=False)
     ['Wait', '--', 'what', '...', '?', '!']
     """
+    _check_text(text)
     if lower:
         text = text.lower()
     return [m.group(0) for m in _WORD_OR_MARK.finditer(text)]
@@ -80,6 +86,11 @@ def char_tokenize(text: str, lower: bool = False) -> list[str]:
     list of str
         One token per character, so ``"".join(tokens)`` gives the text back.
 
+    Raises
+    ------
+    DataError
+        When `text` is not a str.
+
     Examples
     --------
     >>> char_tokenize("Ab c")
@@ -87,6 +98,7 @@ def char_tokenize(text: str, lower: bool = False) -> list[str]:
     >>> char_tokenize("Ab c", lower=True)
     ['a', 'b', ' ', 'c']
     """
+    _check_text(text)
     if lower:
         text = text.lower()
     return list(text)
@@ -131,3 +143,10 @@ def get_tokenizer(level: str, lower: bool | None = None) -> Callable[[str], list
     if lower is None:
         return tokenize
     return functools.partial(tokenize, lower=lower)
+
+
+def _check_text(text: object) -> None:
+    """DataError unless `text` is a str (bytes would tokenize into numbers, or fail)."""
+    if not isinstance(text, str):
+        hint = "; decode it first" if isinstance(text, (bytes, bytearray)) else ""
+        raise DataError(f"text: expected a str, got {type(text).__name__}{hint}")

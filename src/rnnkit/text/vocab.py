@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,8 @@ class Vocabulary:
     Raises
     ------
     VocabularyError
-        When a token is not a string or appears twice (specials included).
+        When a token is not a string, holds a lone surrogate (no file could hold it),
+        or appears twice (specials included).
 
     Notes
     -----
@@ -60,12 +61,15 @@ class Vocabulary:
     ) -> None:
         if isinstance(tokens, str) or isinstance(specials, str):
             raise VocabularyError("tokens and specials must be sequences of strings, not a str")
-        self._specials = tuple(specials)
-        self._tokens = self._specials + tuple(tokens)
+        self._specials = tuple(_iterate(specials, "specials", "a sequence of strings"))
+        self._tokens = self._specials + tuple(_iterate(tokens, "tokens", "strings"))
         self._ids: dict[str, int] = {}
         for i, token in enumerate(self._tokens):
             if not isinstance(token, str):
                 raise VocabularyError(f"token {i} is {type(token).__name__} {token!r}, not str")
+            if not (token.isascii() or _is_text(token)):
+                # NOTE: refused here, not when saving: no file can hold a lone surrogate
+                raise VocabularyError(f"token {i} {token!r} holds a lone surrogate, not text")
             if token in self._ids:
                 first = self._ids[token]
                 raise VocabularyError(f"token {token!r} appears twice (ids {first} and {i})")
@@ -110,10 +114,21 @@ class Vocabulary:
         if max_size is not None:
             _check_count("max_size", max_size, 0)
         counts: Counter[str] = Counter()
-        for tokens in token_lists:
-            if isinstance(tokens, str):
-                raise VocabularyError("token_lists: expected lists of tokens, got a str")
-            counts.update(tokens)
+        for i, tokens in enumerate(_iterate(token_lists, "token_lists", "lists of tokens")):
+            if isinstance(tokens, (str, bytes, bytearray, Mapping)):
+                kind = "a str" if isinstance(tokens, str) else type(tokens).__name__
+                raise VocabularyError(f"token_lists: expected lists of tokens, got {kind}")
+            try:
+                counts.update(tokens)
+            except TypeError:  # not iterable, or a token that cannot be hashed
+                if not isinstance(tokens, Iterable):
+                    raise VocabularyError(
+                        f"token_lists: text {i} is {type(tokens).__name__} {tokens!r}, "
+                        "not a list of tokens"
+                    ) from None
+                raise VocabularyError(
+                    f"token_lists: text {i} holds a token that is not a str"
+                ) from None
         reserved = set(specials)
         # Counter keeps first-occurrence order and sorted() is stable: ties stay in it.
         ranked = sorted(counts.items(), key=lambda item: -item[1])
@@ -195,7 +210,7 @@ class Vocabulary:
         """
         if isinstance(tokens, str):
             raise VocabularyError("encode: expected a list of tokens, got a str; tokenize it first")
-        ids = [self[token] for token in tokens]
+        ids = [self[token] for token in _iterate(tokens, "encode", "a list of tokens")]
         if add_sos:
             ids.insert(0, self._required(SOS))
         if add_eos:
@@ -220,7 +235,10 @@ class Vocabulary:
         -------
         list of str
         """
-        array = np.asarray(ids)
+        try:
+            array = np.asarray(ids)
+        except (ValueError, TypeError):  # ragged lists
+            raise VocabularyError("decode: expected a 1-D array of ids, got ragged lists") from None
         if array.ndim != 1:
             raise VocabularyError(f"decode: expected a 1-D array of ids, got shape {array.shape}")
         tokens = [self.token(i) for i in array.tolist()]
@@ -292,6 +310,25 @@ class Vocabulary:
 
     def __repr__(self) -> str:
         return f"Vocabulary({len(self)} tokens, specials={self._specials})"
+
+
+def _iterate(values: Any, where: str, expected: str) -> Iterator[Any]:
+    """An iterator over `values`; VocabularyError naming `where` when it is not iterable."""
+    try:
+        return iter(values)
+    except TypeError:
+        raise VocabularyError(
+            f"{where}: expected {expected}, got {type(values).__name__}"
+        ) from None
+
+
+def _is_text(token: str) -> bool:
+    """Whether `token` has a UTF-8 form (no lone surrogate)."""
+    try:
+        token.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_count(name: str, value: object, minimum: int) -> None:

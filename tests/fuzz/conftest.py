@@ -1,0 +1,1 @@
+"""The fuzz tests of every reader: strategies and the shared check are in ``hostile.py``."""
