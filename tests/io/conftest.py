@@ -1,4 +1,4 @@
-"""Shared fixtures for the tests of rnnkit.io: tiny weights, a saved model, hostile files."""
+"""Shared fixtures for the tests of rnnkit.io: tiny weights, saved models, hostile files."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from rnnkit.io import save_model_dir, save_weights
+from tiny_models import Saved, save_all
 
 
 @pytest.fixture
@@ -103,3 +104,9 @@ def raw_safetensors() -> Callable[..., bytes]:
         return struct.pack("<Q", len(text)) + text + data
 
     return build
+
+
+@pytest.fixture(scope="session")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Saved]:
+    """A tiny model of every task, trained and saved once (copy before damaging one)."""
+    return save_all(tmp_path_factory.mktemp("models"))

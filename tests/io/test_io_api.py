@@ -8,7 +8,18 @@ from pathlib import Path
 import rnnkit.io
 
 ALLOWED_IMPORTS = {"numpy", "safetensors", "safetensors.numpy", "rnnkit", "rnnkit.errors"}
-STDLIB = {"collections.abc", "dataclasses", "json", "os", "pathlib", "tempfile", "typing"}
+STDLIB = {
+    "collections.abc",
+    "dataclasses",
+    "hashlib",
+    "json",
+    "math",
+    "os",
+    "pathlib",
+    "re",
+    "tempfile",
+    "typing",
+}
 
 
 def test_all_lists_each_public_name_once():
@@ -16,7 +27,7 @@ def test_all_lists_each_public_name_once():
     for name in rnnkit.io.__all__:
         assert getattr(rnnkit.io, name) is not None, name
     public = {name for name in vars(rnnkit.io) if not name.startswith("_")}
-    submodules = {"atomic", "interop", "model_dir", "weights"}
+    submodules = {"atomic", "integrity", "interop", "model_dir", "weights"}
     assert public - submodules == set(rnnkit.io.__all__)
 
 

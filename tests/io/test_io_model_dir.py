@@ -19,6 +19,7 @@ from rnnkit.io import (
     save_model_dir,
 )
 from rnnkit.io import model_dir as model_dir_module
+from rnnkit.io.integrity import digest
 
 CONFIG = {"task": "classify", "architecture": {"cell": "rnn", "units": 3}}
 
@@ -27,14 +28,18 @@ def test_round_trip(model_path, arrays):
     model = load_model_dir(model_path)
     assert isinstance(model, ModelFiles)
     assert model.path == model_path
+    files = ["weights.safetensors", "vocab.json", "labels.json"]
     assert model.config == {
         "format": "rnnkit-model",
         "version": 1,
         "task": "classify",
         "architecture": {"cell": "rnn", "units": 3},
-        "files": ["weights.safetensors", "vocab.json", "labels.json"],
+        "files": files,
         "rnnkit": rnnkit.__version__,
+        "sha256": {name: digest((model_path / name).read_bytes()) for name in files},
     }
+    assert model.damaged == ()
+    model.verify()
     assert model.vocab == {"tokens": ["<pad>", "movie", "was", "good"]}
     assert model.extra == {"labels.json": {"labels": ["neg", "pos"]}}
     assert sorted(model.weights) == sorted(arrays)
@@ -53,7 +58,7 @@ def test_config_is_not_mutated_and_own_keys_are_kept(tmp_path, arrays):
     save_model_dir(tmp_path / "m", config=config, weights=arrays)
     assert json.dumps(config) == snapshot
     written = read_config(tmp_path / "m")
-    keys = ["format", "version", "task", "architecture", "training", "files", "rnnkit"]
+    keys = ["format", "version", "task", "architecture", "training", "files", "rnnkit", "sha256"]
     assert list(written) == keys
     assert written["training"] == {"seed": 7}
 

@@ -146,6 +146,17 @@ ARCHITECTURE_ERRORS = [
     pytest.param(_set_layer_config(1, cell="lstm"), "cell", id="unexpected-argument"),
     pytest.param(_set_layer_config(2, rate=2.0), "rate", id="argument-out-of-range"),
     pytest.param(lambda a: a.update(seed="x"), "invalid architecture", id="seed-not-int"),
+    # found by tests/io/test_io_model_hostile.py: each loaded, then failed or ran out of memory
+    pytest.param(
+        _set_layer_config(1, units=2**40), "units=1099511627776: no tensor", id="huge-size"
+    ),
+    pytest.param(_set_layer_config(1, units="3"), "units='3': no tensor", id="size-not-int"),
+    pytest.param(_set_layer_config(1, return_state=True), "return_state=True", id="states"),
+    pytest.param(lambda a: a.update(loss=True), "loss=True is not one of", id="loss-not-a-name"),
+    pytest.param(lambda a: a.update(loss=["mse"]), "invalid architecture", id="loss-a-list"),
+    pytest.param(
+        lambda a: a.update(loss="mse"), "needs a final Dense with activation='linear'", id="loss"
+    ),
 ]
 
 

@@ -4,15 +4,19 @@
 
     MODEL_DIR/
       config.json          {"format": "rnnkit-model", "version": 1, "task": ...,
-                            "architecture": {...}, "files": [...], "rnnkit": "x.y.z"}
+                            "architecture": {...}, "files": [...], "rnnkit": "x.y.z",
+                            "sha256": {file: its SHA-256}}
       weights.safetensors  every parameter, named "<layer>.<param>"
       vocab.json           input vocabulary (and target vocabulary / labels), optional
       *.json               any further JSON files the model needs
 
 ``config.json`` is written last, so a directory with a config is complete. Its
 ``"files"`` list names every other file of the model; loading checks exactly those
-files, and reads nothing outside the directory. No file is ever unpickled, so loading
-a model directory never executes code.
+files, and reads nothing outside the directory, even through a link. ``"sha256"``
+records each file's digest, so a file damaged or changed since it was saved is refused
+(:meth:`ModelFiles.verify`; a directory written before rnnkit recorded digests loads
+unchecked). No file is ever unpickled, so loading a model directory never executes
+code.
 
 >>> import tempfile
 >>> import numpy as np
@@ -41,9 +45,18 @@ from rnnkit.io.atomic import (
     _json_text,
     atomic_write_bytes,
     atomic_write_text,
-    read_json,
+    parse_json,
 )
-from rnnkit.io.weights import _encode, load_weights
+from rnnkit.io.integrity import (
+    CONFIG_FILE,
+    DIGEST_KEY,
+    WEIGHTS_FILE,
+    check_digests,
+    check_file_names,
+    digest,
+    read_inside,
+)
+from rnnkit.io.weights import _encode, decode_weights
 
 __all__ = [
     "CONFIG_FILE",
@@ -59,8 +72,6 @@ __all__ = [
 
 FORMAT = "rnnkit-model"
 VERSION = 1
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "weights.safetensors"
 VOCAB_FILE = "vocab.json"
 
 
@@ -80,6 +91,8 @@ class ModelFiles:
         The model directory.
     extra : dict of str to dict
         Any further JSON files listed in the config, by file name.
+    damaged : tuple of str
+        The files whose SHA-256 is not the one ``config.json`` records.
     """
 
     config: dict[str, Any]
@@ -87,6 +100,20 @@ class ModelFiles:
     vocab: dict[str, Any] | None
     path: Path
     extra: dict[str, dict[str, Any]] = field(default_factory=dict)
+    damaged: tuple[str, ...] = ()
+
+    def verify(self) -> None:
+        """ModelFileError naming the first file damaged or changed since it was saved.
+
+        Whoever builds a model from the files calls this once it has checked what they
+        hold, so that a file edited by hand is refused for what is wrong in it, and
+        one that still fits for having changed.
+        """
+        if self.damaged:
+            raise ModelFileError(
+                f"{self.path / self.damaged[0]}: damaged or changed since the model was "
+                f"saved (its SHA-256 is not the one {CONFIG_FILE} records)"
+            )
 
 
 def save_model_dir(
@@ -145,6 +172,7 @@ def save_model_dir(
             raise ConfigError(f"{directory / name}: extra JSON file name {name!r} is reserved")
     files = [WEIGHTS_FILE] + ([VOCAB_FILE] if vocab is not None else []) + list(extra)
     full_config = {"format": FORMAT, "version": VERSION, **config}
+    full_config.pop(DIGEST_KEY, None)  # a loaded model's config, saved again
     full_config.update(files=files, rnnkit=__version__)
     _check_config(full_config, config_path, ConfigError)
 
@@ -155,6 +183,8 @@ def save_model_dir(
         if not isinstance(obj, Mapping):
             raise ConfigError(f"{directory / name}: content must be a mapping (a JSON object)")
         texts[name] = _json_text(dict(obj), directory / name)
+    full_config[DIGEST_KEY] = {WEIGHTS_FILE: digest(weights_data)}
+    full_config[DIGEST_KEY].update({n: digest(t.encode("utf-8")) for n, t in texts.items()})
     config_text = _json_text(full_config, config_path)
 
     try:
@@ -196,7 +226,7 @@ def read_config(directory: str | os.PathLike[str]) -> dict[str, Any]:
         reason = "not a directory" if directory.exists() else "no such model directory"
         raise ModelFileError(f"{directory}: {reason}")
     path = directory / CONFIG_FILE
-    config = read_json(path)
+    config = parse_json(read_inside(directory, CONFIG_FILE, "a JSON file"), path)
     _check_config(config, path, ModelFileError)
     return config
 
@@ -217,8 +247,10 @@ def load_model_dir(directory: str | os.PathLike[str]) -> ModelFiles:
     Raises
     ------
     ModelFileError
-        As :func:`read_config`, or naming a file the config lists that is missing,
-        corrupt, or (for JSON files) not a JSON object.
+        As :func:`read_config`, or naming a file the config lists that is missing, not
+        a regular file, a link to a file outside the directory, corrupt, or (for JSON
+        files) not a JSON object. A file whose SHA-256 differs from the config's record
+        is only noted in ``damaged``: :meth:`ModelFiles.verify` refuses it.
 
     Examples
     --------
@@ -234,16 +266,26 @@ def load_model_dir(directory: str | os.PathLike[str]) -> ModelFiles:
     config = read_config(directory)
     files = config["files"]
     for name in files:
-        if not (directory / name).is_file():
+        if not os.path.lexists(directory / name):
             raise ModelFileError(f"{directory / name}: missing (listed in {CONFIG_FILE})")
-    weights = load_weights(directory / WEIGHTS_FILE)
-    objects = {name: _read_object(directory / name) for name in files if name != WEIGHTS_FILE}
+    data = {
+        name: read_inside(
+            directory, name, "a safetensors file" if name == WEIGHTS_FILE else "a JSON file"
+        )
+        for name in files
+    }
+    record = config.get(DIGEST_KEY)
+    damaged = tuple(n for n in files if record is not None and digest(data[n]) != record[n])
+    weights = decode_weights(data[WEIGHTS_FILE], directory / WEIGHTS_FILE)
+    objects = {
+        name: _json_object(data[name], directory / name) for name in files if name != WEIGHTS_FILE
+    }
     vocab = objects.pop(VOCAB_FILE, None)
-    return ModelFiles(config=config, weights=weights, vocab=vocab, path=directory, extra=objects)
+    return ModelFiles(config, weights, vocab, directory, objects, damaged)
 
 
-def _read_object(path: Path) -> dict[str, Any]:
-    obj = read_json(path)
+def _json_object(data: bytes, path: Path) -> dict[str, Any]:
+    obj = parse_json(data, path)
     if not isinstance(obj, dict):
         raise ModelFileError(f"{path}: expected a JSON object, found {type(obj).__name__}")
     return obj
@@ -270,20 +312,6 @@ def _check_config(config: Any, path: Path, error: type[RnnkitError]) -> None:
         raise error(f'{path}: "task" must be a string')
     if not isinstance(config["architecture"], Mapping):
         raise error(f'{path}: "architecture" must be a JSON object')
-    _check_files(config["files"], path, error)
-
-
-def _check_files(files: Any, path: Path, error: type[RnnkitError]) -> None:
-    """``"files"``: plain names inside the directory, weights first, the rest JSON."""
-    if not isinstance(files, list) or WEIGHTS_FILE not in files:
-        raise error(f'{path}: "files" must be a list naming {WEIGHTS_FILE!r}')
-    for name in files:
-        # NOTE: "/" and "\\" are both refused on every OS, so a config made on Windows
-        # cannot escape the directory on Linux; ":" refuses drive letters ("C:x").
-        plain = isinstance(name, str) and not any(bad in name for bad in ("/", "\\", ":", "\0"))
-        if not plain or name in ("", ".") or ".." in name or os.path.isabs(name):
-            raise error(f"{path}: file name {name!r} is not a plain name inside the directory")
-        if name != WEIGHTS_FILE and not name.endswith(".json"):
-            raise error(f"{path}: file {name!r} is neither {WEIGHTS_FILE!r} nor a .json file")
-        if name == CONFIG_FILE:
-            raise error(f'{path}: "files" must not list {CONFIG_FILE!r} itself')
+    check_file_names(config["files"], path, error)
+    if DIGEST_KEY in config:
+        check_digests(config[DIGEST_KEY], config["files"], path, error)

@@ -29,9 +29,15 @@ import safetensors
 import safetensors.numpy
 
 from rnnkit.errors import ConfigError, ModelFileError, ShapeError
-from rnnkit.io.atomic import atomic_write_bytes
+from rnnkit.io.atomic import atomic_write_bytes, read_file
 
-__all__ = ["expect_shapes", "load_weights", "read_weights_metadata", "save_weights"]
+__all__ = [
+    "decode_weights",
+    "expect_shapes",
+    "load_weights",
+    "read_weights_metadata",
+    "save_weights",
+]
 
 # safetensors dtype codes rnnkit reads and writes, with their NumPy names.
 _DTYPES = {"F32": "float32", "F64": "float64", "I32": "int32", "I64": "int64"}
@@ -98,7 +104,12 @@ def load_weights(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         or any other file under a safetensors name), or holds a tensor of a dtype
         other than float32, float64, int32 or int64 (naming the tensor).
     """
-    data = _read_bytes(path)
+    return decode_weights(read_file(path, "a safetensors file", ModelFileError), path)
+
+
+def decode_weights(data: bytes, path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """The tensors of a safetensors file's bytes `data`, read from `path`; see
+    :func:`load_weights`."""
     header = _parse_header(data, path)
     for name, entry in header.items():
         dtype = entry.get("dtype") if isinstance(entry, dict) else None
@@ -123,7 +134,8 @@ def read_weights_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     ModelFileError
         If the file is missing or its header is corrupt.
     """
-    metadata = _parse_header(_read_bytes(path), path).get(_METADATA_KEY, {})
+    data = read_file(path, "a safetensors file", ModelFileError)
+    metadata = _parse_header(data, path).get(_METADATA_KEY, {})
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
         raise ModelFileError(f"{path}: not a valid safetensors file (metadata is not str to str)")
     return metadata
@@ -202,18 +214,6 @@ def _prepare(name: Any, array: Any, path: str | os.PathLike[str]) -> np.ndarray:
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
-def _read_bytes(path: str | os.PathLike[str]) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            return file.read()
-    except FileNotFoundError:
-        raise ModelFileError(f"{path}: missing") from None
-    except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, expected a safetensors file") from None
-    except OSError as exc:
-        raise ModelFileError(f"{path}: cannot read ({exc.strerror})") from None
-
-
 def _parse_header(data: bytes, path: str | os.PathLike[str]) -> dict[str, Any]:
     """The JSON header, checked only as far as needed to name the problem clearly."""
     if len(data) < 8:
@@ -225,7 +225,7 @@ def _parse_header(data: bytes, path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(f"{path}: truncated or not a safetensors file ({reason})")
     try:
         header = json.loads(data[8 : 8 + size].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # ValueError: not UTF-8, not JSON, an int too long
         raise ModelFileError(f"{path}: not a valid safetensors file (header is not JSON)") from None
     if not isinstance(header, dict):
         raise ModelFileError(f"{path}: not a valid safetensors file (header is not an object)")

@@ -9,6 +9,7 @@ rnnkit has, and it never executes code.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import numpy as np
 
 from rnnkit.errors import ModelFileError, RnnkitError
 from rnnkit.io import WEIGHTS_FILE, ModelFiles, expect_shapes, save_model_dir
-from rnnkit.layers import LAYERS
+from rnnkit.layers import LAYERS, Dense
+from rnnkit.models.heads import check_loss
 from rnnkit.models.sequential import Sequential
 
 __all__ = ["load_weights", "save_sequential", "sequential_from_files"]
@@ -39,11 +41,19 @@ def save_sequential(
 
 
 def sequential_from_files(files: ModelFiles) -> Sequential:
-    """Rebuild the Sequential described by a loaded model directory."""
+    """Rebuild the Sequential described by a loaded model directory.
+
+    ModelFileError naming config.json for an architecture that is malformed, names a
+    layer rnnkit does not have, gives a size larger than every dimension of the saved
+    tensors (which could otherwise ask for any amount of memory), passes states between
+    layers, or names a loss that does not fit the output layer; then as
+    :func:`load_weights`.
+    """
     arch = files.config["architecture"]
     where = files.path / "config.json"
     try:
         specs = arch["layers"]
+        _check_sizes(arch, files.weights, where)
         layers = []
         for spec in specs:
             cls = LAYERS.get(spec["class"])
@@ -56,20 +66,67 @@ def sequential_from_files(files: ModelFiles) -> Sequential:
             seed=arch.get("seed", 0),
             name=arch.get("name", "sequential"),
         )
+        loss = arch.get("loss")
+        if loss is not None:
+            out = model.output_layer
+            if not isinstance(out, Dense):
+                raise ModelFileError(f"{where}: a loss ({loss!r}) needs a final Dense layer")
+            check_loss(loss, out.activation, out.units)
     except ModelFileError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, MemoryError) as exc:
+        # NOTE: ArithmeticError: an initializer's scale of 1e308 overflows; MemoryError:
+        # sizes within the bound of _check_sizes whose product is still too large.
         detail = exc.args[0] if isinstance(exc, RnnkitError) else f"{type(exc).__name__}: {exc}"
         raise ModelFileError(f"{where}: invalid architecture ({detail})") from None
-    model.loss = arch.get("loss")
+    model.loss = loss
     load_weights(files, model.named_weights())
     return model
+
+
+#: layer arguments that size a parameter
+SIZE_KEYS = ("units", "input_dim", "output_dim", "depth", "score_units")
+
+
+def _check_sizes(arch: Any, weights: dict[str, np.ndarray], where: Path) -> None:
+    """Refuse sizes larger than any saved tensor's, and layers that return their states.
+
+    Checked before any layer is built: building allocates every parameter, so a size
+    of 2**40 would ask for terabytes before the weights could disagree. A size within
+    the bound that does not fit is left to :func:`load_weights`, which names the tensor.
+    """
+    largest = max((d for tensor in weights.values() for d in tensor.shape), default=0)
+    for key, value in _items(arch):
+        if key in SIZE_KEYS and value is not None:
+            if not isinstance(value, int) or isinstance(value, bool) or value > largest:
+                raise ModelFileError(
+                    f"{where}: invalid architecture ({key}={value!r}: no tensor in "
+                    f"weights.safetensors has a dimension that large; the largest is {largest})"
+                )
+        if key == "return_state" and value is not False:
+            raise ModelFileError(
+                f"{where}: invalid architecture (return_state={value!r}: a Sequential "
+                "passes one array from layer to layer)"
+            )
+
+
+def _items(value: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) of the dicts nested in `value` (layers wrap layers)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from _items(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _items(item)
 
 
 def load_weights(files: ModelFiles, named: dict[str, np.ndarray]) -> None:
     """Copy a model directory's tensors into the `named` arrays of a network.
 
-    ModelFileError unless the file holds exactly these names, shapes and dtypes.
+    ModelFileError unless the file holds exactly these names, shapes and dtypes, and
+    then unless every file of the directory is as it was saved (:meth:`ModelFiles.verify`:
+    checked last, so that a file edited by hand is named for what does not fit).
     """
     path = files.path / WEIGHTS_FILE
     expect_shapes(files.weights, {k: v.shape for k, v in named.items()}, path)
@@ -79,4 +136,6 @@ def load_weights(files: ModelFiles, named: dict[str, np.ndarray]) -> None:
             raise ModelFileError(
                 f"{path}: tensor {key!r} is {value.dtype}, the architecture says {target.dtype}"
             )
-        np.copyto(target, value)
+    files.verify()
+    for key, target in named.items():
+        np.copyto(target, files.weights[key])
