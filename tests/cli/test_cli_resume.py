@@ -170,6 +170,13 @@ def test_a_checkpoint_of_another_run_or_a_damaged_one_is_refused(
     assert "the checkpoint is of another run (settings:" in line
     assert snapshot(tmp_path / "m") == before
     step = next((tmp_path / "m" / "checkpoint").glob("step-*"))
+    saved = (step / "weights.safetensors").read_bytes()
+    flipped = bytearray(saved)
+    flipped[-3] ^= 0x01  # one bit of one weight: still a valid file
+    (step / "weights.safetensors").write_bytes(bytes(flipped))
+    line = user_error(cli("train", *argv, "--out", tmp_path / "m", "--resume"))
+    assert "weights.safetensors: damaged since it was saved" in line
+    (step / "weights.safetensors").write_bytes(saved)
     (step / "optimizer.safetensors").write_bytes(b"\x00" * 20)
     line = user_error(cli("train", *argv, "--out", tmp_path / "m", "--resume"))
     assert "optimizer.safetensors" in line

@@ -37,7 +37,8 @@ import numpy as np
 
 from rnnkit.errors import ConfigError, ModelFileError, NumericalError, RnnkitError
 from rnnkit.io import atomic_write_json, load_weights, read_json, save_weights
-from rnnkit.io.atomic import _fsync_directory
+from rnnkit.io.atomic import _fsync_directory, read_file
+from rnnkit.io.integrity import digest
 
 __all__ = [
     "Checkpoints",
@@ -96,10 +97,15 @@ class Checkpoints:
         if target.exists():  # a checkpoint of the same step that was never pointed at
             shutil.rmtree(target)
         target.mkdir()
+        sums = {}
         for kind, tensors in arrays.items():
             if tensors:
-                save_weights(target / f"{kind}.safetensors", tensors)
-        atomic_write_json(target / "state.json", {**state, "identity": self.identity})
+                path = target / f"{kind}.safetensors"
+                save_weights(path, tensors)
+                sums[path.name] = digest(path.read_bytes())
+        atomic_write_json(
+            target / "state.json", {**state, "identity": self.identity, "sha256": sums}
+        )
         _fsync_directory(target)
         atomic_write_json(self.directory / LATEST, {"step": step, "dir": name})
         for old in self._step_dirs():
@@ -132,10 +138,19 @@ class Checkpoints:
         if not isinstance(state, dict) or not isinstance(state.get("step"), int):
             raise ModelFileError(f"{folder / 'state.json'}: not a checkpoint state")
         self._check_identity(state.get("identity"), folder)
-        arrays = {}
+        sums = state.get("sha256")
+        if not isinstance(sums, dict):
+            raise ModelFileError(f"{folder / 'state.json'}: no 'sha256' record of its files")
+        arrays: dict[str, dict[str, Array]] = {}
         for kind in ARRAY_FILES:
             path = folder / f"{kind}.safetensors"
-            arrays[kind] = load_weights(path) if path.is_file() else {}
+            arrays[kind] = {}
+            if path.name in sums:
+                if digest(read_file(path, "a checkpoint file", ModelFileError)) != sums[path.name]:
+                    raise ModelFileError(
+                        f"{path}: damaged since it was saved (its SHA-256 differs)"
+                    )
+                arrays[kind] = load_weights(path)
         self.last_step = state["step"]
         return state, arrays
 
