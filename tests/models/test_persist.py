@@ -237,3 +237,18 @@ def test_classifier_from_files_names_the_file(saved, vocab, file, message):
     with pytest.raises(ModelFileError, match=message) as info:
         SequenceClassifier.from_files(files)
     assert str(info.value).startswith(f"{saved['rnn'] / file}: ")
+
+
+def test_a_task_models_own_load_checks_the_recorded_settings(tmp_path) -> None:
+    """Not only load_model: SequenceTagger.load and the like refuse forged settings too."""
+    import json
+
+    from rnnkit.models import SequenceTagger
+
+    tagger = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, seed=0)
+    tagger.fit([["a", "b"], ["b", "a"]], [["X", "Y"], ["Y", "X"]]).save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    config["training"]["settings"]["hidden"] = None
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="training setting hidden=None is not a whole number"):
+        SequenceTagger.load(tmp_path / "m")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Any
 
@@ -37,7 +36,6 @@ def load_model(directory: str | os.PathLike[str]) -> Any:
     """
     files = load_model_dir(directory)
     cls = _model_class(files)
-    _check_settings(files, cls)
     try:
         model = cls.from_files(files)
     except ArithmeticError as exc:  # a setting such as embed_scale=1e308 overflows
@@ -65,82 +63,3 @@ def _model_class(files: ModelFiles) -> Any:
     if arch.get("class") == "Sequential":
         return SequenceClassifier
     raise ModelFileError(f"{where}: unknown architecture class {arch.get('class')!r}")
-
-
-#: settings that size a network: at least 1, and for a Seq2Seq, which builds its
-#: network from them (the others from the recorded architecture), no larger than the
-#: saved tensors allow
-SIZE_SETTINGS = ("hidden", "embed_dim", "decoder_hidden")
-COUNT_SETTINGS = ("layers", "decoder_layers")
-#: settings with a fixed set of values that a task model reads only when predicting
-CHOICES = {"dtype": ("float32", "float64")}
-#: the largest integer a setting may be: NumPy's int64
-MAX_INT = 2**63 - 1
-
-
-def _check_settings(files: ModelFiles, cls: Any) -> None:
-    """ModelFileError naming config.json for a training setting that is not of its
-    default's type (a count that is not a whole number, ...) or out of range.
-
-    The task models trust their recorded settings; a setting the directory gives as
-    ``null``, a list or 1e308 would otherwise fail in NumPy, far from the file.
-    """
-    where = files.path / CONFIG_FILE
-    training = files.config.get("training")
-    settings = training.get("settings") if isinstance(training, dict) else None
-    if not isinstance(settings, dict):
-        return  # the task model names what is wrong
-    for key, default in getattr(cls, "DEFAULTS", {}).items():
-        if key in settings and not _fits(settings[key], default):
-            raise ModelFileError(
-                f"{where}: training setting {key}={settings[key]!r} is not {_kind(default)}"
-            )
-        if key in settings and settings[key] not in CHOICES.get(key, (settings[key],)):
-            raise ModelFileError(
-                f"{where}: training setting {key}={settings[key]!r} is not one of "
-                f"{', '.join(CHOICES[key])}"
-            )
-    for key in SIZE_SETTINGS + COUNT_SETTINGS:
-        if settings.get(key) == 0:
-            raise ModelFileError(f"{where}: training setting {key}=0 sizes no network")
-    if cls is Seq2Seq:
-        largest = max((d for t in files.weights.values() for d in t.shape), default=0)
-        for keys, limit in ((SIZE_SETTINGS, largest), (COUNT_SETTINGS, len(files.weights))):
-            for key in keys:
-                if isinstance(settings.get(key), int) and settings[key] > limit:
-                    raise ModelFileError(
-                        f"{where}: training setting {key}={settings[key]} is larger than the "
-                        f"saved tensors allow ({limit})"
-                    )
-
-
-def _fits(value: Any, default: Any) -> bool:
-    """Whether `value` has the type of the setting whose default is `default`."""
-    if isinstance(default, bool):
-        return isinstance(value, bool)
-    if isinstance(value, bool):
-        return False
-    if isinstance(default, int):
-        return isinstance(value, int) and 0 <= value <= MAX_INT
-    if isinstance(default, float):
-        return isinstance(value, (int, float)) and math.isfinite(value)
-    if isinstance(default, str):
-        return isinstance(value, str)
-    # a default of None: a number, a string, or None
-    if isinstance(value, int):
-        return 0 <= value <= MAX_INT
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return value is None or isinstance(value, str)
-
-
-def _kind(default: Any) -> str:
-    if isinstance(default, bool):
-        return "true or false"
-    if isinstance(default, int):
-        return "a whole number from 0 to 2**63 - 1"
-    if isinstance(default, float):
-        return "a finite number"
-    if isinstance(default, str):
-        return "a string"
-    return "null, a string, or a finite number (whole numbers from 0)"

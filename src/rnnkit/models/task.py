@@ -18,6 +18,7 @@ from rnnkit.io import ModelFiles, load_model_dir
 from rnnkit.layers import Dense, Dropout, Layer
 from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.persist import save_sequential, sequential_from_files
+from rnnkit.models.recorded import check_recorded_settings
 from rnnkit.models.sequential import Sequential
 from rnnkit.text import Vocabulary
 from rnnkit.training import Checkpoints
@@ -175,6 +176,7 @@ class TaskModel:
         where = files.path / "config.json"
         if files.config.get("task") != cls.task:
             raise ModelFileError(f"{where}: task is {files.config.get('task')!r}, not {cls.task!r}")
+        check_recorded_settings(files, cls)
         training = files.config.get("training")
         settings = training.get("settings", {}) if isinstance(training, dict) else {}
         if not isinstance(settings, dict):
