@@ -21,6 +21,7 @@ __all__ = [
     "RnnkitError",
     "ShapeError",
     "VocabularyError",
+    "one_line",
 ]
 
 
@@ -50,3 +51,9 @@ class NumericalError(RnnkitError):
 
 class ShapeError(RnnkitError):
     """An array whose shape or dtype does not fit the layer or model."""
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message folded onto one line (at most `limit` characters), for
+    the one-line errors rnnkit gives when a library it calls fails on a user's file."""
+    return " ".join(str(exc).split())[:limit] or type(exc).__name__

@@ -26,7 +26,7 @@ import zlib
 
 import numpy as np
 
-from rnnkit.errors import DataError
+from rnnkit.errors import DataError, one_line
 
 __all__ = ["NPZ_KEYS", "npz_arrays"]
 
@@ -64,7 +64,7 @@ def npz_arrays(data: bytes, source: str, keys: tuple[str, ...] = NPZ_KEYS) -> di
         NotImplementedError,  # a compression method zipfile lacks
         RuntimeError,  # an encrypted member
     ) as exc:
-        raise DataError(f"{source}: not a readable npz file ({_one_line(exc)})") from None
+        raise DataError(f"{source}: not a readable npz file ({one_line(exc)})") from None
     return arrays
 
 
@@ -81,7 +81,7 @@ def _read_npy(raw: bytes, source: str, key: str) -> Array:
         )
         shape, _, dtype = read_header(stream)
     except (ValueError, TypeError, EOFError) as exc:
-        raise DataError(f"{where}: {_one_line(exc)})") from None
+        raise DataError(f"{where}: {one_line(exc)})") from None
     declared, held = math.prod(shape) * dtype.itemsize, len(raw) - stream.tell()
     if declared > held:  # checked first: reading would allocate what the header declares
         raise DataError(
@@ -90,8 +90,4 @@ def _read_npy(raw: bytes, source: str, key: str) -> Array:
     try:
         return np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
     except (ValueError, TypeError, EOFError) as exc:  # a pickle, a bad dtype, ...
-        raise DataError(f"{where}: {_one_line(exc)})") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise DataError(f"{where}: {one_line(exc)})") from None

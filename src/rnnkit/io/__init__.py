@@ -35,7 +35,14 @@ from rnnkit.io.model_dir import (
     read_config,
     save_model_dir,
 )
-from rnnkit.io.weights import expect_shapes, load_weights, read_weights_metadata, save_weights
+from rnnkit.io.weights import (
+    decode_weights,
+    encode_weights,
+    expect_shapes,
+    load_weights,
+    read_weights_metadata,
+    save_weights,
+)
 
 __all__ = [
     "CONFIG_FILE",
@@ -47,6 +54,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "decode_weights",
+    "encode_weights",
     "expect_shapes",
     "load_model_dir",
     "load_weights",

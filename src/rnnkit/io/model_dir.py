@@ -56,7 +56,7 @@ from rnnkit.io.integrity import (
     digest,
     read_inside,
 )
-from rnnkit.io.weights import _encode, decode_weights
+from rnnkit.io.weights import decode_weights, encode_weights
 
 __all__ = [
     "CONFIG_FILE",
@@ -177,7 +177,7 @@ def save_model_dir(
     _check_config(full_config, config_path, ConfigError)
 
     # Encode everything first: a bad value must not cost the model already on disk.
-    weights_data = _encode(directory / WEIGHTS_FILE, weights)
+    weights_data = encode_weights(directory / WEIGHTS_FILE, weights)
     texts = {}
     for name, obj in ([(VOCAB_FILE, vocab)] if vocab is not None else []) + list(extra.items()):
         if not isinstance(obj, Mapping):

@@ -28,11 +28,12 @@ import numpy as np
 import safetensors
 import safetensors.numpy
 
-from rnnkit.errors import ConfigError, ModelFileError, ShapeError
+from rnnkit.errors import ConfigError, ModelFileError, ShapeError, one_line
 from rnnkit.io.atomic import atomic_write_bytes, read_file
 
 __all__ = [
     "decode_weights",
+    "encode_weights",
     "expect_shapes",
     "load_weights",
     "read_weights_metadata",
@@ -80,7 +81,7 @@ def save_weights(
     rnnkit.errors.ShapeError: .../w.safetensors: tensor 'b' has dtype float16
     (rnnkit saves float32, float64, int32 or int64)
     """
-    atomic_write_bytes(path, _encode(path, arrays, metadata))
+    atomic_write_bytes(path, encode_weights(path, arrays, metadata))
 
 
 def load_weights(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
@@ -122,7 +123,7 @@ def decode_weights(data: bytes, path: str | os.PathLike[str]) -> dict[str, np.nd
     except (safetensors.SafetensorError, ValueError, KeyError) as exc:
         # NOTE: the header was checked above; this catches bad offsets and sizes. ValueError
         # and KeyError are safetensors.numpy's own reshape and dtype lookups failing.
-        raise ModelFileError(f"{path}: not a valid safetensors file ({_one_line(exc)})") from None
+        raise ModelFileError(f"{path}: not a valid safetensors file ({one_line(exc)})") from None
     return {name: a if a.flags.writeable else a.copy() for name, a in arrays.items()}
 
 
@@ -188,7 +189,7 @@ def expect_shapes(
         raise ModelFileError(f"{path}: " + "; ".join(problems))
 
 
-def _encode(
+def encode_weights(
     path: str | os.PathLike[str],
     arrays: Mapping[str, np.ndarray],
     metadata: Mapping[str, str] | None = None,
@@ -254,7 +255,3 @@ def _data_end(header: dict[str, Any]) -> int | None:
 def _plural(what: str, names: list[str]) -> str:
     listed = ", ".join(repr(name) for name in names)
     return f"{what}{'s' if len(names) > 1 else ''} {listed}"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

@@ -36,7 +36,13 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError, ModelFileError, NumericalError, RnnkitError
-from rnnkit.io import atomic_write_json, load_weights, read_json, save_weights
+from rnnkit.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    decode_weights,
+    encode_weights,
+    read_json,
+)
 from rnnkit.io.atomic import _fsync_directory, read_file
 from rnnkit.io.integrity import digest
 
@@ -101,8 +107,9 @@ class Checkpoints:
         for kind, tensors in arrays.items():
             if tensors:
                 path = target / f"{kind}.safetensors"
-                save_weights(path, tensors)
-                sums[path.name] = digest(path.read_bytes())
+                data = encode_weights(path, tensors)
+                atomic_write_bytes(path, data)
+                sums[path.name] = digest(data)
         atomic_write_json(
             target / "state.json", {**state, "identity": self.identity, "sha256": sums}
         )
@@ -146,11 +153,12 @@ class Checkpoints:
             path = folder / f"{kind}.safetensors"
             arrays[kind] = {}
             if path.name in sums:
-                if digest(read_file(path, "a checkpoint file", ModelFileError)) != sums[path.name]:
+                data = read_file(path, "a checkpoint file", ModelFileError)
+                if digest(data) != sums[path.name]:
                     raise ModelFileError(
                         f"{path}: damaged since it was saved (its SHA-256 differs)"
                     )
-                arrays[kind] = load_weights(path)
+                arrays[kind] = decode_weights(data, path)
         self.last_step = state["step"]
         return state, arrays
 

@@ -220,6 +220,7 @@ class _Run:
         batches = self.train.batches(config.batch_size, rng=self.rng, bucket=config.bucket)
         bar = _progress_bar(len(batches), p.epoch, config)
         t0, sums, out_of_time = time.perf_counter(), p.sums, False
+        tokens_before = sums["tokens"]  # trained before a resume part-way through
         for i in range(p.batch, len(batches)):
             batch = self.train.batch(batches[i])
             model.zero_grad()
@@ -233,10 +234,9 @@ class _Run:
             p.batch, p.step = i + 1, p.step + 1
             if bar is not None:
                 _show(bar, sums, time.perf_counter() - t0)
-            out_of_time = deadline is not None and time.perf_counter() > deadline
-            if out_of_time and i + 1 < len(batches):
+            if deadline is not None and time.perf_counter() > deadline and i + 1 < len(batches):
+                out_of_time = True
                 break
-            out_of_time = False
             if ck is not None and ck.every and p.step % ck.every == 0 and i + 1 < len(batches):
                 save(self, ck, self.seconds_before + time.perf_counter() - start)
         if bar is not None:
@@ -244,7 +244,8 @@ class _Run:
         record = {"epoch": p.epoch, "loss": sums["loss_sum"] / max(sums["seqs"], 1)}
         if sums["count"]:
             record["accuracy"] = sums["correct"] / sums["count"]
-        record["tokens_per_s"] = sums["tokens"] / max(time.perf_counter() - t0, 1e-9)
+        elapsed = max(time.perf_counter() - t0, 1e-9)
+        record["tokens_per_s"] = (sums["tokens"] - tokens_before) / elapsed
         return record, out_of_time
 
     def _update(self, slots: list[ParamSlot], loss_sum: float, batch: int) -> None:
