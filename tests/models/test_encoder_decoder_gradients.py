@@ -73,3 +73,33 @@ def test_every_parameter_matches_central_differences(config: str) -> None:
     grads = {key: g for key, _, g, _ in net.param_slots()}
     assert len(params) >= 10
     check_gradients(loss, params, grads)
+
+
+@pytest.mark.parametrize("config", list(CONFIGS), ids=list(CONFIGS))
+def test_a_training_step_moves_every_weight_and_starts_from_zero_gradients(config) -> None:
+    """zero_grad clears every gradient and SGD updates every parameter that has one.
+
+    A layer that adds a dense gradient without saying so keeps its gradients across
+    steps and is skipped by the optimizers, which update the rows they are told of.
+    """
+    from rnnkit.training.optimizers import SGD
+
+    rng = np.random.default_rng(5)
+    net = EncoderDecoder(n_source=7, n_target=6, embed_dim=3, hidden=4, seed=2, **CONFIGS[config])
+    x, src_mask, y_in, y_mask = _batch(rng, 7, 6)
+    R = (rng.normal(size=(3, y_in.shape[1], 6)) * y_mask[:, :, None]).astype(np.float32)
+
+    def step() -> dict[str, np.ndarray]:
+        net.zero_grad()
+        _, _, cache = net.forward(x, src_mask, y_in, y_mask, training=True)
+        net.backward(R, cache)
+        return {key: g.copy() for key, _, g, _ in net.param_slots()}
+
+    first, second = step(), step()
+    for key in first:
+        np.testing.assert_array_equal(second[key], first[key], err_msg=key)
+    before = {key: p.copy() for key, p, _, _ in net.param_slots()}
+    SGD(lr=0.1).step(net.param_slots())
+    for key, p, g, _ in net.param_slots():
+        if np.any(g != 0):
+            assert np.any(p != before[key]), f"{key} has a gradient but did not move"

@@ -200,6 +200,8 @@ class Attention(Layer):
             g["W_2"] += enc.reshape(-1, m).T @ dew.reshape(-1, a)
             dh += _linear(dhw, p["W_1"].T)
             denc += _linear(dew, p["W_2"].T)
+        for key in g:  # every weight got a dense gradient: zero_grad and the optimizers
+            self._mark_dense(key)  # then treat the whole array, not no rows
         return dh, denc
 
 

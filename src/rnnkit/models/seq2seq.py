@@ -7,7 +7,7 @@ the target token by token from ``<sos>`` to ``<eos>``, attending over the source
 scheduled sampling, :mod:`rnnkit.models.teacher_forcing`), decoded greedily or by beam
 search (:mod:`rnnkit.models.decoding`).
 
->>> model = Seq2Seq(hidden=16, embed_dim=8, epochs=40, lr=0.01, dropout=0, seed=0, verbose=0)
+>>> model = Seq2Seq(hidden=16, embed_dim=8, epochs=60, lr=0.01, dropout=0, seed=0, verbose=0)
 >>> words = [list("ab"), list("ba"), list("abb"), list("bba")] * 8
 >>> model.fit(words, [w[::-1] for w in words]).translate([list("abb")])
 [['b', 'b', 'a']]
