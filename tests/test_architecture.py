@@ -1,7 +1,8 @@
 """The package's layering (DESIGN §1) and public names, checked from the source.
 
-Imports point one way: core <- layers <- training <- models <- bench <- cli. text, data, io,
-metrics and viz never import the network code. A module-level or function-level
+Imports point one way: core <- layers <- training <- models <- bench <- cli. text, data, io
+and metrics never import the network code; viz sits beside training (core and layers
+below it) to trace and diagnose them. A module-level or function-level
 import that breaks the order fails here.
 """
 
@@ -43,7 +44,7 @@ ALLOWED = {
     "data": {"data", "text", "io"},
     "io": {"io"},
     "metrics": {"metrics"},
-    "viz": {"viz", "metrics", "io"},
+    "viz": {"viz", "metrics", "io", "core", "layers"},  # beside training (DESIGN §1)
 }
 #: modules every part may import
 ANYWHERE = {"errors", "__init__"}

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnkit import __version__
-from rnnkit.cli import bench, commands, demo, language, seq2seq, tagging, trace
+from rnnkit.cli import bench, commands, demo, diagnose, language, seq2seq, tagging, trace
 from rnnkit.errors import RnnkitError
 
 __all__ = ["main"]
@@ -237,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     language.add_parser(sub)
     seq2seq.add_parser(sub)
     trace.add_parser(sub)
+    diagnose.add_parser(sub)
     bench.add_parser(sub)
     return p
 

@@ -45,7 +45,7 @@ import numpy as np
 
 from rnnkit.core.activations import get_activation
 from rnnkit.core.layout import gate_major, per_gate
-from rnnkit.core.rnn import cache_steps, padded_steps
+from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
 __all__ = ["gru_backward", "gru_forward", "gru_scan"]
@@ -187,6 +187,7 @@ def gru_backward(
     activation: str = "tanh",
     recurrent_activation: str = "sigmoid",
     ws: Workspace | None = None,
+    dh_out: Array | None = None,
 ) -> tuple[Array, Array, Array | None, Array]:
     """Backpropagation through time for :func:`gru_forward`.
 
@@ -201,6 +202,9 @@ def gru_backward(
     mask : (T, B) bool array, optional
     reset_after, activation, recurrent_activation : as in :func:`gru_forward`
     ws : Workspace, optional; where the returned dxw and the scratch arrays live.
+    dh_out : (T, B, d) array, optional
+        Filled with the total dL/dh_t of every step (zero at pads), as in
+        :func:`rnnkit.core.rnn.rnn_backward`. Nothing is recorded when omitted.
 
     Returns
     -------
@@ -258,6 +262,8 @@ def gru_backward(
         for t in range(hi - 1, lo - 1, -1):
             if dH is not None:
                 dh += dH[t]  # the output of step t adds its own gradient
+            if dh_out is not None:
+                record_state_gradient(dh_out, t, dh, mask)
             da = dA[:, t]  # (3, B, d)
             # backprop through h_t = z_t h_{t-1} + (1 - z_t) n_t and the gates' activations
             if reset_after:  # a_n = xw_h + r_t * S_t: all three gates at once

@@ -48,7 +48,7 @@ import numpy as np
 
 from rnnkit.core.activations import get_activation
 from rnnkit.core.layout import gate_major, per_gate
-from rnnkit.core.rnn import cache_steps, padded_steps
+from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
 __all__ = ["gate_affine", "lstm_backward", "lstm_forward", "lstm_scan"]
@@ -189,6 +189,8 @@ def lstm_backward(
     activation: str = "tanh",
     recurrent_activation: str = "sigmoid",
     ws: Workspace | None = None,
+    dh_out: Array | None = None,
+    dc_out: Array | None = None,
 ) -> tuple[Array, Array, Array, Array]:
     """Backpropagation through time for :func:`lstm_forward`.
 
@@ -203,6 +205,13 @@ def lstm_backward(
     mask : (T, B) bool array, optional
     activation, recurrent_activation : str
     ws : Workspace, optional; where the returned dxw and the scratch arrays live.
+    dh_out : (T, B, d) array, optional
+        Filled with the total dL/dh_t of every step (zero at pads), as in
+        :func:`rnnkit.core.rnn.rnn_backward`. Nothing is recorded when omitted.
+    dc_out : (T, B, d) array, optional
+        Filled likewise with the total dL/dc_t of every step: what reaches c_t through
+        h_t = o_t * tanh(c_t) plus what flows back from c_{t+1} through f_{t+1}, the
+        cell state's own path (zero at pads).
 
     Returns
     -------
@@ -232,6 +241,7 @@ def lstm_backward(
             buf[...] = last
     WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs 10-30% faster
     padded = padded_steps(mask)
+    recording = dh_out is not None or dc_out is not None
     for hi in range(T, 0, -chunk):  # chunks of steps, last first
         lo = max(hi - chunk, 0)
         # NOTE: every factor that does not depend on the recurrence is computed for a
@@ -257,6 +267,8 @@ def lstm_backward(
             # backprop through h_t = o_t * tanh(c_t)
             np.multiply(dh, Kc[t - lo], out=dct)
             dct += dc  # dL/dc_t = dh_t o_t tanh'(c_t) + dL/dc_t from step t + 1
+            if recording:  # dh and dct are now both totals for step t
+                _record_step(dh_out, dc_out, t, dh, dct, mask)
             da[3] *= dh  # through the output gate's sigmoid
             # backprop through c_t = f_t * c_{t-1} + i_t * g_t, then the gates' activations
             da[:3] *= dct
@@ -275,3 +287,13 @@ def lstm_backward(
     for gate in range(4):  # dW_k = sum_t h_{t-1}^T dA_k,t: all steps in one GEMM per gate
         dW[:, gate * d : (gate + 1) * d] = H2.T @ dA[gate].reshape(T * B, d)
     return dA, dW, dh, dc
+
+
+def _record_step(
+    dh_out: Array | None, dc_out: Array | None, t: int, dh: Array, dc: Array, mask: Array | None
+) -> None:
+    """Row t of whichever of `dh_out`, `dc_out` (T, B, d) is given: dL/dh_t, dL/dc_t."""
+    if dh_out is not None:
+        record_state_gradient(dh_out, t, dh, mask)
+    if dc_out is not None:
+        record_state_gradient(dc_out, t, dc, mask)

@@ -38,7 +38,14 @@ import numpy as np
 from rnnkit.core.activations import get_activation
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["cache_steps", "padded_steps", "rnn_backward", "rnn_forward", "rnn_scan"]
+__all__ = [
+    "cache_steps",
+    "padded_steps",
+    "record_state_gradient",
+    "rnn_backward",
+    "rnn_forward",
+    "rnn_scan",
+]
 
 Array = np.ndarray
 
@@ -62,6 +69,19 @@ def padded_steps(mask: Array | None) -> list[bool]:
         return []
     any_pad = np.logical_not(mask).any(axis=1)  # (T,)
     return [bool(p) for p in np.atleast_1d(any_pad)]
+
+
+def record_state_gradient(dh_out: Array, t: int, dh: Array, mask: Array | None) -> None:
+    """Write step t's total gradient of a state, dL/dh_t (B, d) (or an LSTM's dL/dc_t),
+    into row t of `dh_out` (T, B, d), zero at pads.
+
+    The backward passes call it when asked to record (``dh_out`` given), to diagnose
+    how the gradient fades or grows with distance from the loss.
+    """
+    if mask is None:
+        dh_out[t] = dh
+    else:  # a pad's state is a copy of the previous one: it has no gradient of its own
+        np.multiply(dh, mask[t, :, None], out=dh_out[t])
 
 
 def rnn_forward(
@@ -130,6 +150,7 @@ def rnn_backward(
     mask: Array | None = None,
     activation: str = "tanh",
     ws: Workspace | None = None,
+    dh_out: Array | None = None,
 ) -> tuple[Array, Array, Array]:
     """Backpropagation through time for :func:`rnn_forward`.
 
@@ -145,6 +166,10 @@ def rnn_backward(
     mask : (T, B) bool array, optional
     activation : str
     ws : Workspace, optional; where the returned dxw and the scratch rows live.
+    dh_out : (T, B, d) array, optional
+        Filled with the total dL/dh_t of every step (zero at pads): the step's own
+        output gradient plus everything flowing back from steps t + 1, ..., T, i.e.
+        ``sum_k dL_k/dh_t`` over the losses k >= t. Nothing is recorded when omitted.
 
     Returns
     -------
@@ -173,6 +198,8 @@ def rnn_backward(
     for t in range(T - 1, -1, -1):
         if dH is not None:
             dh += dH[t]  # the output of step t adds its own gradient
+        if dh_out is not None:
+            record_state_gradient(dh_out, t, dh, mask)
         da = dA[t]
         da *= dh  # backprop through f: dL/da_t = dL/dh_t * f'(a_t)
         np.matmul(da, WT, out=dh_prev)  # dL/dh_{t-1} through W

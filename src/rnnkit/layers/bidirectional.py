@@ -276,6 +276,23 @@ class Bidirectional(Layer):
         dx = dx_f + reverse_padded(dx_b, lengths)
         return dx if dx_in is None else dx + dx_in
 
+    def record_state_gradients(self, cache: Any) -> tuple[Any, dict[str, dict[str, Array]]]:
+        """`cache` set to record the state gradients of both copies:
+        ``(cache, {"forward": {"h": dh, ...}, "backward": {"h": dh, ...}})``.
+
+        :meth:`backward` given the returned cache fills each copy's (B, T, d) arrays,
+        dL/dh_t and, for an LSTM, dL/dc_t (see
+        :meth:`RecurrentLayer.record_state_gradients`). The backward copy's are in its
+        own reading order: its step 0 is each sequence's last real step, and its step
+        ``lengths[i] - 1`` the sequence's first (:func:`reverse_padded` maps them back
+        to the order of x).
+        """
+        *head, cache_f, cache_b = cache
+        copies: tuple[Any, Any] = (self.forward_layer, self.backward_layer)
+        cache_f, grads_f = copies[0].record_state_gradients(cache_f)
+        cache_b, grads_b = copies[1].record_state_gradients(cache_b)
+        return (*head, cache_f, cache_b), {"forward": grads_f, "backward": grads_b}
+
     def _join(self, dy: Array, dstates: tuple[Any, ...]) -> Any:
         return (dy, *dstates) if self.return_state else dy
 

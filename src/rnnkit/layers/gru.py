@@ -38,11 +38,8 @@ import numpy as np
 
 from rnnkit.core.gru import gru_backward, gru_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.recurrent import (
-    GatedRecurrentLayer,
-    gate_major_input_gradients,
-    project_gate_major,
-)
+from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
+from rnnkit.layers.recurrent import GatedRecurrentLayer
 
 __all__ = ["GRU"]
 
@@ -125,12 +122,12 @@ class GRU(GatedRecurrentLayer):
         )  # fmt: skip
         return H, (H[T],), (G, S)
 
-    def _bptt(self, dH, d_final, H, saved: Any, mask_t):
+    def _bptt(self, dH, d_final, H, saved: Any, mask_t, dh_out=None):
         G, S = saved
         dA, dW, db_h, dh0 = gru_backward(
             dH, d_final[0], H, G, S, self.params["W"], mask_t, reset_after=self.reset_after,
             activation=self.activation, recurrent_activation=self.recurrent_activation,
-            ws=self.workspace,
+            ws=self.workspace, dh_out=dh_out,
         )  # fmt: skip
         db_x = dA.reshape(3, -1, self.units).sum(axis=1).reshape(-1)  # z, r, h blocks
         self.grads["W"] += dW

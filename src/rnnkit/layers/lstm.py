@@ -35,11 +35,8 @@ import numpy as np
 
 from rnnkit.core.lstm import lstm_backward, lstm_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.recurrent import (
-    GatedRecurrentLayer,
-    gate_major_input_gradients,
-    project_gate_major,
-)
+from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
+from rnnkit.layers.recurrent import GatedRecurrentLayer
 
 __all__ = ["LSTM"]
 
@@ -78,7 +75,8 @@ class LSTM(GatedRecurrentLayer):
     The cell state c_t is changed only by addition, gated by f_t: where f_t is near 1
     the gradient passes back through many steps without vanishing. With a mask, a pad
     step carries h and c unchanged. ``forward``, ``step`` and ``backward`` are
-    :class:`~rnnkit.layers.recurrent.RecurrentLayer`'s; the state is the pair (h, c).
+    :class:`~rnnkit.layers.recurrent.RecurrentLayer`'s; the state is the pair (h, c),
+    and ``record_state_gradients`` records dL/dc_t (key "c") beside dL/dh_t ("h").
     """
 
     kind = "lstm"
@@ -127,11 +125,11 @@ class LSTM(GatedRecurrentLayer):
         C = cache[4][0]
         return cache[3][-1].copy(), C[-1].copy()
 
-    def _bptt(self, dH, d_final, H, saved: Any, mask_t):
+    def _bptt(self, dH, d_final, H, saved: Any, mask_t, dh_out=None, dc_out=None):
         C, G, TC = saved
         dA, dW, dh0, dc0 = lstm_backward(
             dH, d_final[0], d_final[1], H, C, G, TC, self.params["W"], mask_t,
-            self.activation, self.recurrent_activation, self.workspace,
+            self.activation, self.recurrent_activation, self.workspace, dh_out, dc_out,
         )  # fmt: skip
         self.grads["W"] += dW
         self.grads["b"] += dA.reshape(4, -1, self.units).sum(axis=1).reshape(-1)

@@ -2,8 +2,9 @@
 
 Inputs are ids (B, T) or real vectors (B, T, n_in). Ids are one-hot vectors that are
 never built: x_t U is row x_t of U and its gradient a sparse row update. Real vectors
-go through one GEMM for all steps, forward and backward. Masks become time-major
-(T, B), or None when the batch has no pads; per-step outputs are zero at pads.
+go through one GEMM for all steps, forward and backward (:mod:`rnnkit.layers.projection`).
+Masks become time-major (T, B), or None when the batch has no pads; per-step outputs
+are zero at pads.
 
 :class:`RecurrentLayer` runs the layer protocol once for all cells; a cell supplies
 ``_scan`` (the forward recurrence over the time-major buffers) and ``_bptt`` (its
@@ -20,21 +21,16 @@ from typing import Any
 import numpy as np
 
 from rnnkit.core.activations import get_activation
-from rnnkit.core.embedding import sparse_rows_grad
 from rnnkit.core.init import get_initializer
-from rnnkit.core.layout import row_major, steps_2d
 from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.projection import input_gradients
 
 __all__ = [
     "GatedRecurrentLayer",
     "RecurrentLayer",
-    "gate_major_input_gradients",
-    "input_gradients",
     "output_gradients",
     "prepare_inputs",
-    "project_gate_major",
-    "project_inputs",
     "sequence_output",
     "state_array",
     "step_input",
@@ -136,7 +132,7 @@ class RecurrentLayer(Layer):
         y: Any = sequence_output(self, H, mask_t) if self.return_sequences else final[0]
         if self.return_state:
             y = (y, *final)
-        return y, (x, ids, mask_t, H, saved, initial_state is not None)
+        return y, (x, ids, mask_t, H, saved, None, initial_state is not None)
 
     def step(self, x_t: Array, state: Any = None) -> tuple[Array, Any]:
         """One step at inference (generation): ``(h_t, state_t)`` from x_t and the state.
@@ -168,20 +164,36 @@ class RecurrentLayer(Layer):
         for ids); ``(dx, dL/d initial_state)`` when the forward pass was given one. With
         return_state, `dy` is ``(dy, *d final states)``.
         """
-        x, ids, mask_t, H, saved, had_state = cache
+        x, ids, mask_t, H, saved, recorded, had_state = cache
         d_final: list[Any] = [None] * self.n_states
         if self.return_state:
             dy, *d_final = dy
         dH, dh_last = output_gradients(self, dy, mask_t)
         if dh_last is not None:
             d_final[0] = dh_last if d_final[0] is None else dh_last + d_final[0]
-        dxw, d_initial = self._bptt(dH, d_final, H, saved, mask_t)
+        outs = [a.swapaxes(0, 1) for a in (recorded or {}).values()]  # (T, B, d) views
+        dxw, d_initial = self._bptt(dH, d_final, H, saved, mask_t, *outs)
         self._mark_dense("W")
         self._mark_dense("b")
         dx = self._input_gradients(x, ids, mask_t, dxw)
         if not had_state:
             return dx
         return dx, (tuple(d_initial) if self.n_states > 1 else d_initial[0])
+
+    def record_state_gradients(self, cache: Any) -> tuple[Any, dict[str, Array]]:
+        """`cache` set to record the state gradients: ``(cache, {"h": dh})``, with
+        ``"c": dc`` too for an LSTM; each a (B, T, d) array of zeros until backward.
+
+        :meth:`backward` given the returned cache also writes into dh the total
+        gradient dL/dh_t reaching every state h_t (its own output's and what flows back
+        from later steps), and into dc the total dL/dc_t reaching every cell state
+        (through h_t and back from c_{t+1}); both are zero at pads. The cache from
+        :meth:`forward` records nothing.
+        """
+        x, ids, mask_t, H, saved, _, had_state = cache
+        shape = (H.shape[1], H.shape[0] - 1, self.units)  # (B, T, d)
+        recorded = {s: np.zeros(shape, dtype=H.dtype) for s in ("h", "c")[: self.n_states]}
+        return (x, ids, mask_t, H, saved, recorded, had_state), recorded
 
     # -- what each cell supplies -------------------------------------------------------
     def _initial_states(self, state: Any, B: int) -> tuple[Array, ...]:
@@ -208,8 +220,12 @@ class RecurrentLayer(Layer):
         H: Array,
         saved: Any,
         mask_t: Array | None,
+        dh_out: Array | None = None,
     ) -> tuple[Array, list[Array]]:
-        """Backward over all steps: adds dW, db; returns dL/dxw and dL/d initial states."""
+        """Backward over all steps: adds dW, db; returns dL/dxw and dL/d initial states.
+
+        `dh_out` (T, B, d), when given, receives the total dL/dh_t of every step; a cell
+        with a second state takes its buffer next (the LSTM's ``dc_out``)."""
         raise NotImplementedError
 
     def _input_gradients(self, x: Array, ids: bool, mask_t: Array | None, dxw: Array):
@@ -249,80 +265,6 @@ def prepare_inputs(layer: Layer, x: Any) -> tuple[Array, bool]:
     if x.ndim != 3 or x.shape[2] != U.shape[0]:
         raise ShapeError(f"{layer.name}: inputs must be (B, T, {U.shape[0]}), got shape {x.shape}")
     return x, False
-
-
-def project_inputs(layer: Layer, x: Array, ids: bool, out: Array) -> Array:
-    """``x_t U`` for every step into `out`, time-major (T, B, k); the bias is left out.
-
-    Ids are one-hot vectors that are never built: x_t U is row x_t of U. Real vectors
-    go through one GEMM for all steps.
-    """
-    U = layer.params["U"]
-    if ids:
-        return np.take(U, x.T, axis=0, out=out)  # (T, B, k): a row lookup per step
-    xt, _ = steps_2d(x, time_major=True)  # (T*B, n), a view when x is time-major already
-    np.matmul(xt, U, out=out.reshape(-1, U.shape[1]))  # one GEMM for every step
-    return out
-
-
-def project_gate_major(layer: Layer, x: Array, ids: bool, out: Array) -> Array:
-    """``x_t U_k`` for every gate k and step into `out`, gate-major (g, T, B, d).
-
-    One row lookup or one GEMM per gate, each straight into its contiguous (T, B, d)
-    block; the bias is left out.
-    """
-    U = layer.params["U"]
-    g, d = out.shape[0], out.shape[3]
-    if ids:
-        for k in range(g):
-            np.take(U[:, k * d : (k + 1) * d], x.T, axis=0, out=out[k])
-        return out
-    xt, _ = steps_2d(x, time_major=True)  # (T*B, n)
-    for k in range(g):
-        np.matmul(xt, U[:, k * d : (k + 1) * d], out=out[k].reshape(-1, d))
-    return out
-
-
-def gate_major_input_gradients(
-    layer: Layer, x: Array, ids: bool, mask_t: Array | None, dA: Array
-) -> Array | None:
-    """:func:`input_gradients` for a gate-major dL/d(x_t U), (g, T, B, d)."""
-    if ids:  # the sparse row gradient reads (T, B, g d): the rare path, one copy
-        return input_gradients(layer, x, ids, mask_t, row_major(dA))
-    U = layer.params["U"]
-    g, T, B, d = dA.shape
-    n = U.shape[0]
-    xt, _ = steps_2d(x, time_major=True)  # (T*B, n)
-    dx = layer.workspace.take("dx", (T * B, n), layer.dtype)
-    part = layer.workspace.take("dx_part", (T * B, n), layer.dtype)
-    for k in range(g):
-        dA_k = dA[k].reshape(T * B, d)
-        layer.grads["U"][:, k * d : (k + 1) * d] += xt.T @ dA_k  # one GEMM per gate
-        np.matmul(dA_k, U[:, k * d : (k + 1) * d].T, out=part if k else dx)
-        if k:
-            dx += part
-    layer._mark_dense("U")
-    return dx.reshape(T, B, n).swapaxes(0, 1)  # (B, T, n), time-major underneath
-
-
-def input_gradients(
-    layer: Layer, x: Array, ids: bool, mask_t: Array | None, dxw: Array
-) -> Array | None:
-    """Add dU from dL/d(x_t U) (T, B, k) and return dx (B, T, n_in), None for ids."""
-    U = layer.params["U"]
-    T, B, k = dxw.shape
-    if ids:
-        rows, g = sparse_rows_grad(x.T, dxw, mask_t, layer.workspace)
-        layer._add_sparse("U", rows, g)
-        return None
-    n = U.shape[0]
-    xt, _ = steps_2d(x, time_major=True)
-    dxw2 = dxw.reshape(T * B, k)
-    layer.grads["U"] += xt.T @ dxw2  # one GEMM for every step
-    layer._mark_dense("U")
-    dx = layer.workspace.take("dx", (T * B, n), layer.dtype)
-    np.matmul(dxw2, U.T, out=dx)
-    return dx.reshape(T, B, n).swapaxes(0, 1)  # (B, T, n), time-major underneath
 
 
 def step_input(layer: Layer, x_t: Array) -> Array:

@@ -34,7 +34,8 @@ import numpy as np
 
 from rnnkit.core.rnn import rnn_backward, rnn_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.recurrent import RecurrentLayer, project_inputs
+from rnnkit.layers.projection import project_inputs
+from rnnkit.layers.recurrent import RecurrentLayer
 
 __all__ = ["SimpleRNN"]
 
@@ -78,9 +79,11 @@ class SimpleRNN(RecurrentLayer):
         rnn_scan(H, self.params["W"], mask_t, self.activation, self.workspace)
         return H, (H[T],), None  # H[T]: every sequence's last real state
 
-    def _bptt(self, dH, d_final, H, saved: Any, mask_t):
+    def _bptt(self, dH, d_final, H, saved: Any, mask_t, dh_out=None):
         W = self.params["W"]
-        dA, dW, dh0 = rnn_backward(dH, d_final[0], H, W, mask_t, self.activation, self.workspace)
+        dA, dW, dh0 = rnn_backward(
+            dH, d_final[0], H, W, mask_t, self.activation, self.workspace, dh_out
+        )
         T, B, d = dA.shape
         self.grads["W"] += dW
         self.grads["b"] += dA.reshape(T * B, d).sum(axis=0)

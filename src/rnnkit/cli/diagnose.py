@@ -1,0 +1,188 @@
+"""``rnnkit diagnose DIR [DIR ...] --data FILE``: gradients through time on real data.
+
+Each model reads the first ``--batches`` batches of FILE (in file order, read as
+``rnnkit evaluate`` reads it for the model's task) and its total dL/dh_t is measured at
+every step with dropout off (:func:`rnnkit.viz.gradients.measure_gradients`). The
+command prints one table per model, writes each model's numbers to
+``DIR/gradients.json`` and one plot comparing the models (``--png``, by default
+``gradients.png`` in the first DIR), and warns on stderr about exploding gradients::
+
+    rnnkit diagnose runs/rnn runs/lstm runs/gru --data test.csv --png compare.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rnnkit.data.batching import sequential_batches
+from rnnkit.errors import ConfigError, DataError
+from rnnkit.io import atomic_write_json
+from rnnkit.models import (
+    FrameRegressor,
+    LanguageModel,
+    Seq2Seq,
+    SequenceClassifier,
+    SequenceTagger,
+    load_model,
+)
+from rnnkit.models.frames import FrameClassifier, FrameModel
+from rnnkit.training import SequenceDataset
+from rnnkit.training.pairs import PairDataset
+from rnnkit.training.streams import TextStreams
+from rnnkit.viz.gradients import GradientDiagnosis, measure_gradients, plot_gradients
+
+__all__ = ["GRADIENTS_JSON", "GRADIENTS_PNG", "add_parser", "diagnose_path", "run"]
+
+#: what the command writes into each model directory, and the plot's default name
+GRADIENTS_JSON, GRADIENTS_PNG = "gradients.json", "gradients.png"
+
+
+def add_parser(sub: Any) -> None:
+    """The ``diagnose`` verb, with the data-format flags of ``train`` and ``evaluate``."""
+    from rnnkit.cli.main import _format_flags  # NOTE: here: main imports this module
+
+    p = sub.add_parser("diagnose", help="measure how the loss gradient fades through time")
+    p.add_argument("model_dirs", nargs="+", metavar="DIR", help="saved models to compare")
+    p.add_argument("--data", required=True, metavar="FILE", help="labelled data, as evaluate")
+    p.add_argument("--batches", type=int, default=8, help="batches to measure (8)")
+    p.add_argument("--batch-size", type=int, help="sequences per batch (the model's)")
+    p.add_argument("--png", metavar="PATH", help=f"the plot (default: DIR/{GRADIENTS_PNG})")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _format_flags(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``rnnkit diagnose``: measure every DIR, print, write the JSON files and the plot."""
+    for flag in ("batches", "batch_size"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise ConfigError(f"--{flag.replace('_', '-')} {value}: must be at least 1")
+    png = Path(args.png) if args.png else Path(args.model_dirs[0]) / GRADIENTS_PNG
+    if args.png is not None and (png.suffix.lower() != ".png" or not png.parent.is_dir()):
+        raise ConfigError(f"--png {png}: give a .png file name in an existing directory")
+    labels = _labels(args.model_dirs)
+    diagnoses = [
+        diagnose_path(load_model(d), args.data, args, label)
+        for d, label in zip(args.model_dirs, labels, strict=True)
+    ]
+    for directory, diag in zip(args.model_dirs, diagnoses, strict=True):
+        atomic_write_json(Path(directory) / GRADIENTS_JSON, diag.to_dict())
+    drawn = _plot(diagnoses, png, explicit=args.png is not None)
+    if args.json:
+        shown = str(png) if drawn else None
+        print(json.dumps({"png": shown, "models": [d.to_dict() for d in diagnoses]}))
+    else:
+        print("\n\n".join(d.format() for d in diagnoses))
+        if drawn:
+            print(f"\nplot: {png}")
+    for diag in diagnoses:
+        for note in diag.notes:
+            if note.startswith(("exploding", "non-finite")):
+                print(f"warning: {diag.label}: {note}", file=sys.stderr)
+    return 0
+
+
+def diagnose_path(
+    model: Any, data_path: str, args: argparse.Namespace, label: str
+) -> GradientDiagnosis:
+    """Measure `model`'s gradients through time on the file `data_path`.
+
+    The file is read as ``rnnkit evaluate`` reads it for the model's task, with the
+    format flags in `args`; ``args.batches`` batches of ``args.batch_size`` sequences
+    (the model's batch size when None) are measured. ConfigError for a model without
+    a recurrent network (the bag-of-words baseline).
+    """
+    if not hasattr(model, "model_"):
+        raise ConfigError(f"{label}: a {type(model).__name__} has no gradients through time")
+    size = getattr(args, "batch_size", None) or int(model.settings.get("batch_size", 32))
+    count = getattr(args, "batches", None) or 8
+    if isinstance(model, LanguageModel):
+        batches: list[Any] = _lm_batches(model, data_path, args, size)[:count]
+    else:
+        data = _dataset(model, data_path, args)
+        batches = [data.batch(i) for i in sequential_batches(len(data), size)[:count]]
+    return measure_gradients(model, batches, label=label)
+
+
+def _dataset(model: Any, path: str, args: argparse.Namespace) -> Any:
+    """The file's sequences and targets, encoded as the model was trained on them."""
+    if isinstance(model, FrameModel):
+        return _frames(model, path, args)
+    if isinstance(model, Seq2Seq):
+        from rnnkit.cli.seq2seq import _read
+        from rnnkit.data.pairs import pair_format
+
+        s = model.settings
+        cmudict = pair_format(path, args.format) == "cmudict"  # its levels are fixed
+        levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
+        pairs = _read(path, args, levels)
+        y = [model.vocab_.encode(t, add_eos=True) for t in pairs.targets]
+        return PairDataset(model.encode(pairs.sources), y, sos_id=model.vocab_["<sos>"])
+    if isinstance(model, SequenceTagger):
+        from rnnkit.cli.tagging import read_tagged_args
+
+        corpus = read_tagged_args(path, args)
+        return _pairs(model, model.encode(corpus.sentences), model._tag_ids(corpus.tags))
+    if isinstance(model, SequenceClassifier):
+        from rnnkit.cli.commands import check_known_labels, read_labelled
+
+        table = read_labelled(path, args)
+        check_known_labels(table, model.labels_)
+        return _pairs(model, model.encode(table.texts), model._label_ids(table.labels))
+    raise ConfigError(f"a {type(model).__name__} has no gradients through time")
+
+
+def _frames(model: Any, path: str, args: argparse.Namespace) -> SequenceDataset:
+    from rnnkit.cli.frames import _check_known, _targets, read_frame_args
+
+    frames = read_frame_args(path, args).aligned(model.features_)
+    targets = _targets(model.task, frames, model.settings.get("forecast"))
+    if isinstance(model, FrameRegressor):
+        xs, t, _ = model._checked_pairs(frames.sequences, targets)
+        return _pairs(model, model._scaled(xs), model._scaled_targets(t))
+    x = model._inputs(frames.sequences)
+    if isinstance(model, FrameClassifier):
+        _check_known(frames, model)
+        return _pairs(model, x, model._label_ids(targets))
+    return _pairs(model, x, model._tag_ids(targets))
+
+
+def _pairs(model: Any, x: list, y: Any) -> SequenceDataset:
+    """Encoded inputs and targets, per step where the network's output is."""
+    return SequenceDataset(x, y, per_step=model.model_.output_spec.time)
+
+
+def _lm_batches(model: LanguageModel, path: str, args: argparse.Namespace, size: int) -> list:
+    """Windows of ``bptt`` tokens from the file's start, each starting from zero."""
+    from rnnkit.cli.language import _check_format
+    from rnnkit.data.corpus import read_corpus
+
+    _check_format(args)
+    corpus = read_corpus(path, model.settings["level"], vocab=model.vocab_, encoding=args.encoding)
+    if len(corpus.ids) < 2:
+        raise DataError(f"{path}: a language model needs at least two tokens to predict one")
+    streams = TextStreams(corpus.ids, size, model.settings["bptt"], stateful=False)
+    return [streams.batch(w) for w in streams.batches()]
+
+
+def _plot(diagnoses: list[GradientDiagnosis], png: Path, explicit: bool) -> bool:
+    """Draw the comparison; without matplotlib, say so (an error only if --png asked)."""
+    try:
+        plot_gradients(diagnoses, png)
+    except ConfigError as exc:
+        if explicit or not isinstance(exc.__cause__, ImportError):
+            raise
+        print(f"warning: no plot: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+def _labels(dirs: list[str]) -> list[str]:
+    """Each model's name: its directory's, or the path where two names are the same."""
+    names = [Path(d).resolve().name for d in dirs]
+    return [n if names.count(n) == 1 else str(d) for n, d in zip(names, dirs, strict=True)]
