@@ -38,6 +38,12 @@ def test_model_directory_holds_config_weights_and_vocab(rnn_model):
     assert sorted(p.name for p in rnn_model.iterdir()) == [
         "checkpoint",  # DESIGN §5: the run's last state, for --resume
         "config.json",
+        "curves.png",  # beside the model, not part of it: the run's loss and accuracy
+        "evaluation.json",  # the validation report, for rnnkit report
+        "vocab.json",
+        "weights.safetensors",
+    ]
+    assert sorted(read_json(rnn_model / "config.json")["files"]) == [
         "vocab.json",
         "weights.safetensors",
     ]

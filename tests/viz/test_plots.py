@@ -174,4 +174,17 @@ def test_neither_import_nor_plot_touches_pyplot(tmp_path: Path) -> None:
 
 
 def test_all_is_the_public_api() -> None:
-    assert rnnkit.viz.__all__ == ["plot_attention", "plot_confusion_matrix"]
+    assert rnnkit.viz.__all__ == [
+        "GradientDiagnosis",
+        "ReportInputs",
+        "Trace",
+        "measure_gradients",
+        "plot_attention",
+        "plot_confusion_matrix",
+        "plot_grad_norms",
+        "plot_gradients",
+        "plot_history",
+        "render_report",
+        "trace",
+        "write_report",
+    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.cli.outputs import (
+    draw_curves,
+    run_record,
+    use_checkpoints,
+    use_grad_log,
+    write_evaluation,
+)
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data import Table, check_labels, read_label_files, read_table
 from rnnkit.data.frames import FRAME_FORMATS, frame_format
@@ -29,7 +35,6 @@ from rnnkit.models import (
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
 from rnnkit.models.frames import FrameModel
 from rnnkit.models.seq2seq import Seq2Seq
-from rnnkit.training import Checkpoints
 
 __all__ = [
     "evaluate",
@@ -115,12 +120,15 @@ def train_classifier(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model: Any
     if args.model == "bow-nb":
-        if args.resume or args.checkpoint_every is not None:
-            raise ConfigError("--resume and --checkpoint-every apply to the recurrent network")
+        if args.resume or args.checkpoint_every is not None or args.log_grad_norms:
+            raise ConfigError(
+                "--resume, --checkpoint-every and --log-grad-norms apply to the recurrent network"
+            )
         model = BagOfWordsClassifier().fit(data.texts, data.labels)
     else:
         model = SequenceClassifier(**settings)
         use_checkpoints(model, args)
+        use_grad_log(model, args)
         valid_pair = None if valid is None else (valid.texts, valid.labels)
         model.fit(data.texts, data.labels, valid=valid_pair)
     finish_training(args, model, started, valid, test, lambda t: model.evaluate(t.texts, t.labels))
@@ -135,7 +143,8 @@ def finish_training(
     test: Any,
     evaluate: Callable[[Any], Any],
 ) -> None:
-    """Save the model, then report on the validation part and the --test file.
+    """Save the model and draw its curves, then report on the validation part and the
+    --test file (printed, and recorded in OUT/evaluation.json).
 
     `evaluate` scores one part (a table, corpus or frame set with a ``path``); with
     --plot, a report that has a confusion matrix is also drawn beside the model.
@@ -150,46 +159,18 @@ def finish_training(
         )
     model.save(args.out, extra=run_record(args, seconds))
     print(f"trained in {seconds:.1f}s; model saved to {args.out}")
+    if hasattr(model, "history_"):  # not the bag-of-words baseline: it has no epochs
+        draw_curves(args.out, model.history_.to_dict(), args.task)
     held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
+    parts = []
     for name, part, where in (("validation", valid, held_out), ("test", test, "")):
         if part is not None:
             report = evaluate(part)
+            parts.append((name, f"{where}{part.path}", report))
             print(f"\n{name} ({where}{part.path}):")
             plot = args.plot and hasattr(report, "cm")
             print_report(report, Path(args.out) / f"confusion_{name}.png" if plot else None)
-
-
-def use_checkpoints(model: Any, args: argparse.Namespace) -> None:
-    """Give a task model its run's checkpoints, OUT/checkpoint (``--checkpoint-every``,
-    ``--resume``): always at epoch ends, and a resume only of this same run."""
-    every, resume = args.checkpoint_every, args.resume
-    if every is not None and every < 1:
-        raise ConfigError(f"--checkpoint-every {every}: must be a positive number of steps")
-    skip = ("epochs", "max_minutes", "verbose", "patience")
-    identity = {
-        "task": args.task,
-        "settings": {k: v for k, v in model.settings.items() if k not in skip},
-        "data": str(args.data),
-        "valid": None if args.valid is None else str(args.valid),
-        "valid_split": args.valid_split,
-    }
-    ck = Checkpoints(Path(args.out) / "checkpoint", every=every, resume=resume, identity=identity)
-    latest = ck.directory / "latest.json"
-    if resume and not latest.is_file():
-        print(f"no checkpoint in {ck.directory}: training from the start")
-    elif not resume and latest.is_file():
-        print(f"{ck.directory} holds an earlier run; starting afresh (--resume continues it)")
-    model.checkpoints = ck
-
-
-def run_record(args: argparse.Namespace, seconds: float) -> dict[str, Any]:
-    """What config.json keeps of a training run: seed, command line, data, time."""
-    return {
-        "seed": args.seed,
-        "command": "rnnkit " + shlex.join(args.argv),
-        "data": str(args.data),
-        "train_seconds": round(seconds, 2),
-    }
+    write_evaluation(args.out, args.task, parts)
 
 
 def print_report(report: ClassificationReport | LabellingReport, png: Path | None = None) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.cli.commands import finish_training, show_report, use_checkpoints
+from rnnkit.cli.commands import finish_training, show_report
+from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.settings import model_settings
 from rnnkit.data.frames import FrameSet, read_frame_file
 from rnnkit.data.splits import split_indices
@@ -25,7 +26,7 @@ from rnnkit.models import FrameClassifier, FrameRegressor, FrameTagger
 from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS, FRAME_TAGGER_DEFAULTS, FrameModel
 from rnnkit.models.regressor import REGRESSOR_DEFAULTS
 
-__all__ = ["evaluate_frames", "predict_frames", "train_frames"]
+__all__ = ["evaluate_frames", "predict_frames", "score_frames", "train_frames"]
 
 #: --task -> the model of real-valued sequences and its settings
 TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -99,6 +100,7 @@ def train_frames(args: argparse.Namespace) -> int:
     settings = model_settings(args, defaults, f"{args.task} on real-valued frames")
     model = model_cls(**settings)
     use_checkpoints(model, args)
+    use_grad_log(model, args)
     forecast = model.settings.get("forecast")
     data = read_frame_args(args.data, args)
     valid = None
@@ -131,9 +133,13 @@ def evaluate_frames(args: argparse.Namespace, model: FrameModel) -> int:
     """``rnnkit evaluate DIR --data FILE`` for a model of real-valued sequences."""
     if args.plot and isinstance(model, FrameRegressor):
         raise ConfigError(NO_CONFUSION)
-    frames = read_frame_args(args.data, args).aligned(model.features_)
-    show_report(_evaluate(model, frames), args)
+    show_report(score_frames(args, model), args)
     return 0
+
+
+def score_frames(args: argparse.Namespace, model: FrameModel) -> Any:
+    """The model's report on the frames of --data, aligned to its features by name."""
+    return _evaluate(model, read_frame_args(args.data, args).aligned(model.features_))
 
 
 def _chosen(frames: FrameSet, args: argparse.Namespace) -> FrameSet:

@@ -7,14 +7,21 @@ import json
 import sys
 import time
 
-from rnnkit.cli.commands import run_record, use_checkpoints
+from rnnkit.cli.outputs import (
+    draw_curves,
+    run_record,
+    use_checkpoints,
+    use_grad_log,
+    write_evaluation,
+)
 from rnnkit.cli.settings import model_settings
 from rnnkit.data.corpus import read_corpus
 from rnnkit.errors import ConfigError
+from rnnkit.metrics.language import LanguageModelReport
 from rnnkit.models import LanguageModel, load_model
 from rnnkit.models.language import DEFAULTS as LM_DEFAULTS
 
-__all__ = ["evaluate_lm", "generate", "train_lm"]
+__all__ = ["evaluate_lm", "generate", "score_lm", "train_lm"]
 
 
 def _check_format(args: argparse.Namespace) -> None:
@@ -32,6 +39,7 @@ def train_lm(args: argparse.Namespace) -> int:
     settings = model_settings(args, LM_DEFAULTS, "lm")
     model = LanguageModel(**settings)
     use_checkpoints(model, args)
+    use_grad_log(model, args)
     s = model.settings
     corpus = read_corpus(
         args.data, s["level"], min_freq=s["min_freq"], max_vocab=s["max_vocab"],
@@ -53,18 +61,28 @@ def train_lm(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     model.save(args.out, extra={**run_record(args, seconds), "initial_loss": model.initial_loss_})
     print(f"trained in {seconds:.1f}s; model saved to {args.out}")
+    draw_curves(args.out, model.history_.to_dict(), args.task)
+    parts = []
     for name, part in (("validation", valid), ("test", test)):
         if part is not None:
             report = model.evaluate_ids(part.ids)
+            parts.append((name, part.path, report))
             print(f"{name} ({part.path}): {report.format()}")
+    write_evaluation(args.out, args.task, parts)
     return 0
+
+
+def score_lm(args: argparse.Namespace, model: LanguageModel) -> LanguageModelReport:
+    """The language model's loss and perplexity on the text file --data."""
+    _check_format(args)
+    return model.evaluate_file(args.data, encoding=args.encoding)
 
 
 def evaluate_lm(args: argparse.Namespace, model: LanguageModel) -> int:
     _check_format(args)
     if args.plot:
         raise ConfigError("--plot draws a confusion matrix: a language model has none")
-    report = model.evaluate_file(args.data, encoding=args.encoding)
+    report = score_lm(args, model)
     print(json.dumps(report.to_dict()) if args.json else report.format())
     return 0
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnkit import __version__
-from rnnkit.cli import bench, commands, demo, diagnose, language, seq2seq, tagging, trace
+from rnnkit.cli import bench, commands, demo, diagnose, language, report, seq2seq, tagging, trace
 from rnnkit.errors import RnnkitError
 
 __all__ = ["main"]
@@ -165,6 +165,12 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
         action="store_true",
         help="continue the run in OUT/checkpoint exactly where it stopped (same flags)",
     )
+    o.add_argument(
+        "--log-grad-norms",
+        action="store_true",
+        help="write every step's gradient norms (global, clipped or not, per parameter) "
+        "to OUT/grad_norms.csv",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     seq2seq.add_parser(sub)
     trace.add_parser(sub)
     diagnose.add_parser(sub)
+    report.add_parser(sub)
     bench.add_parser(sub)
     return p
 

@@ -7,7 +7,13 @@ import json
 import time
 from pathlib import Path
 
-from rnnkit.cli.commands import run_record, use_checkpoints
+from rnnkit.cli.outputs import (
+    draw_curves,
+    run_record,
+    use_checkpoints,
+    use_grad_log,
+    write_evaluation,
+)
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data.pairs import PairCorpus, pair_format, read_pair_file
 from rnnkit.errors import ConfigError, DataError
@@ -16,7 +22,7 @@ from rnnkit.models import load_model
 from rnnkit.models.seq2seq import DEFAULTS as SEQ2SEQ_DEFAULTS
 from rnnkit.models.seq2seq import Seq2Seq
 
-__all__ = ["add_parser", "evaluate_seq2seq", "train_seq2seq", "translate"]
+__all__ = ["add_parser", "evaluate_seq2seq", "score_seq2seq", "train_seq2seq", "translate"]
 
 
 def _levels(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -64,27 +70,38 @@ def train_seq2seq(args: argparse.Namespace) -> int:
     test = _read(args.test, args, _levels(args)) if args.test else None
     model = Seq2Seq(**settings)
     use_checkpoints(model, args)
+    use_grad_log(model, args)
     print(f"{data.path}: {len(data):,} pairs for training")
     started = time.perf_counter()
     model.fit_corpus(data, valid)
     seconds = time.perf_counter() - started
     model.save(args.out, extra=run_record(args, seconds))
     print(f"trained in {seconds:.1f}s; model saved to {args.out}")
+    draw_curves(args.out, model.history_.to_dict(), args.task)
+    parts = []
     for name, part in (("validation", valid), ("test", test)):
         if part is not None:
             report = model.evaluate(part.sources, part.targets)
+            parts.append((name, part.path, report))
             print(f"{name} ({part.path}): {report.format()}")
+    write_evaluation(args.out, args.task, parts)
     return 0
+
+
+def score_seq2seq(args: argparse.Namespace, model: Seq2Seq) -> SequenceReport:
+    """Exact match and token error rate on the pairs of --data, split at the model's
+    levels (--beam: the beam width, else the model's)."""
+    s = model.settings
+    cmudict = pair_format(args.data, args.format) == "cmudict"  # its levels are fixed
+    levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
+    data = _read(args.data, args, levels)
+    return model.evaluate(data.sources, data.targets, beam=_beam(args))
 
 
 def evaluate_seq2seq(args: argparse.Namespace, model: Seq2Seq) -> int:
     if args.plot:
         raise ConfigError("--plot draws a confusion matrix; use rnnkit translate --plot PNG")
-    s = model.settings
-    cmudict = pair_format(args.data, args.format) == "cmudict"  # its levels are fixed
-    levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
-    data = _read(args.data, args, levels)
-    report: SequenceReport = model.evaluate(data.sources, data.targets, beam=_beam(args))
+    report = score_seq2seq(args, model)
     print(json.dumps(report.to_dict()) if args.json else report.format())
     return 0
 

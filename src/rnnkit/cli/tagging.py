@@ -7,14 +7,15 @@ import json
 import time
 from typing import Any
 
-from rnnkit.cli.commands import finish_training, show_report, use_checkpoints
+from rnnkit.cli.commands import finish_training, show_report
+from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data.tagged import TaggedCorpus, read_tagged
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import SequenceTagger, load_model
 from rnnkit.models.tagger import DEFAULTS as TAGGER_DEFAULTS
 
-__all__ = ["evaluate_tagger", "read_tagged_args", "tag", "train_tagger"]
+__all__ = ["evaluate_tagger", "read_tagged_args", "score_tagger", "tag", "train_tagger"]
 
 
 def read_tagged_args(path: str, args: argparse.Namespace) -> TaggedCorpus:
@@ -51,6 +52,7 @@ def train_tagger(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model = SequenceTagger(**settings)
     use_checkpoints(model, args)
+    use_grad_log(model, args)
     pair = None if valid is None else (valid.sentences, valid.tags)
     model.fit(data.sentences, data.tags, valid=pair)
     finish_training(
@@ -59,9 +61,14 @@ def train_tagger(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_tagger(args: argparse.Namespace, model: SequenceTagger) -> int:
+def score_tagger(args: argparse.Namespace, model: SequenceTagger) -> Any:
+    """The tagger's report on --data, read with the command line's format flags."""
     data = read_tagged_args(args.data, args)
-    show_report(model.evaluate(data.sentences, data.tags), args)
+    return model.evaluate(data.sentences, data.tags)
+
+
+def evaluate_tagger(args: argparse.Namespace, model: SequenceTagger) -> int:
+    show_report(score_tagger(args, model), args)
     return 0
 
 

@@ -191,6 +191,7 @@ class LanguageModel(TaskModel):
             bucket=False,
             verbose=s["verbose"],
             checkpoints=self.checkpoints,
+            grad_log=self.grad_log,
         )
         rng = np.random.default_rng([s["seed"], 1])
         try:

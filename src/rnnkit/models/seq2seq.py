@@ -137,6 +137,7 @@ class Seq2Seq(TaskModel):
             lr_decay=s["lr_decay"] if valid_data is not None else None,
             verbose=s["verbose"],
             checkpoints=self.checkpoints,
+            grad_log=self.grad_log,
         )
         optimizer = get_optimizer(s["optimizer"], s["lr"])
         rng = np.random.default_rng([s["seed"], 1])

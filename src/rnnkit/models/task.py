@@ -21,7 +21,7 @@ from rnnkit.models.persist import save_sequential, sequential_from_files
 from rnnkit.models.recorded import check_recorded_settings
 from rnnkit.models.sequential import Sequential
 from rnnkit.text import Vocabulary
-from rnnkit.training import Checkpoints
+from rnnkit.training import Checkpoints, GradNormLog
 
 __all__ = ["TaskModel"]
 
@@ -36,6 +36,9 @@ class TaskModel:
     #: where fit() keeps checkpoints of the run, and whether it resumes from them: a
     #: :class:`~rnnkit.training.Checkpoints`, set before fit (not a setting: not saved)
     checkpoints: Checkpoints | None = None
+    #: where fit() streams the per-step gradient norms: a
+    #: :class:`~rnnkit.training.GradNormLog`, set before fit (not a setting: not saved)
+    grad_log: GradNormLog | None = None
 
     def __init__(self, **settings: Any) -> None:
         unknown = sorted(set(settings) - set(self.DEFAULTS))
@@ -132,6 +135,7 @@ class TaskModel:
             max_minutes=s["max_minutes"],
             verbose=s["verbose"],
             checkpoints=self.checkpoints,
+            grad_log=self.grad_log,
         )
 
     def _require_fitted(self) -> None:

@@ -2,6 +2,7 @@
 
 from rnnkit.training.checkpoint import Checkpoints
 from rnnkit.training.dataset import Batch, SequenceDataset
+from rnnkit.training.grad_log import GradNormLog
 from rnnkit.training.optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, get_optimizer
 from rnnkit.training.streams import TextStreams, Window
 from rnnkit.training.trainer import FitConfig, History, StepResult, evaluate, fit
@@ -13,6 +14,7 @@ __all__ = [
     "Batch",
     "Checkpoints",
     "FitConfig",
+    "GradNormLog",
     "History",
     "Momentum",
     "Optimizer",

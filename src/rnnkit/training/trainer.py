@@ -24,6 +24,7 @@ from rnnkit.core.clipping import clip_by_global_norm, clip_by_value, global_norm
 from rnnkit.errors import ConfigError, NumericalError
 from rnnkit.training.checkpoint import Checkpoints, Progress, restore, save
 from rnnkit.training.dataset import Batch
+from rnnkit.training.grad_log import GradNormLog, param_norms
 from rnnkit.training.optimizers import Optimizer, ParamSlot
 
 __all__ = ["BatchSource", "FitConfig", "History", "StepResult", "Trainable", "evaluate", "fit"]
@@ -73,6 +74,7 @@ class FitConfig:
     bucket: bool = True  # length-bucketed batches
     verbose: int = 1  # 0 silent, 1 one line per epoch (plus a bar on a terminal)
     checkpoints: Checkpoints | None = None  # save (and resume) the run's state
+    grad_log: GradNormLog | None = None  # per-step gradient norms to a CSV (None: no cost)
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -140,7 +142,11 @@ def fit(
     """
     if config.patience is not None and valid is None:
         raise ConfigError("early stopping (patience) needs validation data")
-    return _Run(model, train, optimizer, config, rng, valid).run()
+    try:
+        return _Run(model, train, optimizer, config, rng, valid).run()
+    finally:
+        if config.grad_log is not None:
+            config.grad_log.close()
 
 
 class _Run:
@@ -249,16 +255,20 @@ class _Run:
         return record, out_of_time
 
     def _update(self, slots: list[ParamSlot], loss_sum: float, batch: int) -> None:
-        """Check, clip and apply one step's gradients."""
-        config = self.config
+        """Check, clip and apply one step's gradients (logging their norms if asked)."""
+        config, log = self.config, self.config.grad_log
         grads = [g for _, _, g, _ in slots]
         rows = [r for _, _, _, r in slots]
-        norm = global_norm(grads, rows)
+        norm = before = global_norm(grads, rows)
         if not (math.isfinite(loss_sum) and math.isfinite(norm)):
             raise diverged(self, slots, loss_sum, norm, batch)
+        norms = param_norms(slots) if log is not None else {}  # before clipping changes them
         if config.clip_value is not None:
             clip_by_value(grads, config.clip_value)
             norm = global_norm(grads, rows)
+        if log is not None:  # clipped: by value (the norm moved), or by the global norm
+            clipped = norm != before or (config.clip_norm is not None and norm > config.clip_norm)
+            log.write(self.p.step + 1, self.p.epoch, batch, before, clipped, norms)
         if config.clip_norm is not None:
             clip_by_global_norm(grads, config.clip_norm, rows, norm=norm)
         self.optimizer.step(slots)
