@@ -41,6 +41,7 @@ __all__ = [
     "finish_training",
     "predict",
     "print_report",
+    "score",
     "summary",
     "train",
     "use_checkpoints",
@@ -196,30 +197,42 @@ def check_known_labels(table: Table, known: set[str] | list[str]) -> None:
 def evaluate(args: argparse.Namespace) -> int:
     _refuse_pair_levels(args, "is a training flag: a seq2seq model keeps its levels")
     model = load_model(args.model_dir)
-    if isinstance(model, FrameModel):
-        from rnnkit.cli.frames import evaluate_frames
+    if args.beam is not None and not isinstance(model, Seq2Seq):
+        raise ConfigError("--beam applies to seq2seq models only")
+    if args.plot:
+        if isinstance(model, (LanguageModel, FrameRegressor)):
+            kind = "language model" if isinstance(model, LanguageModel) else "regressor"
+            raise ConfigError(f"--plot draws a confusion matrix: a {kind} has none")
+        if isinstance(model, Seq2Seq):
+            raise ConfigError("--plot draws a confusion matrix; use rnnkit translate --plot PNG")
+    show_report(score(args, model), args)
+    return 0
 
-        return evaluate_frames(args, model)
+
+def score(args: argparse.Namespace, model: Any) -> Any:
+    """The report of `model` on --data, read with the command line's format flags for
+    the model's task: what ``rnnkit evaluate`` prints and ``rnnkit report`` shows."""
+    if isinstance(model, FrameModel):
+        from rnnkit.cli.frames import score_frames
+
+        return score_frames(args, model)
     if args.format in FRAME_FORMATS:
         raise ConfigError(f"--format {args.format}: {args.model_dir} does not read frames")
     if isinstance(model, Seq2Seq):
-        from rnnkit.cli.seq2seq import evaluate_seq2seq
+        from rnnkit.cli.seq2seq import score_seq2seq
 
-        return evaluate_seq2seq(args, model)
-    if args.beam is not None:
-        raise ConfigError("--beam applies to seq2seq models only")
+        return score_seq2seq(args, model)
     if isinstance(model, SequenceTagger):
-        from rnnkit.cli.tagging import evaluate_tagger
+        from rnnkit.cli.tagging import score_tagger
 
-        return evaluate_tagger(args, model)
+        return score_tagger(args, model)
     if isinstance(model, LanguageModel):
-        from rnnkit.cli.language import evaluate_lm
+        from rnnkit.cli.language import score_lm
 
-        return evaluate_lm(args, model)
+        return score_lm(args, model)
     data = read_labelled(args.data, args)
     check_known_labels(data, model.labels_)
-    show_report(model.evaluate(data.texts, data.labels), args)
-    return 0
+    return model.evaluate(data.texts, data.labels)
 
 
 def show_report(report: Any, args: argparse.Namespace) -> None:

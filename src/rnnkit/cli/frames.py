@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.cli.commands import finish_training, show_report
+from rnnkit.cli.commands import finish_training
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.settings import model_settings
 from rnnkit.data.frames import FrameSet, read_frame_file
@@ -26,7 +26,7 @@ from rnnkit.models import FrameClassifier, FrameRegressor, FrameTagger
 from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS, FRAME_TAGGER_DEFAULTS, FrameModel
 from rnnkit.models.regressor import REGRESSOR_DEFAULTS
 
-__all__ = ["evaluate_frames", "predict_frames", "score_frames", "train_frames"]
+__all__ = ["predict_frames", "score_frames", "train_frames"]
 
 #: --task -> the model of real-valued sequences and its settings
 TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
@@ -34,7 +34,7 @@ TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
     "tag": (FrameTagger, FRAME_TAGGER_DEFAULTS),
     "regress": (FrameRegressor, REGRESSOR_DEFAULTS),
 }
-NO_CONFUSION = "--plot draws a confusion matrix; a regressor has none"
+NO_CONFUSION = "--plot draws a confusion matrix: a regressor has none"
 
 
 def read_frame_args(path: str, args: argparse.Namespace) -> FrameSet:
@@ -127,14 +127,6 @@ def _evaluate(model: Any, frames: FrameSet) -> Any:
         _check_known(frames, model)
     forecast = model.settings.get("forecast")
     return model.evaluate(frames.sequences, _targets(model.task, frames, forecast))
-
-
-def evaluate_frames(args: argparse.Namespace, model: FrameModel) -> int:
-    """``rnnkit evaluate DIR --data FILE`` for a model of real-valued sequences."""
-    if args.plot and isinstance(model, FrameRegressor):
-        raise ConfigError(NO_CONFUSION)
-    show_report(score_frames(args, model), args)
-    return 0
 
 
 def score_frames(args: argparse.Namespace, model: FrameModel) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -21,7 +20,7 @@ from rnnkit.metrics.language import LanguageModelReport
 from rnnkit.models import LanguageModel, load_model
 from rnnkit.models.language import DEFAULTS as LM_DEFAULTS
 
-__all__ = ["evaluate_lm", "generate", "score_lm", "train_lm"]
+__all__ = ["generate", "score_lm", "train_lm"]
 
 
 def _check_format(args: argparse.Namespace) -> None:
@@ -76,15 +75,6 @@ def score_lm(args: argparse.Namespace, model: LanguageModel) -> LanguageModelRep
     """The language model's loss and perplexity on the text file --data."""
     _check_format(args)
     return model.evaluate_file(args.data, encoding=args.encoding)
-
-
-def evaluate_lm(args: argparse.Namespace, model: LanguageModel) -> int:
-    _check_format(args)
-    if args.plot:
-        raise ConfigError("--plot draws a confusion matrix: a language model has none")
-    report = score_lm(args, model)
-    print(json.dumps(report.to_dict()) if args.json else report.format())
-    return 0
 
 
 def add_parser(sub) -> None:

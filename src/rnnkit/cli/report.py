@@ -22,20 +22,17 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rnnkit.cli.commands import check_known_labels, read_labelled
+from rnnkit.cli.commands import score
 from rnnkit.cli.diagnose import GRADIENTS_JSON, GRADIENTS_PNG, diagnose_path
 from rnnkit.cli.outputs import EVALUATION_FILE, json_safe
 from rnnkit.cli.report_params import layer_rows
-from rnnkit.data.frames import FRAME_FORMATS
 from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
 from rnnkit.io import read_config, read_json
-from rnnkit.models import LanguageModel, SequenceTagger, load_model
-from rnnkit.models.frames import FrameModel
-from rnnkit.models.seq2seq import Seq2Seq
+from rnnkit.models import load_model
 from rnnkit.viz.gradients import GradientDiagnosis, plot_gradients
 from rnnkit.viz.report import ReportInputs, write_report
 
-__all__ = ["add_parser", "run", "score_data"]
+__all__ = ["add_parser", "run"]
 
 REPORT_FILE = "report.html"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -80,36 +77,11 @@ def _out_path(args: argparse.Namespace, directory: Path) -> Path:
     return out
 
 
-def score_data(args: argparse.Namespace, model: Any) -> Any:
-    """The report ``rnnkit evaluate DIR --data FILE`` gives, with the same flags."""
-    if isinstance(model, FrameModel):
-        from rnnkit.cli.frames import score_frames
-
-        return score_frames(args, model)
-    if args.format in FRAME_FORMATS:
-        raise ConfigError(f"--format {args.format}: {args.model_dir} does not read frames")
-    if isinstance(model, Seq2Seq):
-        from rnnkit.cli.seq2seq import score_seq2seq
-
-        return score_seq2seq(args, model)
-    if isinstance(model, SequenceTagger):
-        from rnnkit.cli.tagging import score_tagger
-
-        return score_tagger(args, model)
-    if isinstance(model, LanguageModel):
-        from rnnkit.cli.language import score_lm
-
-        return score_lm(args, model)
-    data = read_labelled(args.data, args)
-    check_known_labels(data, model.labels_)
-    return model.evaluate(data.texts, data.labels)
-
-
 def _evaluation(args: argparse.Namespace, model: Any, inputs: ReportInputs) -> None:
     """--data evaluated now, else the evaluation.json that training wrote (if any)."""
     task = inputs.config.get("task")
     if args.data:
-        report = json_safe(score_data(args, model).to_dict())
+        report = json_safe(score(args, model).to_dict())
         inputs.evaluation = {"task": task, "parts": {"data": {"data": args.data, "report": report}}}
         inputs.evaluation_source = f"--data {args.data}, evaluated when this page was made"
         return

@@ -22,7 +22,7 @@ from rnnkit.models import load_model
 from rnnkit.models.seq2seq import DEFAULTS as SEQ2SEQ_DEFAULTS
 from rnnkit.models.seq2seq import Seq2Seq
 
-__all__ = ["add_parser", "evaluate_seq2seq", "score_seq2seq", "train_seq2seq", "translate"]
+__all__ = ["add_parser", "score_seq2seq", "train_seq2seq", "translate"]
 
 
 def _levels(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -96,14 +96,6 @@ def score_seq2seq(args: argparse.Namespace, model: Seq2Seq) -> SequenceReport:
     levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
     data = _read(args.data, args, levels)
     return model.evaluate(data.sources, data.targets, beam=_beam(args))
-
-
-def evaluate_seq2seq(args: argparse.Namespace, model: Seq2Seq) -> int:
-    if args.plot:
-        raise ConfigError("--plot draws a confusion matrix; use rnnkit translate --plot PNG")
-    report = score_seq2seq(args, model)
-    print(json.dumps(report.to_dict()) if args.json else report.format())
-    return 0
 
 
 def _beam(args: argparse.Namespace) -> int | None:

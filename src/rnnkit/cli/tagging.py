@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any
 
-from rnnkit.cli.commands import finish_training, show_report
+from rnnkit.cli.commands import finish_training
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.settings import model_settings, split_indices
 from rnnkit.data.tagged import TaggedCorpus, read_tagged
@@ -15,7 +15,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import SequenceTagger, load_model
 from rnnkit.models.tagger import DEFAULTS as TAGGER_DEFAULTS
 
-__all__ = ["evaluate_tagger", "read_tagged_args", "score_tagger", "tag", "train_tagger"]
+__all__ = ["read_tagged_args", "score_tagger", "tag", "train_tagger"]
 
 
 def read_tagged_args(path: str, args: argparse.Namespace) -> TaggedCorpus:
@@ -65,11 +65,6 @@ def score_tagger(args: argparse.Namespace, model: SequenceTagger) -> Any:
     """The tagger's report on --data, read with the command line's format flags."""
     data = read_tagged_args(args.data, args)
     return model.evaluate(data.sentences, data.tags)
-
-
-def evaluate_tagger(args: argparse.Namespace, model: SequenceTagger) -> int:
-    show_report(score_tagger(args, model), args)
-    return 0
 
 
 def tag(args: argparse.Namespace) -> int:
