@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import subprocess
 import sys
@@ -115,6 +117,16 @@ def test_replaces_an_existing_file(tmp_path: Path, cm3) -> None:
     plot_confusion_matrix(cm, labels, target)
     assert target.read_bytes().startswith(PNG_SIGNATURE)
     assert [p.name for p in tmp_path.iterdir()] == ["cm.png"]
+
+
+def test_a_new_plot_is_readable_as_any_new_file_is(tmp_path: Path, cm3) -> None:
+    """0o666 minus the umask, as open() gives, not a private temporary file's 0o600."""
+    umask = os.umask(0o022)
+    try:
+        plot_confusion_matrix(*cm3, tmp_path / "cm.png")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "cm.png").stat().st_mode) == 0o644
 
 
 def test_a_failed_render_keeps_the_old_file_and_leaves_no_temporary(

@@ -15,8 +15,8 @@ only when a plot is drawn.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rnnkit.errors import ConfigError, DataError, ShapeError
+from rnnkit.io import atomic_write_bytes
 
 __all__ = ["plot_confusion_matrix"]
 
@@ -44,17 +45,11 @@ def _new_figure(width: float, height: float) -> Any:
 
 
 def _save_png(fig: Any, path: Path) -> Path:
-    """Render ``fig`` to a temporary file beside ``path``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Render ``fig`` in memory, then write it to ``path`` atomically (a new file gets
+    the usual permissions, ``0o666 & ~umask``, as any file rnnkit writes)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
