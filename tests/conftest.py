@@ -6,6 +6,7 @@ fixture is skipped where the library is not installed.
 
 from __future__ import annotations
 
+import builtins
 import os
 from types import ModuleType
 
@@ -31,3 +32,16 @@ def keras(request: pytest.FixtureRequest) -> ModuleType:
     if os.environ["KERAS_BACKEND"] == "torch":
         request.getfixturevalue("torch")  # import torch first, on one thread
     return pytest.importorskip("keras")
+
+
+@pytest.fixture
+def no_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every ``import matplotlib...`` fail, as on an install without the extra."""
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)

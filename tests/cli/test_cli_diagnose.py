@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import json
 from pathlib import Path
 
@@ -106,15 +105,7 @@ def test_diagnose_path_is_what_the_report_calls(rnn_model, csv_data):
 
 
 def test_without_matplotlib_the_numbers_are_still_written(cli, user_error, rnn_model, csv_data,
-                                                         tmp_path, monkeypatch):  # fmt: skip
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+                                                         tmp_path, no_matplotlib):  # fmt: skip
     (rnn_model / "gradients.png").unlink(missing_ok=True)
     (rnn_model / "gradients.json").unlink(missing_ok=True)
     r = cli("diagnose", rnn_model, "--data", csv_data["test"], "--json", "--batches", "1")

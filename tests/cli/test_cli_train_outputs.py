@@ -6,7 +6,6 @@ Every task trains once per module (tiny networks, two epochs, --log-grad-norms a
 
 from __future__ import annotations
 
-import builtins
 import csv
 import json
 from pathlib import Path
@@ -185,16 +184,8 @@ def test_the_baseline_has_no_curves_and_no_gradients(tmp_path, cli, user_error, 
 
 
 def test_without_matplotlib_training_succeeds_and_says_so(
-    tmp_path, cli, reviews, write_csv, monkeypatch
+    tmp_path, cli, reviews, write_csv, no_matplotlib
 ) -> None:
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name == "matplotlib" or name.startswith("matplotlib."):
-            raise ImportError(f"No module named {name!r}")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     data = write_csv(tmp_path / "train.csv", reviews(30, 1))
     result = cli("train", "--task", "classify", "--data", data, "--out", tmp_path / "m",
                  "--hidden", "4", "--embed", "4", "--epochs", "1")  # fmt: skip
