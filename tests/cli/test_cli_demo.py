@@ -27,6 +27,9 @@ def test_demo_trains_reports_and_saves(run_cli, tmp_path) -> None:
     model = load_model(out)
     assert model.labels_ == ["negative", "positive"]
     assert (out / "confusion_test.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    recorded = json.loads((out / "evaluation.json").read_text())["parts"]["test"]["report"]
+    assert abs(recorded["accuracy"] - accuracy) < 1e-4
 
 
 def test_demo_rejects_bad_flags(run_cli, tmp_path) -> None:

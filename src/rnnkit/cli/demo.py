@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from rnnkit.cli.commands import print_report
+from rnnkit.cli.outputs import draw_curves, write_evaluation
 from rnnkit.data import Table, load_mr
 from rnnkit.errors import ConfigError
 from rnnkit.models import BagOfWordsClassifier, SequenceClassifier
@@ -62,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     )
     print("\nMR test split:")
     print_report(report, Path(args.out) / "confusion_test.png" if _can_plot() else None)
+    write_evaluation(args.out, "classify", [("test", "MR test split (bundled)", report)])
+    draw_curves(args.out, h.to_dict(), "classify")
 
     try:
         baseline: BagOfWordsClassifier | None = BagOfWordsClassifier().fit(*train)
@@ -85,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
             f"\nbaseline, bag of words + Naive Bayes: test accuracy {acc:.4f} "
             f"(RNN: {report.accuracy:.4f})"
         )
-    print(f'\nmodel saved to {args.out}/  (try: rnnkit predict {args.out} "a gripping film")')
+    print(f'\nmodel saved to {args.out}/  (try: rnnkit predict {args.out} "a gripping film",')
+    print(f'  rnnkit trace {args.out} "movie was good", or rnnkit report {args.out})')
     print(f"total time {time.perf_counter() - started:.1f}s")
     return 0
 
