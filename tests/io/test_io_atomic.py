@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 from pathlib import Path
@@ -11,7 +12,13 @@ import numpy as np
 import pytest
 
 from rnnkit.errors import DataError, ModelFileError
-from rnnkit.io import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
+from rnnkit.io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    json_safe,
+    read_json,
+)
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
@@ -216,3 +223,13 @@ def test_written_json_is_what_json_module_reads(tmp_path):
     atomic_write_json(tmp_path / "v.json", obj)
     assert json.loads((tmp_path / "v.json").read_text(encoding="utf-8")) == obj
     assert read_json(Path(tmp_path / "v.json")) == obj
+
+
+def test_json_safe_turns_non_finite_numbers_into_null(tmp_path) -> None:
+    obj = {"a": [1.5, math.nan, (np.float32(2.0), -math.inf)], "b": {"c": np.float64(math.inf)}}
+    safe = json_safe(obj)
+    assert safe == {"a": [1.5, None, [2.0, None]], "b": {"c": None}}
+    assert type(safe["a"][2][0]) is float  # a NumPy scalar becomes a plain float
+    atomic_write_json(tmp_path / "x.json", safe)  # which refuses NaN: nothing is left
+    with pytest.raises(ValueError):
+        atomic_write_json(tmp_path / "y.json", obj)

@@ -18,14 +18,13 @@ reads all of it back into one HTML page.
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from rnnkit.errors import ConfigError
-from rnnkit.io import atomic_write_json
+from rnnkit.io import atomic_write_json, json_safe
 from rnnkit.training import Checkpoints, GradNormLog
 from rnnkit.viz.curves import plot_history
 
@@ -34,7 +33,6 @@ __all__ = [
     "EVALUATION_FILE",
     "GRAD_NORMS_FILE",
     "draw_curves",
-    "json_safe",
     "run_record",
     "use_checkpoints",
     "use_grad_log",
@@ -125,14 +123,3 @@ def write_evaluation(out: str | Path, task: str, parts: Sequence[tuple[str, Any,
     path = Path(out) / EVALUATION_FILE
     atomic_write_json(path, record)
     return path
-
-
-def json_safe(obj: Any) -> Any:
-    """`obj` with every NaN or infinity replaced by None (JSON has no such numbers)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_safe(v) for v in obj]
-    return obj

@@ -24,10 +24,10 @@ from typing import Any
 
 from rnnkit.cli.commands import score
 from rnnkit.cli.diagnose import GRADIENTS_JSON, GRADIENTS_PNG, diagnose_path
-from rnnkit.cli.outputs import EVALUATION_FILE, json_safe
+from rnnkit.cli.outputs import EVALUATION_FILE
 from rnnkit.cli.report_params import layer_rows
 from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
-from rnnkit.io import read_config, read_json
+from rnnkit.io import json_safe, read_config, read_json
 from rnnkit.models import load_model
 from rnnkit.viz.gradients import GradientDiagnosis, plot_gradients
 from rnnkit.viz.report import ReportInputs, write_report

@@ -23,7 +23,13 @@ True
 {'tokens': ['movie']}
 """
 
-from rnnkit.io.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
+from rnnkit.io.atomic import (
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+    json_safe,
+    read_json,
+)
 from rnnkit.io.model_dir import (
     CONFIG_FILE,
     FORMAT,
@@ -57,6 +63,7 @@ __all__ = [
     "decode_weights",
     "encode_weights",
     "expect_shapes",
+    "json_safe",
     "load_model_dir",
     "load_weights",
     "read_config",

@@ -28,12 +28,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rnnkit.errors import ModelFileError, RnnkitError
 
 __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "json_safe",
     "parse_json",
     "read_file",
     "read_json",
@@ -298,3 +301,15 @@ def _fsync_directory(directory: Path) -> None:
         pass  # some file systems refuse fsync on a directory; the rename still happened
     finally:
         os.close(fd)
+
+
+def json_safe(obj: Any) -> Any:
+    """`obj` (dicts, lists, tuples, numbers) with every NaN or infinity, float or NumPy
+    scalar, replaced by None, which :func:`atomic_write_json` accepts and JSON can hold."""
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj

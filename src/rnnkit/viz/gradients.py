@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.io import json_safe
 from rnnkit.viz.gradient_plot import plot_gradients
 from rnnkit.viz.gradient_record import CELL_SUFFIX, network_of, record_pass, recurrent_layers
 
@@ -102,12 +103,10 @@ class GradientDiagnosis:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: arrays as lists, NaN and infinities as None (strict JSON)."""
-        out = {**asdict(self), "loss": _json(self.loss), "global_norm": _json(self.global_norm)}
-        out["state_norms"] = {k: [_json(v) for v in a] for k, a in self.state_norms.items()}
-        out["state_ratios"] = {k: [_json(v) for v in a] for k, a in self.ratios().items()}
-        out["counts"] = [int(c) for c in self.counts]
-        out["param_norms"] = {k: _json(v) for k, v in self.param_norms.items()}
-        return out
+        out = {**asdict(self), "counts": [int(c) for c in self.counts]}
+        out["state_norms"] = {k: a.tolist() for k, a in self.state_norms.items()}
+        out["state_ratios"] = {k: a.tolist() for k, a in self.ratios().items()}
+        return json_safe(out)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GradientDiagnosis:
@@ -308,10 +307,6 @@ def _milestones(n: int) -> list[int]:
     """0, 1, 2, 5, 10, 20, 50, 100, ... below n."""
     ks = [m * 10**e for e in range(len(str(n))) for m in (1, 2, 5)]
     return [0, *(k for k in ks if k < n)]
-
-
-def _json(v: float) -> float | None:
-    return float(v) if math.isfinite(v) else None
 
 
 def _float(v: Any) -> float:
