@@ -17,9 +17,9 @@ import pytest
 
 from rnnkit import Dense, Embedding, Sequential, SimpleRNN
 from rnnkit.core.clipping import global_norm
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.training import Batch, FitConfig, GradNormLog, SequenceDataset, StepResult, fit
-from rnnkit.training.grad_log import FIXED_COLUMNS, param_norms
+from rnnkit.training.grad_log import FIXED_COLUMNS, param_norms, read_grad_norms
 from rnnkit.training.optimizers import SGD
 
 
@@ -161,3 +161,20 @@ def test_param_norms_reads_a_sparse_gradient_on_its_rows_only() -> None:
     assert math.isclose(
         math.hypot(*norms.values()), global_norm([g, np.ones(4)], [np.array([1]), None])
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b\n1,2\n", "not a gradient-norm log"),
+        ("step,epoch,batch,global_norm,clipped\n", "no steps logged"),
+        ("step,epoch,batch,global_norm,clipped\n1,1,1,x,0\n", "could not convert"),
+        ("step,epoch,batch,global_norm,clipped,w\n1,1,1,2.0,0\n", "every row needs 6 values"),
+    ],
+)
+def test_a_malformed_log_names_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "grad_norms.csv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=message) as info:
+        read_grad_norms(path)
+    assert str(path) in str(info.value)

@@ -87,6 +87,15 @@ def test_diagnoses_plot_is_embedded_when_present(trained, copy_model, cli, tmp_p
     assert "gradients.png, written by rnnkit diagnose" in page.text
 
 
+def test_a_broken_gradient_log_is_a_sentence_not_a_failure(trained, copy_model, cli) -> None:
+    model = copy_model(trained)
+    (model / "grad_norms.csv").write_text("not,a,log\n")
+    assert cli("report", model).code == 0
+    page = read_page((model / "report.html").read_text(encoding="utf-8"))
+    assert "grad_norms.csv could not be read" in page.text
+    assert "steps logged" not in page.text
+
+
 def test_data_is_evaluated_as_rnnkit_evaluate_does(trained, cli, csv_data, tmp_path) -> None:
     expected = json.loads(cli("evaluate", trained, "--data", csv_data["test"], "--json").out)
     out = tmp_path / "r.html"

@@ -29,6 +29,7 @@ from rnnkit.cli.report_params import layer_rows
 from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
 from rnnkit.io import json_safe, read_config, read_json
 from rnnkit.models import load_model
+from rnnkit.training import read_grad_norms
 from rnnkit.viz.gradients import GradientDiagnosis, plot_gradients
 from rnnkit.viz.report import ReportInputs, write_report
 
@@ -151,4 +152,7 @@ def _grad_norms(inputs: ReportInputs) -> None:
     if Path(name).name != name or not path.is_file():
         inputs.grad_norms_note = f"The run logged its gradient norms to {name}, which is gone."
         return
-    inputs.grad_norms = path
+    try:
+        inputs.grad_norms = read_grad_norms(path)
+    except (RnnkitError, OSError) as exc:
+        inputs.grad_norms_note = f"{path.name} could not be read: {exc}"

@@ -2,7 +2,7 @@
 
 from rnnkit.training.checkpoint import Checkpoints
 from rnnkit.training.dataset import Batch, SequenceDataset
-from rnnkit.training.grad_log import GradNormLog
+from rnnkit.training.grad_log import GradNormLog, GradNorms, read_grad_norms
 from rnnkit.training.optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, get_optimizer
 from rnnkit.training.streams import TextStreams, Window
 from rnnkit.training.trainer import FitConfig, History, StepResult, evaluate, fit
@@ -15,6 +15,7 @@ __all__ = [
     "Checkpoints",
     "FitConfig",
     "GradNormLog",
+    "GradNorms",
     "History",
     "Momentum",
     "Optimizer",
@@ -25,4 +26,5 @@ __all__ = [
     "evaluate",
     "fit",
     "get_optimizer",
+    "read_grad_norms",
 ]

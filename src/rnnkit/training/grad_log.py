@@ -34,15 +34,16 @@ import io
 import math
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.io.atomic import atomic_write_text
 
-__all__ = ["FIXED_COLUMNS", "GradNormLog", "param_norms"]
+__all__ = ["FIXED_COLUMNS", "GradNormLog", "GradNorms", "param_norms", "read_grad_norms"]
 
 #: the columns every row starts with; one column per parameter follows
 FIXED_COLUMNS = ("step", "epoch", "batch", "global_norm", "clipped")
@@ -59,6 +60,39 @@ def param_norms(slots: Sequence[tuple[str, Any, np.ndarray, Any]]) -> dict[str, 
         v = g if rows is None else g[rows]
         out[key] = math.sqrt(float(np.vdot(v, v)))
     return out
+
+
+@dataclass
+class GradNorms:
+    """A ``grad_norms.csv`` read back: one (S,) array per column, S the steps logged."""
+
+    step: np.ndarray
+    epoch: np.ndarray
+    batch: np.ndarray
+    global_norm: np.ndarray  # before clipping
+    clipped: np.ndarray  # bool
+    params: dict[str, np.ndarray]  # each parameter's norm, by its param_slots() key
+
+
+def read_grad_norms(path: str | os.PathLike[str]) -> GradNorms:
+    """Read the log :class:`GradNormLog` wrote (DataError naming the file if malformed)."""
+    where = Path(path)
+    with where.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or tuple(rows[0][: len(FIXED_COLUMNS)]) != FIXED_COLUMNS:
+        raise DataError(f"{where}: not a gradient-norm log (header {', '.join(FIXED_COLUMNS)})")
+    header, body = rows[0], [row for row in rows[1:] if row]
+    if not body:
+        raise DataError(f"{where}: no steps logged")
+    try:
+        table = np.array([[float(v) for v in row] for row in body], dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"{where}: {exc}") from None
+    if table.ndim != 2 or table.shape[1] != len(header):
+        raise DataError(f"{where}: every row needs {len(header)} values")
+    step, epoch, batch, norm, clipped = table[:, : len(FIXED_COLUMNS)].T
+    named = {name: table[:, j] for j, name in enumerate(header) if j >= len(FIXED_COLUMNS)}
+    return GradNorms(step, epoch, batch, norm, clipped > 0, named)
 
 
 class GradNormLog:

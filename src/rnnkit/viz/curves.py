@@ -24,7 +24,6 @@ matplotlib is the ``rnnkit[plot]`` extra; without it both raise
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from pathlib import Path
@@ -35,12 +34,10 @@ import numpy as np
 from rnnkit.errors import DataError
 from rnnkit.viz.plots import _check_path, _new_figure, _save_png
 
-__all__ = ["history_records", "plot_grad_norms", "plot_history", "read_grad_norms"]
+__all__ = ["history_records", "plot_grad_norms", "plot_history"]
 
 #: (panel title, training key, validation key) of the figures an epoch may record
 PANELS = (("loss", "loss", "val_loss"), ("accuracy", "accuracy", "val_accuracy"))
-#: the columns of grad_norms.csv before the per-parameter ones
-GRAD_COLUMNS = ("step", "epoch", "batch", "global_norm", "clipped")
 
 
 def history_records(history: Any) -> list[dict[str, float]]:
@@ -143,27 +140,8 @@ def _log_scale(ax: Any, values: Any) -> None:
         ax.set_yscale("log")
 
 
-def read_grad_norms(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """The columns of a ``grad_norms.csv`` as float arrays, by name (DataError if bad)."""
-    where = Path(path)
-    with where.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    if not rows or tuple(rows[0][: len(GRAD_COLUMNS)]) != GRAD_COLUMNS:
-        raise DataError(f"{where}: not a gradient-norm log (header {', '.join(GRAD_COLUMNS)})")
-    header, body = rows[0], rows[1:]
-    if not body:
-        raise DataError(f"{where}: no steps logged")
-    try:
-        table = np.array([[float(v) for v in row] for row in body if row], dtype=np.float64)
-    except ValueError as exc:
-        raise DataError(f"{where}: {exc}") from None
-    if table.ndim != 2 or table.shape[1] != len(header):
-        raise DataError(f"{where}: every row needs {len(header)} values")
-    return {name: table[:, j] for j, name in enumerate(header)}
-
-
 def plot_grad_norms(
-    csv_path: str | os.PathLike[str],
+    log: Any,
     png: str | os.PathLike[str],
     *,
     clip_norm: float | None = None,
@@ -174,8 +152,9 @@ def plot_grad_norms(
 
     Parameters
     ----------
-    csv_path : str or PathLike
-        Written by ``rnnkit train --log-grad-norms``.
+    log : GradNorms
+        ``rnnkit.training.read_grad_norms`` of the CSV ``rnnkit train
+        --log-grad-norms`` wrote: ``step``, ``global_norm``, ``clipped`` and ``params``.
     png : str or PathLike
         The ``.png`` to write (atomically), in an existing directory.
     clip_norm : float, optional
@@ -184,8 +163,7 @@ def plot_grad_norms(
         The figure's title.
     """
     out = _check_path(png)
-    cols = read_grad_norms(csv_path)
-    step, norm, clipped = cols["step"], cols["global_norm"], cols["clipped"] > 0
+    step, norm, clipped = log.step, log.global_norm, log.clipped
     fig = _new_figure(9.0, 3.6)
     ax = fig.add_subplot(1, 2, 1)
     ax.plot(step, norm, "-", linewidth=1, label="global norm (before clipping)")
@@ -195,10 +173,10 @@ def plot_grad_norms(
         ax.axhline(clip_norm, color="grey", linestyle=":", label=f"clip at {clip_norm:g}")
     ax.set_title("global norm ||g||")
     right = fig.add_subplot(1, 2, 2, sharex=ax)
-    for name in list(cols)[len(GRAD_COLUMNS) :]:
-        right.plot(step, cols[name], "-", linewidth=1, label=name)
+    for name, values in log.params.items():
+        right.plot(step, values, "-", linewidth=1, label=name)
     right.set_title("norm of each parameter's gradient")
-    per_param = [cols[name] for name in list(cols)[len(GRAD_COLUMNS) :]]
+    per_param = list(log.params.values())
     for a, values in ((ax, [norm]), (right, per_param)):
         _log_scale(a, np.concatenate(values) if values else norm)
         a.set_xlabel("step")

@@ -41,7 +41,7 @@ from typing import Any
 
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.io import atomic_write_text
-from rnnkit.viz.curves import history_records, plot_grad_norms, plot_history, read_grad_norms
+from rnnkit.viz.curves import history_records, plot_grad_norms, plot_history
 from rnnkit.viz.evaluation import evaluation_body
 from rnnkit.viz.html import esc, key_values, note, page, png_img, table
 
@@ -95,7 +95,7 @@ class ReportInputs:
     gradients_source: str = ""
     gradients_text: str | None = None
     gradients_note: str | None = None
-    grad_norms: Path | None = None
+    grad_norms: Any = None  # a GradNorms (rnnkit.training.read_grad_norms)
     grad_norms_note: str | None = None
 
 
@@ -234,24 +234,20 @@ def gradients_section(inputs: ReportInputs) -> str:
 
 
 def _grad_norms(inputs: ReportInputs) -> str:
-    if inputs.grad_norms is None:
+    log = inputs.grad_norms
+    if log is None:
         return note(inputs.grad_norms_note or (
             "The run did not log its gradient norms: train with --log-grad-norms to "
             "record grad_norms.csv beside the model."
         ))  # fmt: skip
-    path = inputs.grad_norms
-    try:
-        cols = read_grad_norms(path)
-    except (RnnkitError, OSError) as exc:
-        return note(f"{path.name} could not be read: {exc}")
     settings = _training(inputs.config).get("settings")
     clip = settings.get("clip_norm") if isinstance(settings, dict) else None
     clip = clip if isinstance(clip, (int, float)) and not isinstance(clip, bool) else None
-    image = figure(lambda png: plot_grad_norms(path, png, clip_norm=clip), "gradient norms")
+    image = figure(lambda png: plot_grad_norms(log, png, clip_norm=clip), "gradient norms")
     summary = key_values([
-        ("steps logged", len(cols["step"])),
-        ("steps clipped", int((cols["clipped"] > 0).sum())),
-        ("largest global norm", float(cols["global_norm"].max())),
+        ("steps logged", len(log.step)),
+        ("steps clipped", int(log.clipped.sum())),
+        ("largest global norm", float(log.global_norm.max())),
         ("clipping threshold", clip),
     ])  # fmt: skip
     return image + "\n" + summary
