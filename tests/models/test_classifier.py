@@ -238,3 +238,19 @@ def test_character_level_starts_from_its_own_defaults(tmp_path) -> None:
     model.fit(names, langs).save(tmp_path / "m")
     again = load_model(tmp_path / "m")
     assert again.settings == model.settings  # the resolved settings are what is saved
+
+
+def test_training_data_is_what_the_network_trains_on(binary_clf, toy_texts):
+    """Encoded texts and label ids, in batches whose loss is the network's own."""
+    texts, labels = toy_texts(12, ("pos", "neg"), seed=4)
+    data = binary_clf.training_data(texts, labels)
+    batch = data.batch(np.arange(len(texts)))
+    want_y = [binary_clf.labels_.index(label) for label in labels]
+    np.testing.assert_array_equal(batch.y, want_y)
+    for row, ids, n in zip(batch.x, binary_clf.encode(texts), batch.lengths, strict=True):
+        np.testing.assert_array_equal(row[:n], ids)
+    loss = binary_clf.model_.eval_batch(batch).loss_sum / len(texts)
+    direct = binary_clf.model_.evaluate(binary_clf.encode(texts), np.array(want_y))["loss"]
+    assert loss == pytest.approx(direct, rel=1e-6)
+    with pytest.raises(DataError, match="not seen in training"):
+        binary_clf.training_data(texts[:1], ["no such label"])

@@ -22,7 +22,6 @@ from rnnkit.data.batching import sequential_batches
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import atomic_write_json
 from rnnkit.models import (
-    FrameRegressor,
     LanguageModel,
     Seq2Seq,
     SequenceClassifier,
@@ -31,7 +30,6 @@ from rnnkit.models import (
 )
 from rnnkit.models.frames import FrameClassifier, FrameModel
 from rnnkit.training import SequenceDataset
-from rnnkit.training.pairs import PairDataset
 from rnnkit.training.streams import TextStreams
 from rnnkit.viz.gradients import GradientDiagnosis, measure_gradients, plot_gradients
 
@@ -121,19 +119,18 @@ def _dataset(model: Any, path: str, args: argparse.Namespace) -> Any:
         cmudict = pair_format(path, args.format) == "cmudict"  # its levels are fixed
         levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
         pairs = _read(path, args, levels)
-        y = [model.vocab_.encode(t, add_eos=True) for t in pairs.targets]
-        return PairDataset(model.encode(pairs.sources), y, sos_id=model.vocab_["<sos>"])
+        return model.training_data(pairs.sources, pairs.targets)
     if isinstance(model, SequenceTagger):
         from rnnkit.cli.tagging import read_tagged_args
 
         corpus = read_tagged_args(path, args)
-        return _pairs(model, model.encode(corpus.sentences), model._tag_ids(corpus.tags))
+        return model.training_data(corpus.sentences, corpus.tags)
     if isinstance(model, SequenceClassifier):
         from rnnkit.cli.commands import check_known_labels, read_labelled
 
         table = read_labelled(path, args)
         check_known_labels(table, model.labels_)
-        return _pairs(model, model.encode(table.texts), model._label_ids(table.labels))
+        return model.training_data(table.texts, table.labels)
     raise ConfigError(f"a {type(model).__name__} has no gradients through time")
 
 
@@ -142,19 +139,9 @@ def _frames(model: Any, path: str, args: argparse.Namespace) -> SequenceDataset:
 
     frames = read_frame_args(path, args).aligned(model.features_)
     targets = _targets(model.task, frames, model.settings.get("forecast"))
-    if isinstance(model, FrameRegressor):
-        xs, t, _ = model._checked_pairs(frames.sequences, targets)
-        return _pairs(model, model._scaled(xs), model._scaled_targets(t))
-    x = model._inputs(frames.sequences)
     if isinstance(model, FrameClassifier):
         _check_known(frames, model)
-        return _pairs(model, x, model._label_ids(targets))
-    return _pairs(model, x, model._tag_ids(targets))
-
-
-def _pairs(model: Any, x: list, y: Any) -> SequenceDataset:
-    """Encoded inputs and targets, per step where the network's output is."""
-    return SequenceDataset(x, y, per_step=model.model_.output_spec.time)
+    return model.training_data(frames.sequences, targets)
 
 
 def _lm_batches(model: LanguageModel, path: str, args: argparse.Namespace, size: int) -> list:

@@ -25,6 +25,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer
 from rnnkit.metrics import ClassificationReport
 from rnnkit.metrics.labelling import LabellingReport
+from rnnkit.training import SequenceDataset
 
 __all__ = ["POOLING", "ClassOutputs", "TagOutputs", "check_pairs", "check_pooling", "pooled_head"]
 
@@ -106,6 +107,13 @@ class ClassOutputs:
                 f"label {exc.args[0]!r} was not seen in training (known: {', '.join(self.labels_)})"
             ) from None
 
+    def training_data(self, x: Any, labels: Sequence[Any]) -> SequenceDataset:
+        """`x` and `labels` encoded as the network trains on them (ids, scaled frames,
+        label ids): the batches of :func:`rnnkit.viz.measure_gradients`."""
+        self._require_fitted()
+        per_step = self.model_.output_spec.time
+        return SequenceDataset(self._inputs(x), self._label_ids(labels), per_step=per_step)
+
     def predict_proba(self, x: Any) -> Array:
         """(N, K) class probabilities, columns in the order of ``labels_``."""
         inputs = self._inputs(x)  # checks that the model is fitted
@@ -175,6 +183,12 @@ class TagOutputs:
                 raise DataError(f"{self.item} {i + 1}: tag {unknown[0]!r} was not seen in training")
             out.append(np.array([index[str(t)] for t in seq], dtype=np.int64))
         return out
+
+    def training_data(self, x: Any, tags: Sequence[Sequence[Any]]) -> SequenceDataset:
+        """`x` and `tags` encoded as the network trains on them (ids or scaled frames,
+        one tag id per step): the batches of :func:`rnnkit.viz.measure_gradients`."""
+        check_pairs(x, tags, self.item, self.unit)
+        return SequenceDataset(self._inputs(x), self._tag_ids(tags), per_step=True)
 
     def predict_proba(self, x: Any) -> list[Array]:
         """Per sequence, a (T_i, K) array of tag probabilities (columns as ``labels_``)."""

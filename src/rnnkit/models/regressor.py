@@ -44,6 +44,7 @@ from rnnkit.metrics.regression import RegressionReport
 from rnnkit.models.frames import FEATURES_FILE, FRAME_DEFAULTS, FrameModel
 from rnnkit.models.outputs import check_pooling, pooled_head
 from rnnkit.models.persist import sequential_from_files
+from rnnkit.training import SequenceDataset
 
 __all__ = ["REGRESSOR_DEFAULTS", "FrameRegressor"]
 
@@ -151,6 +152,12 @@ class FrameRegressor(FrameModel):
             valid_data = (self._scaled(vx), self._scaled_targets(vt))
         self._train(x, self._scaled_targets(t_raw), valid_data)
         return self
+
+    def training_data(self, sequences: Sequence[Any], targets: Any = None) -> SequenceDataset:
+        """Sequences and targets scaled as the network trains on them (targets None
+        with ``forecast``): the batches of :func:`rnnkit.viz.measure_gradients`."""
+        x, t, _ = self._checked_pairs(sequences, targets)
+        return SequenceDataset(self._scaled(x), self._scaled_targets(t), per_step=self.per_step_)
 
     def _checked_pairs(self, sequences: Sequence[Any], targets: Any) -> tuple[list, Any, bool]:
         """Inputs and targets shaped as in training (DataError if they are not)."""

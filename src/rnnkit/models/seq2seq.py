@@ -122,11 +122,11 @@ class Seq2Seq(TaskModel):
         trainer = TeacherForcing(
             self.model_, sampling_ratio=s["sampling_ratio"], reduction=s["reduction"]
         )
-        train = self._dataset(sources, targets)
+        train = self.training_data(sources, targets)
         valid_data = None
         if valid is not None:
             _check_pairs(*valid)
-            valid_data = self._dataset(*valid)
+            valid_data = self.training_data(*valid)
         config = FitConfig(
             epochs=s["epochs"],
             batch_size=s["batch_size"],
@@ -161,10 +161,11 @@ class Seq2Seq(TaskModel):
             **{k: s[k] for k in _NETWORK_KEYS},
         )
 
-    def _dataset(self, sources: Sequence[Tokens], targets: Sequence[Tokens] | None) -> PairDataset:
-        x = self.encode(sources)
-        y = None if targets is None else [self.vocab_.encode(t, add_eos=True) for t in targets]
-        return PairDataset(x, y, sos_id=self._sos)
+    def training_data(self, sources: Sequence[Tokens], targets: Sequence[Tokens]) -> PairDataset:
+        """Sources and targets as the network trains on them: token ids, each target
+        ending in ``<eos>`` and fed to the decoder behind ``<sos>``."""
+        y = [self.vocab_.encode(t, add_eos=True) for t in targets]
+        return PairDataset(self.encode(sources), y, sos_id=self._sos)
 
     @property
     def _sos(self) -> int:
@@ -179,7 +180,7 @@ class Seq2Seq(TaskModel):
         self._require_fitted()
         _check_pairs(sources, targets)
         trainer = TeacherForcing(self.model_, reduction=self.settings["reduction"])
-        return evaluate(trainer, self._dataset(sources, targets))
+        return evaluate(trainer, self.training_data(sources, targets))
 
     # -- inference -----------------------------------------------------------------
     def encode(self, sources: Sequence[Tokens]) -> list[Array]:
