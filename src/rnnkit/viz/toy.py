@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.activations import get_activation, softmax
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
@@ -132,21 +133,11 @@ def subscript(n: int) -> str:
 
 
 def activation(name: str, a: Array) -> Array:
-    """tanh, sigmoid 1 / (1 + exp(-a)), relu, linear or softmax of `a`, in float64."""
-    if name == "sigmoid":
-        with np.errstate(over="ignore"):  # exp(-a) = inf for a << 0 gives 0, as it should
-            return 1.0 / (1.0 + np.exp(-a))
+    """f(a) for one vector, by the name a layer records (the layers' own functions of
+    :mod:`rnnkit.core.activations`, on a float64 copy)."""
     if name == "softmax":
-        e = np.exp(a - a.max())
-        return e / e.sum()
-    funcs: dict[str, Callable[[Array], Array]] = {
-        "tanh": np.tanh,
-        "relu": lambda v: np.maximum(v, 0.0),
-        "linear": lambda v: v,
-    }
-    if name not in funcs:
-        raise ConfigError(f"activation={name!r} is not one of tanh, sigmoid, relu, linear")
-    return funcs[name](a)
+        return softmax(a)
+    return get_activation(name)[0](np.array(a, dtype=np.float64))
 
 
 def input_step(add: Add, t: str, x_t: Any, U: Array, blocks: str = "", name: str = "") -> Array:
