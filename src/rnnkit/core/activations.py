@@ -17,7 +17,16 @@ import numpy as np
 
 from rnnkit.errors import ConfigError
 
-__all__ = ["ACTIVATIONS", "get_activation", "linear", "relu", "sigmoid", "softmax", "tanh"]
+__all__ = [
+    "ACTIVATIONS",
+    "activate",
+    "get_activation",
+    "linear",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]
 
 Array = np.ndarray
 
@@ -115,3 +124,17 @@ def get_activation(name: str) -> tuple[ActivationFn, ActivationFn]:
     except KeyError:
         names = ", ".join(sorted(ACTIVATIONS))
         raise ConfigError(f"activation={name!r} is not one of {names}") from None
+
+
+def activate(name: str, a: Array) -> Array:
+    """f(a) in float64 by the name a layer records ("softmax" too), on a copy of `a`.
+
+    The slow, exact path the trace takes; the layers call :func:`get_activation`'s
+    in-place functions on their own dtype.
+
+    >>> activate("sigmoid", np.array([0.0], dtype=np.float32))
+    array([0.5])
+    """
+    if name == "softmax":
+        return softmax(np.array(a, dtype=np.float64))
+    return get_activation(name)[0](np.array(a, dtype=np.float64))

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.cells import get_cell
 from rnnkit.core.gru import gru_backward, gru_scan
 from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
@@ -84,6 +85,7 @@ class GRU(GatedRecurrentLayer):
     """
 
     kind = "gru"
+    cell = get_cell("gru")
     gates = 3
 
     def __init__(

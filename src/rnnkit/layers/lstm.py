@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.cells import get_cell
 from rnnkit.core.lstm import lstm_backward, lstm_scan
 from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
@@ -80,6 +81,7 @@ class LSTM(GatedRecurrentLayer):
     """
 
     kind = "lstm"
+    cell = get_cell("lstm")
     gates = 4
     n_states = 2
 

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.cells import get_cell
 from rnnkit.core.rnn import rnn_backward, rnn_scan
 from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import project_inputs
@@ -66,6 +67,7 @@ class SimpleRNN(RecurrentLayer):
     """
 
     kind = "simple_rnn"
+    cell = get_cell("rnn")
 
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
         return self._weights(spec, rng, np.zeros(self.units))

@@ -9,12 +9,12 @@ V and c are not in the notes: they are chosen for this example, so that the revi
 come out as their labels say (above 0.5 for "movie was good", below for the others).
 ``rnnkit trace --toy`` builds the network from :func:`toy_weights` and traces it.
 
-**The steps.** :func:`simple_rnn_step`, :func:`lstm_step` and :func:`gru_step` compute
-one step of a cell in float64, one labelled vector at a time, in the order and with
-the gates of :mod:`rnnkit.core.rnn`, :mod:`rnnkit.core.lstm` and :mod:`rnnkit.core.gru`
-(whose fast scans they mirror, slowly); :func:`merge_step`, :func:`pooling_step` and
-:func:`dense_step` do the same for a Bidirectional merge, pooling over time and the
-output layer. :mod:`rnnkit.viz.trace` records what they compute.
+**The steps.** Each cell's ``trace_step`` (its :class:`~rnnkit.core.cells.Cell`, written
+beside its scan in :mod:`rnnkit.core.rnn`, :mod:`rnnkit.core.lstm` and
+:mod:`rnnkit.core.gru`) computes one step in float64, one labelled vector at a time, in
+the order and with the gates of the fast scan it mirrors, slowly; :func:`merge_step`,
+:func:`pooling_step` and :func:`dense_step` do the same for a Bidirectional merge,
+pooling over time and the output layer. :mod:`rnnkit.viz.trace` records what they compute.
 
 >>> TOY_VOCABULARY
 ('movie', 'was', 'good', 'bad', 'not')
@@ -30,12 +30,13 @@ rnnkit.errors.DataError: 'great' is not in the toy vocabulary (movie, was, good,
 A step records each vector it computes through `add`; the example's first step:
 
 >>> from rnnkit import SimpleRNN
+>>> step = SimpleRNN.cell.trace_step
 >>> U, W, b, V, c = (w.astype(np.float64) for w in toy_weights())
 >>> labels = []
 >>> def add(key, label, value):
 ...     labels.append(label)
 ...     return np.asarray(value, dtype=np.float64)
->>> (h_1,) = simple_rnn_step(add, SimpleRNN(3), {"W": W, "b": b}, U[0], (np.zeros(3),), "1", "0")
+>>> (h_1,) = step(add, SimpleRNN(3), {"W": W, "b": b}, U[0], (np.zeros(3),), "1", "0")
 >>> labels
 ['W h_0', 'b', 'a_1 = U x_1 + W h_0 + b', 'h_1 = tanh(U x_1 + W h_0 + b)']
 >>> h_1.round(4).tolist()
@@ -49,23 +50,18 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.activations import get_activation, softmax
+from rnnkit.core.activations import activate
 from rnnkit.errors import ConfigError, DataError
 
 __all__ = [
-    "CELLS",
     "MERGES",
     "TOY_REVIEWS",
     "TOY_VOCABULARY",
-    "activation",
     "dense_step",
-    "gru_step",
     "input_step",
-    "lstm_step",
     "merge_step",
     "output_words",
     "pooling_step",
-    "simple_rnn_step",
     "subscript",
     "toy_ids",
     "toy_weights",
@@ -132,14 +128,6 @@ def subscript(n: int) -> str:
     return str(n) if n < 10 else "{" + str(n) + "}"
 
 
-def activation(name: str, a: Array) -> Array:
-    """f(a) for one vector, by the name a layer records (the layers' own functions of
-    :mod:`rnnkit.core.activations`, on a float64 copy)."""
-    if name == "softmax":
-        return softmax(a)
-    return get_activation(name)[0](np.array(a, dtype=np.float64))
-
-
 def input_step(add: Add, t: str, x_t: Any, U: Array, blocks: str = "", name: str = "") -> Array:
     """The rows x_t and U x_t of step t; returns U x_t.
 
@@ -151,78 +139,6 @@ def input_step(add: Add, t: str, x_t: Any, U: Array, blocks: str = "", name: str
         return add("Ux", f"U x_{t} = row {x_t} of U{blocks}", U[x_t])
     add("x", f"x_{t}{name}", x_t)
     return add("Ux", f"U x_{t}{blocks}", x_t @ U)
-
-
-# -- one step of each cell ------------------------------------------------------------------
-# Each takes `add`, the layer (for its activations), its float64 parameters `p`, U x_t,
-# the state before the step and the subscripts t and s of the new and the previous
-# state (s = t - 1, or t + 1 reading backward), and returns the new state.
-
-
-def simple_rnn_step(add: Add, layer: Any, p: dict[str, Array], ux: Array, state, t: str, s: str):
-    """h_t = f(U x_t + W h_s + b); the state is (h,)."""
-    f = layer.activation
-    wh = add("Wh", f"W h_{s}", state[0] @ p["W"])
-    b = add("b", "b", p["b"])
-    a = add("a", f"a_{t} = U x_{t} + W h_{s} + b", ux + wh + b)
-    return (add("h", f"h_{t} = {f}(U x_{t} + W h_{s} + b)", activation(f, a)),)
-
-
-def lstm_step(add: Add, layer: Any, p: dict[str, Array], ux: Array, state, t: str, s: str):
-    """The gates i, f, g, o from a_t = U x_t + W h_s + b, then c_t and h_t; state (h, c)."""
-    (h, c), f, g = state, layer.activation, layer.recurrent_activation
-    wh = add("Wh", f"W h_{s}", h @ p["W"])
-    b = add("b", "b", p["b"])
-    a_i, a_f, a_c, a_o = np.split(add("a", f"a_{t} = U x_{t} + W h_{s} + b", ux + wh + b), 4)
-    i = add("i", f"i_{t} = {g}(U_i x_{t} + W_i h_{s} + b_i)", activation(g, a_i))
-    fg = add("f", f"f_{t} = {g}(U_f x_{t} + W_f h_{s} + b_f)", activation(g, a_f))
-    cand = add("g", f"g_{t} = {f}(U_c x_{t} + W_c h_{s} + b_c)", activation(f, a_c))
-    o = add("o", f"o_{t} = {g}(U_o x_{t} + W_o h_{s} + b_o)", activation(g, a_o))
-    c = add("c", f"c_{t} = f_{t} * c_{s} + i_{t} * g_{t}", fg * c + i * cand)
-    return add("h", f"h_{t} = o_{t} * {f}(c_{t})", o * activation(f, c)), c
-
-
-def gru_step(add: Add, layer: Any, p: dict[str, Array], ux: Array, state, t: str, s: str):
-    """The gates z, r, the candidate n and h_t = z h_s + (1 - z) n; the state is (h,).
-
-    With ``reset_after`` (two biases b_x, b_h) r_t scales W_h h_s + b_hh; without it
-    (one bias), r_t scales h_s before the product with W_h.
-    """
-    (h,), f, g, d = state, layer.activation, layer.recurrent_activation, layer.units
-    W, b, zr = p["W"], p["b"], slice(0, 2 * d)
-    if layer.reset_after:
-        wh = add("Wh", f"W h_{s}", h @ W)
-        b_x, b_h = add("b_x", "b_x", b[0]), add("b_h", "b_h", b[1])
-        a_zr = ux[zr] + b_x[zr] + wh[zr] + b_h[zr]
-        r = activation(g, a_zr[d:])
-        reset = r * (wh[2 * d :] + b_h[2 * d :])
-        a_n = ux[2 * d :] + b_x[2 * d :] + reset
-        z_, r_ = "U_z x_{t} + b_xz + W_z h_{s} + b_hz", "U_r x_{t} + b_xr + W_r h_{s} + b_hr"
-        reset_, n_ = "r_{t} * (W_h h_{s} + b_hh)", "U_h x_{t} + b_xh + r_{t} * (W_h h_{s} + b_hh)"
-    else:
-        wh = add("Wh", f"W_zr h_{s}", h @ W[:, zr])
-        b = add("b", "b", b)
-        a_zr = ux[zr] + wh + b[zr]
-        r = activation(g, a_zr[d:])
-        reset = (r * h) @ W[:, 2 * d :]
-        a_n = ux[2 * d :] + reset + b[2 * d :]
-        z_, r_ = "U_z x_{t} + W_z h_{s} + b_z", "U_r x_{t} + W_r h_{s} + b_r"
-        reset_, n_ = "W_h (r_{t} * h_{s})", "U_h x_{t} + W_h (r_{t} * h_{s}) + b_h"
-    sub = {"t": t, "s": s}
-    add("a", f"a_{t}: the pre-activations of z_{t}, r_{t}, n_{t}", np.concatenate([a_zr, a_n]))
-    z = add("z", f"z_{t} = {g}({z_.format(**sub)})", activation(g, a_zr[:d]))
-    add("r", f"r_{t} = {g}({r_.format(**sub)})", r)
-    add("rWh" if layer.reset_after else "Wrh", reset_.format(**sub), reset)
-    n = add("n", f"n_{t} = {f}({n_.format(**sub)})", activation(f, a_n))
-    return (add("h", f"h_{t} = z_{t} * h_{s} + (1 - z_{t}) * n_{t}", z * h + (1 - z) * n),)
-
-
-#: layer kind -> (its step, how its U x_t splits into gate blocks)
-CELLS: dict[str, tuple[Callable[..., tuple], str]] = {
-    "simple_rnn": (simple_rnn_step, ""),
-    "lstm": (lstm_step, " (blocks i, f, c, o)"),
-    "gru": (gru_step, " (blocks z, r, h)"),
-}
 
 
 #: Bidirectional merge_mode -> how the two states combine
@@ -252,7 +168,7 @@ def dense_step(add: Add, layer: Any, p: dict[str, Array], h: Array, sym: str, t:
     """The output layer on one vector `h` (called `sym`): y_t = g(V h + c)."""
     g = layer.activation
     z = add("z", f"z{t} = V {sym} + c", h @ p["V"] + p["c"])
-    return add("y", f"y{t} = {g}(V {sym} + c)", activation(g, z))
+    return add("y", f"y{t} = {g}(V {sym} + c)", activate(g, z))
 
 
 def output_words(y: Array, g: str, labels: list[str] | None) -> list[str]:

@@ -157,10 +157,11 @@ def _run(walk: _Walk, layer: Any, x: _Stream, direction: str | None) -> tuple[Ar
     position it read last."""
     if x.kind != "ids" and x.values.ndim != 2:
         raise ShapeError(f"{layer.name}: a recurrent layer needs a sequence, not one vector")
-    cell, blocks = toy.CELLS[layer.kind]
+    cell = layer.cell
+    blocks = f" (blocks {', '.join(cell.gates)})" if cell.n_gates > 1 else ""
     T, back = len(x.values), direction == "backward"
     p = {k: np.asarray(v, dtype=np.float64) for k, v in layer.params.items()}
-    state = tuple(np.zeros(layer.units) for _ in range(2 if layer.kind == "lstm" else 1))
+    state = tuple(np.zeros(layer.units) for _ in cell.states)
     section = _section(layer, direction, T, p, state)
     H = np.zeros((T, layer.units))
     order = range(T - 1, -1, -1) if back else range(T)
@@ -170,7 +171,9 @@ def _run(walk: _Walk, layer: Any, x: _Stream, direction: str | None) -> tuple[Ar
         named = {"embedded": f" = e_{t} = E o_{t}, row {st.id} of E", "input": ""}
         name = named.get(x.kind, f" = {x.symbol}_{t} of {x.source}")
         ux = toy.input_step(st.add, t, x_t, p["U"], blocks, name)
-        state = cell(st.add, layer, p, ux, state, t, toy.subscript(pos + 2 if back else pos))
+        state = cell.trace_step(
+            st.add, layer, p, ux, state, t, toy.subscript(pos + 2 if back else pos)
+        )
         H[pos] = state[0]
         section.steps.append(st)
     walk.sections.append(section)
@@ -184,7 +187,7 @@ def _section(
     back, kind = direction == "backward", type(layer).__name__
     generic = Step("")  # a step on zeros with symbolic subscripts gives the equations
     zero_input = np.zeros(p["U"].shape[1])
-    toy.CELLS[layer.kind][0](
+    layer.cell.trace_step(
         generic.add, layer, p, zero_input, zero, "t", "{t+1}" if back else "{t-1}"
     )
     reads = {"forward": ": reads left to right", "backward": ": reads right to left"}
@@ -192,7 +195,7 @@ def _section(
     section = Section(layer.name, kind, title, direction)
     section.equations = [label for k, label, _ in generic.rows if k in _EQUATIONS]
     h0 = toy.subscript(T + 1 if back else 0)
-    start = f"h_{h0} = 0" + (f", c_{h0} = 0" if layer.kind == "lstm" else "")
+    start = ", ".join(f"{state}_{h0} = 0" for state in layer.cell.states)
     section.notes.append(
         f"starts from {start}" + (f"; reads x_{toy.subscript(T)} first" if back else "")
     )
