@@ -5,8 +5,6 @@
 31
 """
 
-__version__ = "0.1.0"
-
 from rnnkit.errors import (
     ConfigError,
     DataError,
@@ -39,6 +37,7 @@ from rnnkit.models import (
     load_model,
 )
 from rnnkit.training import SGD, Adagrad, Adam, Momentum
+from rnnkit.version import __version__
 
 __all__ = [
     "GRU",

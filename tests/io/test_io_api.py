@@ -7,7 +7,13 @@ from pathlib import Path
 
 import rnnkit.io
 
-ALLOWED_IMPORTS = {"numpy", "safetensors", "safetensors.numpy", "rnnkit", "rnnkit.errors"}
+ALLOWED_IMPORTS = {
+    "numpy",
+    "safetensors",
+    "safetensors.numpy",
+    "rnnkit.errors",
+    "rnnkit.version",
+}
 STDLIB = {
     "collections.abc",
     "dataclasses",

@@ -25,10 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit import __version__
 from rnnkit.bench.configs import CELLS, CONFIGS, QUICK, BenchConfig, find_config, step_flops
 from rnnkit.bench.threads import available_cores, blas_info
 from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.version import __version__
 
 __all__ = ["COOL_DOWN", "BenchOptions", "Worker", "run_bench", "time_interleaved"]
 

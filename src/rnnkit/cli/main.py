@@ -10,9 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from rnnkit import __version__
 from rnnkit.cli import bench, commands, demo, diagnose, language, report, seq2seq, tagging, trace
 from rnnkit.errors import RnnkitError
+from rnnkit.version import __version__
 
 __all__ = ["main"]
 

@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit import __version__
 from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
 from rnnkit.io.atomic import (
     _fsync_directory,
@@ -57,6 +56,7 @@ from rnnkit.io.integrity import (
     read_inside,
 )
 from rnnkit.io.weights import decode_weights, encode_weights
+from rnnkit.version import __version__
 
 __all__ = [
     "CONFIG_FILE",
