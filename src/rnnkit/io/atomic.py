@@ -36,7 +36,9 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
+    "fsync_directory",
     "json_safe",
+    "json_text",
     "parse_json",
     "read_file",
     "read_json",
@@ -86,7 +88,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         # NOTE: BaseException, so Ctrl-C mid-write does not leave a .tmp file behind.
         Path(tmp.name).unlink(missing_ok=True)
         raise
-    _fsync_directory(directory)
+    fsync_directory(directory)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:
@@ -145,7 +147,7 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     ...
     ValueError: .../c.json: cannot write NaN or infinity as JSON (...)
     """
-    atomic_write_text(path, _json_text(obj, path))
+    atomic_write_text(path, json_text(obj, path))
 
 
 def read_json(path: str | os.PathLike[str], *, error: type[RnnkitError] = ModelFileError) -> Any:
@@ -228,8 +230,9 @@ def parse_json(
         raise error(f"{path}: invalid JSON: nested too deeply") from None
 
 
-def _json_text(obj: Any, path: str | os.PathLike[str]) -> str:
-    """`obj` as the text :func:`atomic_write_json` writes, so callers can check it first."""
+def json_text(obj: Any, path: str | os.PathLike[str]) -> str:
+    """`obj` as the text :func:`atomic_write_json` writes, so callers can check it first
+    (a model directory checks all its files before it writes any)."""
     try:
         text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False)
     except ValueError as exc:
@@ -287,8 +290,9 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable; skipped where directories cannot be opened."""
+def fsync_directory(directory: Path) -> None:
+    """Make a rename into `directory` durable (model directories and checkpoints call it
+    after their own renames); skipped where directories cannot be opened."""
     if os.name != "posix":
         return
     try:

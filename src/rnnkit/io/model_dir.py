@@ -40,10 +40,10 @@ import numpy as np
 
 from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
 from rnnkit.io.atomic import (
-    _fsync_directory,
-    _json_text,
     atomic_write_bytes,
     atomic_write_text,
+    fsync_directory,
+    json_text,
     parse_json,
 )
 from rnnkit.io.integrity import (
@@ -182,17 +182,17 @@ def save_model_dir(
     for name, obj in ([(VOCAB_FILE, vocab)] if vocab is not None else []) + list(extra.items()):
         if not isinstance(obj, Mapping):
             raise ConfigError(f"{directory / name}: content must be a mapping (a JSON object)")
-        texts[name] = _json_text(dict(obj), directory / name)
+        texts[name] = json_text(dict(obj), directory / name)
     full_config[DIGEST_KEY] = {WEIGHTS_FILE: digest(weights_data)}
     full_config[DIGEST_KEY].update({n: digest(t.encode("utf-8")) for n, t in texts.items()})
-    config_text = _json_text(full_config, config_path)
+    config_text = json_text(full_config, config_path)
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         raise ModelFileError(f"{directory}: not a directory") from None
     config_path.unlink(missing_ok=True)
-    _fsync_directory(directory)
+    fsync_directory(directory)
     atomic_write_bytes(directory / WEIGHTS_FILE, weights_data)
     for name, text in texts.items():
         atomic_write_text(directory / name, text)

@@ -43,7 +43,7 @@ from rnnkit.io import (
     encode_weights,
     read_json,
 )
-from rnnkit.io.atomic import _fsync_directory, read_file
+from rnnkit.io.atomic import fsync_directory, read_file
 from rnnkit.io.integrity import digest
 
 __all__ = [
@@ -113,7 +113,7 @@ class Checkpoints:
         atomic_write_json(
             target / "state.json", {**state, "identity": self.identity, "sha256": sums}
         )
-        _fsync_directory(target)
+        fsync_directory(target)
         atomic_write_json(self.directory / LATEST, {"step": step, "dir": name})
         for old in self._step_dirs():
             if old.name != name:
