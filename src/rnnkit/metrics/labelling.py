@@ -50,7 +50,7 @@ from numpy.typing import ArrayLike
 
 from rnnkit.errors import ConfigError, DataError, ShapeError, VocabularyError
 from rnnkit.metrics.entities import entity_scores, is_bio
-from rnnkit.metrics.report import ClassificationReport, _cell, _table
+from rnnkit.metrics.report import ClassificationReport, align_columns, format_score
 
 __all__ = ["UNKNOWN_TAG", "LabellingReport"]
 
@@ -255,10 +255,10 @@ class LabellingReport:
 
 def _entity_table(rows: list[tuple[str, dict[str, Any]]], digits: int) -> list[str]:
     keys = ("support", "predicted", "correct", "precision", "recall", "f1")
-    return _table(
+    return align_columns(
         ["entity", *keys],
         [
-            [name, *(str(s[k]) for k in keys[:3]), *(_cell(s[k], digits) for k in keys[3:])]
+            [name, *(str(s[k]) for k in keys[:3]), *(format_score(s[k], digits) for k in keys[3:])]
             for name, s in rows
         ],
     )

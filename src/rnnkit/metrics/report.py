@@ -42,7 +42,7 @@ from rnnkit.metrics.classification import (
     precision_recall_f1,
 )
 
-__all__ = ["ClassificationReport"]
+__all__ = ["ClassificationReport", "align_columns", "format_score"]
 
 
 def _json_float(x: float) -> float | None:
@@ -51,12 +51,12 @@ def _json_float(x: float) -> float | None:
     return None if math.isnan(x) else x
 
 
-def _cell(x: float, digits: int) -> str:
+def format_score(x: float, digits: int) -> str:
     """A score as text, ``-`` when it is undefined (nan)."""
     return "-" if math.isnan(x) else f"{x:.{digits}f}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def align_columns(header: list[str], rows: list[list[str]]) -> list[str]:
     """Align columns: the first left-aligned, the rest right-aligned, two spaces apart."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = []
@@ -213,18 +213,18 @@ class ClassificationReport:
             raise ConfigError(f"digits: must be non-negative, got {digits}")
         precision, recall, f1, support = precision_recall_f1(self.cm)
         overall = (
-            f"accuracy {_cell(self.accuracy, digits)}  n {self.n}  "
-            f"macro F1 {_cell(self.macro_f1, digits)}"
+            f"accuracy {format_score(self.accuracy, digits)}  n {self.n}  "
+            f"macro F1 {format_score(self.macro_f1, digits)}"
         )
         scores = zip(self.per_class_accuracy, precision, recall, f1, strict=True)
-        per_class = _table(
+        per_class = align_columns(
             ["label", "support", "accuracy", "precision", "recall", "f1"],
             [
-                [label, str(s), *(_cell(x, digits) for x in xs)]
+                [label, str(s), *(format_score(x, digits) for x in xs)]
                 for label, s, xs in zip(self.labels, support, scores, strict=True)
             ],
         )
-        matrix = _table(
+        matrix = align_columns(
             ["true \\ predicted", *self.labels],
             [
                 [label, *map(str, row)]
