@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rnnkit.errors import ShapeError
-from rnnkit.viz.plots import _check_path, _new_figure, _save_png
+from rnnkit.viz.figure import check_png_path, new_figure, save_png
 
 __all__ = ["plot_attention"]
 
@@ -45,8 +45,8 @@ def plot_attention(
         raise ShapeError(
             f"weights: expected ({len(output)}, {len(source)}) for the tokens, got {alpha.shape}"
         )
-    out = _check_path(path)
-    fig = _new_figure(1.5 + 0.45 * len(source), 1.2 + 0.4 * len(output))
+    out = check_png_path(path)
+    fig = new_figure(1.5 + 0.45 * len(source), 1.2 + 0.4 * len(output))
     ax = fig.add_subplot()
     image = ax.imshow(alpha, cmap="Blues", vmin=0.0, vmax=1.0, interpolation="nearest")
     fig.colorbar(image, ax=ax, shrink=0.8)
@@ -55,4 +55,4 @@ def plot_attention(
     ax.set_xlabel("source")
     ax.set_ylabel("output")
     ax.set_title("Attention weights" if title is None else title)
-    return _save_png(fig, out)
+    return save_png(fig, out)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import DataError
-from rnnkit.viz.plots import _check_path, _new_figure, _save_png
+from rnnkit.viz.figure import check_png_path, new_figure, save_png
 
 __all__ = ["history_records", "plot_grad_norms", "plot_history"]
 
@@ -106,8 +106,8 @@ def plot_history(
     Path
         `png`.
     """
-    out = _check_path(png)
-    return _save_png(_history_figure(history, title, perplexity), out)
+    out = check_png_path(png)
+    return save_png(_history_figure(history, title, perplexity), out)
 
 
 def _history_figure(history: dict[str, Any], title: str, perplexity: bool) -> Any:
@@ -115,7 +115,7 @@ def _history_figure(history: dict[str, Any], title: str, perplexity: bool) -> An
     records = history_records(history)
     best = history.get("best_epoch")
     panels = _panels(records, perplexity)
-    fig = _new_figure(4.2 * len(panels), 3.4)
+    fig = new_figure(4.2 * len(panels), 3.4)
     for k, (name, train, valid) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), k + 1)
         for (xs, ys), label, style in ((train, "training", "o-"), (valid, "validation", "s--")):
@@ -162,9 +162,9 @@ def plot_grad_norms(
     title : str
         The figure's title.
     """
-    out = _check_path(png)
+    out = check_png_path(png)
     step, norm, clipped = log.step, log.global_norm, log.clipped
-    fig = _new_figure(9.0, 3.6)
+    fig = new_figure(9.0, 3.6)
     ax = fig.add_subplot(1, 2, 1)
     ax.plot(step, norm, "-", linewidth=1, label="global norm (before clipping)")
     if clipped.any():
@@ -182,4 +182,4 @@ def plot_grad_norms(
         a.set_xlabel("step")
         a.legend(fontsize=7)
     fig.suptitle(title)
-    return _save_png(fig, out)
+    return save_png(fig, out)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
-from rnnkit.viz.plots import _check_path, _new_figure, _save_png
+from rnnkit.viz.figure import check_png_path, new_figure, save_png
 
 if TYPE_CHECKING:
     from rnnkit.viz.gradients import GradientDiagnosis
@@ -38,11 +38,11 @@ def plot_gradients(diagnoses: Sequence[GradientDiagnosis], png: str | os.PathLik
     """
     if not diagnoses:
         raise ConfigError("diagnoses: give at least one GradientDiagnosis to plot")
-    out = _check_path(png)
+    out = check_png_path(png)
     bars = [
         (f"{d.label}: {k}", v, i) for i, d in enumerate(diagnoses) for k, v in d.param_norms.items()
     ]
-    fig = _new_figure(13.0, max(4.5, 1.0 + 0.17 * len(bars)))
+    fig = new_figure(13.0, max(4.5, 1.0 + 0.17 * len(bars)))
     ratio_ax, param_ax = fig.subplots(1, 2)
     for i, d in enumerate(diagnoses):
         reach = _reach(d.counts)
@@ -62,7 +62,7 @@ def plot_gradients(diagnoses: Sequence[GradientDiagnosis], png: str | os.PathLik
     param_ax.set(xlabel="gradient norm (mean batch gradient)", title="parameters")
     if np.isfinite(widths).any():
         param_ax.set_xscale("log")
-    return _save_png(fig, out)
+    return save_png(fig, out)
 
 
 def _reach(counts: Any) -> int:

@@ -1,9 +1,9 @@
-"""Plots written straight to PNG files, without pyplot.
+"""The confusion matrix as a heat map, written straight to a PNG file, without pyplot.
 
-Figures are drawn on a :class:`matplotlib.figure.Figure` with its own Agg canvas, so
-plotting never changes the backend or the open figures of a user's session, and works
-on a machine without a display. matplotlib is the ``rnnkit[plot]`` extra; it is imported
-only when a plot is drawn.
+It is drawn on a figure of its own (:mod:`rnnkit.viz.figure`), so plotting never changes
+the backend or the open figures of a user's session, and works on a machine without a
+display. matplotlib is the ``rnnkit[plot]`` extra; it is imported only when a plot is
+drawn.
 
 >>> import numpy as np, pathlib, tempfile
 >>> cm = np.array([[2, 1], [1, 2]])
@@ -15,7 +15,6 @@ only when a plot is drawn.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,42 +23,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from rnnkit.errors import ConfigError, DataError, ShapeError
-from rnnkit.io import atomic_write_bytes
+from rnnkit.errors import DataError, ShapeError
+from rnnkit.viz.figure import check_png_path, new_figure, save_png
 
 __all__ = ["plot_confusion_matrix"]
-
-_PLOT_HINT = "plotting needs matplotlib: pip install 'rnnkit[plot]'"
-
-
-def _new_figure(width: float, height: float) -> Any:
-    """A Figure on its own Agg canvas (no pyplot, no global backend)."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ConfigError(_PLOT_HINT) from exc
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save_png(fig: Any, path: Path) -> Path:
-    """Render ``fig`` in memory, then write it to ``path`` atomically (a new file gets
-    the usual permissions, ``0o666 & ~umask``, as any file rnnkit writes)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
-
-
-def _check_path(path: str | os.PathLike[str]) -> Path:
-    out = Path(path)
-    if out.suffix.lower() != ".png":
-        raise ConfigError(f"path: expected a .png file name, got {str(out)!r}")
-    if not out.parent.is_dir():
-        raise ConfigError(f"path: directory {str(out.parent)!r} does not exist")
-    return out
 
 
 def _cell_values(counts: np.ndarray, normalize: bool) -> tuple[np.ndarray, list[list[str]]]:
@@ -86,7 +53,7 @@ def _confusion_figure(
     # Inches: about half an inch per class plus room for the labels, capped for ~20+ classes.
     side = min(3.0 + 0.5 * k + 0.07 * min(longest, 30), 15.0)
     fontsize = 10.0 if k <= 10 else 8.0
-    fig = _new_figure(side + 1.2, side)
+    fig = new_figure(side + 1.2, side)
     ax = fig.add_subplot()
     vmax = 1.0
     image = ax.imshow(values, cmap="Blues", vmin=0.0, vmax=vmax, interpolation="nearest")
@@ -163,6 +130,6 @@ def plot_confusion_matrix(
     k = counts.shape[0]
     if len(names) != k:
         raise ShapeError(f"labels: {len(names)} labels for a {k}-class matrix")
-    out = _check_path(path)
+    out = check_png_path(path)
     fig = _confusion_figure(counts, names, normalize=normalize, title=title)
-    return _save_png(fig, out)
+    return save_png(fig, out)
