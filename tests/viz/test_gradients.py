@@ -30,7 +30,8 @@ from rnnkit.models.teacher_forcing import TeacherForcing
 from rnnkit.training import SequenceDataset
 from rnnkit.training.pairs import PairDataset
 from rnnkit.training.streams import TextStreams
-from rnnkit.viz.gradients import GradientDiagnosis, measure_gradients, plot_gradients
+from rnnkit.viz.gradient_plot import plot_gradients
+from rnnkit.viz.gradients import GradientDiagnosis, measure_gradients
 
 CELLS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 LENGTHS = np.array([6, 2, 5, 1])

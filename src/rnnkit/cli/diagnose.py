@@ -31,7 +31,7 @@ from rnnkit.models import (
 from rnnkit.models.frames import FrameClassifier, FrameModel
 from rnnkit.training import SequenceDataset
 from rnnkit.training.streams import TextStreams
-from rnnkit.viz.gradients import GradientDiagnosis, measure_gradients, plot_gradients
+from rnnkit.viz import GradientDiagnosis, measure_gradients, plot_gradients
 
 __all__ = ["GRADIENTS_JSON", "GRADIENTS_PNG", "add_parser", "diagnose_path", "run"]
 

@@ -30,7 +30,7 @@ from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
 from rnnkit.io import json_safe, read_config, read_json
 from rnnkit.models import load_model
 from rnnkit.training import read_grad_norms
-from rnnkit.viz.gradients import GradientDiagnosis, plot_gradients
+from rnnkit.viz import GradientDiagnosis, plot_gradients
 from rnnkit.viz.report import ReportInputs, write_report
 
 __all__ = ["add_parser", "run"]

@@ -6,7 +6,8 @@ extra).
 
 from rnnkit.viz.attention import plot_attention
 from rnnkit.viz.curves import plot_grad_norms, plot_history
-from rnnkit.viz.gradients import GradientDiagnosis, measure_gradients, plot_gradients
+from rnnkit.viz.gradient_plot import plot_gradients
+from rnnkit.viz.gradients import GradientDiagnosis, measure_gradients
 from rnnkit.viz.plots import plot_confusion_matrix
 from rnnkit.viz.report import ReportInputs, render_report, write_report
 from rnnkit.viz.trace import Trace, trace

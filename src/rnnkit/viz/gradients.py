@@ -7,8 +7,8 @@ gradients); with large W and no saturation it grows (exploding). :func:`measure_
 runs a model on real batches and records, with the layers' own BPTT, the total dL/dh_t
 of every step; :class:`GradientDiagnosis` holds its mean norm at distance k = 0, 1, 2,
 ... steps back from each sequence's last real step, the parameters' gradient norms and
-a verdict; :func:`plot_gradients` (from :mod:`rnnkit.viz.gradient_plot`) draws several
-models side by side.
+a verdict; :func:`rnnkit.viz.gradient_plot.plot_gradients` draws several models side
+by side.
 
 An LSTM keeps its memory in the cell state, which changes only by gated addition, so
 the gradient it relies on flows back along c: dL/dc_{t-1} = f_t * dL/dc_t plus what
@@ -48,10 +48,9 @@ import numpy as np
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import json_safe
-from rnnkit.viz.gradient_plot import plot_gradients
 from rnnkit.viz.gradient_record import CELL_SUFFIX, network_of, record_pass, recurrent_layers
 
-__all__ = ["GradientDiagnosis", "measure_gradients", "plot_gradients"]
+__all__ = ["GradientDiagnosis", "measure_gradients"]
 
 Array = np.ndarray
 #: exploding: a state's gradient norm (||dL/dh||, or an LSTM's ||dL/dc||) at a distance k
