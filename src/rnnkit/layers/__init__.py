@@ -10,12 +10,15 @@ from rnnkit.layers.gru import GRU
 from rnnkit.layers.lstm import LSTM
 from rnnkit.layers.onehot import OneHot
 from rnnkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
+from rnnkit.layers.registry import LAYERS
 from rnnkit.layers.simple_rnn import SimpleRNN
 from rnnkit.layers.time_distributed import TimeDistributed
 
-#: every layer class by name, for rebuilding a model from its config
-LAYERS: dict[str, type[Layer]] = {
-    cls.__name__: cls
+# The one list of the layer classes a model's config may name. NOTE: filled here, not
+# where it is defined: the wrappers in it read it (rnnkit.layers.registry), and they
+# cannot import this package, which imports them.
+LAYERS.update(
+    (cls.__name__, cls)
     for cls in (
         Bidirectional,
         Dense,
@@ -29,7 +32,7 @@ LAYERS: dict[str, type[Layer]] = {
         SimpleRNN,
         TimeDistributed,
     )
-}
+)
 
 __all__ = [
     "GRU",

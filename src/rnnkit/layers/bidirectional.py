@@ -35,32 +35,13 @@ import numpy as np
 from rnnkit.core.reverse import prefix_lengths, reverse_padded
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.registry import layer_from_config
 
-__all__ = ["MERGE_MODES", "Bidirectional", "layer_from_config"]
+__all__ = ["MERGE_MODES", "Bidirectional"]
 
 Array = np.ndarray
 #: how the two directions' outputs are combined (None: returned as a pair)
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
-
-
-def layer_from_config(layer: Layer | Mapping[str, Any]) -> Layer:
-    """A new, unbuilt layer from ``{"class": name, "config": {...}}``, or a copy of `layer`.
-
-    The class is looked up in :data:`rnnkit.layers.LAYERS`, so any registered layer can
-    be wrapped (and rebuilt from a model's JSON config).
-    """
-    if isinstance(layer, Layer):
-        return type(layer)(**layer.get_config())
-    if not isinstance(layer, Mapping) or set(layer) != {"class", "config"}:
-        raise ConfigError(
-            f"layer={layer!r}: give a Layer or a dict {{'class': name, 'config': {{...}}}}"
-        )
-    from rnnkit.layers import LAYERS  # NOTE: here, not above: LAYERS lists this module's class
-
-    cls = LAYERS.get(layer["class"])
-    if cls is None:
-        raise ConfigError(f"layer class {layer['class']!r} is not one of {', '.join(LAYERS)}")
-    return cls(**layer["config"])
 
 
 class Bidirectional(Layer):

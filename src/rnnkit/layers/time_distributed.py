@@ -27,7 +27,7 @@ import numpy as np
 
 from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Layer, Spec
-from rnnkit.layers.bidirectional import layer_from_config
+from rnnkit.layers.registry import layer_from_config
 
 __all__ = ["TimeDistributed"]
 

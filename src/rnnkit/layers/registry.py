@@ -1,0 +1,49 @@
+"""Every layer class by name, for rebuilding a layer from its ``{"class", "config"}``.
+
+A wrapper (:class:`~rnnkit.layers.Bidirectional`, :class:`~rnnkit.layers.TimeDistributed`)
+rebuilds the layer it wraps from a model's JSON config, and may wrap another wrapper, so
+the lookup needs every class, its own included. The classes are listed once, in
+:mod:`rnnkit.layers`, which fills :data:`LAYERS` as it imports them; this module imports
+no layer, so the wrappers can read the registry without importing the modules that
+import them.
+
+>>> import rnnkit.layers
+>>> layer_from_config({"class": "Dense", "config": {"units": 2}}).get_config()["units"]
+2
+>>> layer_from_config({"class": "Conv1D", "config": {}})
+Traceback (most recent call last):
+    ...
+rnnkit.errors.ConfigError: layer class 'Conv1D' is not one of Bidirectional, Dense, ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rnnkit.errors import ConfigError
+from rnnkit.layers.base import Layer
+
+__all__ = ["LAYERS", "layer_from_config"]
+
+#: every layer class by name, for rebuilding a model from its config (filled by
+#: :mod:`rnnkit.layers`)
+LAYERS: dict[str, type[Layer]] = {}
+
+
+def layer_from_config(layer: Layer | Mapping[str, Any]) -> Layer:
+    """A new, unbuilt layer from ``{"class": name, "config": {...}}``, or a copy of `layer`.
+
+    The class is looked up in :data:`LAYERS`, so any registered layer can be wrapped
+    (and rebuilt from a model's JSON config).
+    """
+    if isinstance(layer, Layer):
+        return type(layer)(**layer.get_config())
+    if not isinstance(layer, Mapping) or set(layer) != {"class", "config"}:
+        raise ConfigError(
+            f"layer={layer!r}: give a Layer or a dict {{'class': name, 'config': {{...}}}}"
+        )
+    cls = LAYERS.get(layer["class"])
+    if cls is None:
+        raise ConfigError(f"layer class {layer['class']!r} is not one of {', '.join(LAYERS)}")
+    return cls(**layer["config"])
