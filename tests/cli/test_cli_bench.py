@@ -11,10 +11,6 @@ import json
 
 import pytest
 
-from rnnkit.bench import Worker
-from rnnkit.bench.memory import measure_in_subprocess
-from rnnkit.errors import RnnkitError
-
 SMALL = ("bench", "--quick", "--no-memory", "--config", "tiny", "--repeats", "1", "--threads", "1")
 
 
@@ -55,11 +51,6 @@ def test_bench_without_torch_has_rnnkit_columns_only(run_cli):
     assert row["rnnkit_tokens_per_s"] > 0
 
 
-def test_peak_memory_is_measured_in_a_process_of_its_own():
-    m = measure_in_subprocess("rnnkit", "rnn", "tiny", 1)
-    assert m["process_mib"] > 0 and m["step_mib"] >= 0, m
-
-
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
@@ -72,14 +63,3 @@ def test_bad_bench_flags_end_with_one_line(run_cli, flags, message):
     r = run_cli("bench", "--quick", *flags)
     assert r.code == 2
     assert r.err.startswith(message) and r.err.count("\n") == 1, r.err
-
-
-def test_a_worker_reports_a_bad_command_and_stays_up():
-    w = Worker("rnnkit", 1)
-    try:
-        with pytest.raises(RnnkitError, match="config='huge' is not one of"):
-            w.ask(setup={"cell": "rnn", "config": "huge", "task": "train"})
-        assert w.ask(setup={"cell": "rnn", "config": "tiny", "task": "train"})["first_loss"] > 0
-        assert w.ask(run=2)["seconds"] > 0
-    finally:
-        w.close()
