@@ -13,6 +13,7 @@ ALLOWED_IMPORTS = {
     "safetensors.numpy",
     "rnnkit.errors",
     "rnnkit.version",
+    "rnnkit.core.cells",  # interop reads the gate orders of each cell from its description
 }
 STDLIB = {
     "collections.abc",
