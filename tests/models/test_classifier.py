@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -220,9 +218,7 @@ def test_learns_whether_a_sequence_contains_token_3(contains_3, pooling):
         rnn = SimpleRNN(16, return_sequences=True)
         layers = [Embedding(10, 8), rnn, GlobalMaxPooling1D(), Dense(1, "sigmoid")]
     model = Sequential(layers, seed=0).compile("adam", "binary_crossentropy", lr=0.01)
-    start = time.perf_counter()
     model.fit(x_train, y_train, epochs=5, batch_size=32, verbose=0)
-    assert time.perf_counter() - start < 10
     assert model.evaluate(x_test, y_test)["accuracy"] > 0.95  # chance is about 0.5
 
 
