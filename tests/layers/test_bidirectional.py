@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from reference import assert_close, check_against_torch, check_gradients
 from rnnkit.core.reverse import prefix_lengths, reverse_padded
 from rnnkit.errors import ConfigError, ShapeError
-from rnnkit.layers import Dense, Embedding, OneHot, SimpleRNN, Spec
+from rnnkit.layers import GRU, LSTM, Dense, Embedding, OneHot, SimpleRNN, Spec
 from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.models import Sequential
 from rnnkit.training import SequenceDataset
@@ -265,8 +265,7 @@ def test_padded_batch_gives_each_sequence_what_it_gets_alone(
 def test_gated_cells_are_wrapped_with_their_states(cell, return_sequences):
     """LSTM's return_state gives (y, h, c): the wrapper returns (y, h_fwd, c_fwd, h_bwd,
     c_bwd), checked by gradient and against each sequence run alone."""
-    module = pytest.importorskip(f"rnnkit.layers.{cell}")
-    cls = module.LSTM if cell == "lstm" else module.GRU
+    cls = LSTM if cell == "lstm" else GRU
     rng = np.random.default_rng(6)
     bi = Bidirectional(
         cls(UNITS, return_sequences=return_sequences, return_state=True), "ave", dtype="float64"
