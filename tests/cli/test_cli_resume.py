@@ -1,18 +1,21 @@
 """Checkpoints, exact resume, determinism and numerical faults, from the command line.
 
 The kill-and-resume tests run ``rnnkit train`` as a real process, kill it with SIGKILL
-once its checkpoint has passed a given step (the kill lands wherever the run then
-is: mid-step, mid-write of the next checkpoint, ...), resume it with ``--resume``, and
-compare the final model with an uninterrupted run's, byte for byte.
+once it has written a checkpoint at a given step or later (the kill lands wherever the
+run then is: mid-step, mid-write of the next checkpoint, ...), resume it with
+``--resume``, and compare the final model with an uninterrupted run's, byte for byte.
+The killed run says on stdout when that checkpoint is written, and waits at its next
+one, so however fast or slow it is, it cannot end before the kill.
 """
 
 from __future__ import annotations
 
 import json
+import select
 import signal
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -46,26 +49,54 @@ def _run(argv: list[str], out: Path, *extra: str) -> subprocess.CompletedProcess
     )
 
 
+#: ``python -c KILLABLE STEP train ...``: the command with Checkpoints.save wrapped. Once a
+#: checkpoint at STEP or later is written, it prints that step (the cue to kill) and goes
+#: on; after the next checkpoint it waits on stdin (open until the kill), so the run
+#: cannot end first
+KILLABLE = """
+import sys
+from rnnkit.cli.main import main
+from rnnkit.training.checkpoint import Checkpoints
+
+kill_at, argv, cue = int(sys.argv[1]), sys.argv[2:], sys.stdout
+sys.stdout = sys.stderr  # the command's own output stays off the cue's line
+save = Checkpoints.save
+
+def save_and_cue(self, state, arrays):
+    target = save(self, state, arrays)
+    if save_and_cue.cued:
+        sys.stdin.read()
+    elif self.last_step >= kill_at:
+        save_and_cue.cued = True
+        print(self.last_step, file=cue, flush=True)
+    return target
+
+save_and_cue.cued = False
+Checkpoints.save = save_and_cue
+sys.exit(main(argv))
+"""
+#: seconds to wait for the cue: only a hung run takes this long
+SAFETY_TIMEOUT = 600
+
+
 def _kill_after(argv: list[str], out: Path, step: int) -> int:
-    """Start a run, SIGKILL it once its latest checkpoint is at `step` or later."""
-    proc = subprocess.Popen(
-        [*RNNKIT, "train", *argv, "--out", str(out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    latest, seen = out / "checkpoint" / "latest.json", 0
-    while proc.poll() is None:
+    """Start a run, SIGKILL it once it has written a checkpoint at `step` or later;
+    returns that checkpoint's step."""
+    command = [sys.executable, "-c", KILLABLE, str(step), "train", *argv, "--out", str(out)]
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+        )
         try:
-            seen = json.loads(latest.read_text())["step"]
-        except (OSError, ValueError, KeyError):
-            pass
-        if seen >= step:
+            ready, _, _ = select.select([proc.stdout], [], [], SAFETY_TIMEOUT)
+            cue = proc.stdout.readline() if ready else ""
+        finally:
             proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.002)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    return seen
+            proc.communicate()
+        err.seek(0)
+        assert cue, f"no checkpoint at step {step} or later (exit {proc.returncode}):\n{err.read()}"
+    assert proc.returncode == -signal.SIGKILL
+    return int(cue)
 
 
 def _same_model(a: Path, b: Path) -> None:
@@ -211,6 +242,6 @@ def test_a_diverging_run_stops_in_one_line_and_keeps_its_last_good_checkpoint(
 
 
 def test_the_main_module_runs() -> None:
-    """The kill tests start ``python -m rnnkit.cli.main``: it must be the command."""
+    """The resume tests start ``python -m rnnkit.cli.main``: it must be the command."""
     result = subprocess.run([*RNNKIT, "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and result.stdout.startswith("rnnkit ")
