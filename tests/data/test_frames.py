@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostile import check_error, n_lines
 from rnnkit.data.frames import (
     check_sequences,
     frame_format,
@@ -176,11 +177,12 @@ def test_any_bytes_give_frames_or_a_data_error(tmp_path: Path, contents) -> None
     path.write_bytes(header + (contents if isinstance(contents, bytes) else contents.encode()))
     npz = tmp_path / "f.npz"
     npz.write_bytes(path.read_bytes())
-    with pytest.raises(RnnkitError):
-        read_npz(npz)  # not a zip archive
+    with pytest.raises(DataError, match=r"f\.npz: not a readable npz file \(File is not a zip"):
+        read_npz(npz)
     try:
         frames = read_frames(path)
-    except RnnkitError:
+    except RnnkitError as exc:
+        check_error(exc, str(path), n_lines(path.read_bytes()))
         return
     assert all(np.isfinite(x).all() and len(x) for x in frames.sequences)
 
@@ -193,7 +195,8 @@ def test_any_bytes_in_a_label_file_give_texts_or_a_data_error(tmp_path: Path, co
     (tmp_path / "Czech.txt").write_bytes(contents)
     try:
         table = read_label_files(tmp_path)
-    except RnnkitError:
+    except RnnkitError as exc:
+        check_error(exc, str(tmp_path))
         return
     assert table.texts and all(t.strip() for t in table.texts)
     assert set(table.labels) == {"Czech"}

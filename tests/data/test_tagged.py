@@ -255,7 +255,11 @@ def test_read_tagged_infers_or_takes_the_format(
     corpus = read_tagged(write(name, contents[expected]), format=format)
     assert corpus.tags == [["INTJ" if expected == "conllu" else "O"]]
     wrong = "conll" if expected == "conllu" else "conllu"
-    with pytest.raises(DataError):  # the other reader refuses the file
+    refusal = {
+        "conllu": ":1: expected 10 tab-separated columns, found 2$",
+        "conll": ":1: expected token<TAB>tag, found 10 fields; a CoNLL-U file?",
+    }
+    with pytest.raises(DataError, match=refusal[expected]):  # the reader refuses the other
         read_tagged(write(name, contents[wrong]), format=format)
 
 
@@ -295,7 +299,7 @@ def test_corpus_helpers(write: Write) -> None:
     assert len(corpus) == 2 and corpus.n_tokens == 4
     assert corpus.where(1) == f"{corpus.path}:10"
     assert repr(corpus) == f"TaggedCorpus(path={corpus.path!r}, sentences=2, tokens=4)"
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'path'"):
         corpus.path = "other"  # type: ignore[misc]
 
 

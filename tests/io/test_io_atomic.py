@@ -52,8 +52,9 @@ def test_failure_keeps_old_file_and_removes_temporary(
         raise exception
 
     monkeypatch.setattr(os, step, fail)
-    with pytest.raises(type(exception)):
+    with pytest.raises(type(exception)) as info:
         atomic_write_bytes(path, b'{"new": true}\n')
+    assert info.value is exception
     monkeypatch.undo()
     assert seen
     assert path.read_bytes() == b'{"old": true}\n'
@@ -72,7 +73,7 @@ def test_failure_on_new_file_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_missing_directory_raises_and_creates_nothing(tmp_path):
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match="No such file or directory"):
         atomic_write_bytes(tmp_path / "no" / "a.bin", b"x")
     assert list(tmp_path.iterdir()) == []
 
@@ -148,7 +149,7 @@ def test_write_json_refuses_non_finite_and_keeps_old_file(tmp_path, temp_files, 
 
 
 def test_write_json_refuses_numpy_scalars(tmp_path):
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="float32 is not JSON serializable"):
         atomic_write_json(tmp_path / "c.json", {"lr": np.float32(0.1)})
     assert list(tmp_path.iterdir()) == []
 
@@ -231,5 +232,5 @@ def test_json_safe_turns_non_finite_numbers_into_null(tmp_path) -> None:
     assert safe == {"a": [1.5, None, [2.0, None]], "b": {"c": None}}
     assert type(safe["a"][2][0]) is float  # a NumPy scalar becomes a plain float
     atomic_write_json(tmp_path / "x.json", safe)  # which refuses NaN: nothing is left
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"y\.json: cannot write NaN or infinity as JSON"):
         atomic_write_json(tmp_path / "y.json", obj)

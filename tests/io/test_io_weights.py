@@ -220,7 +220,7 @@ def test_pickle_renamed_is_refused_without_running_it(tmp_path, pickle_bomb, pro
     path.write_bytes(pickle_bomb(marker, protocol))
     with pytest.raises(ModelFileError, match=r"weights\.safetensors: "):
         load_weights(path)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match=r"weights\.safetensors: "):
         read_weights_metadata(path)
     assert not marker.exists()
 

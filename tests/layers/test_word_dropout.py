@@ -46,7 +46,14 @@ def test_no_word_dropout_leaves_the_random_stream_alone() -> None:
     assert a.rng is None
 
 
-@pytest.mark.parametrize("kw", [{"word_dropout": 1.0}, {"word_dropout": -0.1}, {"unk_id": 50}])
-def test_bad_settings_are_refused(kw) -> None:
-    with pytest.raises(ConfigError):
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"word_dropout": 1.0}, r"word_dropout=1\.0: must lie in \[0, 1\)"),
+        ({"word_dropout": -0.1}, r"word_dropout=-0\.1: must lie in \[0, 1\)"),
+        ({"unk_id": 50}, "unk_id=50: must be an id below input_dim=50"),
+    ],
+)
+def test_bad_settings_are_refused(kw, message) -> None:
+    with pytest.raises(ConfigError, match=message):
         Embedding(50, 4, **kw)

@@ -44,5 +44,5 @@ def test_constant_targets_have_no_r2() -> None:
 def test_shapes_must_agree() -> None:
     with pytest.raises(ShapeError, match="need equal"):
         RegressionReport.from_predictions(np.zeros((3, 2)), np.zeros((3, 1)))
-    with pytest.raises(ShapeError):
+    with pytest.raises(ShapeError, match=r"targets \(0,\) and predictions \(0,\)"):
         RegressionReport.from_predictions(np.zeros(0), np.zeros(0))

@@ -91,7 +91,7 @@ def test_loading_a_classifier_directory_as_a_tagger_is_refused(tagger, tmp_path)
         (tmp_path / "m" / "config.json").read_text().replace('"task": "tag"', '"task": "classify"')
     )
     (tmp_path / "m" / "config.json").write_text(config)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match=r"config\.json: task is 'classify', not 'tag'"):
         SequenceTagger.load(tmp_path / "m")
 
 
