@@ -97,7 +97,6 @@ class GRU(GatedRecurrentLayer):
 
     kind = "gru"
     cell = get_cell("gru")
-    gates = 3
 
     def __init__(
         self,

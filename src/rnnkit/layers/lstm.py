@@ -96,8 +96,6 @@ class LSTM(GatedRecurrentLayer):
 
     kind = "lstm"
     cell = get_cell("lstm")
-    gates = 4
-    n_states = 2
 
     def __init__(
         self,

@@ -6,24 +6,31 @@ go through one GEMM for all steps, forward and backward (:mod:`rnnkit.layers.pro
 Masks become time-major (T, B), or None when the batch has no pads; per-step outputs
 are zero at pads (:mod:`rnnkit.layers.sequences`).
 
-:class:`RecurrentLayer` runs the layer protocol once for all cells; a cell supplies
-``_scan`` (the forward recurrence over the time-major buffers) and ``_bptt`` (its
-backward pass), and the gated cells a gate-major ``_input_gradients``. The large
-buffers come from the layer's workspace, so from the second batch on a training step
-maps no new memory; per-step outputs are batch-first views of the time-major
-buffers, which the next layer reads in their memory order.
+:class:`RecurrentLayer` runs the layer protocol once for all cells; a cell's layer
+names its description (``cell``, a :class:`~rnnkit.core.cells.Cell`, from which its
+gate and state counts follow) and supplies ``_scan`` (the forward recurrence over the
+time-major buffers) and ``_bptt`` (its backward pass), and the gated cells a
+gate-major ``_input_gradients``. The large buffers come from the layer's workspace,
+so from the second batch on a training step maps no new memory; per-step outputs are
+batch-first views of the time-major buffers, which the next layer reads in their
+memory order. :func:`cell_layer` finds the layer of a cell by the cell's name:
+
+>>> cell_layer("lstm").__name__, cell_layer("lstm").gates, cell_layer("lstm").n_states
+('LSTM', 4, 2)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from rnnkit.core.activations import get_activation
+from rnnkit.core.cells import Cell, get_cell
 from rnnkit.core.init import get_initializer
-from rnnkit.errors import ShapeError
+from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.projection import input_gradients
 from rnnkit.layers.sequences import (
@@ -36,7 +43,7 @@ from rnnkit.layers.sequences import (
     time_major_mask,
 )
 
-__all__ = ["GatedRecurrentLayer", "RecurrentLayer"]
+__all__ = ["GatedRecurrentLayer", "RecurrentLayer", "cell_layer"]
 
 Array = np.ndarray
 
@@ -44,12 +51,20 @@ Array = np.ndarray
 class RecurrentLayer(Layer):
     """What SimpleRNN, LSTM and GRU share: units, f, the output options, initialisers.
 
-    Subclasses set ``gates`` (d-wide blocks in U and W) and ``n_states`` (1, or 2 for
-    the LSTM's h and c) and implement ``_scan`` and ``_bptt``.
+    A cell's layer sets ``cell``, its description; ``gates`` (d-wide blocks in U and W)
+    and ``n_states`` (1, or 2 for the LSTM's h and c) follow from it. It implements
+    ``_scan`` and ``_bptt``.
     """
 
-    gates = 1
-    n_states = 1
+    cell: ClassVar[Cell]
+    gates: ClassVar[int]
+    n_states: ClassVar[int]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "cell" in vars(cls):  # a cell's layer: its sizes come from the description
+            cls.gates = cls.cell.n_gates
+            cls.n_states = len(cls.cell.states)
 
     def __init__(
         self,
@@ -182,8 +197,9 @@ class RecurrentLayer(Layer):
     def record_state_gradients(
         self, cache: RecurrentCache
     ) -> tuple[RecurrentCache, dict[str, Array]]:
-        """`cache` set to record the state gradients: ``(cache, {"h": dh})``, with
-        ``"c": dc`` too for an LSTM; each a (B, T, d) array of zeros until backward.
+        """`cache` set to record the state gradients: ``(cache, {"h": dh})``, one entry
+        per state of the cell (``"c": dc`` too for an LSTM); each a (B, T, d) array of
+        zeros until backward.
 
         :meth:`backward` given the returned cache also writes into dh the total
         gradient dL/dh_t reaching every state h_t (its own output's and what flows back
@@ -193,7 +209,7 @@ class RecurrentLayer(Layer):
         """
         H = cache.H
         shape = (H.shape[1], H.shape[0] - 1, self.units)  # (B, T, d)
-        recorded = {s: np.zeros(shape, dtype=H.dtype) for s in ("h", "c")[: self.n_states]}
+        recorded = {s: np.zeros(shape, dtype=H.dtype) for s in self.cell.states}
         return replace(cache, recorded=recorded), recorded
 
     # -- what each cell supplies -------------------------------------------------------
@@ -204,9 +220,11 @@ class RecurrentLayer(Layer):
             return (zero,) * self.n_states
         if self.n_states == 1:
             return (state_array(self, state, B, "initial_state"),)
+        names = self.cell.states
         if len(state) != self.n_states:
-            raise ShapeError(f"{self.name}: the state must be a pair (h, c)")
-        return tuple(state_array(self, s, B, n) for s, n in zip(state, ("h0", "c0"), strict=True))
+            what = "a pair" if self.n_states == 2 else f"a tuple of {self.n_states}"
+            raise ShapeError(f"{self.name}: the state must be {what} ({', '.join(names)})")
+        return tuple(state_array(self, s, B, f"{n}0") for s, n in zip(state, names, strict=True))
 
     def _scan(
         self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]
@@ -250,3 +268,27 @@ class GatedRecurrentLayer(RecurrentLayer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation}
+
+
+def cell_layer(name: str) -> type[RecurrentLayer]:
+    """The layer class of the cell called `name`: the RecurrentLayer subclass whose
+    ``cell`` is that cell's description (found among the subclasses, so a cell's layer
+    is listed nowhere else).
+
+    A ConfigError names the registered cells when `name` is not one of them, or says
+    that the cell has no layer class (no subclass defines its ``cell``).
+    """
+    cell = get_cell(name)
+    for cls in _subclasses(RecurrentLayer):
+        if "cell" in vars(cls) and cls.cell.name == cell.name:
+            return cls
+    raise ConfigError(
+        f"cell={name!r} has no layer class: define a RecurrentLayer with cell = get_cell({name!r})"
+    )
+
+
+def _subclasses(cls: type[RecurrentLayer]) -> Iterator[type[RecurrentLayer]]:
+    """Every subclass of `cls`, parents before their children."""
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
