@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.cells import cell_names
 from rnnkit.errors import ConfigError
-from rnnkit.layers import Bidirectional, Dense, Dropout, Embedding, Layer, Spec
+from rnnkit.layers import Bidirectional, Dense, Dropout, Embedding, Layer, Spec, cell_layer
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.context import decoder_states, encoder_state_grads
-from rnnkit.models.encoder import CELLS
 from rnnkit.models.layer_stack import LayerStack
 
 __all__ = ["EncoderDecoder", "EncoderDecoderCache"]
@@ -92,18 +92,16 @@ class EncoderDecoder(LayerStack):
         dtype: str = "float32",
     ) -> None:
         for name, c in (("cell", cell), ("decoder_cell", decoder_cell or cell)):
-            if c not in CELLS:
-                raise ConfigError(f"{name}={c!r} is not one of {', '.join(CELLS)}")
-        dec_cell = CELLS[decoder_cell or cell]
+            if c not in cell_names():
+                raise ConfigError(f"{name}={c!r} is not one of {', '.join(cell_names())}")
+        enc_cell, dec_cell = cell_layer(cell), cell_layer(decoder_cell or cell)
         d_dec = int(decoder_hidden or (2 * hidden if bidirectional else hidden))
         self.seed = int(seed)
         rng = np.random.default_rng(self.seed)
         self.encoder = _stack(
             Embedding(n_source, embed_dim, scale=embed_scale, dtype=dtype),
             [  # the top layer also returns its final states: the context
-                CELLS[cell](
-                    hidden, return_sequences=True, return_state=i == layers - 1, dtype=dtype
-                )
+                enc_cell(hidden, return_sequences=True, return_state=i == layers - 1, dtype=dtype)
                 for i in range(layers)
             ],
             bidirectional,
