@@ -42,7 +42,7 @@ ALLOWED = {
     },
     "text": {"text", "io"},
     "data": {"data", "text", "io"},
-    "io": {"io"},
+    "io": {"io", "core"},
     "metrics": {"metrics"},
     "viz": {"viz", "metrics", "io", "core", "layers"},  # beside training (DESIGN §1)
 }

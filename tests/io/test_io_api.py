@@ -7,7 +7,14 @@ from pathlib import Path
 
 import rnnkit.io
 
-ALLOWED_IMPORTS = {"numpy", "safetensors", "safetensors.numpy", "rnnkit", "rnnkit.errors"}
+ALLOWED_IMPORTS = {
+    "numpy",
+    "safetensors",
+    "safetensors.numpy",
+    "rnnkit",
+    "rnnkit.errors",
+    "rnnkit.core.cells",  # interop reads the cells' PyTorch gate orders from their registry
+}
 STDLIB = {
     "collections.abc",
     "dataclasses",
