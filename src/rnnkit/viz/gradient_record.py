@@ -113,8 +113,9 @@ def _record(layers: list, caches: list, recurrent: list, lengths: Array) -> list
 
 
 def _entry(stem: str, state: str) -> str:
-    """The entry's name: the layer's for h, with :data:`CELL_SUFFIX` for c."""
-    return stem if state == "h" else stem + CELL_SUFFIX
+    """The entry's name: the layer's for h, followed by the state's name for another
+    state (:data:`CELL_SUFFIX` for the LSTM's c)."""
+    return stem if state == "h" else f"{stem} {state}"
 
 
 def loss_gradient(
