@@ -12,12 +12,11 @@ one token at batch 1. Nothing here asserts a time; it measures.
 ['tiny', 'sentiment', 'tagger', 'char-lm', 'medium', 'large']
 """
 
-from rnnkit.bench.configs import CELLS, CONFIGS, QUICK, BenchConfig, find_config, step_flops
+from rnnkit.bench.configs import CONFIGS, QUICK, BenchConfig, find_config, step_flops
 from rnnkit.bench.report import format_table
 from rnnkit.bench.runner import BenchOptions, Worker, run_bench, time_interleaved
 
 __all__ = [
-    "CELLS",
     "CONFIGS",
     "QUICK",
     "BenchConfig",

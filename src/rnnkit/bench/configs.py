@@ -3,11 +3,14 @@
 A configuration is one model and one batch: an embedding of a vocabulary of `vocab`
 ids into `embed` features, one recurrent layer of `hidden` units, and a Dense output
 of `classes` units read from the last state (many-to-one: sentiment) or from every
-step (many-to-many: tagging, language models). Every cell runs every configuration.
+step (many-to-many: tagging, language models). Every cell runs every configuration:
+every cell of :mod:`rnnkit.core.cells`, on each side that has a layer for it
+(:func:`framework_layer`).
 
 The FLOP count is that of the matrix products of one training step, forward and
-backward, 2 FLOPs a multiply-add. With g the gate count (1 tanh RNN, 4 LSTM, 3 GRU)
-and n_out the rows the output layer sees (B, or T*B for many-to-many):
+backward, 2 FLOPs a multiply-add. With g the cell's gate count (1 tanh RNN, 4 LSTM,
+3 GRU: ``Cell.step_flops``) and n_out the rows the output layer sees (B, or T*B for
+many-to-many):
 
     forward   2 T B e (g d)     input projection x_t U
             + 2 T B d (g d)     recurrence h_{t-1} W
@@ -24,19 +27,25 @@ so a step costs three forward passes. Elementwise work is left out, as is custom
 100.7
 >>> round(step_flops(large, "lstm") / step_flops(large, "rnn"), 2)   # four gate blocks
 4.0
+>>> framework_layer("gru", "torch"), framework_layer("gru", "keras")
+('GRU', 'GRU')
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from rnnkit.core.cells import get_cell
 from rnnkit.errors import ConfigError
 
-__all__ = ["CELLS", "CONFIGS", "GATES", "QUICK", "BenchConfig", "find_config", "step_flops"]
-
-#: recurrent cells, and the d-wide gate blocks each one's U and W have
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
-CELLS = tuple(GATES)
+__all__ = [
+    "CONFIGS",
+    "QUICK",
+    "BenchConfig",
+    "find_config",
+    "framework_layer",
+    "step_flops",
+]
 
 
 @dataclass(frozen=True)
@@ -85,8 +94,18 @@ def find_config(name: str) -> BenchConfig:
 
 def step_flops(cfg: BenchConfig, cell: str) -> int:
     """FLOPs of the matrix products of one training step (forward and backward)."""
-    g = GATES[cell]
     T, B, d, e, k = cfg.steps, cfg.batch, cfg.hidden, cfg.embed, cfg.classes
     n_out = T * B if cfg.many_to_many else B
-    forward = 2 * T * B * e * g * d + 2 * T * B * d * g * d + 2 * n_out * d * k
+    forward = T * B * get_cell(cell).step_flops(e, d) + 2 * n_out * d * k
     return 3 * forward
+
+
+def framework_layer(cell: str, framework: str) -> str | None:
+    """The layer that runs `cell` on the `framework` side: rnnkit's cell name, PyTorch's
+    ``torch.nn`` module or Keras's layer (the cell's ``torch``, ``keras``); None when
+    that framework has none, and the cell is not available there."""
+    described = get_cell(cell)
+    layers = {"rnnkit": described.name, "torch": described.torch, "keras": described.keras}
+    if framework not in layers:
+        raise ConfigError(f"framework={framework!r} is not one of {', '.join(layers)}")
+    return layers[framework]

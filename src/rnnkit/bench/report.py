@@ -11,6 +11,13 @@ def _num(value: Any, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
+def _side(row: dict[str, Any], side: str, key: str, fmt: str) -> str:
+    """A number of one side, or n/a where that framework has no layer for the cell."""
+    if side in row.get("not_available", ()):
+        return "n/a"
+    return _num(row.get(key), fmt)
+
+
 def format_table(result: dict[str, Any]) -> str:
     """One row per (cell, configuration), then the per-cell summary and the machine."""
     has_torch = any("torch_tokens_per_s" in r for r in result["results"])
@@ -27,13 +34,16 @@ def format_table(result: dict[str, Any]) -> str:
         shape = f"{c['batch']}x{c['steps']}x{c['hidden']}, {c['vocab']}"
         row = [r["cell"], c["name"], shape, _num(r["rnnkit_tokens_per_s"], ",.0f")]
         if has_torch:
-            row += [_num(r.get("torch_tokens_per_s"), ",.0f"), _num(r.get("ratio"), ".2f")]
+            row += [_side(r, "torch", "torch_tokens_per_s", ",.0f")]
+            row += [_side(r, "torch", "ratio", ".2f")]
         if has_keras:
-            row += [_num(r.get("keras_tokens_per_s"), ",.0f")]
-        mem = f"{_num(r.get('rnnkit_peak_mib'), '.0f')}/{_num(r.get('torch_peak_mib'), '.0f')}"
+            row += [_side(r, "keras", "keras_tokens_per_s", ",.0f")]
+        mem = (
+            f"{_num(r.get('rnnkit_peak_mib'), '.0f')}/{_side(r, 'torch', 'torch_peak_mib', '.0f')}"
+        )
         gen = (
             f"{_num(r.get('rnnkit_gen_us_per_token'), '.0f')}/"
-            f"{_num(r.get('torch_gen_us_per_token'), '.0f')}"
+            f"{_side(r, 'torch', 'torch_gen_us_per_token', '.0f')}"
         )
         row += [_num(r["rnnkit_gflops"], ".1f"), _num(100 * r["peak_fraction"], ".0f"), mem, gen]
         rows.append(row)
@@ -46,6 +56,9 @@ def format_table(result: dict[str, Any]) -> str:
         for row in rows
     ]
     lines.append("")
+    missing = [(r["cell"], side) for r in result["results"] for side in r.get("not_available", ())]
+    for cell, side in dict.fromkeys(missing):
+        lines.append(f"{cell}: not available in {side}, which has no layer for this cell (n/a)")
     for cell, s in result.get("summary", {}).items():
         lines.append(
             f"{cell}: throughput ratio rnnkit/PyTorch geometric mean {s['geomean_ratio']:.2f}, "

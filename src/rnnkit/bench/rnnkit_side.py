@@ -7,20 +7,19 @@ from collections.abc import Callable
 import numpy as np
 
 from rnnkit.bench.configs import BenchConfig
-from rnnkit.layers import GRU, LSTM, Dense, Embedding, SimpleRNN
+from rnnkit.layers import Dense, Embedding, cell_layer
 from rnnkit.models import Sequential, generate
 from rnnkit.training import SGD, Batch
 
 __all__ = ["LR", "build_model", "generation_fn", "make_batch", "train_step_fn"]
 
 Array = np.ndarray
-CELL_LAYERS = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 #: the SGD learning rate of both sides (small, so timed steps stay far from overflow)
 LR = 0.01
 
 
 def build_model(cfg: BenchConfig, cell: str, seed: int = 0, lm: bool = False) -> Sequential:
-    """Embedding -> cell -> Dense (softmax), compiled with SGD and no clipping.
+    """Embedding -> the cell's layer -> Dense (softmax), compiled with SGD, no clipping.
 
     With `lm` the output has one unit per vocabulary id at every step: the model
     generation samples from.
@@ -29,7 +28,7 @@ def build_model(cfg: BenchConfig, cell: str, seed: int = 0, lm: bool = False) ->
     model = Sequential(
         [
             Embedding(cfg.vocab, cfg.embed),
-            CELL_LAYERS[cell](cfg.hidden, return_sequences=many),
+            cell_layer(cell)(cfg.hidden, return_sequences=many),
             Dense(cfg.vocab if lm else cfg.classes, "softmax"),
         ],
         seed=seed,

@@ -5,7 +5,9 @@ neither's thread pool competes with the other's. For every (cell, configuration)
 workers build the same model with the same weights and batch, run warm-up steps (not
 timed), then take turns: `repeats` rounds of a few steps each, one worker at a time;
 the median round gives the time of a step. Taking turns means a slow phase of the
-machine hurts both sides alike.
+machine hurts both sides alike. A cell that a framework has no layer for (its
+description's ``torch`` or ``keras`` is None) runs without that side: the row lists it
+under ``"not_available"`` and the table shows n/a.
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.bench.configs import CELLS, CONFIGS, QUICK, BenchConfig, find_config, step_flops
+from rnnkit.bench.configs import (
+    CONFIGS,
+    QUICK,
+    BenchConfig,
+    find_config,
+    framework_layer,
+    step_flops,
+)
 from rnnkit.bench.threads import available_cores, blas_info
+from rnnkit.core.cells import cell_names, get_cell
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.version import __version__
 
@@ -44,7 +54,7 @@ class BenchOptions:
     """What to run; the defaults are the full benchmark."""
 
     configs: tuple[str, ...] = tuple(c.name for c in CONFIGS)
-    cells: tuple[str, ...] = CELLS
+    cells: tuple[str, ...] = field(default_factory=cell_names)  # every registered cell
     threads: int = field(default_factory=available_cores)
     repeats: int = 7  # timed rounds per side
     round_seconds: float = 0.25  # the least time one round lasts
@@ -63,9 +73,8 @@ class BenchOptions:
     def __post_init__(self) -> None:
         for name in self.configs:
             find_config(name)
-        bad = [c for c in self.cells if c not in CELLS]
-        if bad:
-            raise ConfigError(f"cell={bad[0]!r} is not one of {', '.join(CELLS)}")
+        for cell in self.cells:
+            get_cell(cell)
         if self.threads < 1:
             raise ConfigError(f"threads={self.threads}: must be at least 1")
         if self.repeats < 1:
@@ -143,6 +152,10 @@ def _bench_one(
     cfg: BenchConfig, cell: str, opts: BenchOptions, workers: dict[str, Worker]
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"cell": cell, "config": cfg.to_dict()}
+    missing = [name for name in workers if framework_layer(cell, name) is None]
+    if missing:  # that framework has no layer for the cell: no column of its own
+        row["not_available"] = missing
+        workers = {name: w for name, w in workers.items() if name not in missing}
     setup: dict[str, Any] = {"cell": cell, "config": cfg.name, "task": "train"}
     first = {name: w.ask(setup=setup)["first_loss"] for name, w in workers.items()}
     if "torch" in first:  # the same weights and batch: the first losses must agree
@@ -208,6 +221,8 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
             if progress:
                 progress(f"memory {row['cell']} {row['config']['name']} ...")
             for side in sides[:2]:
+                if side in row.get("not_available", ()):
+                    continue
                 m = measure_in_subprocess(side, row["cell"], row["config"]["name"], opts.threads)
                 row[f"{side}_peak_mib"] = m.get("step_mib")
                 row[f"{side}_process_mib"] = m.get("process_mib")
@@ -224,9 +239,9 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
 
 
 def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Geometric mean and minimum of the throughput ratio, per cell."""
+    """Geometric mean and minimum of the throughput ratio, per cell PyTorch has."""
     out: dict[str, Any] = {}
-    for cell in dict.fromkeys(r["cell"] for r in results):
+    for cell in dict.fromkeys(r["cell"] for r in results if "ratio" in r):
         ratios = [r["ratio"] for r in results if r["cell"] == cell]
         gen = [r["gen_ratio"] for r in results if r["cell"] == cell]
         out[cell] = {

@@ -1,7 +1,8 @@
 """The benchmark's PyTorch side: the same network with the same weights.
 
-``nn.Embedding -> nn.RNN / nn.LSTM / nn.GRU -> nn.Linear``, batch first, float32,
-cross-entropy on logits (summed over steps and averaged over sequences for
+``nn.Embedding -> nn.RNN / nn.LSTM / nn.GRU -> nn.Linear`` (the cell's ``torch``
+module in the middle; a cell without one is not available here), batch first,
+float32, cross-entropy on logits (summed over steps and averaged over sequences for
 many-to-many, as rnnkit does), ``torch.optim.SGD``. The weights are copied from the
 rnnkit model through :mod:`rnnkit.io.interop`, so the two sides compute the same
 function and their first losses agree.
@@ -14,18 +15,22 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.bench.configs import BenchConfig
+from rnnkit.bench.configs import BenchConfig, framework_layer
 from rnnkit.bench.rnnkit_side import LR
+from rnnkit.errors import ConfigError
 from rnnkit.io.interop import to_torch
 from rnnkit.training import Batch
 
 __all__ = ["build_torch", "torch_generation_fn", "torch_train_step_fn"]
 
-CELLS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-
 
 def build_torch(model: Any, cfg: BenchConfig, cell: str, lm: bool = False) -> Any:
-    """A torch module with the rnnkit `model`'s weights (see :func:`build_model`)."""
+    """A torch module with the rnnkit `model`'s weights (see :func:`build_model`); the
+    cell's ``torch.nn`` module (ConfigError: not available, when PyTorch has none)."""
+    found = framework_layer(cell, "torch")
+    if found is None:
+        raise ConfigError(f"cell={cell!r} is not available in PyTorch: torch.nn has no such layer")
+    module: str = found
     import torch
     from torch import nn
 
@@ -36,7 +41,7 @@ def build_torch(model: Any, cfg: BenchConfig, cell: str, lm: bool = False) -> An
         def __init__(self) -> None:
             super().__init__()
             self.emb = nn.Embedding(cfg.vocab, cfg.embed)
-            self.rnn = getattr(nn, CELLS[cell])(cfg.embed, cfg.hidden, batch_first=True)
+            self.rnn = getattr(nn, module)(cfg.embed, cfg.hidden, batch_first=True)
             self.out = nn.Linear(cfg.hidden, out_layer.units)
 
         def forward(self, x: Any, state: Any = None) -> tuple[Any, Any]:

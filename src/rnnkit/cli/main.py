@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from rnnkit.cli import bench, commands, demo, diagnose, language, report, seq2seq, tagging, trace
+from rnnkit.core.cells import cell_names
 from rnnkit.errors import RnnkitError
 from rnnkit.version import __version__
 
@@ -67,7 +68,7 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
 def _model_flags(t: argparse.ArgumentParser) -> None:
     """Model and training flags; left out, each takes the task model's default."""
     m = t.add_argument_group("model (defaults: the task model's)")
-    m.add_argument("--cell", choices=["rnn", "lstm", "gru"], help="recurrent cell (rnn)")
+    m.add_argument("--cell", choices=cell_names(), help="recurrent cell (rnn)")
     m.add_argument("--hidden", type=int, help="state size d, per direction")
     m.add_argument("--layers", type=int, help="stacked recurrent layers (1-6)")
     m.add_argument(
@@ -116,7 +117,7 @@ def _model_flags(t: argparse.ArgumentParser) -> None:
         choices=["dot", "general", "additive", "none"],
         help="how the decoder scores the encoder outputs (dot)",
     )
-    s2s.add_argument("--decoder-cell", choices=["rnn", "lstm", "gru"], help="(the encoder's)")
+    s2s.add_argument("--decoder-cell", choices=cell_names(), help="(the encoder's)")
     s2s.add_argument("--decoder-hidden", type=int, help="(the encoder's output size)")
     s2s.add_argument("--decoder-layers", type=int, help="stacked decoder layers (1)")
     s2s.add_argument(

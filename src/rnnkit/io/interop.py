@@ -6,17 +6,21 @@ and splits the bias in two:
 ========  =======================  =====================================================
 rnnkit    PyTorch                  notes
 ========  =======================  =====================================================
-U         ``weight_ih<suffix>``    ``= U.T``, gate blocks reordered (GRU)
-W         ``weight_hh<suffix>``    ``= W.T``, gate blocks reordered (GRU)
+U         ``weight_ih<suffix>``    ``= U.T``, gate blocks in PyTorch's order
+W         ``weight_hh<suffix>``    ``= W.T``, gate blocks in PyTorch's order
 b         ``bias_ih<suffix>``,     rnn, lstm: both add into every step, so export puts b
           ``bias_hh<suffix>``      in ``bias_ih`` and zeros in ``bias_hh`` and import sums
                                    them; gru: the (2, 3d) rows map to them one to one
 ========  =======================  =====================================================
 
-Gate order: the LSTM's is the same in both (Keras i, f, c, o; PyTorch i, f, g, o,
-where g is Keras's c, the candidate), so no block moves. The GRU's differs: Keras
-z, r, h and PyTorch r, z, n, so the first two blocks swap. Only the reset_after GRU
-(a (2, 3d) bias) exists in PyTorch; the other raises :class:`ConfigError`.
+Everything cell-specific comes from the cell's description (:mod:`rnnkit.core.cells`):
+its PyTorch module (``torch``; a cell without one is refused), the order of its gate
+blocks there (``torch_gates``), and whether it keeps a recurrent bias of its own
+(``recurrent_bias``: b then has two rows). The LSTM's gate order is the same in both
+(Keras i, f, c, o; PyTorch i, f, g, o, where g is Keras's c, the candidate), so no
+block moves. The GRU's differs: Keras z, r, h and PyTorch r, z, n, so the first two
+blocks swap. Only the reset_after GRU (a (2, 3d) bias) exists in PyTorch; the other
+raises :class:`ConfigError`.
 
 The suffix is ``_l0`` for a one-layer network, ``_l1`` for its second layer and
 ``_l0_reverse`` for the backward direction of a bidirectional one.
@@ -45,30 +49,39 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from rnnkit.core.cells import CELLS, Cell
 from rnnkit.errors import ConfigError, ShapeError
 
-__all__ = ["GATES", "from_torch", "to_torch"]
+__all__ = ["from_torch", "to_torch"]
 
 Array = np.ndarray
 
-#: cell -> number of d-wide blocks in U, W and b
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+def _torch_cell(cell: str) -> Cell:
+    """The description of `cell`, which must have a PyTorch module."""
+    if cell not in CELLS:
+        names = ", ".join(sorted(CELLS))
+        raise ConfigError(f"cell={cell!r} is not one of {names}")
+    described = CELLS[cell]
+    if described.torch is None:
+        raise ConfigError(f"cell={cell!r} has no PyTorch equivalent (no torch.nn module)")
+    return described
 
 
-def _gates(cell: str) -> int:
-    try:
-        return GATES[cell]
-    except KeyError:
-        names = ", ".join(sorted(GATES))
-        raise ConfigError(f"cell={cell!r} is not one of {names}") from None
+def _reorder(a: Array, order: tuple[int, ...]) -> Array:
+    """The g d-wide blocks of `a` along its last axis, block k taken from block order[k]."""
+    if order == tuple(range(len(order))):
+        return a  # the same order (rnn, lstm)
+    blocks = np.split(a, len(order), axis=-1)
+    return np.concatenate([blocks[k] for k in order], axis=-1)
 
 
-def _reorder(cell: str, a: Array) -> Array:
-    """Swap the z and r blocks of a GRU along the last axis (its own inverse)."""
-    if cell != "gru":
-        return a
-    d = a.shape[-1] // 3
-    return np.concatenate([a[..., d : 2 * d], a[..., :d], a[..., 2 * d :]], axis=-1)
+def _to_torch_order(cell: Cell, a: Array) -> Array:
+    return _reorder(a, cell.permutation(cell.torch_gates))
+
+
+def _from_torch_order(cell: Cell, a: Array) -> Array:
+    return _reorder(a, tuple(cell.torch_gates.index(gate) for gate in cell.gates))
 
 
 def _shape_of(params: Mapping[str, object], key: str, where: str) -> Array:
@@ -92,9 +105,11 @@ def to_torch(cell: str, params: Mapping[str, Array], suffix: str = "_l0") -> dic
 
     Parameters
     ----------
-    cell : {"rnn", "lstm", "gru"}
-    params : mapping with U (n_in, k d), W (d, k d) and b ((k d,), or (2, 3d) for a
-        reset_after GRU), k the number of gate blocks (1, 4, 3).
+    cell : str
+        A registered cell with a PyTorch module ("rnn", "lstm", "gru").
+    params : mapping with U (n_in, k d), W (d, k d) and b ((k d,), or (2, k d) for a
+        cell with a recurrent bias, the reset_after GRU), k the number of gate blocks
+        (1, 4, 3).
     suffix : str
         Appended to every name: ``"_l0"``, ``"_l0_reverse"``, ...
 
@@ -103,24 +118,23 @@ def to_torch(cell: str, params: Mapping[str, Array], suffix: str = "_l0") -> dic
     dict with ``weight_ih`` (k d, n_in), ``weight_hh`` (k d, d), ``bias_ih`` and
     ``bias_hh`` (k d,), each name followed by `suffix`; new arrays of the input dtype.
     """
-    k = _gates(cell)
+    described = _torch_cell(cell)
+    k = described.n_gates
     U, W, b = (_shape_of(params, key, f"to_torch({cell!r})") for key in "UWb")
     if U.ndim != 2 or U.shape[1] % k:
         raise ShapeError(f"U: expected shape (n_in, {k} * d), got {U.shape}")
     d = U.shape[1] // k
     _check("W", W, (d, k * d))
-    if cell == "gru" and b.shape == (k * d,):
-        raise ConfigError(
-            "a GRU with reset_after=False (bias (3d,)) has no PyTorch equivalent: "
-            "nn.GRU applies the reset gate after the recurrent product"
-        )
-    _check("b", b, (2, k * d) if cell == "gru" else (k * d,))
-    bias_ih, bias_hh = (b[0], b[1]) if cell == "gru" else (b, np.zeros_like(b))
+    two_rows = described.recurrent_bias
+    if two_rows and b.shape == (k * d,):
+        raise ConfigError(_one_bias_row(described))
+    _check("b", b, (2, k * d) if two_rows else (k * d,))
+    bias_ih, bias_hh = (b[0], b[1]) if two_rows else (b, np.zeros_like(b))
     out = {
-        "weight_ih": _reorder(cell, U).T,
-        "weight_hh": _reorder(cell, W).T,
-        "bias_ih": _reorder(cell, bias_ih),
-        "bias_hh": _reorder(cell, bias_hh),
+        "weight_ih": _to_torch_order(described, U).T,
+        "weight_hh": _to_torch_order(described, W).T,
+        "bias_ih": _to_torch_order(described, bias_ih),
+        "bias_hh": _to_torch_order(described, bias_hh),
     }
     return {name + suffix: _fresh(a) for name, a in out.items()}
 
@@ -132,17 +146,20 @@ def from_torch(
 
     Parameters
     ----------
-    cell : {"rnn", "lstm", "gru"}
+    cell : str
+        A registered cell with a PyTorch module ("rnn", "lstm", "gru").
     state_dict : mapping holding the four names followed by `suffix` (other entries,
         such as another layer's, are ignored).
     suffix : str
 
     Returns
     -------
-    dict ``{"U": (n_in, k d), "W": (d, k d), "b": (k d,) or (2, 3d) for a GRU}``: for
-    rnn and lstm b is ``bias_ih + bias_hh``; for a GRU its rows are the two biases.
+    dict ``{"U": (n_in, k d), "W": (d, k d), "b": (k d,) or (2, k d) for a GRU}``: for
+    rnn and lstm b is ``bias_ih + bias_hh``; for a cell with a recurrent bias (the
+    GRU) its rows are the two biases.
     """
-    k = _gates(cell)
+    described = _torch_cell(cell)
+    k = described.n_gates
     where = f"from_torch({cell!r}, suffix={suffix!r})"
     w_ih, w_hh, b_ih, b_hh = (
         _shape_of(state_dict, name + suffix, where)
@@ -154,9 +171,18 @@ def from_torch(
     _check(f"weight_hh{suffix}", w_hh, (k * d, d))
     _check(f"bias_ih{suffix}", b_ih, (k * d,))
     _check(f"bias_hh{suffix}", b_hh, (k * d,))
-    b = np.stack([b_ih, b_hh]) if cell == "gru" else b_ih + b_hh
+    b = np.stack([b_ih, b_hh]) if described.recurrent_bias else b_ih + b_hh
     return {
-        "U": _fresh(_reorder(cell, w_ih.T)),
-        "W": _fresh(_reorder(cell, w_hh.T)),
-        "b": _fresh(_reorder(cell, b)),
+        "U": _fresh(_from_torch_order(described, w_ih.T)),
+        "W": _fresh(_from_torch_order(described, w_hh.T)),
+        "b": _fresh(_from_torch_order(described, b)),
     }
+
+
+def _one_bias_row(cell: Cell) -> str:
+    """Why a (g d,) bias of a cell with a recurrent bias (`recurrent_bias`: the GRU's
+    second row, Keras's reset_after) has no PyTorch equivalent."""
+    return (
+        f"a {cell.torch} with reset_after=False (bias ({cell.n_gates}d,)) has no PyTorch "
+        f"equivalent: nn.{cell.torch} applies the reset gate after the recurrent product"
+    )

@@ -1,4 +1,10 @@
-"""Layers: objects that own parameters and follow the protocol in :mod:`.base`."""
+"""Layers: objects that own parameters and follow the protocol in :mod:`.base`.
+
+The recurrent layers are found by their cell's name (:mod:`rnnkit.core.cells`):
+
+>>> cell_layer("rnn"), cell_layer("gru")
+(<class 'rnnkit.layers.simple_rnn.SimpleRNN'>, <class 'rnnkit.layers.gru.GRU'>)
+"""
 
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.base import Layer, Spec
@@ -10,6 +16,7 @@ from rnnkit.layers.gru import GRU
 from rnnkit.layers.lstm import LSTM
 from rnnkit.layers.onehot import OneHot
 from rnnkit.layers.pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
+from rnnkit.layers.recurrent import cell_layer
 from rnnkit.layers.registry import LAYERS
 from rnnkit.layers.simple_rnn import SimpleRNN
 from rnnkit.layers.time_distributed import TimeDistributed
@@ -50,4 +57,5 @@ __all__ = [
     "SimpleRNN",
     "Spec",
     "TimeDistributed",
+    "cell_layer",
 ]

@@ -32,7 +32,7 @@ Spec(kind='features', size=3, time=False)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,9 +42,20 @@ from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
 from rnnkit.layers.recurrent import GatedRecurrentLayer
 
-__all__ = ["GRU"]
+__all__ = ["GRU", "GRUSaved"]
 
 Array = np.ndarray
+
+
+class GRUSaved(NamedTuple):
+    """What the GRU's BPTT needs besides the states H (the cache's ``saved``).
+
+    G : (3, T, B, d) the gates z, r and the candidate n, after their activations
+    S : (T, B, d) h_{t-1} W_h + b_hh, which r_t scales (without reset_after: r_t * h_{t-1})
+    """
+
+    G: Array
+    S: Array
 
 
 class GRU(GatedRecurrentLayer):
@@ -86,7 +97,6 @@ class GRU(GatedRecurrentLayer):
 
     kind = "gru"
     cell = get_cell("gru")
-    gates = 3
 
     def __init__(
         self,
@@ -122,12 +132,12 @@ class GRU(GatedRecurrentLayer):
             recurrent_bias=b[1] if self.reset_after else None, reset_after=self.reset_after,
             activation=self.activation, recurrent_activation=self.recurrent_activation, ws=ws,
         )  # fmt: skip
-        return H, (H[T],), (G, S)
+        return H, (H[T],), GRUSaved(G, S)
 
-    def _bptt(self, dH, d_final, H, saved: Any, mask_t, dh_out=None):
-        G, S = saved
+    def _bptt(self, dH, d_final, H, saved: GRUSaved, mask_t, dh_out=None):
         dA, dW, db_h, dh0 = gru_backward(
-            dH, d_final[0], H, G, S, self.params["W"], mask_t, reset_after=self.reset_after,
+            dH, d_final[0], H, saved.G, saved.S, self.params["W"], mask_t,
+            reset_after=self.reset_after,
             activation=self.activation, recurrent_activation=self.recurrent_activation,
             ws=self.workspace, dh_out=dh_out,
         )  # fmt: skip

@@ -29,7 +29,7 @@ array([1., 1., 1.], dtype=float32)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,10 +38,24 @@ from rnnkit.core.lstm import lstm_backward, lstm_scan
 from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
 from rnnkit.layers.recurrent import GatedRecurrentLayer
+from rnnkit.layers.sequences import RecurrentCache
 
-__all__ = ["LSTM"]
+__all__ = ["LSTM", "LSTMSaved"]
 
 Array = np.ndarray
+
+
+class LSTMSaved(NamedTuple):
+    """What the LSTM's BPTT needs besides the states H (the cache's ``saved``).
+
+    C : (T + 1, B, d) the cell states, C[0] = c_0
+    G : (4, T, B, d) the gates i, f, o and the candidate g, after their activations
+    TC : (T, B, d) f(c_t), the activation (tanh) of every cell state
+    """
+
+    C: Array
+    G: Array
+    TC: Array
 
 
 class LSTM(GatedRecurrentLayer):
@@ -82,8 +96,6 @@ class LSTM(GatedRecurrentLayer):
 
     kind = "lstm"
     cell = get_cell("lstm")
-    gates = 4
-    n_states = 2
 
     def __init__(
         self,
@@ -121,16 +133,14 @@ class LSTM(GatedRecurrentLayer):
             G, H, C, TC, self.params["W"], mask_t, self.activation,
             self.recurrent_activation, ws=ws,
         )  # fmt: skip
-        return H, (H[T], C[T]), (C, G, TC)
+        return H, (H[T], C[T]), LSTMSaved(C, G, TC)
 
-    def final_state(self, cache: Any) -> tuple[Array, Array]:
-        C = cache[4][0]
-        return cache[3][-1].copy(), C[-1].copy()
+    def final_state(self, cache: RecurrentCache) -> tuple[Array, Array]:
+        return cache.H[-1].copy(), cache.saved.C[-1].copy()
 
-    def _bptt(self, dH, d_final, H, saved: Any, mask_t, dh_out=None, dc_out=None):
-        C, G, TC = saved
+    def _bptt(self, dH, d_final, H, saved: LSTMSaved, mask_t, dh_out=None, dc_out=None):
         dA, dW, dh0, dc0 = lstm_backward(
-            dH, d_final[0], d_final[1], H, C, G, TC, self.params["W"], mask_t,
+            dH, d_final[0], d_final[1], H, saved.C, saved.G, saved.TC, self.params["W"], mask_t,
             self.activation, self.recurrent_activation, self.workspace, dh_out, dc_out,
         )  # fmt: skip
         self.grads["W"] += dW

@@ -4,38 +4,46 @@ Inputs are ids (B, T) or real vectors (B, T, n_in). Ids are one-hot vectors that
 never built: x_t U is row x_t of U and its gradient a sparse row update. Real vectors
 go through one GEMM for all steps, forward and backward (:mod:`rnnkit.layers.projection`).
 Masks become time-major (T, B), or None when the batch has no pads; per-step outputs
-are zero at pads.
+are zero at pads (:mod:`rnnkit.layers.sequences`).
 
-:class:`RecurrentLayer` runs the layer protocol once for all cells; a cell supplies
-``_scan`` (the forward recurrence over the time-major buffers) and ``_bptt`` (its
-backward pass), and the gated cells a gate-major ``_input_gradients``. The large
-buffers come from the layer's workspace, so from the second batch on a training step
-maps no new memory; per-step outputs are batch-first views of the time-major
-buffers, which the next layer reads in their memory order.
+:class:`RecurrentLayer` runs the layer protocol once for all cells; a cell's layer
+names its description (``cell``, a :class:`~rnnkit.core.cells.Cell`, from which its
+gate and state counts follow) and supplies ``_scan`` (the forward recurrence over the
+time-major buffers) and ``_bptt`` (its backward pass), and the gated cells a
+gate-major ``_input_gradients``. The large buffers come from the layer's workspace,
+so from the second batch on a training step maps no new memory; per-step outputs are
+batch-first views of the time-major buffers, which the next layer reads in their
+memory order. :func:`cell_layer` finds the layer of a cell by the cell's name:
+
+>>> cell_layer("lstm").__name__, cell_layer("lstm").gates, cell_layer("lstm").n_states
+('LSTM', 4, 2)
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 
 from rnnkit.core.activations import get_activation
+from rnnkit.core.cells import Cell, get_cell
 from rnnkit.core.init import get_initializer
-from rnnkit.errors import ShapeError
+from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.projection import input_gradients
+from rnnkit.layers.sequences import (
+    RecurrentCache,
+    output_gradients,
+    prepare_inputs,
+    sequence_output,
+    state_array,
+    step_input,
+    time_major_mask,
+)
 
-__all__ = [
-    "GatedRecurrentLayer",
-    "RecurrentLayer",
-    "output_gradients",
-    "prepare_inputs",
-    "sequence_output",
-    "state_array",
-    "step_input",
-    "time_major_mask",
-]
+__all__ = ["GatedRecurrentLayer", "RecurrentLayer", "cell_layer"]
 
 Array = np.ndarray
 
@@ -43,12 +51,20 @@ Array = np.ndarray
 class RecurrentLayer(Layer):
     """What SimpleRNN, LSTM and GRU share: units, f, the output options, initialisers.
 
-    Subclasses set ``gates`` (d-wide blocks in U and W) and ``n_states`` (1, or 2 for
-    the LSTM's h and c) and implement ``_scan`` and ``_bptt``.
+    A cell's layer sets ``cell``, its description; ``gates`` (d-wide blocks in U and W)
+    and ``n_states`` (1, or 2 for the LSTM's h and c) follow from it. It implements
+    ``_scan`` and ``_bptt``.
     """
 
-    gates = 1
-    n_states = 1
+    cell: ClassVar[Cell]
+    gates: ClassVar[int]
+    n_states: ClassVar[int]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "cell" in vars(cls):  # a cell's layer: its sizes come from the description
+            cls.gates = cls.cell.n_gates
+            cls.n_states = len(cls.cell.states)
 
     def __init__(
         self,
@@ -132,7 +148,7 @@ class RecurrentLayer(Layer):
         y: Any = sequence_output(self, H, mask_t) if self.return_sequences else final[0]
         if self.return_state:
             y = (y, *final)
-        return y, (x, ids, mask_t, H, saved, None, initial_state is not None)
+        return y, RecurrentCache(x, ids, mask_t, H, saved, None, initial_state is not None)
 
     def step(self, x_t: Array, state: Any = None) -> tuple[Array, Any]:
         """One step at inference (generation): ``(h_t, state_t)`` from x_t and the state.
@@ -146,7 +162,7 @@ class RecurrentLayer(Layer):
         _, final, _ = self._scan(x, ids, None, self._initial_states(state, x.shape[0]))
         return final[0], (final if self.n_states > 1 else final[0])
 
-    def final_state(self, cache: Any) -> Any:
+    def final_state(self, cache: RecurrentCache) -> Any:
         """The state after the last step of the forward pass that made `cache`, as a copy.
 
         h_T (B, d), or the pair (h_T, c_T) of an LSTM; with a mask, each row's state
@@ -154,35 +170,36 @@ class RecurrentLayer(Layer):
         cache are reused by the next batch: this is the state a stateful language
         model starts its next window from.
         """
-        H = cache[3]
-        return H[-1].copy()
+        return cache.H[-1].copy()
 
-    def backward(self, dy: Any, cache: Any):
+    def backward(self, dy: Any, cache: RecurrentCache):
         """Backpropagation through time.
 
         Accumulates dU, dW, db into ``self.grads`` and returns dx ((B, T, n_in), or None
         for ids); ``(dx, dL/d initial_state)`` when the forward pass was given one. With
         return_state, `dy` is ``(dy, *d final states)``.
         """
-        x, ids, mask_t, H, saved, recorded, had_state = cache
         d_final: list[Any] = [None] * self.n_states
         if self.return_state:
             dy, *d_final = dy
-        dH, dh_last = output_gradients(self, dy, mask_t)
+        dH, dh_last = output_gradients(self, dy, cache.mask)
         if dh_last is not None:
             d_final[0] = dh_last if d_final[0] is None else dh_last + d_final[0]
-        outs = [a.swapaxes(0, 1) for a in (recorded or {}).values()]  # (T, B, d) views
-        dxw, d_initial = self._bptt(dH, d_final, H, saved, mask_t, *outs)
+        outs = [a.swapaxes(0, 1) for a in (cache.recorded or {}).values()]  # (T, B, d) views
+        dxw, d_initial = self._bptt(dH, d_final, cache.H, cache.saved, cache.mask, *outs)
         self._mark_dense("W")
         self._mark_dense("b")
-        dx = self._input_gradients(x, ids, mask_t, dxw)
-        if not had_state:
+        dx = self._input_gradients(cache.x, cache.ids, cache.mask, dxw)
+        if not cache.had_state:
             return dx
         return dx, (tuple(d_initial) if self.n_states > 1 else d_initial[0])
 
-    def record_state_gradients(self, cache: Any) -> tuple[Any, dict[str, Array]]:
-        """`cache` set to record the state gradients: ``(cache, {"h": dh})``, with
-        ``"c": dc`` too for an LSTM; each a (B, T, d) array of zeros until backward.
+    def record_state_gradients(
+        self, cache: RecurrentCache
+    ) -> tuple[RecurrentCache, dict[str, Array]]:
+        """`cache` set to record the state gradients: ``(cache, {"h": dh})``, one entry
+        per state of the cell (``"c": dc`` too for an LSTM); each a (B, T, d) array of
+        zeros until backward.
 
         :meth:`backward` given the returned cache also writes into dh the total
         gradient dL/dh_t reaching every state h_t (its own output's and what flows back
@@ -190,10 +207,10 @@ class RecurrentLayer(Layer):
         (through h_t and back from c_{t+1}); both are zero at pads. The cache from
         :meth:`forward` records nothing.
         """
-        x, ids, mask_t, H, saved, _, had_state = cache
+        H = cache.H
         shape = (H.shape[1], H.shape[0] - 1, self.units)  # (B, T, d)
-        recorded = {s: np.zeros(shape, dtype=H.dtype) for s in ("h", "c")[: self.n_states]}
-        return (x, ids, mask_t, H, saved, recorded, had_state), recorded
+        recorded = {s: np.zeros(shape, dtype=H.dtype) for s in self.cell.states}
+        return replace(cache, recorded=recorded), recorded
 
     # -- what each cell supplies -------------------------------------------------------
     def _initial_states(self, state: Any, B: int) -> tuple[Array, ...]:
@@ -203,9 +220,11 @@ class RecurrentLayer(Layer):
             return (zero,) * self.n_states
         if self.n_states == 1:
             return (state_array(self, state, B, "initial_state"),)
+        names = self.cell.states
         if len(state) != self.n_states:
-            raise ShapeError(f"{self.name}: the state must be a pair (h, c)")
-        return tuple(state_array(self, s, B, n) for s, n in zip(state, ("h0", "c0"), strict=True))
+            what = "a pair" if self.n_states == 2 else f"a tuple of {self.n_states}"
+            raise ShapeError(f"{self.name}: the state must be {what} ({', '.join(names)})")
+        return tuple(state_array(self, s, B, f"{n}0") for s, n in zip(state, names, strict=True))
 
     def _scan(
         self, x: Array, ids: bool, mask_t: Array | None, states: tuple[Array, ...]
@@ -251,69 +270,25 @@ class GatedRecurrentLayer(RecurrentLayer):
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation}
 
 
-def prepare_inputs(layer: Layer, x: Any) -> tuple[Array, bool]:
-    """Checked inputs: (B, T) ids in range, or (B, T, n_in) vectors of the layer's dtype."""
-    U = layer.params["U"]
-    x = np.asarray(x)
-    if np.issubdtype(x.dtype, np.integer):
-        if x.ndim != 2:
-            raise ShapeError(f"{layer.name}: ids must be (B, T), got shape {x.shape}")
-        if x.size and (x.min() < 0 or x.max() >= U.shape[0]):
-            raise ShapeError(f"{layer.name}: ids must lie in [0, {U.shape[0]})")
-        return x, True
-    x = x.astype(layer.dtype, copy=False)
-    if x.ndim != 3 or x.shape[2] != U.shape[0]:
-        raise ShapeError(f"{layer.name}: inputs must be (B, T, {U.shape[0]}), got shape {x.shape}")
-    return x, False
+def cell_layer(name: str) -> type[RecurrentLayer]:
+    """The layer class of the cell called `name`: the RecurrentLayer subclass whose
+    ``cell`` is that cell's description (found among the subclasses, so a cell's layer
+    is listed nowhere else).
 
-
-def step_input(layer: Layer, x_t: Array) -> Array:
-    """One step's input, (B,) ids or (B, n_in) vectors, as a sequence of length 1."""
-    x_t = np.asarray(x_t)
-    ids = np.issubdtype(x_t.dtype, np.integer)
-    if x_t.ndim != (1 if ids else 2):
-        want = "(B,) ids" if ids else "(B, n_in) vectors"
-        raise ShapeError(f"{layer.name}: one step takes {want}, got shape {x_t.shape}")
-    return x_t[:, None]  # (B, 1) or (B, 1, n_in)
-
-
-def time_major_mask(layer: Layer, mask: Array | None, T: int, B: int) -> Array | None:
-    """The (B, T) mask as a contiguous (T, B) bool array, checked against the inputs.
-
-    None when every step is real: a batch without pads takes the unmasked path.
+    A ConfigError names the registered cells when `name` is not one of them, or says
+    that the cell has no layer class (no subclass defines its ``cell``).
     """
-    if mask is None:
-        return None
-    mask_t = np.ascontiguousarray(np.asarray(mask, bool).T)
-    if mask_t.shape != (T, B):
-        raise ShapeError(f"{layer.name}: mask has shape {mask_t.T.shape}, inputs {(B, T)}")
-    return None if mask_t.all() else mask_t
+    cell = get_cell(name)
+    for cls in _subclasses(RecurrentLayer):
+        if "cell" in vars(cls) and cls.cell.name == cell.name:
+            return cls
+    raise ConfigError(
+        f"cell={name!r} has no layer class: define a RecurrentLayer with cell = get_cell({name!r})"
+    )
 
 
-def state_array(layer: Any, value: Array, B: int, what: str) -> Array:
-    """An initial state as a (B, d) array of the layer's dtype."""
-    s = np.asarray(value, dtype=layer.dtype)
-    if s.shape != (B, layer.units):
-        raise ShapeError(f"{layer.name}: {what} has shape {s.shape}, expected {(B, layer.units)}")
-    return s
-
-
-def sequence_output(layer: Layer, H: Array, mask_t: Array | None) -> Array:
-    """Every h_t as (B, T, d), zeros at pad steps: a batch-first view of time-major memory."""
-    if mask_t is None:
-        return H[1:].swapaxes(0, 1)
-    seq = layer.workspace.take("seq", H[1:].shape, H.dtype)
-    np.multiply(H[1:], mask_t[:, :, None], out=seq)
-    return seq.swapaxes(0, 1)
-
-
-def output_gradients(
-    layer: Any, dy: Any, mask_t: Array | None
-) -> tuple[Array | None, Array | None]:
-    """Split dL/dy into per-step gradients dH (T, B, d) or a last-state gradient."""
-    if not layer.return_sequences:
-        return None, dy
-    dH = np.asarray(dy, dtype=layer.dtype).swapaxes(0, 1)  # (T, B, d)
-    if mask_t is not None:
-        dH = dH * mask_t[:, :, None]  # a pad's output is a constant zero
-    return dH, None
+def _subclasses(cls: type[RecurrentLayer]) -> Iterator[type[RecurrentLayer]]:
+    """Every subclass of `cls`, parents before their children."""
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)

@@ -1,8 +1,10 @@
 """The input and recurrent layers every task model starts with.
 
 Tokens come in as ids, through a learned embedding (e_i = E o_i) or as one-hot
-vectors; then one or more recurrent layers (``cell`` "rnn", "lstm" or "gru"), each
-optionally bidirectional, with dropout between stacked layers.
+vectors; then one or more recurrent layers (``cell`` "rnn", "lstm" or "gru": any
+cell of :mod:`rnnkit.core.cells`, built by its layer class,
+:func:`~rnnkit.layers.cell_layer`), each optionally bidirectional, with dropout
+between stacked layers.
 
 >>> from rnnkit.models.encoder import recurrent_layers
 >>> [type(l).__name__ for l in recurrent_layers("rnn", 8, layers=2, bidirectional=True,
@@ -13,21 +15,9 @@ optionally bidirectional, with dropout between stacked layers.
 from __future__ import annotations
 
 from rnnkit.errors import ConfigError
-from rnnkit.layers import (
-    GRU,
-    LSTM,
-    Bidirectional,
-    Dropout,
-    Embedding,
-    Layer,
-    OneHot,
-    SimpleRNN,
-)
+from rnnkit.layers import Bidirectional, Dropout, Embedding, Layer, OneHot, cell_layer
 
-__all__ = ["CELLS", "input_layers", "recurrent_layers"]
-
-#: --cell name -> recurrent layer class
-CELLS: dict[str, type[SimpleRNN | LSTM | GRU]] = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
+__all__ = ["input_layers", "recurrent_layers"]
 
 
 def input_layers(
@@ -65,14 +55,13 @@ def recurrent_layers(
     Every layer but the last returns its whole sequence to the next; the last returns
     its sequence only if `return_sequences`. `dropout` goes between stacked layers.
     """
-    if cell not in CELLS:
-        raise ConfigError(f"cell={cell!r} is not one of {', '.join(CELLS)}")
+    layer_class = cell_layer(cell)  # ConfigError: not a cell
     if not 1 <= int(layers) <= 6:
         raise ConfigError(f"layers={layers}: use 1 to 6 recurrent layers")
     out: list[Layer] = []
     for i in range(int(layers)):
         last = i == int(layers) - 1
-        rnn = CELLS[cell](hidden, activation, return_sequences=return_sequences or not last)
+        rnn = layer_class(hidden, activation, return_sequences=return_sequences or not last)
         out.append(Bidirectional(rnn) if bidirectional else rnn)
         if dropout and not last:
             out.append(Dropout(dropout))

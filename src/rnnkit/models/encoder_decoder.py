@@ -4,10 +4,10 @@ An encoder reads the whole source x_1 .. x_S (an embedding, then recurrent layer
 possibly stacked and bidirectional) into outputs e_1 .. e_S and final states. The
 context starts the decoder: the encoder's final states as they are, or through a
 learned bridge s_0 = tanh([h_S; ...] W_br + b_br) when the encoder is bidirectional,
-or the sizes or cells differ. The decoder (an embedding of the target tokens and
-recurrent layers) starts from ``<sos>`` and, trained with teacher forcing, reads
-y_{t-1} at step t; its state h_t attends over e_1 .. e_S
-(:class:`~rnnkit.layers.attention.Attention`) and the output layer gives
+or the sizes or cells differ (:mod:`rnnkit.models.context`). The decoder (an
+embedding of the target tokens and recurrent layers) starts from ``<sos>`` and,
+trained with teacher forcing, reads y_{t-1} at step t; its state h_t attends over
+e_1 .. e_S (:class:`~rnnkit.layers.attention.Attention`) and the output layer gives
 p(y_t | y_<t, x) = softmax(V h~_t + c). Generation stops at ``<eos>``.
 
 Backward runs the same path in reverse: output layer, attention (whose gradient
@@ -18,20 +18,41 @@ final states. All of it is the layers' own hand-written backward passes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from rnnkit.core.cells import cell_names
 from rnnkit.errors import ConfigError
-from rnnkit.layers import Bidirectional, Dense, Dropout, Embedding, Layer, Spec
+from rnnkit.layers import Bidirectional, Dense, Dropout, Embedding, Layer, Spec, cell_layer
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.recurrent import RecurrentLayer
-from rnnkit.models.encoder import CELLS
+from rnnkit.models.context import decoder_states, encoder_state_grads
 from rnnkit.models.layer_stack import LayerStack
 
-__all__ = ["EncoderDecoder"]
+__all__ = ["EncoderDecoder", "EncoderDecoderCache"]
 
 Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class EncoderDecoderCache:
+    """What :meth:`EncoderDecoder.forward` hands its backward pass: each part's cache.
+
+    encoder, decoder : one cache per layer of the encoder and of the decoder, in order
+    bridge, attention, dropout : those layers' caches (None where there is no such layer)
+    output : the output layer's
+    shapes : the encoder outputs' shape (B, S, m) and its final states' shapes
+    """
+
+    encoder: list[Any]
+    bridge: Any
+    decoder: list[Any]
+    attention: Any
+    dropout: Any
+    output: Any
+    shapes: tuple[tuple[int, ...], list[tuple[int, ...]]]
 
 
 class EncoderDecoder(LayerStack):
@@ -71,18 +92,16 @@ class EncoderDecoder(LayerStack):
         dtype: str = "float32",
     ) -> None:
         for name, c in (("cell", cell), ("decoder_cell", decoder_cell or cell)):
-            if c not in CELLS:
-                raise ConfigError(f"{name}={c!r} is not one of {', '.join(CELLS)}")
-        dec_cell = CELLS[decoder_cell or cell]
+            if c not in cell_names():
+                raise ConfigError(f"{name}={c!r} is not one of {', '.join(cell_names())}")
+        enc_cell, dec_cell = cell_layer(cell), cell_layer(decoder_cell or cell)
         d_dec = int(decoder_hidden or (2 * hidden if bidirectional else hidden))
         self.seed = int(seed)
         rng = np.random.default_rng(self.seed)
         self.encoder = _stack(
             Embedding(n_source, embed_dim, scale=embed_scale, dtype=dtype),
             [  # the top layer also returns its final states: the context
-                CELLS[cell](
-                    hidden, return_sequences=True, return_state=i == layers - 1, dtype=dtype
-                )
+                enc_cell(hidden, return_sequences=True, return_state=i == layers - 1, dtype=dtype)
                 for i in range(layers)
             ],
             bidirectional,
@@ -161,7 +180,7 @@ class EncoderDecoder(LayerStack):
         y_in: Array,
         y_mask: Array | None,
         training: bool = False,
-    ) -> tuple[Array, Array | None, Any]:
+    ) -> tuple[Array, Array | None, EncoderDecoderCache]:
         """Logits (B, T, V_target) for decoder inputs y_in (B, T) after source x (B, S).
 
         Returns the logits, the attention weights (B, T, S) (None without attention)
@@ -175,7 +194,7 @@ class EncoderDecoder(LayerStack):
             h, c = layer.forward(h, mask=src_mask, training=training)
             enc_caches.append(c)
         enc_out, *enc_states = h
-        init, bridge_cache = self._initial_states(enc_states)
+        init, bridge_cache = self._decoder_states(enc_states)
         h, dec_caches, r = y_in, [], 0
         for layer in self.decoder:
             if isinstance(layer, RecurrentLayer):
@@ -192,57 +211,39 @@ class EncoderDecoder(LayerStack):
             h, drop_cache = self.dropout.forward(h, training=training)
         logits, out_cache = self.output.forward(h, mask=y_mask, logits=True)
         shapes = (enc_out.shape, [s.shape for s in enc_states])
-        cache = (enc_caches, bridge_cache, dec_caches, att_cache, drop_cache, out_cache, shapes)
+        cache = EncoderDecoderCache(
+            enc_caches, bridge_cache, dec_caches, att_cache, drop_cache, out_cache, shapes
+        )
         return logits, alpha, cache
 
-    def backward(self, dlogits: Array, cache: Any) -> None:
+    def backward(self, dlogits: Array, cache: EncoderDecoderCache) -> None:
         """Add dL/dw of every layer into its ``grads`` from dL/dlogits (B, T, V)."""
-        enc_caches, bridge_cache, dec_caches, att_cache, drop_cache, out_cache, shapes = cache
-        enc_shape, state_shapes = shapes
-        dh = self.output.backward(dlogits, out_cache)
+        enc_shape, state_shapes = cache.shapes
+        dh = self.output.backward(dlogits, cache.output)
         if self.dropout is not None:
-            dh = self.dropout.backward(dh, drop_cache)
+            dh = self.dropout.backward(dh, cache.dropout)
         denc = np.zeros(enc_shape, dtype=self.dtype)
         if self.attention is not None:
-            dh, denc = self.attention.backward_pair(dh, att_cache)
+            dh, denc = self.attention.backward_pair(dh, cache.attention)
         d_init: list[Any] = [None] * len(self.dec_rnns)
         r = len(self.dec_rnns)
-        for layer, c in zip(reversed(self.decoder), reversed(dec_caches), strict=True):
+        for layer, c in zip(reversed(self.decoder), reversed(cache.decoder), strict=True):
             out = layer.backward(dh, c)
             if isinstance(layer, RecurrentLayer):
                 r -= 1
                 dh, d_init[r] = out
             else:
                 dh = out
-        dy: Any = (denc, *self._initial_state_grads(d_init, bridge_cache, state_shapes))
-        for layer, c in zip(reversed(self.encoder), reversed(enc_caches), strict=True):
+        d_enc = encoder_state_grads(
+            d_init, self.bridge, cache.bridge, state_shapes, self.n_dec_states
+        )
+        dy: Any = (denc, *d_enc)
+        for layer, c in zip(reversed(self.encoder), reversed(cache.encoder), strict=True):
             dy = layer.backward(dy, c)
 
-    # -- the context: encoder states -> decoder initial states -------------------------
-    def _initial_states(self, enc_states: list[Array]) -> tuple[list[Any], Any]:
-        """One initial state per decoder layer (h, or (h, c) for an LSTM)."""
-        n = self.n_dec_states
-        if self.bridge is None:  # the encoder's final states, as they are
-            state = enc_states[0] if n == 1 else tuple(enc_states)
-            return [state] * len(self.dec_rnns), None
-        s = np.concatenate(enc_states, axis=-1)  # (B, n_enc_states * hidden)
-        z, cache = self.bridge.forward(s)  # s_0 = tanh(s W_br + b_br)
-        chunks = np.split(z, len(self.dec_rnns) * n, axis=-1)
-        init = [
-            chunks[r * n] if n == 1 else tuple(chunks[r * n : (r + 1) * n])
-            for r in range(len(self.dec_rnns))
-        ]
-        return init, cache
-
-    def _initial_state_grads(self, d_init: list[Any], cache: Any, shapes) -> list[Array]:
-        """dL/d(encoder final states) from the decoder's dL/d(initial states)."""
-        n = self.n_dec_states
-        parts = [d if n > 1 else (d,) for d in d_init]
-        if self.bridge is None:  # every decoder layer read the same states: sum
-            return [sum(p[i] for p in parts) for i in range(n)]
-        dz = np.concatenate([g for p in parts for g in p], axis=-1)
-        ds = self.bridge.backward(dz, cache)
-        return np.split(ds, np.cumsum([s[-1] for s in shapes])[:-1], axis=-1)
+    def _decoder_states(self, enc_states: list[Array]) -> tuple[list[Any], Any]:
+        """The context: each decoder layer's initial state, and the bridge's cache."""
+        return decoder_states(enc_states, self.bridge, len(self.dec_rnns), self.n_dec_states)
 
     # -- step-by-step decoding (the decoding.StepModel protocol) ----------------------
     def begin(self, x: Array, src_mask: Array | None) -> tuple[Array, Array | None, list[Any]]:
@@ -252,7 +253,7 @@ class EncoderDecoder(LayerStack):
         for layer in self.encoder:
             h = layer.forward(h, mask=src_mask)[0]
         enc_out, *enc_states = h
-        init = self._initial_states(enc_states)[0]
+        init = self._decoder_states(enc_states)[0]
         return np.array(enc_out), src_mask, [_copy(s) for s in init]
 
     def step(self, tokens: Array, state: Any) -> tuple[Array, Any, Array | None]:

@@ -184,7 +184,7 @@ class Sequential(LayerStack):
         """
         for layer, cache in zip(reversed(self.layers), reversed(caches), strict=False):
             dy = layer.backward(dy, cache)
-            if isinstance(layer, RecurrentLayer) and cache[-1]:  # it was given a state
+            if isinstance(layer, RecurrentLayer) and cache.had_state:  # dy is (dx, d state)
                 dy = dy[0]
         return dy
 

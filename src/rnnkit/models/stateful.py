@@ -57,29 +57,39 @@ class StatefulNetwork(WrapsNetwork):
     # -- checkpoints ---------------------------------------------------------------
     def carry_arrays(self) -> dict[str, Array]:
         """The training state carried into the next window, per recurrent layer
-        (``"0"``, or ``"0.h"`` and ``"0.c"`` for an LSTM); empty when nothing is carried."""
+        (``"0"``, or one array per state of the cell, ``"0.h"`` and ``"0.c"`` for an
+        LSTM); empty when nothing is carried."""
         out: dict[str, Array] = {}
         for i, state in enumerate(self.states["train"] or ()):
-            if isinstance(state, tuple):
-                out.update({f"{i}.h": state[0], f"{i}.c": state[1]})
-            else:
-                out[str(i)] = state
+            out.update(zip(self._carry_names(i), _as_tuple(state), strict=True))
         return out
 
     def load_carry_arrays(self, arrays: dict[str, Array]) -> None:
         """Carry what :meth:`carry_arrays` recorded into the next training window."""
-        layers = [layer for layer in self.net.layers if isinstance(layer, RecurrentLayer)]
         states: list[Any] = []
-        for i, layer in enumerate(layers):
-            names = [f"{i}.h", f"{i}.c"] if layer.n_states == 2 else [str(i)]
+        for i, layer in enumerate(self._recurrent()):
+            names = self._carry_names(i)
             if any(n not in arrays or arrays[n].ndim != 2 for n in names):
                 raise ModelFileError(f"the carried state of recurrent layer {i} is missing")
             parts = tuple(arrays[n].copy() for n in names)
-            states.append(parts if layer.n_states == 2 else parts[0])
+            states.append(parts if layer.n_states > 1 else parts[0])
         self.states["train"] = states
+
+    def _recurrent(self) -> list[RecurrentLayer]:
+        return [layer for layer in self.net.layers if isinstance(layer, RecurrentLayer)]
+
+    def _carry_names(self, i: int) -> list[str]:
+        """The names of recurrent layer i's carried arrays: "i", or "i.<state>" each."""
+        states = self._recurrent()[i].cell.states
+        return [f"{i}.{s}" for s in states] if len(states) > 1 else [str(i)]
 
     def train_batch(self, batch: Batch) -> StepResult:
         return self._step(batch, "train", training=True)
 
     def eval_batch(self, batch: Batch) -> StepResult:
         return self._step(batch, "eval", training=False)
+
+
+def _as_tuple(state: Any) -> tuple[Array, ...]:
+    """A layer's state as a tuple: (h,), or the tuple it already is ((h, c))."""
+    return state if isinstance(state, tuple) else (state,)

@@ -85,8 +85,8 @@ def record_pass(net: Any, batch: Any, reduction: str, layers: list) -> tuple[flo
     """
     if hasattr(net, "encoder"):
         logits, _, cache = net.forward(batch.x, batch.mask, batch.y_in, batch.y_mask, False)
-        records = _record(net.encoder, cache[0], layers, batch.lengths)
-        records += _record(net.decoder, cache[2], layers, np.sum(batch.y_mask, axis=1))
+        records = _record(net.encoder, cache.encoder, layers, batch.lengths)
+        records += _record(net.decoder, cache.decoder, layers, np.sum(batch.y_mask, axis=1))
         loss, mask = "sparse_categorical_crossentropy", batch.y_mask
     else:
         logits, cache = net.forward(batch.x, batch.mask, training=False, logits=True)
@@ -113,8 +113,9 @@ def _record(layers: list, caches: list, recurrent: list, lengths: Array) -> list
 
 
 def _entry(stem: str, state: str) -> str:
-    """The entry's name: the layer's for h, with :data:`CELL_SUFFIX` for c."""
-    return stem if state == "h" else stem + CELL_SUFFIX
+    """The entry's name: the layer's for h, followed by the state's name for another
+    state (:data:`CELL_SUFFIX` for the LSTM's c)."""
+    return stem if state == "h" else f"{stem} {state}"
 
 
 def loss_gradient(

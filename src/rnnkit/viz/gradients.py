@@ -61,7 +61,6 @@ GROWTH_LIMIT = 10.0
 CLIP_FACTOR = 10.0
 #: vanishing (a note, not a fault): the norm falls below this share of its value at k = 0
 VANISHED = 1e-3
-_CELLS = {"simple_rnn": "rnn", "lstm": "lstm", "gru": "gru"}
 
 
 @dataclass
@@ -227,8 +226,8 @@ def measure_gradients(
     clip = model_clip if clip_norm is None else clip_norm
     exploding, notes = _judge(state_norms, state_ratios, direct, param_norms, global_norm, clip)
     counts = next(iter(sums.values()))[1].astype(np.int64)
-    kinds = [getattr(l, "forward_layer", l).kind for _, l, _ in layers]  # bidirectional: a copy
-    cell = "+".join(dict.fromkeys(_CELLS.get(k, k) for k in kinds))
+    rnns = [getattr(l, "forward_layer", l) for _, l, _ in layers]  # bidirectional: a copy
+    cell = "+".join(dict.fromkeys(_cell_name(rnn) for rnn in rnns))
     return GradientDiagnosis(label, cell, loss_sum / n_seqs, state_norms, counts, param_norms,
                              global_norm, exploding, notes, state_ratios)  # fmt: skip
 
@@ -285,6 +284,12 @@ def _judge(
                      "norm adds the step's own gradient to what flows back, so it falls "
                      "less with distance than the flow through W alone")  # fmt: skip
     return any(n.startswith(("exploding", "non-finite")) for n in notes), notes
+
+
+def _cell_name(layer: Any) -> str:
+    """The name of a recurrent layer's cell ("rnn", "lstm", "gru"), else its kind."""
+    cell = getattr(layer, "cell", None)
+    return layer.kind if cell is None else cell.name
 
 
 def _is_cell(name: str) -> bool:

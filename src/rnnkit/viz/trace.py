@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError, ShapeError
+from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.viz import toy
 from rnnkit.viz.trace_result import Section, Step, Trace
 
@@ -87,8 +88,9 @@ def trace(
     Parameters
     ----------
     model : Sequential, or a sequence of built layers
-        Of OneHot, Embedding, Dropout, SimpleRNN, LSTM, GRU, Bidirectional, the two
-        poolings over time, Dense and TimeDistributed(Dense); else ConfigError.
+        Of OneHot, Embedding, Dropout, the recurrent layers (SimpleRNN, LSTM, GRU: any
+        cell's, traced with its ``trace_step``), Bidirectional, the two poolings over
+        time, Dense and TimeDistributed(Dense); else ConfigError.
     inputs : (T,) int ids (when the model starts with OneHot or Embedding), or (T, F)
         floats: one sequence (ShapeError if it does not fit).
     tokens, labels : strings, optional
@@ -108,7 +110,7 @@ def trace(
     ids = stream.values if stream.kind == "ids" else None
     walk = _Walk(ids, _listed(tokens), _listed(labels), notes=list(notes))
     for layer in layers:
-        handler = _LAYERS.get(getattr(layer, "kind", ""))
+        handler = _handler(layer)
         if handler is None:
             raise ConfigError(f"layer {layer.name} ({type(layer).__name__}) cannot be traced")
         actual = _forward(layer, actual)  # first: the layer checks its own inputs
@@ -149,7 +151,11 @@ def _check(layer: Any, stream: _Stream, actual: Array) -> None:
         raise RuntimeError(f"{layer.name}: the trace differs from the layer's forward pass")
 
 
-_EQUATIONS = ("h", "i", "f", "g", "o", "c", "z", "r", "n")  # shown atop a section
+def _is_equation(key: str) -> bool:
+    """Whether a step's row defines a gate, a candidate or a state, the rows shown atop
+    a section: a cell's trace step names those by one letter (h, c, i, f, g, o, z, r,
+    n, ...), the pre-activation a, the bias b and the products (Wh, rWh) otherwise."""
+    return len(key) == 1 and key not in ("a", "b")
 
 
 def _run(walk: _Walk, layer: Any, x: _Stream, direction: str | None) -> tuple[Array, int]:
@@ -193,7 +199,7 @@ def _section(
     reads = {"forward": ": reads left to right", "backward": ": reads right to left"}
     title = f"{layer.name} ({kind}, {layer.units} units){reads.get(direction or '', '')}"
     section = Section(layer.name, kind, title, direction)
-    section.equations = [label for k, label, _ in generic.rows if k in _EQUATIONS]
+    section.equations = [label for k, label, _ in generic.rows if _is_equation(k)]
     h0 = toy.subscript(T + 1 if back else 0)
     start = ", ".join(f"{state}_{h0} = 0" for state in layer.cell.states)
     section.notes.append(
@@ -280,7 +286,14 @@ _LAYERS: dict[str, Callable[[_Walk, Any, _Stream], _Stream]] = {
     "embedding": _embedding,
     "dropout": _dropout,
     "bidirectional": _bidirectional,
-    **dict.fromkeys(("simple_rnn", "lstm", "gru"), _recurrent),
     **dict.fromkeys(("global_average_pooling1d", "global_max_pooling1d"), _pooling),
     **dict.fromkeys(("dense", "time_distributed"), _dense),
 }
+
+
+def _handler(layer: Any) -> Callable[[_Walk, Any, _Stream], _Stream] | None:
+    """How to trace `layer`: every recurrent layer by its cell's trace step, the other
+    layers by their kind; None for a layer the trace does not follow."""
+    if isinstance(layer, RecurrentLayer):
+        return _recurrent
+    return _LAYERS.get(getattr(layer, "kind", ""))
