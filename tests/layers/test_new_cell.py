@@ -53,7 +53,7 @@ from rnnkit.io.interop import from_torch, to_torch
 from rnnkit.layers import Dense, Embedding, GlobalAveragePooling1D, Spec, cell_layer
 from rnnkit.layers.projection import project_inputs
 from rnnkit.layers.recurrent import RecurrentLayer
-from rnnkit.models import Sequential
+from rnnkit.models import SequenceClassifier, Sequential, load_model
 from rnnkit.models.encoder import recurrent_layers
 from rnnkit.training import SequenceDataset
 from rnnkit.viz.gradients import measure_gradients
@@ -236,6 +236,17 @@ def test_task_models_build_it_by_name(ff):
     assert type(rnn) is NoRecurrence and rnn.units == 5
     stacked = recurrent_layers("ff", 5, layers=2, bidirectional=True, return_sequences=True)
     assert [type(l.forward_layer) for l in stacked] == [NoRecurrence, NoRecurrence]
+
+
+def test_a_task_model_of_it_trains_saves_and_loads(ff, tmp_path):
+    texts = ["good film", "bad film", "good plot", "bad plot", "a good cast", "a bad cast"] * 4
+    labels = ["pos" if "good" in t else "neg" for t in texts]
+    model = SequenceClassifier(cell="ff", hidden=4, embed_dim=4, epochs=2, min_freq=1, verbose=0)
+    model.fit(texts, labels)
+    model.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert NoRecurrence in [type(layer) for layer in loaded.model_.layers]
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
 
 
 def test_the_trace_follows_it_and_agrees_with_the_forward_pass(ff):

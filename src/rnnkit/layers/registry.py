@@ -14,6 +14,12 @@ import them.
 Traceback (most recent call last):
     ...
 rnnkit.errors.ConfigError: layer class 'Conv1D' is not one of Bidirectional, Dense, ...
+
+The recurrent layer of every registered cell (:mod:`rnnkit.core.cells`) is found too,
+whether or not :data:`LAYERS` lists it, so a model of a newly registered cell loads:
+
+>>> layer_class("LSTM").__name__
+'LSTM'
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rnnkit.core.cells import cell_names
 from rnnkit.errors import ConfigError
 from rnnkit.layers.base import Layer
+from rnnkit.layers.recurrent import cell_layer
 
-__all__ = ["LAYERS", "layer_from_config"]
+__all__ = ["LAYERS", "layer_class", "layer_from_config"]
 
 #: every layer class by name, for rebuilding a model from its config (filled by
 #: :mod:`rnnkit.layers`)
@@ -43,7 +51,27 @@ def layer_from_config(layer: Layer | Mapping[str, Any]) -> Layer:
         raise ConfigError(
             f"layer={layer!r}: give a Layer or a dict {{'class': name, 'config': {{...}}}}"
         )
-    cls = LAYERS.get(layer["class"])
-    if cls is None:
-        raise ConfigError(f"layer class {layer['class']!r} is not one of {', '.join(LAYERS)}")
-    return cls(**layer["config"])
+    return layer_class(layer["class"])(**layer["config"])
+
+
+def layer_class(name: str) -> type[Layer]:
+    """The layer class called `name`: one of :data:`LAYERS`, or the layer of a registered
+    cell (a cell registered after this package was imported included).
+
+    A ConfigError names the known classes. Only classes rnnkit or its caller defined
+    and registered are ever found: a name in a model file never imports anything.
+    """
+    cls = LAYERS.get(name)
+    if cls is not None:
+        return cls
+    cells = {}
+    for cell in cell_names():
+        try:
+            layer = cell_layer(cell)
+        except ConfigError:  # a cell registered without a layer class yet
+            continue
+        cells[layer.__name__] = layer
+    if name in cells:
+        return cells[name]
+    known = ", ".join([*LAYERS, *(c for c in cells if c not in LAYERS)])
+    raise ConfigError(f"layer class {name!r} is not one of {known}")

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import ModelFileError, RnnkitError
+from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
 from rnnkit.io import WEIGHTS_FILE, ModelFiles, expect_shapes, save_model_dir
-from rnnkit.layers import LAYERS, Dense
+from rnnkit.layers import Dense
+from rnnkit.layers.registry import layer_class
 from rnnkit.models.heads import check_loss
 from rnnkit.models.sequential import Sequential
 
@@ -56,9 +57,10 @@ def sequential_from_files(files: ModelFiles) -> Sequential:
         _check_sizes(arch, files.weights, where)
         layers = []
         for spec in specs:
-            cls = LAYERS.get(spec["class"])
-            if cls is None:
-                raise ModelFileError(f"{where}: unknown layer class {spec['class']!r}")
+            try:
+                cls = layer_class(spec["class"])
+            except ConfigError:
+                raise ModelFileError(f"{where}: unknown layer class {spec['class']!r}") from None
             layers.append(cls(**spec["config"]))
         model = Sequential(
             layers,
