@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnkit.core.cells import cell_names
 from rnnkit.data.corpus import read_corpus
 from rnnkit.models import LanguageModel
 from rnnkit.training import TextStreams
@@ -161,7 +162,7 @@ def torch_run(train, valid, cell, minutes, seed, threads, lr_decay=None) -> dict
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--framework", choices=["rnnkit", "torch"], default="rnnkit")
-    p.add_argument("--cell", choices=["rnn", "lstm", "gru"], default="rnn")
+    p.add_argument("--cell", choices=cell_names(), default="rnn")
     p.add_argument("--minutes", type=float, default=5.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
