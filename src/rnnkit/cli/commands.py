@@ -20,8 +20,8 @@ from rnnkit.cli.outputs import (
     write_evaluation,
 )
 from rnnkit.cli.settings import model_settings, split_indices
-from rnnkit.data import Table, check_labels, read_label_files, read_table
-from rnnkit.data.frames import FRAME_FORMATS, frame_format
+from rnnkit.data import FrameSet, Table, check_labels, get_format, read_label_files, read_table
+from rnnkit.data.formats import frame_format
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import ClassificationReport, LabellingReport
 from rnnkit.models import (
@@ -76,7 +76,7 @@ def train(args: argparse.Namespace) -> int:
         from rnnkit.cli.frames import train_frames
 
         return train_frames(args)
-    if args.format in FRAME_FORMATS:
+    if _real_valued(args.format):
         raise ConfigError(f"--format {args.format} is for --task classify, tag or regress")
     if args.task == "tag":
         from rnnkit.cli.tagging import train_tagger
@@ -91,6 +91,11 @@ def train(args: argparse.Namespace) -> int:
 
         return train_seq2seq(args)
     return train_classifier(args)
+
+
+def _real_valued(name: str | None) -> bool:
+    """Whether --format names a format of real-valued sequences (frames, npz)."""
+    return name is not None and get_format(name).returns is FrameSet
 
 
 def _refuse_pair_levels(args: argparse.Namespace, why: str) -> None:
@@ -216,7 +221,7 @@ def score(args: argparse.Namespace, model: Any) -> Any:
         from rnnkit.cli.frames import score_frames
 
         return score_frames(args, model)
-    if args.format in FRAME_FORMATS:
+    if _real_valued(args.format):
         raise ConfigError(f"--format {args.format}: {args.model_dir} does not read frames")
     if isinstance(model, Seq2Seq):
         from rnnkit.cli.seq2seq import score_seq2seq

@@ -112,13 +112,9 @@ def _dataset(model: Any, path: str, args: argparse.Namespace) -> Any:
     if isinstance(model, FrameModel):
         return _frames(model, path, args)
     if isinstance(model, Seq2Seq):
-        from rnnkit.cli.seq2seq import _read
-        from rnnkit.data.pairs import pair_format
+        from rnnkit.cli.seq2seq import _read, model_levels
 
-        s = model.settings
-        cmudict = pair_format(path, args.format) == "cmudict"  # its levels are fixed
-        levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
-        pairs = _read(path, args, levels)
+        pairs = _read(path, args, model_levels(model, path, args))
         return model.training_data(pairs.sources, pairs.targets)
     if isinstance(model, SequenceTagger):
         from rnnkit.cli.tagging import read_tagged_args

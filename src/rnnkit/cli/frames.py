@@ -19,7 +19,8 @@ import numpy as np
 from rnnkit.cli.commands import finish_training
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.settings import model_settings
-from rnnkit.data.frames import FrameSet, read_frame_file
+from rnnkit.data import FrameSet
+from rnnkit.data.formats import read_frame_file
 from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import FrameClassifier, FrameRegressor, FrameTagger

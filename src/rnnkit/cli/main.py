@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from rnnkit import __version__
 from rnnkit.cli import bench, commands, demo, diagnose, language, report, seq2seq, tagging, trace
+from rnnkit.data import FORMATS, FrameSet
 from rnnkit.errors import RnnkitError
 
 __all__ = ["main"]
@@ -30,17 +31,7 @@ def _format_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("data format")
     g.add_argument(
         "--format",
-        choices=[
-            "table",
-            "label-files",
-            "conllu",
-            "conll",
-            "text",
-            "pairs",
-            "cmudict",
-            "frames",
-            "npz",
-        ],
+        choices=[f.name for f in FORMATS],
         default=None,
         help="data format (inferred from the file name and header when omitted)",
     )
@@ -231,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--data", help="frames CSV or npz file (models of real-valued inputs)")
     pr.add_argument("--row", type=int, action="append", help="--data: the N-th sequence (from 0)")
     pr.add_argument("--id", action="append", help="--data: the sequence with this id")
-    pr.add_argument("--format", choices=["frames", "npz"], help="--data: its format")
+    real_valued = [f.name for f in FORMATS if f.returns is FrameSet]
+    pr.add_argument("--format", choices=real_valued, help="--data: its format")
     pr.add_argument("--encoding", default="utf-8", help="--data: text encoding (utf-8)")
     pr.add_argument("--json", action="store_true")
     pr.set_defaults(run=commands.predict)

@@ -15,14 +15,14 @@ from rnnkit.cli.outputs import (
     write_evaluation,
 )
 from rnnkit.cli.settings import model_settings, split_indices
-from rnnkit.data.pairs import PairCorpus, pair_format, read_pair_file
+from rnnkit.data import PairCorpus, get_format, infer_format, read_pair_file
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics.sequences import SequenceReport
 from rnnkit.models import load_model
 from rnnkit.models.seq2seq import DEFAULTS as SEQ2SEQ_DEFAULTS
 from rnnkit.models.seq2seq import Seq2Seq
 
-__all__ = ["add_parser", "score_seq2seq", "train_seq2seq", "translate"]
+__all__ = ["add_parser", "model_levels", "score_seq2seq", "train_seq2seq", "translate"]
 
 
 def _levels(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -91,11 +91,19 @@ def train_seq2seq(args: argparse.Namespace) -> int:
 def score_seq2seq(args: argparse.Namespace, model: Seq2Seq) -> SequenceReport:
     """Exact match and token error rate on the pairs of --data, split at the model's
     levels (--beam: the beam width, else the model's)."""
-    s = model.settings
-    cmudict = pair_format(args.data, args.format) == "cmudict"  # its levels are fixed
-    levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
-    data = _read(args.data, args, levels)
+    data = _read(args.data, args, model_levels(model, args.data, args))
     return model.evaluate(data.sources, data.targets, beam=_beam(args))
+
+
+def model_levels(
+    model: Seq2Seq, path: str, args: argparse.Namespace
+) -> tuple[str | None, str | None]:
+    """The levels `path` is read at for `model`: its own, or None for cmudict's fixed ones."""
+    fmt = get_format(args.format) if args.format else infer_format(path, "seq2seq")
+    if fmt is not None and "source_level" not in fmt.flags:  # cmudict's levels are fixed
+        return None, None
+    s = model.settings
+    return s["source_level"], s["target_level"]
 
 
 def _beam(args: argparse.Namespace) -> int | None:

@@ -10,7 +10,7 @@ from typing import Any
 from rnnkit.cli.commands import finish_training
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.settings import model_settings, split_indices
-from rnnkit.data.tagged import TaggedCorpus, read_tagged
+from rnnkit.data import TaggedCorpus, read_tagged
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import SequenceTagger, load_model
 from rnnkit.models.tagger import DEFAULTS as TAGGER_DEFAULTS
