@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from rnnkit.bench import CELLS, CONFIGS, BenchOptions, format_table, run_bench
+from rnnkit.bench import CONFIGS, BenchOptions, format_table, run_bench
+from rnnkit.core.cells import cell_names
 from rnnkit.io.atomic import atomic_write_text
 
 __all__ = ["add_parser", "bench"]
@@ -20,7 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument(
         "--config", nargs="+", choices=[c.name for c in CONFIGS], help="configurations (all)"
     )
-    b.add_argument("--cell", nargs="+", choices=CELLS, help="cells (all)")
+    b.add_argument("--cell", nargs="+", choices=cell_names(), help="cells (all)")
     b.add_argument("--threads", type=int, help="threads for both sides (all cores)")
     b.add_argument("--repeats", type=int, help="timed rounds per side (7; 3 with --quick)")
     b.add_argument("--keras", action="store_true", help="add a Keras (torch backend) column")

@@ -12,6 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.cli.data_flags import (
+    chosen_format,
+    either,
+    format_options,
+    option,
+    refuse_format,
+    refuse_format_flags,
+)
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -19,9 +27,10 @@ from rnnkit.cli.outputs import (
     use_grad_log,
     write_evaluation,
 )
-from rnnkit.cli.settings import model_settings, split_indices
-from rnnkit.data import FrameSet, Table, check_labels, get_format, read_label_files, read_table
-from rnnkit.data.formats import frame_format
+from rnnkit.cli.seq2seq import LEVEL_FLAGS
+from rnnkit.cli.train_flags import model_settings
+from rnnkit.data import FrameSet, Table, check_labels, formats_for, get_format
+from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics import ClassificationReport, LabellingReport
 from rnnkit.models import (
@@ -32,7 +41,6 @@ from rnnkit.models import (
     SequenceTagger,
     load_model,
 )
-from rnnkit.models.classifier import DEFAULTS as CLASSIFIER_DEFAULTS
 from rnnkit.models.frames import FrameModel
 from rnnkit.models.seq2seq import Seq2Seq
 
@@ -50,34 +58,26 @@ __all__ = [
 
 def read_labelled(path: str, args: argparse.Namespace) -> Table:
     """Read labelled texts: a table, or a directory of <Label>.txt files (label-files)."""
-    if args.format not in (None, "table", "label-files"):
-        raise ConfigError(f"--format {args.format} does not apply to text classification")
-    if args.format == "label-files" or (args.format is None and Path(path).is_dir()):
-        return read_label_files(path, encoding=args.encoding)
-    return read_table(
-        path,
-        text_col=args.text_col,
-        label_col=args.label_col,
-        header=not args.no_header,
-        delimiter=args.delimiter,
-        encoding=args.encoding,
-    )
+    message = "--format {format} does not apply to text classification"
+    refuse_format(args, "classify", Table, message)
+    fmt = chosen_format(args, path, "classify", Table)
+    assert fmt is not None  # a table is classify's default
+    return fmt.read(path, **format_options(args, fmt))
 
 
 def train(args: argparse.Namespace) -> int:
     """``rnnkit train``: dispatch on --task."""
     if not 0.0 <= args.valid_split < 1.0:
         raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
-    if args.task != "seq2seq":
-        _refuse_pair_levels(args, "applies to --task seq2seq only")
-    if args.task == "regress" or (
-        args.task in ("classify", "tag") and frame_format(args.data, args.format)
-    ):
+    message = "{flag} applies to --task {tasks} only"
+    refuse_format_flags(args, formats_for(args.task), LEVEL_FLAGS, message)
+    fmt = chosen_format(args, args.data, args.task)
+    if args.task == "regress" or (fmt is not None and fmt.returns is FrameSet):
+        if fmt is not None and fmt.returns is FrameSet and args.task not in fmt.tasks:
+            raise ConfigError(f"--format {fmt.name} is for --task {either(fmt.tasks)}")
         from rnnkit.cli.frames import train_frames
 
         return train_frames(args)
-    if _real_valued(args.format):
-        raise ConfigError(f"--format {args.format} is for --task classify, tag or regress")
     if args.task == "tag":
         from rnnkit.cli.tagging import train_tagger
 
@@ -98,16 +98,10 @@ def _real_valued(name: str | None) -> bool:
     return name is not None and get_format(name).returns is FrameSet
 
 
-def _refuse_pair_levels(args: argparse.Namespace, why: str) -> None:
-    for flag in ("source_level", "target_level"):
-        if getattr(args, flag, None) is not None:
-            raise ConfigError(f"--{flag.replace('_', '-')} {why}")
-
-
 def train_classifier(args: argparse.Namespace) -> int:
-    if args.tag_col is not None:
-        raise ConfigError("--tag-col does not apply to --task classify")
-    settings = model_settings(args, CLASSIFIER_DEFAULTS, "classify")
+    texts = formats_for("classify", Table)
+    refuse_format_flags(args, texts, ("tag_col",), "{flag} does not apply to --task classify")
+    settings = model_settings(args, "classify")
     data = read_labelled(args.data, args)
     check_labels(data.labels, data.path)
     if args.valid:
@@ -200,7 +194,11 @@ def check_known_labels(table: Table, known: set[str] | list[str]) -> None:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    _refuse_pair_levels(args, "is a training flag: a seq2seq model keeps its levels")
+    for dest in LEVEL_FLAGS:
+        if getattr(args, dest, None) is not None:
+            raise ConfigError(
+                f"{option(dest)} is a training flag: a seq2seq model keeps its levels"
+            )
     model = load_model(args.model_dir)
     if args.beam is not None and not isinstance(model, Seq2Seq):
         raise ConfigError("--beam applies to seq2seq models only")

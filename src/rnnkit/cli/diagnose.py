@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rnnkit.cli.data_flags import add_format_flags
 from rnnkit.data.batching import sequential_batches
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.io import atomic_write_json
@@ -41,8 +42,6 @@ GRADIENTS_JSON, GRADIENTS_PNG = "gradients.json", "gradients.png"
 
 def add_parser(sub: Any) -> None:
     """The ``diagnose`` verb, with the data-format flags of ``train`` and ``evaluate``."""
-    from rnnkit.cli.main import _format_flags  # NOTE: here: main imports this module
-
     p = sub.add_parser("diagnose", help="measure how the loss gradient fades through time")
     p.add_argument("model_dirs", nargs="+", metavar="DIR", help="saved models to compare")
     p.add_argument("--data", required=True, metavar="FILE", help="labelled data, as evaluate")
@@ -50,7 +49,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batch-size", type=int, help="sequences per batch (the model's)")
     p.add_argument("--png", metavar="PATH", help=f"the plot (default: DIR/{GRADIENTS_PNG})")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    _format_flags(p)
+    add_format_flags(p)
     p.set_defaults(run=run)
 
 

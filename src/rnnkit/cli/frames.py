@@ -17,23 +17,23 @@ from typing import Any
 import numpy as np
 
 from rnnkit.cli.commands import finish_training
+from rnnkit.cli.data_flags import refuse_format_flags
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
-from rnnkit.cli.settings import model_settings
-from rnnkit.data import FrameSet
+from rnnkit.cli.train_flags import model_settings
+from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import read_frame_file
 from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import FrameClassifier, FrameRegressor, FrameTagger
-from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS, FRAME_TAGGER_DEFAULTS, FrameModel
-from rnnkit.models.regressor import REGRESSOR_DEFAULTS
+from rnnkit.models.frames import FrameModel
 
 __all__ = ["predict_frames", "score_frames", "train_frames"]
 
-#: --task -> the model of real-valued sequences and its settings
-TASKS: dict[str, tuple[Any, dict[str, Any]]] = {
-    "classify": (FrameClassifier, FRAME_CLASSIFIER_DEFAULTS),
-    "tag": (FrameTagger, FRAME_TAGGER_DEFAULTS),
-    "regress": (FrameRegressor, REGRESSOR_DEFAULTS),
+#: --task -> the model of real-valued sequences
+MODELS: dict[str, Any] = {
+    "classify": FrameClassifier,
+    "tag": FrameTagger,
+    "regress": FrameRegressor,
 }
 NO_CONFUSION = "--plot draws a confusion matrix: a regressor has none"
 
@@ -93,13 +93,12 @@ def train_frames(args: argparse.Namespace) -> int:
     """``rnnkit train --task classify|tag|regress`` on a frames CSV or an npz file."""
     if args.model != "rnn":
         raise ConfigError(f"--model {args.model} applies to texts, not to real-valued frames")
-    if args.tag_col is not None:
-        raise ConfigError("--tag-col applies to CoNLL-U files, not to real-valued frames")
+    frame_formats = formats_for(args.task, FrameSet)
+    message = "{flag} applies to {takers}, not to real-valued frames"
+    refuse_format_flags(args, frame_formats, ("tag_col",), message)
     if args.plot and args.task == "regress":
         raise ConfigError(NO_CONFUSION)
-    model_cls, defaults = TASKS[args.task]
-    settings = model_settings(args, defaults, f"{args.task} on real-valued frames")
-    model = model_cls(**settings)
+    model = MODELS[args.task](**model_settings(args, args.task, frames=True))
     use_checkpoints(model, args)
     use_grad_log(model, args)
     forecast = model.settings.get("forecast")

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from rnnkit.cli.data_flags import refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -13,29 +14,28 @@ from rnnkit.cli.outputs import (
     use_grad_log,
     write_evaluation,
 )
-from rnnkit.cli.settings import model_settings
-from rnnkit.data.corpus import read_corpus
+from rnnkit.cli.train_flags import model_settings
+from rnnkit.data import formats_for
+from rnnkit.data.corpus import TextCorpus, read_corpus
 from rnnkit.errors import ConfigError
 from rnnkit.metrics.language import LanguageModelReport
 from rnnkit.models import LanguageModel, load_model
-from rnnkit.models.language import DEFAULTS as LM_DEFAULTS
 
 __all__ = ["generate", "score_lm", "train_lm"]
 
 
 def _check_format(args: argparse.Namespace) -> None:
-    if args.format not in (None, "text"):
-        raise ConfigError(f"--format {args.format} does not apply to a language model (text)")
-    for flag, value in (("--tag-col", args.tag_col), ("--delimiter", args.delimiter)):
-        if value is not None:
-            raise ConfigError(f"{flag} does not apply to --task lm")
+    message = "--format {format} does not apply to a language model ({formats})"
+    refuse_format(args, "lm", TextCorpus, message)
+    message = "{flag} does not apply to --task lm"
+    refuse_format_flags(args, formats_for("lm"), ("tag_col", "delimiter"), message)
 
 
 def train_lm(args: argparse.Namespace) -> int:
     if args.model != "rnn":
         raise ConfigError(f"--model {args.model} does not apply to --task lm")
     _check_format(args)
-    settings = model_settings(args, LM_DEFAULTS, "lm")
+    settings = model_settings(args, "lm")
     model = LanguageModel(**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.cli.commands import score
+from rnnkit.cli.data_flags import add_format_flags
 from rnnkit.cli.diagnose import GRADIENTS_JSON, GRADIENTS_PNG, diagnose_path
 from rnnkit.cli.outputs import EVALUATION_FILE
 from rnnkit.cli.report_params import layer_rows
@@ -40,15 +41,13 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def add_parser(sub) -> None:
-    from rnnkit.cli.main import _format_flags  # the flags of evaluate, read the same way
-
     p = sub.add_parser("report", help="write one self-contained HTML page about a saved model")
     p.add_argument("model_dir")
     p.add_argument(
         "--data", metavar="FILE", help="evaluate on FILE and measure its gradients through time"
     )
     p.add_argument("--out", metavar="HTML", help=f"the page to write (DIR/{REPORT_FILE})")
-    _format_flags(p)
+    add_format_flags(p)
     p.set_defaults(run=run)
 
 

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+from rnnkit.cli.data_flags import refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -14,15 +15,25 @@ from rnnkit.cli.outputs import (
     use_grad_log,
     write_evaluation,
 )
-from rnnkit.cli.settings import model_settings, split_indices
-from rnnkit.data import PairCorpus, get_format, infer_format, read_pair_file
+from rnnkit.cli.train_flags import model_settings
+from rnnkit.data import PairCorpus, formats_for, get_format, infer_format, read_pair_file
+from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.metrics.sequences import SequenceReport
 from rnnkit.models import load_model
-from rnnkit.models.seq2seq import DEFAULTS as SEQ2SEQ_DEFAULTS
 from rnnkit.models.seq2seq import Seq2Seq
 
-__all__ = ["add_parser", "model_levels", "score_seq2seq", "train_seq2seq", "translate"]
+__all__ = [
+    "LEVEL_FLAGS",
+    "add_parser",
+    "model_levels",
+    "score_seq2seq",
+    "train_seq2seq",
+    "translate",
+]
+
+#: the format flags that split each side of a pair (a seq2seq model keeps its levels)
+LEVEL_FLAGS = ("source_level", "target_level")
 
 
 def _levels(args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -32,14 +43,12 @@ def _levels(args: argparse.Namespace) -> tuple[str | None, str | None]:
 
 
 def _read(path: str, args: argparse.Namespace, levels: tuple[str | None, str | None]) -> PairCorpus:
-    fmt = args.format
-    if fmt not in (None, "pairs", "cmudict"):
-        raise ConfigError(f"--format {fmt} does not apply to --task seq2seq (pairs or cmudict)")
-    for flag, value in (("--tag-col", args.tag_col), ("--delimiter", args.delimiter)):
-        if value is not None:
-            raise ConfigError(f"{flag} does not apply to --task seq2seq")
+    message = "--format {format} does not apply to --task seq2seq ({formats})"
+    refuse_format(args, "seq2seq", PairCorpus, message)
+    message = "{flag} does not apply to --task seq2seq"
+    refuse_format_flags(args, formats_for("seq2seq"), ("tag_col", "delimiter"), message)
     return read_pair_file(
-        path, fmt, source_level=levels[0], target_level=levels[1], encoding=args.encoding
+        path, args.format, source_level=levels[0], target_level=levels[1], encoding=args.encoding
     )
 
 
@@ -57,8 +66,8 @@ def _subset(c: PairCorpus, idx) -> PairCorpus:
 def train_seq2seq(args: argparse.Namespace) -> int:
     if args.model != "rnn":
         raise ConfigError(f"--model {args.model} does not apply to --task seq2seq")
-    # --level splits both sides of the data; the model records each side's level
-    settings = model_settings(args, SEQ2SEQ_DEFAULTS, "seq2seq", data_flags=("level",))
+    # --level splits both sides of the data (read_by); the model records each side's level
+    settings = model_settings(args, "seq2seq")
     data = _read(args.data, args, _levels(args))
     if args.valid:
         valid: PairCorpus | None = _read(args.valid, args, _levels(args))
