@@ -1,24 +1,22 @@
-"""The verbs of ``rnnkit`` for real-valued sequences: train, evaluate and predict.
-
-A ``frames`` CSV or an ``npz`` file (see :mod:`rnnkit.data.frames`) trains a
-:class:`~rnnkit.models.FrameClassifier` (``--task classify``, a label per sequence), a
-:class:`~rnnkit.models.FrameTagger` (``--task tag``, a label per frame) or a
-:class:`~rnnkit.models.FrameRegressor` (``--task regress``, numbers per sequence or
-per frame, or ``--forecast H`` to predict the frame H steps ahead).
+"""Real-valued sequences: a ``frames`` CSV or an ``npz`` file (see
+:mod:`rnnkit.data.frames`), read for a :class:`~rnnkit.models.FrameClassifier`
+(``--task classify``, a label per sequence), a :class:`~rnnkit.models.FrameTagger`
+(``--task tag``, a label per frame) or a :class:`~rnnkit.models.FrameRegressor`
+(``--task regress``, numbers per sequence or per frame, or ``--forecast H`` to predict
+the frame H steps ahead).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from typing import Any
 
 import numpy as np
 
-from rnnkit.cli.commands import finish_training
 from rnnkit.cli.data_flags import refuse_format_flags
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
+from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import read_frame_file
@@ -27,7 +25,7 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import FrameClassifier, FrameRegressor, FrameTagger
 from rnnkit.models.frames import FrameModel
 
-__all__ = ["predict_frames", "score_frames", "train_frames"]
+__all__ = ["NO_CONFUSION", "read", "score", "targets", "train", "training_data"]
 
 #: --task -> the model of real-valued sequences
 MODELS: dict[str, Any] = {
@@ -38,11 +36,12 @@ MODELS: dict[str, Any] = {
 NO_CONFUSION = "--plot draws a confusion matrix: a regressor has none"
 
 
-def read_frame_args(path: str, args: argparse.Namespace) -> FrameSet:
+def read(path: str, args: argparse.Namespace) -> FrameSet:
+    """Read a frames CSV or an npz file, by --format or as the name and header say."""
     return read_frame_file(path, args.format, encoding=args.encoding)
 
 
-def _targets(task: str, frames: FrameSet, forecast: int | None = None) -> Any:
+def targets(task: str, frames: FrameSet, forecast: int | None = None) -> Any:
     """What the model of `task` learns from the file's labels (None when forecasting)."""
     if task == "classify":
         if frames.per_step:
@@ -89,7 +88,7 @@ def _check_known(frames: FrameSet, model: Any) -> None:
             )
 
 
-def train_frames(args: argparse.Namespace) -> int:
+def train(args: argparse.Namespace) -> int:
     """``rnnkit train --task classify|tag|regress`` on a frames CSV or an npz file."""
     if args.model != "rnn":
         raise ConfigError(f"--model {args.model} applies to texts, not to real-valued frames")
@@ -102,22 +101,22 @@ def train_frames(args: argparse.Namespace) -> int:
     use_checkpoints(model, args)
     use_grad_log(model, args)
     forecast = model.settings.get("forecast")
-    data = read_frame_args(args.data, args)
+    data = read(args.data, args)
     valid = None
     if args.valid:
-        valid = read_frame_args(args.valid, args).aligned(data.features)
+        valid = read(args.valid, args).aligned(data.features)
     elif args.valid_split > 0:
         keep, held = split_indices(len(data), args.valid_split, args.seed)
         data, valid = data.subset(keep), data.subset(held)
-    test = read_frame_args(args.test, args).aligned(data.features) if args.test else None
-    targets = _targets(args.task, data, forecast)
-    pair = None if valid is None else (valid.sequences, _targets(args.task, valid, forecast))
+    test = read(args.test, args).aligned(data.features) if args.test else None
+    wanted = targets(args.task, data, forecast)
+    pair = None if valid is None else (valid.sequences, targets(args.task, valid, forecast))
     print(
         f"{data.path}: {len(data):,} sequences of {len(data.features)} features for training"
         + ("" if valid is None else f", {len(valid):,} for validation")
     )
     started = time.perf_counter()
-    model.fit(data.sequences, targets, valid=pair, features=data.features)
+    model.fit(data.sequences, wanted, valid=pair, features=data.features)
     finish_training(args, model, started, valid, test, lambda part: _evaluate(model, part))
     return 0
 
@@ -126,64 +125,18 @@ def _evaluate(model: Any, frames: FrameSet) -> Any:
     if isinstance(model, FrameClassifier):
         _check_known(frames, model)
     forecast = model.settings.get("forecast")
-    return model.evaluate(frames.sequences, _targets(model.task, frames, forecast))
+    return model.evaluate(frames.sequences, targets(model.task, frames, forecast))
 
 
-def score_frames(args: argparse.Namespace, model: FrameModel) -> Any:
+def score(args: argparse.Namespace, model: FrameModel) -> Any:
     """The model's report on the frames of --data, aligned to its features by name."""
-    return _evaluate(model, read_frame_args(args.data, args).aligned(model.features_))
+    return _evaluate(model, read(args.data, args).aligned(model.features_))
 
 
-def _chosen(frames: FrameSet, args: argparse.Namespace) -> FrameSet:
-    """The sequences that --row and --id pick, in that order; all of them without either."""
-    index: list[int] = []
-    for row in args.row or ():
-        if not 0 <= row < len(frames):
-            raise DataError(f"{frames.path}: --row {row}: the file has rows 0 to {len(frames) - 1}")
-        index.append(row)
-    position = {sid: i for i, sid in enumerate(frames.ids)}
-    for sid in args.id or ():
-        if sid not in position:
-            raise DataError(f"{frames.path}: no sequence with id {sid!r}")
-        index.append(position[sid])
-    return frames.subset(index) if index else frames
-
-
-def predict_frames(args: argparse.Namespace, model: Any) -> int:
-    """``rnnkit predict DIR --data FILE [--row N] [--id ID]``: one result per sequence."""
-    if args.texts:
-        raise ConfigError(f"{args.model_dir} reads real-valued frames: give --data FILE, not text")
-    frames = _chosen(read_frame_args(args.data, args).aligned(model.features_), args)
-    rows: list[dict[str, Any]] = []
+def training_data(model: Any, path: str, args: argparse.Namespace) -> Any:
+    """The sequences of `path` and their targets, as `model` was trained on them."""
+    frames = read(path, args).aligned(model.features_)
+    wanted = targets(model.task, frames, model.settings.get("forecast"))
     if isinstance(model, FrameClassifier):
-        for sid, p in zip(frames.ids, model.predict_proba(frames.sequences), strict=True):
-            k = int(np.argmax(p))
-            probs = {label: float(q) for label, q in zip(model.labels_, p, strict=True)}
-            rows.append({"id": sid, "label": model.labels_[k], "probability": float(p[k]),
-                         "probabilities": probs})  # fmt: skip
-    elif isinstance(model, FrameTagger):
-        for sid, tags in zip(frames.ids, model.predict(frames.sequences), strict=True):
-            rows.append({"id": sid, "tags": tags})
-    else:
-        for sid, y in zip(frames.ids, model.predict(frames.sequences), strict=True):
-            rows.append({"id": sid, "prediction": np.asarray(y).tolist()})
-    if args.json:
-        print(json.dumps(rows))
-        return 0
-    for r in rows:
-        if "label" in r:
-            print(f"{r['id']}  {r['label']}  {r['probability']:.3f}")
-        elif "tags" in r:
-            print(f"{r['id']}  {' '.join(r['tags'])}")
-        else:
-            print(f"{r['id']}  {_numbers_text(r['prediction'])}")
-    return 0
-
-
-def _numbers_text(values: Any) -> str:
-    """A prediction as text: numbers split by spaces, frames by ' | '."""
-    if not isinstance(values, list):
-        return f"{values:.6g}"
-    if values and isinstance(values[0], list):
-        return " | ".join(" ".join(f"{v:.6g}" for v in frame) for frame in values)
-    return " ".join(f"{v:.6g}" for v in values)
+        _check_known(frames, model)
+    return model.training_data(frames.sequences, wanted)
