@@ -216,7 +216,7 @@ SETTING_FLAGS = [f for f in TRAIN_FLAGS if f.setting is not None]
 def _given(flag: TrainFlag) -> list[str]:
     """The flag on a command line, with a value its check accepts."""
     if flag.choices is not None:
-        return [option(flag.dest), next(iter(flag.choices()))]
+        return [option(flag.dest), flag.allowed()[0]]
     if "action" in flag.options:
         return [option(flag.dest)]
     return [option(flag.dest), "0.5" if flag.options.get("type") is float else "1"]

@@ -26,36 +26,42 @@ Check = Callable[[str, Any], Any]
 
 
 def positive(flag: str, value: Any) -> Any:
+    """A size, a count, a rate or a time: more than zero."""
     if not value > 0:
         raise ConfigError(f"{flag} {value}: must be positive")
     return value
 
 
 def fraction(flag: str, value: Any) -> Any:
+    """A dropout rate: in [0, 1)."""
     if not 0.0 <= value < 1.0:
         raise ConfigError(f"{flag} {value}: must lie in [0, 1)")
     return value
 
 
 def probability(flag: str, value: Any) -> Any:
+    """A share: in [0, 1]."""
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{flag} {value}: must lie in [0, 1]")
     return value
 
 
 def non_negative(flag: str, value: Any) -> Any:
+    """An exponent: zero or more."""
     if not value >= 0:
         raise ConfigError(f"{flag} {value}: must be >= 0")
     return value
 
 
 def fraction_or_off(flag: str, value: Any) -> Any:
+    """A decay factor in [0, 1); 0 is None, off."""
     if not 0.0 <= value < 1.0:
         raise ConfigError(f"{flag} {value}: must lie in [0, 1) (0 turns it off)")
     return value or None  # the model's None: off
 
 
 def clip_norm(flag: str, value: Any) -> Any:
+    """A gradient-norm bound, zero or more; 0 is None, no clipping."""
     if value < 0:
         raise ConfigError(f"{flag} {value}: must be >= 0 (0 turns clipping off)")
     return value or None
@@ -83,8 +89,9 @@ class TrainFlag:
         ``check(flag, value)`` returns the setting's value or raises ConfigError.
     options : mapping
         argparse keywords (type, action, metavar, default).
-    choices : callable or None
-        The allowed values, looked up when the parser is built (the cells registered).
+    choices : sequence, callable or None
+        The allowed values; a callable is asked when the parser is built (the cells
+        registered then).
     exclusive : str or None
         Flags with the same name here exclude each other.
     read_by : tuple of str
@@ -99,7 +106,7 @@ class TrainFlag:
     inputs: str | None = None
     check: Check | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
-    choices: Callable[[], Sequence[str]] | None = None
+    choices: Sequence[str] | Callable[[], Sequence[str]] | None = None
     exclusive: str | None = None
     read_by: tuple[str, ...] = ()
 
@@ -107,6 +114,12 @@ class TrainFlag:
         """Whether the flag applies to `task` on real-valued frames or on texts."""
         kind = "frames" if frames else "texts"
         return task in self.tasks and self.inputs in (None, kind)
+
+    def allowed(self) -> list[str] | None:
+        """The values argparse allows, None for any."""
+        if self.choices is None:
+            return None
+        return list(self.choices() if callable(self.choices) else self.choices)
 
     def describe(self) -> str:
         """The help: the tasks it applies to (on which data, where a task reads both),
@@ -121,21 +134,11 @@ class TrainFlag:
 #: the tasks that read texts and real-valued frames alike (classify, tag)
 _BOTH_KINDS = {t for t in TASKS if 0 < len(formats_for(t, FrameSet)) < len(formats_for(t))}
 
-TEXTS = ("classify", "tag", "lm", "seq2seq")
-FRAMES = ("classify", "tag", "regress")
-_CHOICES = {
-    "activation": ("tanh", "relu", "sigmoid"),
-    "pooling": ("mean", "last", "max"),
-    "level": ("word", "char"),
-    "optimizer": ("adam", "sgd", "momentum", "adagrad"),
-    "attention": ("dot", "general", "additive", "none"),
-}
+#: the tasks that read texts, and those that read real-valued frames
+TEXTS = tuple(t for t in TASKS if len(formats_for(t, FrameSet)) < len(formats_for(t)))
+FRAMES = tuple(t for t in TASKS if formats_for(t, FrameSet))
 _INT, _FLOAT = {"type": int}, {"type": float}
 _SWITCH = {"action": argparse.BooleanOptionalAction, "default": None}
-
-
-def _choices(name: str) -> Callable[[], Sequence[str]]:
-    return lambda: list(_CHOICES[name])
 
 
 #: every model and training flag, in the order their values are checked
@@ -150,9 +153,9 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
     TrainFlag("bidirectional", "model", "bidirectional", options=_SWITCH,
               help="read each sequence in both directions"),
     TrainFlag("activation", "model", "activation", tasks=("classify", "tag", "lm", "regress"),
-              choices=_choices("activation"), help="f of the cell"),
+              choices=("tanh", "relu", "sigmoid"), help="f of the cell"),
     TrainFlag("pooling", "model", "pooling", tasks=("classify", "regress"),
-              choices=_choices("pooling"),
+              choices=("mean", "last", "max"),
               help="what the output reads, the mean of the states, h_T or the max"),
     TrainFlag("embed", "model", "embed_dim", tasks=TEXTS, inputs="texts", check=positive,
               options=_INT, exclusive="input", help="embedding size"),
@@ -160,7 +163,7 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               options={"action": "store_true"}, exclusive="input",
               help="one-hot inputs, no embedding"),
     TrainFlag("level", "model", "level", tasks=("classify", "lm", "seq2seq"), inputs="texts",
-              choices=_choices("level"), read_by=("seq2seq",),
+              choices=("word", "char"), read_by=("seq2seq",),
               help="tokens are words or characters (seq2seq: both sides)"),
     TrainFlag("min_freq", "model", "min_freq", tasks=TEXTS, inputs="texts", check=positive,
               options=_INT, help="rarer tokens become <unk>"),
@@ -192,7 +195,7 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
     TrainFlag("lr_decay", "training", "lr_decay", tasks=("lm", "seq2seq"),
               check=fraction_or_off, options=_FLOAT,
               help="multiply lr by this after an epoch with no better validation loss (0 = off)"),
-    TrainFlag("optimizer", "training", "optimizer", choices=_choices("optimizer"),
+    TrainFlag("optimizer", "training", "optimizer", choices=("adam", "sgd", "momentum", "adagrad"),
               help="the update rule"),
     TrainFlag("clip", "training", "clip_norm", check=clip_norm, options=_FLOAT,
               help="global gradient-norm clip (0 = off)"),
@@ -213,7 +216,7 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="write every step's gradient norms (global, clipped or not, per parameter) "
               "to OUT/grad_norms.csv"),
     TrainFlag("attention", "seq2seq", "attention", tasks=("seq2seq",),
-              choices=_choices("attention"),
+              choices=("dot", "general", "additive", "none"),
               help="how the decoder scores the encoder outputs (dot)"),
     TrainFlag("decoder_cell", "seq2seq", "decoder_cell", tasks=("seq2seq",),
               choices=cell_names, help="the decoder's cell (the encoder's)"),
@@ -248,7 +251,7 @@ def add_train_flags(p: argparse.ArgumentParser) -> None:
             if flag.exclusive not in exclusive:
                 exclusive[flag.exclusive] = group.add_mutually_exclusive_group()
             group = exclusive[flag.exclusive]
-        extra = {} if flag.choices is None else {"choices": list(flag.choices())}
+        extra = {} if flag.choices is None else {"choices": flag.allowed()}
         group.add_argument(option(flag.dest), **flag.options, **extra, help=flag.describe())
 
 
