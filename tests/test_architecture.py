@@ -64,26 +64,6 @@ ALLOWED = {
 #: top-level modules every part may import; they import none of the parts
 ANYWHERE = {"errors", "version"}
 
-#: Violations inside rnnkit.cli, which is being split into one module per command (the
-#: split removes them). Each is "importer -> module" for an import that closes a cycle,
-#: or "importer -> module._name" for a private name. Delete an entry once it is gone:
-#: test_known_cli_violations_are_still_there fails on a stale one.
-KNOWN_CLI_VIOLATIONS = {
-    # cycles: commands dispatches to the task modules, which import commands back
-    "rnnkit.cli.commands -> rnnkit.cli.frames",
-    "rnnkit.cli.commands -> rnnkit.cli.tagging",
-    # cycles: main imports every command, and these two import main's flag reader back
-    "rnnkit.cli.diagnose -> rnnkit.cli.main",
-    "rnnkit.cli.report -> rnnkit.cli.main",
-    # private names of other command modules
-    "rnnkit.cli.diagnose -> rnnkit.cli.frames._check_known",
-    "rnnkit.cli.diagnose -> rnnkit.cli.frames._targets",
-    "rnnkit.cli.diagnose -> rnnkit.cli.language._check_format",
-    "rnnkit.cli.diagnose -> rnnkit.cli.main._format_flags",
-    "rnnkit.cli.diagnose -> rnnkit.cli.seq2seq._read",
-    "rnnkit.cli.report -> rnnkit.cli.main._format_flags",
-}
-
 #: files at the top of tests/: helpers shared across folders, and this test
 TEST_HELPERS = {
     "conftest.py",
@@ -206,12 +186,12 @@ def _node(package: str, module: str) -> str | None:
     return f"{package}.{module[len(package) + 1 :].split('.')[0]}"
 
 
-def _graph(package: str, skip: set[str]) -> dict[str, dict[str, list[Import]]]:
-    """`package`'s children and the imports between them (edges in `skip` left out)."""
+def _graph(package: str) -> dict[str, dict[str, list[Import]]]:
+    """`package`'s children and the imports between them."""
     edges: dict[str, dict[str, list[Import]]] = defaultdict(lambda: defaultdict(list))
     for imp in IMPORTS:
         a, b = _node(package, imp.importer), _node(package, imp.module)
-        if a and b and a != b and imp.module in MODULES and imp.edge not in skip:
+        if a and b and a != b and imp.module in MODULES:
             edges[a][b].append(imp)
     return edges
 
@@ -234,10 +214,10 @@ def _path(edges: dict[str, dict[str, list[Import]]], start: str, goal: str) -> l
     return None
 
 
-def _cycles(package: str, skip: set[str]) -> list[str]:
+def _cycles(package: str) -> list[str]:
     """One shortest cycle for each tangle (modules that all reach each other) between
     `package`'s children, as text naming the import behind each step."""
-    edges = _graph(package, skip)
+    edges = _graph(package)
     covered: set[str] = set()
     found = []
     for start in sorted(edges):
@@ -262,9 +242,9 @@ def test_no_import_cycles_inside_a_package(package: str) -> None:
     itself; a submodule importing its own package's ``__init__`` is one (that
     ``__init__`` imports the submodule), and so are two subpackages importing each other.
     Checked for every package, the top one included, this means no cycle anywhere in the
-    module graph. The imports in KNOWN_CLI_VIOLATIONS are left out.
+    module graph.
     """
-    cycles = _cycles(package, KNOWN_CLI_VIOLATIONS)
+    cycles = _cycles(package)
     assert not cycles, f"import cycles inside {package}:\n  " + "\n\n  ".join(cycles)
 
 
@@ -327,24 +307,8 @@ def test_no_module_imports_another_modules_private_names() -> None:
     """``from rnnkit.a.b import _x`` is for rnnkit.a.b alone, and a private module
     (``rnnkit.a._b``) for its own package: move a shared piece down into a module both
     can import, and make it public there."""
-    bad = sorted(_private_imports() - KNOWN_CLI_VIOLATIONS)
+    bad = sorted(_private_imports())
     assert not bad, "private names imported from another module:\n" + "\n".join(bad)
-
-
-def test_known_cli_violations_are_still_there() -> None:
-    """KNOWN_CLI_VIOLATIONS only shrinks: each entry is inside rnnkit.cli and still an
-    import that closes a cycle, or a private name still imported."""
-    assert all(v.startswith("rnnkit.cli.") for v in KNOWN_CLI_VIOLATIONS)
-    edges = _graph("rnnkit.cli", skip=set())
-    closing = {
-        imp.edge
-        for a in edges
-        for b in edges[a]
-        for imp in edges[a][b]
-        if _path(edges, b, a) is not None
-    }
-    stale = sorted(KNOWN_CLI_VIOLATIONS - closing - _private_imports())
-    assert not stale, "no longer happens, delete from KNOWN_CLI_VIOLATIONS:\n" + "\n".join(stale)
 
 
 def test_tests_mirror_the_package() -> None:

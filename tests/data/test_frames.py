@@ -10,13 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hostile import check_error, n_lines
-from rnnkit.data.frames import (
-    check_sequences,
-    frame_format,
-    read_frame_file,
-    read_frames,
-    read_npz,
-)
+from rnnkit.data.formats import frame_format, read_frame_file
+from rnnkit.data.frames import check_sequences, read_frames, read_npz
 from rnnkit.data.label_files import read_label_files
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 

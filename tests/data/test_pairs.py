@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rnnkit.data.pairs import read_cmudict, read_pair_file, read_pairs
+from rnnkit.data.formats import read_pair_file
+from rnnkit.data.pairs import read_cmudict, read_pairs
 from rnnkit.errors import ConfigError, DataError
 
 CMUDICT = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cmudict_g2p"

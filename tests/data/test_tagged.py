@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnnkit.data.tagged import TaggedCorpus, read_conll, read_conllu, read_tagged
+from rnnkit.data.formats import read_tagged
+from rnnkit.data.tagged import TaggedCorpus, read_conll, read_conllu
 from rnnkit.errors import ConfigError, DataError
 
 Write = Callable[[str, "bytes | str"], Path]

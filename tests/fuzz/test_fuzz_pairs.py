@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given
 
 from hostile import ENCODINGS, check_error, drawn, fuzz, hostile_bytes, n_lines
-from rnnkit.data.pairs import PairCorpus, read_cmudict, read_pair_file, read_pairs
+from rnnkit.data.formats import read_pair_file
+from rnnkit.data.pairs import PairCorpus, read_cmudict, read_pairs
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 
 #: pieces of pair files and of the CMU Pronouncing Dictionary

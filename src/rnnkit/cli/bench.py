@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from rnnkit.bench import CONFIGS, BenchOptions, format_table, run_bench
 from rnnkit.core.cells import cell_names
 from rnnkit.io.atomic import atomic_write_text
 
-__all__ = ["add_parser", "bench"]
+__all__ = ["add_parser", "run"]
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """The ``bench`` verb."""
     b = sub.add_parser("bench", help="time training and generation against PyTorch")
     b.add_argument("--quick", action="store_true", help="a small subset, fewer repeats")
     b.add_argument("--json", action="store_true", help="print one JSON object")
@@ -27,10 +29,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--keras", action="store_true", help="add a Keras (torch backend) column")
     b.add_argument("--no-torch", action="store_true", help="rnnkit alone")
     b.add_argument("--no-memory", action="store_true", help="skip the peak-memory processes")
-    b.set_defaults(run=bench)
+    return b
 
 
-def bench(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark; print its table, or its JSON with --json."""
     overrides: dict[str, object] = {"torch": not args.no_torch, "keras": args.keras}
     overrides["memory"] = not args.no_memory
     if args.config:

@@ -11,18 +11,29 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
-from rnnkit.cli.commands import print_report
 from rnnkit.cli.outputs import draw_curves, write_evaluation
+from rnnkit.cli.tasks.finish import print_report
 from rnnkit.data import Table, load_mr
 from rnnkit.errors import ConfigError
 from rnnkit.models import BagOfWordsClassifier, SequenceClassifier
 
-__all__ = ["run"]
+__all__ = ["add_parser", "run"]
 
 #: MR's labels are 0 and 1; the demo names them
 LABEL_NAMES = {"0": "negative", "1": "positive"}
 REVIEWS = ["movie was good", "movie was bad", "movie was not good"]
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """The ``demo`` verb."""
+    d = sub.add_parser("demo", help="train a sentiment RNN on the bundled MR reviews")
+    d.add_argument("--out", default="rnnkit-demo-model", help="model directory to write")
+    d.add_argument("--epochs", type=int, default=30)
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--max-minutes", type=float, default=4.0)
+    return d
 
 
 def _named(table: Table) -> tuple[list[str], list[str]]:
@@ -30,6 +41,7 @@ def _named(table: Table) -> tuple[list[str], list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Train, report, compare with the baseline and save (see the module docstring)."""
     started = time.perf_counter()
     if args.epochs < 1 or not args.max_minutes > 0:
         raise ConfigError("--epochs must be at least 1 and --max-minutes positive")

@@ -18,8 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rnnkit.cli.data_flags import add_format_flags
+from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
 from rnnkit.data.batching import sequential_batches
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import ConfigError
 from rnnkit.io import atomic_write_json
 from rnnkit.models import (
     LanguageModel,
@@ -28,9 +30,7 @@ from rnnkit.models import (
     SequenceTagger,
     load_model,
 )
-from rnnkit.models.frames import FrameClassifier, FrameModel
-from rnnkit.training import SequenceDataset
-from rnnkit.training.streams import TextStreams
+from rnnkit.models.frames import FrameModel
 from rnnkit.viz import GradientDiagnosis, measure_gradients, plot_gradients
 
 __all__ = ["GRADIENTS_JSON", "GRADIENTS_PNG", "add_parser", "diagnose_path", "run"]
@@ -39,10 +39,8 @@ __all__ = ["GRADIENTS_JSON", "GRADIENTS_PNG", "add_parser", "diagnose_path", "ru
 GRADIENTS_JSON, GRADIENTS_PNG = "gradients.json", "gradients.png"
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``diagnose`` verb, with the data-format flags of ``train`` and ``evaluate``."""
-    from rnnkit.cli.main import _format_flags  # NOTE: here: main imports this module
-
     p = sub.add_parser("diagnose", help="measure how the loss gradient fades through time")
     p.add_argument("model_dirs", nargs="+", metavar="DIR", help="saved models to compare")
     p.add_argument("--data", required=True, metavar="FILE", help="labelled data, as evaluate")
@@ -50,8 +48,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--batch-size", type=int, help="sequences per batch (the model's)")
     p.add_argument("--png", metavar="PATH", help=f"the plot (default: DIR/{GRADIENTS_PNG})")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    _format_flags(p)
-    p.set_defaults(run=run)
+    add_format_flags(p)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,7 +98,7 @@ def diagnose_path(
     size = getattr(args, "batch_size", None) or int(model.settings.get("batch_size", 32))
     count = getattr(args, "batches", None) or 8
     if isinstance(model, LanguageModel):
-        batches: list[Any] = _lm_batches(model, data_path, args, size)[:count]
+        batches: list[Any] = lm.batches(model, data_path, args, size)[:count]
     else:
         data = _dataset(model, data_path, args)
         batches = [data.batch(i) for i in sequential_batches(len(data), size)[:count]]
@@ -110,51 +108,14 @@ def diagnose_path(
 def _dataset(model: Any, path: str, args: argparse.Namespace) -> Any:
     """The file's sequences and targets, encoded as the model was trained on them."""
     if isinstance(model, FrameModel):
-        return _frames(model, path, args)
+        return frames.training_data(model, path, args)
     if isinstance(model, Seq2Seq):
-        from rnnkit.cli.seq2seq import _read
-        from rnnkit.data.pairs import pair_format
-
-        s = model.settings
-        cmudict = pair_format(path, args.format) == "cmudict"  # its levels are fixed
-        levels = (None, None) if cmudict else (s["source_level"], s["target_level"])
-        pairs = _read(path, args, levels)
-        return model.training_data(pairs.sources, pairs.targets)
+        return seq2seq.training_data(model, path, args)
     if isinstance(model, SequenceTagger):
-        from rnnkit.cli.tagging import read_tagged_args
-
-        corpus = read_tagged_args(path, args)
-        return model.training_data(corpus.sentences, corpus.tags)
+        return tag.training_data(model, path, args)
     if isinstance(model, SequenceClassifier):
-        from rnnkit.cli.commands import check_known_labels, read_labelled
-
-        table = read_labelled(path, args)
-        check_known_labels(table, model.labels_)
-        return model.training_data(table.texts, table.labels)
+        return classify.training_data(model, path, args)
     raise ConfigError(f"a {type(model).__name__} has no gradients through time")
-
-
-def _frames(model: Any, path: str, args: argparse.Namespace) -> SequenceDataset:
-    from rnnkit.cli.frames import _check_known, _targets, read_frame_args
-
-    frames = read_frame_args(path, args).aligned(model.features_)
-    targets = _targets(model.task, frames, model.settings.get("forecast"))
-    if isinstance(model, FrameClassifier):
-        _check_known(frames, model)
-    return model.training_data(frames.sequences, targets)
-
-
-def _lm_batches(model: LanguageModel, path: str, args: argparse.Namespace, size: int) -> list:
-    """Windows of ``bptt`` tokens from the file's start, each starting from zero."""
-    from rnnkit.cli.language import _check_format
-    from rnnkit.data.corpus import read_corpus
-
-    _check_format(args)
-    corpus = read_corpus(path, model.settings["level"], vocab=model.vocab_, encoding=args.encoding)
-    if len(corpus.ids) < 2:
-        raise DataError(f"{path}: a language model needs at least two tokens to predict one")
-    streams = TextStreams(corpus.ids, size, model.settings["bptt"], stateful=False)
-    return [streams.batch(w) for w in streams.batches()]
 
 
 def _plot(diagnoses: list[GradientDiagnosis], png: Path, explicit: bool) -> bool:

@@ -22,8 +22,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rnnkit.cli.commands import score
+from rnnkit.cli.data_flags import add_format_flags
 from rnnkit.cli.diagnose import GRADIENTS_JSON, GRADIENTS_PNG, diagnose_path
+from rnnkit.cli.evaluate import score
 from rnnkit.cli.outputs import EVALUATION_FILE
 from rnnkit.cli.report_params import layer_rows
 from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
@@ -39,20 +40,20 @@ REPORT_FILE = "report.html"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def add_parser(sub) -> None:
-    from rnnkit.cli.main import _format_flags  # the flags of evaluate, read the same way
-
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """The ``report`` verb, with the data-format flags of ``evaluate``."""
     p = sub.add_parser("report", help="write one self-contained HTML page about a saved model")
     p.add_argument("model_dir")
     p.add_argument(
         "--data", metavar="FILE", help="evaluate on FILE and measure its gradients through time"
     )
     p.add_argument("--out", metavar="HTML", help=f"the page to write (DIR/{REPORT_FILE})")
-    _format_flags(p)
-    p.set_defaults(run=run)
+    add_format_flags(p)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:
+    """Write the page: the model, its run, its evaluation and its gradients."""
     directory = Path(args.model_dir)
     out = _out_path(args, directory)
     model = load_model(directory)  # ModelFileError: no such directory, not a model, damaged

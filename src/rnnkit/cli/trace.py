@@ -39,7 +39,7 @@ from rnnkit.text import Vocabulary, get_tokenizer
 from rnnkit.viz.toy import TOY_REVIEWS, TOY_VOCABULARY, toy_ids, toy_weights
 from rnnkit.viz.trace import Trace, trace
 
-__all__ = ["add_parser", "toy_model"]
+__all__ = ["add_parser", "run", "toy_model"]
 
 #: what the example's one sigmoid output is the probability of
 TOY_LABELS = ["negative", "positive"]
@@ -61,7 +61,8 @@ def toy_model(dtype: str = "float32") -> Sequential:
     return model
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """The ``trace`` verb."""
     p = sub.add_parser("trace", help="show every number of the forward pass on a text")
     p.add_argument("model_dir", nargs="?", metavar="DIR", help="a saved model directory")
     p.add_argument("texts", nargs="*", metavar="TEXT", help="a text to trace")
@@ -76,7 +77,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--max-values", type=int, default=12, help="numbers shown per row, 0 for all (12)"
     )
-    p.set_defaults(run=run)
+    return p
 
 
 def run(args: argparse.Namespace) -> int:

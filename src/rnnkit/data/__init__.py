@@ -1,9 +1,10 @@
 """Reading datasets and cutting them into batches.
 
 Readers turn a file into a :class:`Table` (texts and labels, with the line of every
-row for messages); :func:`load_mr` reads the MR sentence-polarity dataset shipped with
-the package; :func:`bucket_batches` and :func:`sequential_batches` give the index
-arrays of the batches a trainer visits.
+row for messages) or the corpus of another task; :data:`FORMATS` describes each format
+once (how a file is recognised, its reader, the tasks that accept it); :func:`load_mr`
+reads the MR sentence-polarity dataset shipped with the package; :func:`bucket_batches`
+and :func:`sequential_batches` give the index arrays of the batches a trainer visits.
 
 >>> import numpy as np
 >>> from rnnkit.data import bucket_batches, check_labels, load_mr
@@ -18,17 +19,27 @@ True
 
 from rnnkit.data.batching import bucket_batches, sequential_batches
 from rnnkit.data.bundled import MR_SPLITS, load_mr
+from rnnkit.data.formats import (
+    FORMATS,
+    Format,
+    formats_for,
+    get_format,
+    infer_format,
+    read_pair_file,
+    read_tagged,
+)
 from rnnkit.data.frames import FrameSet, check_sequences, read_frames, read_npz
 from rnnkit.data.label_files import LabelFilesTable, read_label_files
-from rnnkit.data.pairs import PairCorpus, read_pair_file
+from rnnkit.data.pairs import PairCorpus
 from rnnkit.data.scaling import Standardizer
 from rnnkit.data.splits import split_indices
 from rnnkit.data.table import Table, check_labels, parse_table, read_table
-from rnnkit.data.tagged import TAGGED_FORMATS, TaggedCorpus, read_conll, read_conllu, read_tagged
+from rnnkit.data.tagged import TaggedCorpus, read_conll, read_conllu
 
 __all__ = [
+    "FORMATS",
     "MR_SPLITS",
-    "TAGGED_FORMATS",
+    "Format",
     "FrameSet",
     "LabelFilesTable",
     "PairCorpus",
@@ -38,6 +49,9 @@ __all__ = [
     "bucket_batches",
     "check_labels",
     "check_sequences",
+    "formats_for",
+    "get_format",
+    "infer_format",
     "load_mr",
     "parse_table",
     "read_conll",

@@ -15,6 +15,9 @@ sequence and step.
   per sequence or (N, T) per step. Loaded with ``allow_pickle=False``: a file cannot
   make the reader execute code.
 
+:func:`rnnkit.data.formats.read_frame_file` picks the reader by ``format``, file name or
+header.
+
 >>> import tempfile, pathlib
 >>> with tempfile.TemporaryDirectory() as d:
 ...     path = pathlib.Path(d) / "f.csv"
@@ -26,7 +29,6 @@ sequence and step.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -38,24 +40,14 @@ import numpy as np
 from rnnkit.data.npz_archive import NPZ_KEYS, npz_arrays
 from rnnkit.data.table import csv_rows
 from rnnkit.data.text_files import decode_bytes, read_bytes
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 
-__all__ = [
-    "FRAME_FORMATS",
-    "FrameSet",
-    "check_sequences",
-    "frame_format",
-    "read_frame_file",
-    "read_frames",
-    "read_npz",
-]
+__all__ = ["ID_COLUMNS", "FrameSet", "check_sequences", "read_frames", "read_npz"]
 
 PathLike = str | os.PathLike[str]
 Array = np.ndarray
 #: the names a sequence id column may have
 ID_COLUMNS = ("series_id", "seq_id")
-#: the --format names of real-valued sequence files
-FRAME_FORMATS = ("frames", "npz")
 
 
 @dataclass(frozen=True)
@@ -118,41 +110,6 @@ class FrameSet:
             )
         order = [self.features.index(f) for f in features]
         return replace(self, sequences=[x[:, order] for x in self.sequences], features=features)
-
-
-def frame_format(path: PathLike, format: str | None = None) -> str | None:
-    """``"npz"`` or ``"frames"`` if `path` holds real-valued sequences, else None.
-
-    `format` decides when given; otherwise a ``.npz`` name, or a ``.csv`` whose header
-    has a sequence id column and a ``t`` column.
-    """
-    if format is not None:
-        return format if format in FRAME_FORMATS else None
-    p = Path(path)
-    if p.suffix.lower() == ".npz":
-        return "npz"
-    if p.suffix.lower() == ".csv" and p.is_file():
-        with open(p, encoding="utf-8", errors="replace", newline="") as f:
-            header = next(csv.reader([f.readline().lstrip("\ufeff")]), [])
-        names = {h.strip() for h in header}
-        if "t" in names and names & set(ID_COLUMNS):
-            return "frames"
-    return None
-
-
-def read_frame_file(
-    path: PathLike, format: str | None = None, *, encoding: str = "utf-8"
-) -> FrameSet:
-    """Read a ``frames`` CSV or an ``npz`` file, by `format` or as :func:`frame_format` finds."""
-    fmt = frame_format(path, format)
-    if format is not None and fmt is None:
-        raise ConfigError(f"--format {format}: real-valued sequences are 'frames' or 'npz'")
-    if fmt is None:
-        raise DataError(
-            f"{path}: not a frames CSV (a .csv with a sequence id and a t column) or an .npz "
-            "file; name the format with --format"
-        )
-    return read_npz(path) if fmt == "npz" else read_frames(path, encoding=encoding)
 
 
 def read_frames(path: PathLike, *, encoding: str = "utf-8") -> FrameSet:

@@ -13,11 +13,13 @@ Every problem is a :class:`~rnnkit.errors.DataError` naming the file and line.
   ``# comment`` is dropped, as are the dictionary's own ``;;;`` comment lines. The
   word is read letter by letter and the phones as tokens: spelling -> pronunciation.
 
+:func:`rnnkit.data.formats.read_pair_file` picks the reader by ``format`` or file name.
+
 >>> import tempfile, pathlib
 >>> with tempfile.TemporaryDirectory() as d:
 ...     path = pathlib.Path(d) / "g2p.dict"
 ...     _ = path.write_text("aalto AA1 L T OW2 # name, finnish\\nab AE1 B\\n")
-...     corpus = read_pair_file(path)
+...     corpus = read_cmudict(path)
 >>> corpus.sources, corpus.targets, corpus.lines
 ([['a', 'a', 'l', 't', 'o'], ['a', 'b']], [['AA1', 'L', 'T', 'OW2'], ['AE1', 'B']], [1, 2])
 """
@@ -31,20 +33,11 @@ from pathlib import Path
 
 from rnnkit.data.corpus import check_level
 from rnnkit.data.text_files import decode_bytes, read_bytes, split_lines
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import DataError
 
-__all__ = [
-    "PAIR_FORMATS",
-    "PairCorpus",
-    "pair_format",
-    "read_cmudict",
-    "read_pair_file",
-    "read_pairs",
-]
+__all__ = ["PairCorpus", "read_cmudict", "read_pairs"]
 
 PathLike = str | os.PathLike[str]
-#: the formats :func:`read_pair_file` knows, by ``--format`` name
-PAIR_FORMATS = ("pairs", "cmudict")
 
 
 @dataclass(frozen=True)
@@ -79,42 +72,6 @@ class PairCorpus:
     def where(self, pair: int) -> str:
         """``"path:line"`` of a pair, for error messages."""
         return f"{self.path}:{self.lines[pair]}"
-
-
-def read_pair_file(
-    path: PathLike,
-    format: str | None = None,
-    *,
-    source_level: str | None = None,
-    target_level: str | None = None,
-    encoding: str = "utf-8",
-) -> PairCorpus:
-    """Read pairs, choosing the reader from the file name or ``format``.
-
-    By default ``cmudict`` for a ``.dict`` file and ``pairs`` for any other name. The
-    levels default to characters, except the phones of ``cmudict`` (words); a
-    ``cmudict`` file refuses any other split rather than ignore it.
-    """
-    format = pair_format(path, format)
-    if format == "pairs":
-        return read_pairs(
-            path,
-            source_level=source_level or "char",
-            target_level=target_level or "char",
-            encoding=encoding,
-        )
-    if format == "cmudict":
-        if (source_level or "char") != "char" or (target_level or "word") != "word":
-            raise ConfigError("a cmudict file is read as letters -> phones: drop --*-level")
-        return read_cmudict(path, encoding=encoding)
-    raise ConfigError(f"format: expected one of {', '.join(PAIR_FORMATS)}, got {format!r}")
-
-
-def pair_format(path: PathLike, format: str | None = None) -> str:
-    """The format a pair file is read in: `format`, else ``cmudict`` for ``.dict`` files."""
-    if format is not None:
-        return format
-    return "cmudict" if Path(path).suffix.lower() == ".dict" else "pairs"
 
 
 def read_pairs(

@@ -11,11 +11,13 @@ the file. Every problem is a :class:`~rnnkit.errors.DataError` naming the file a
 - ``conll`` (:func:`read_conll`): ``token<TAB>tag`` lines, as in named-entity corpora
   such as WNUT-17; a blank line, or a line holding only whitespace, ends a sentence.
 
+:func:`rnnkit.data.formats.read_tagged` picks the reader by ``format`` or file name.
+
 >>> import tempfile, pathlib
 >>> with tempfile.TemporaryDirectory() as d:
 ...     path = pathlib.Path(d) / "ner.conll"
 ...     _ = path.write_text("Paris\\tB-location\\nrocks\\tO\\n\\t\\nhi\\tO\\n")
-...     corpus = read_tagged(path)
+...     corpus = read_conll(path)
 >>> corpus.sentences, corpus.tags, corpus.lines
 ([['Paris', 'rocks'], ['hi']], [['B-location', 'O'], ['O']], [1, 4])
 """
@@ -33,11 +35,9 @@ from conllu.parser import parse_id_value, parse_nullable_value
 from rnnkit.data.text_files import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
-__all__ = ["TAGGED_FORMATS", "TaggedCorpus", "read_conll", "read_conllu", "read_tagged"]
+__all__ = ["TaggedCorpus", "read_conll", "read_conllu"]
 
 PathLike = str | os.PathLike[str]
-#: the formats :func:`read_tagged` knows, by ``--format`` name
-TAGGED_FORMATS = ("conllu", "conll")
 #: CoNLL-U columns that hold a part-of-speech tag, by ``--tag-col`` name
 _CONLLU_TAG_COLUMNS = {"upos": 3, "xpos": 4}
 _CONLLU_N_COLUMNS = 10
@@ -81,44 +81,6 @@ class TaggedCorpus:
     def where(self, sentence: int) -> str:
         """``"path:line"`` of a sentence's first token, for error messages."""
         return f"{self.path}:{self.lines[sentence]}"
-
-
-def read_tagged(
-    path: PathLike,
-    format: str | None = None,
-    *,
-    tag_col: str = "upos",
-    encoding: str = "utf-8",
-) -> TaggedCorpus:
-    """Read a tagged corpus, choosing the reader from the file name or ``format``.
-
-    Parameters
-    ----------
-    path : str or path-like
-    format : {"conllu", "conll"}, optional
-        By default ``conllu`` for a ``.conllu`` file and ``conll`` for any other name
-        (``.conll``, ``.txt``, ``.tsv``, ...).
-    tag_col : {"upos", "xpos"}, default "upos"
-        CoNLL-U only: the column holding the tags. A ``conll`` file has one tag column,
-        so anything but the default is refused there rather than silently ignored.
-    encoding : str, default "utf-8"
-
-    Raises
-    ------
-    ConfigError
-        An unknown format or encoding, or ``tag_col="xpos"`` for a ``conll`` file.
-    DataError
-        Anything wrong with the file; see :func:`read_conllu` and :func:`read_conll`.
-    """
-    if format is None:
-        format = "conllu" if Path(path).suffix.lower() == ".conllu" else "conll"
-    if format == "conllu":
-        return read_conllu(path, tag_col=tag_col, encoding=encoding)
-    if format == "conll":
-        if str(tag_col).lower() != "upos":
-            raise ConfigError(f"tag_col: {tag_col!r} applies to CoNLL-U files only, not conll")
-        return read_conll(path, encoding=encoding)
-    raise ConfigError(f"format: expected one of {', '.join(TAGGED_FORMATS)}, got {format!r}")
 
 
 def read_conllu(path: PathLike, *, tag_col: str = "upos", encoding: str = "utf-8") -> TaggedCorpus:

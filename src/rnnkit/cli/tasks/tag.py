@@ -1,0 +1,80 @@
+"""Sequence labelling of texts: CoNLL-U or token<TAB>tag files, read for a
+:class:`~rnnkit.models.SequenceTagger`."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from rnnkit.cli.data_flags import refuse_format
+from rnnkit.cli.outputs import use_checkpoints, use_grad_log
+from rnnkit.cli.tasks.finish import finish_training
+from rnnkit.cli.train_flags import model_settings
+from rnnkit.data import TaggedCorpus, read_tagged
+from rnnkit.data.splits import split_indices
+from rnnkit.errors import ConfigError
+from rnnkit.models import SequenceTagger
+
+__all__ = ["read", "score", "train", "training_data"]
+
+#: NOTE: the format a CSV user tries first is refused here with a hint; the formats of
+#: the other tasks reach read_tagged, whose message names the formats it reads
+HINTED = ("table",)
+
+
+def read(path: str, args: argparse.Namespace) -> TaggedCorpus:
+    """Read a tagged corpus (CoNLL-U or token<TAB>tag) with the command line's flags."""
+    if args.format in HINTED:
+        message = "--format {format} is for --task {tasks}; use {formats}"
+        refuse_format(args, "tag", TaggedCorpus, message)
+    return read_tagged(
+        path, format=args.format, tag_col=args.tag_col or "upos", encoding=args.encoding
+    )
+
+
+def _subset(corpus: TaggedCorpus, idx: Any) -> TaggedCorpus:
+    return TaggedCorpus(
+        [corpus.sentences[i] for i in idx],
+        [corpus.tags[i] for i in idx],
+        corpus.path,
+        [corpus.lines[i] for i in idx],
+    )
+
+
+def train(args: argparse.Namespace) -> int:
+    """``rnnkit train --task tag`` on texts."""
+    if args.model != "rnn":
+        raise ConfigError(f"--model {args.model} does not apply to --task tag")
+    settings = model_settings(args, "tag")
+    data = read(args.data, args)
+    if args.valid:
+        valid: TaggedCorpus | None = read(args.valid, args)
+    elif args.valid_split > 0:
+        keep, held = split_indices(len(data.sentences), args.valid_split, args.seed)
+        data, valid = _subset(data, keep), _subset(data, held)
+    else:
+        valid = None
+    test = read(args.test, args) if args.test else None
+    started = time.perf_counter()
+    model = SequenceTagger(**settings)
+    use_checkpoints(model, args)
+    use_grad_log(model, args)
+    pair = None if valid is None else (valid.sentences, valid.tags)
+    model.fit(data.sentences, data.tags, valid=pair)
+    finish_training(
+        args, model, started, valid, test, lambda c: model.evaluate(c.sentences, c.tags)
+    )
+    return 0
+
+
+def score(args: argparse.Namespace, model: SequenceTagger) -> Any:
+    """The tagger's report on --data, read with the command line's format flags."""
+    data = read(args.data, args)
+    return model.evaluate(data.sentences, data.tags)
+
+
+def training_data(model: SequenceTagger, path: str, args: argparse.Namespace) -> Any:
+    """The tagged sentences of `path`, encoded as `model` was trained on them."""
+    corpus = read(path, args)
+    return model.training_data(corpus.sentences, corpus.tags)

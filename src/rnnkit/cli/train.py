@@ -1,0 +1,71 @@
+"""``rnnkit train --task T --data PATH --out DIR``: train a model and save its directory.
+
+The task and the data's format (``--format``, else inferred from the file) choose
+the model: texts for classify and tag train the text models, a frames CSV or an npz
+file their models of real-valued sequences (see :mod:`rnnkit.cli.tasks`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from rnnkit.cli.data_flags import add_format_flags, chosen_format, either, refuse_format_flags
+from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
+from rnnkit.cli.tasks.seq2seq import LEVEL_FLAGS
+from rnnkit.cli.train_flags import add_train_flags
+from rnnkit.data import FrameSet, formats_for
+from rnnkit.data.formats import TASKS
+from rnnkit.errors import ConfigError
+
+__all__ = ["add_parser", "run"]
+
+#: --task -> how it trains on texts (each task of real-valued frames: tasks.frames)
+TEXT_TRAINERS = {
+    "classify": classify.train,
+    "tag": tag.train,
+    "lm": lm.train,
+    "seq2seq": seq2seq.train,
+}
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """The ``train`` verb: the data, the model and training flags, the format flags."""
+    t = sub.add_parser("train", help="train a model and save its directory")
+    t.add_argument("--task", required=True, choices=list(TASKS))
+    t.add_argument("--data", required=True, help="training file")
+    t.add_argument("--valid", help="validation file (early stopping, best epoch)")
+    t.add_argument(
+        "--valid-split",
+        type=float,
+        default=0.1,
+        help="without --valid, hold out this fraction of --data (lm: its last part; 0 = none)",
+    )
+    t.add_argument("--test", help="also evaluate on this file after training")
+    t.add_argument("--out", required=True, help="model directory to write")
+    t.add_argument(
+        "--model",
+        choices=["rnn", "bow-nb"],
+        default="rnn",
+        help="the recurrent network, or the bag-of-words Naive Bayes baseline",
+    )
+    add_train_flags(t)
+    t.add_argument("--plot", action="store_true", help="write confusion-matrix PNGs (matplotlib)")
+    add_format_flags(t)
+    return t
+
+
+def run(args: argparse.Namespace) -> int:
+    """``rnnkit train``: dispatch on --task and on the data being texts or frames."""
+    if not 0.0 <= args.valid_split < 1.0:
+        raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
+    message = "{flag} applies to --task {tasks} only"
+    refuse_format_flags(args, formats_for(args.task), LEVEL_FLAGS, message)
+    fmt = chosen_format(args, args.data, args.task)
+    if fmt is not None and fmt.returns is FrameSet:
+        if args.task not in fmt.tasks:
+            raise ConfigError(f"--format {fmt.name} is for --task {either(fmt.tasks)}")
+        return frames.train(args)
+    if args.task not in TEXT_TRAINERS:  # regress: its reader says what it cannot read
+        return frames.train(args)
+    return TEXT_TRAINERS[args.task](args)

@@ -1,0 +1,323 @@
+"""The command line's registries: the formats it offers, its verbs, its train flags, and
+the import graph of rnnkit.cli.
+
+The expectations are generated from the tables themselves (FORMATS, VERBS,
+TRAIN_FLAGS), so a new format, verb or flag is covered without a new test; the
+refusals run through ``build_parser`` and the reading or settings code, not training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rnnkit.cli
+from rnnkit.cli import train_flags
+from rnnkit.cli.data_flags import FORMAT_FLAGS, either, option
+from rnnkit.cli.main import VERBS, build_parser
+from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
+from rnnkit.cli.train_flags import TRAIN_FLAGS, TrainFlag, model_settings, task_label
+from rnnkit.data import FORMATS, Format, FrameSet, formats_for, get_format
+from rnnkit.data.formats import TASKS
+from rnnkit.errors import ConfigError
+from rnnkit.models.classifier import DEFAULTS as CLASSIFIER
+from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS, FRAME_TAGGER_DEFAULTS
+from rnnkit.models.language import DEFAULTS as LANGUAGE_MODEL
+from rnnkit.models.regressor import REGRESSOR_DEFAULTS
+from rnnkit.models.seq2seq import DEFAULTS as SEQ2SEQ
+from rnnkit.models.tagger import DEFAULTS as TAGGER
+
+CLI = Path(rnnkit.cli.__file__).parent
+#: a small file of every format
+SAMPLES = {
+    "table": ("t.csv", "text,label\ngood film,pos\nbad plot,neg\n"),
+    "label-files": ("labels", ""),
+    "conllu": ("t.conllu", "1\tthe\tthe\tDET\tDT\t_\t0\t_\t_\t_\n\n"),
+    "conll": ("t.conll", "Paris\tB-loc\nrocks\tO\n"),
+    "text": ("t.txt", "ROMEO: hello\n"),
+    "pairs": ("p.tsv", "abc\tC B A\n"),
+    "cmudict": ("c.dict", "ab AE1 B\n"),
+    "frames": ("f.csv", "series_id,t,label,a\ns,0,x,1\ns,1,x,2\n"),
+    "npz": ("z.npz", ""),
+}
+
+
+def _sample(root: Path, name: str) -> Path:
+    file, contents = SAMPLES[name]
+    path = root / file
+    if name == "label-files":
+        path.mkdir()
+        (path / "Pos.txt").write_text("good film\n")
+        (path / "Neg.txt").write_text("bad plot\n")
+    elif name == "npz":
+        np.savez(path, X=np.ones((2, 3, 1)), lengths=np.array([3, 2]), y=np.array(["a", "b"]))
+    else:
+        path.write_text(contents, encoding="utf-8")
+    return path
+
+
+def _train_args(task: str, *flags: str) -> argparse.Namespace:
+    return build_parser().parse_args(["train", "--task", task, "--data", "d", "--out", "o", *flags])
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> argparse._SubParsersAction:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+# -- formats ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("verb", ["train", "evaluate", "diagnose", "report"])
+def test_every_format_is_offered_with_its_flags(verb: str) -> None:
+    parser = _subparsers(build_parser()).choices[verb]
+    actions = {a.dest: a for a in parser._actions}
+    assert actions["format"].choices == [f.name for f in FORMATS]
+    assert set(FORMAT_FLAGS) == {flag for f in FORMATS for flag in f.flags}
+    for dest in FORMAT_FLAGS:
+        takers = [f.name for f in FORMATS if dest in f.flags]
+        if len(takers) == 1:  # a flag of one format names it in its help
+            assert actions[dest].help.startswith(f"{takers[0]}: "), actions[dest].help
+
+
+def test_predict_offers_the_real_valued_formats() -> None:
+    parser = _subparsers(build_parser()).choices["predict"]
+    choices = next(a.choices for a in parser._actions if a.dest == "format")
+    assert choices == [f.name for f in FORMATS if f.returns is FrameSet]
+
+
+def _read(task: str, fmt: Format, path: Path, args: argparse.Namespace):
+    """How the command line reads a file of `fmt` for `task` (train, evaluate, diagnose)."""
+    if fmt.returns is FrameSet:
+        return frames.read(str(path), args)
+    if task == "lm":
+        lm.check_format(args)
+        return lm.read(str(path), args, "char")
+    if task == "seq2seq":
+        return seq2seq.read(str(path), args, (None, None))
+    return {"classify": classify, "tag": tag}[task].read(str(path), args)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "task"), [(f, t) for f in FORMATS for t in f.tasks], ids=lambda x: getattr(x, "name", x)
+)
+@pytest.mark.parametrize("named", [True, False], ids=["--format", "inferred"])
+def test_each_task_of_a_format_reads_it(tmp_path: Path, fmt: Format, task: str, named) -> None:
+    path = _sample(tmp_path, fmt.name)
+    args = _train_args(task, *(["--format", fmt.name] if named else []))
+    assert isinstance(_read(task, fmt, path, args), fmt.returns)
+
+
+def _refusal(task: str, name: str) -> str:
+    """What ``rnnkit train --task TASK --format NAME`` says when the task does not read it."""
+    fmt = get_format(name)
+    if fmt.returns is FrameSet:
+        return f"--format {name} is for --task {either(fmt.tasks)}"
+    if task == "regress":
+        real = " or ".join(repr(f.name) for f in formats_for(task))
+        return f"--format {name}: real-valued sequences are {real}"
+    texts = [f.name for f in formats_for(task) if f.returns is not FrameSet]
+    if task == "tag" and name != "table":  # the reader's own message
+        return f"format: expected one of {', '.join(texts)}, got {name!r}"
+    return {
+        "classify": f"--format {name} does not apply to text classification",
+        "tag": f"--format {name} is for --task {either(fmt.tasks)}; use {either(texts)}",
+        "lm": f"--format {name} does not apply to a language model ({either(texts)})",
+        "seq2seq": f"--format {name} does not apply to --task seq2seq ({either(texts)})",
+    }[task]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "task"),
+    [(f.name, t) for f in FORMATS for t in TASKS if t not in f.tasks],
+)
+def test_the_other_tasks_refuse_a_format(tmp_path, cli, user_error, fmt: str, task: str) -> None:
+    path, out = _sample(tmp_path, fmt), tmp_path / "out"
+    line = user_error(cli("train", "--task", task, "--format", fmt, "--data", path, "--out", out))
+    assert line == f"error: {_refusal(task, fmt)}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fmt", [f.name for f in FORMATS if "classify" not in f.tasks])
+def test_evaluate_refuses_a_format_a_classifier_does_not_read(
+    cli, user_error, rnn_model, fmt, tmp_path
+):
+    line = user_error(cli("evaluate", rnn_model, "--data", _sample(tmp_path, fmt), "--format", fmt))
+    assert line == f"error: {_refusal('classify', fmt)}"
+
+
+def _refused_format_flags() -> list[tuple[str, str, str]]:
+    """(task, flag, message) of every format flag a task refuses when given."""
+    cases = []
+    for task in TASKS:
+        for dest in ("source_level", "target_level"):
+            if not any(dest in f.flags for f in formats_for(task)):
+                cases.append((task, dest, f"{option(dest)} applies to --task seq2seq only"))
+    for task in ("lm", "seq2seq"):
+        for dest in ("tag_col", "delimiter"):
+            cases.append((task, dest, f"{option(dest)} does not apply to --task {task}"))
+    cases.append(("classify", "tag_col", "--tag-col does not apply to --task classify"))
+    return cases
+
+
+@pytest.mark.parametrize(("task", "dest", "message"), _refused_format_flags())
+def test_a_format_flag_no_format_of_the_task_takes(tmp_path, cli, user_error, task, dest, message):
+    fmt = next(f for f in formats_for(task) if f.returns is not FrameSet or task == "regress")
+    value = {"tag_col": "upos", "delimiter": ";"}.get(dest, "word")
+    argv = ["--task", task, "--data", _sample(tmp_path, fmt.name), "--out", tmp_path / "out"]
+    assert user_error(cli("train", *argv, option(dest), value)) == f"error: {message}"
+
+
+@pytest.mark.parametrize("task", [t for t in TASKS if formats_for(t, FrameSet)])
+def test_frames_refuse_the_tag_column(tmp_path, cli, user_error, task) -> None:
+    argv = ["--task", task, "--data", _sample(tmp_path, "frames"), "--out", tmp_path / "out"]
+    line = user_error(cli("train", *argv, "--tag-col", "upos"))
+    assert line == "error: --tag-col applies to CoNLL-U files, not to real-valued frames"
+
+
+# -- verbs --------------------------------------------------------------------------------
+
+
+def test_every_verb_module_registers_itself() -> None:
+    choices = _subparsers(build_parser()).choices
+    assert list(choices) == [verb.__name__.rsplit(".", 1)[-1] for verb in VERBS]
+    for verb in VERBS:
+        assert callable(verb.add_parser) and callable(verb.run), verb.__name__
+        assert choices[verb.__name__.rsplit(".", 1)[-1]].get_default("run") is verb.run
+
+
+def test_every_module_with_a_parser_is_a_verb() -> None:
+    for info in pkgutil.iter_modules([str(CLI)]):
+        module = importlib.import_module(f"rnnkit.cli.{info.name}")
+        if hasattr(module, "add_parser"):
+            assert module in VERBS, f"rnnkit.cli.{info.name} is not in main.VERBS"
+
+
+# -- train flags --------------------------------------------------------------------------
+
+#: (task, frames) -> the settings of the model it trains
+MODELS = {
+    ("classify", False): CLASSIFIER,
+    ("tag", False): TAGGER,
+    ("lm", False): LANGUAGE_MODEL,
+    ("seq2seq", False): SEQ2SEQ,
+    ("classify", True): FRAME_CLASSIFIER_DEFAULTS,
+    ("tag", True): FRAME_TAGGER_DEFAULTS,
+    ("regress", True): REGRESSOR_DEFAULTS,
+}
+SETTING_FLAGS = [f for f in TRAIN_FLAGS if f.setting is not None]
+
+
+def _given(flag: TrainFlag) -> list[str]:
+    """The flag on a command line, with a value its check accepts."""
+    if flag.choices is not None:
+        return [option(flag.dest), flag.allowed()[0]]
+    if "action" in flag.options:
+        return [option(flag.dest)]
+    return [option(flag.dest), "0.5" if flag.options.get("type") is float else "1"]
+
+
+@pytest.mark.parametrize("flag", SETTING_FLAGS, ids=lambda f: f.dest)
+@pytest.mark.parametrize(("task", "on_frames"), list(MODELS), ids=lambda x: str(x))
+def test_a_train_flag_applies_to_its_tasks_only(flag: TrainFlag, task: str, on_frames) -> None:
+    args = _train_args(task, *_given(flag))
+    if flag.applies(task, on_frames):
+        settings = model_settings(args, task, on_frames)
+        assert (flag.setting in settings) == (task not in flag.read_by)
+    else:
+        with pytest.raises(ConfigError) as info:
+            model_settings(args, task, on_frames)
+        label = task_label(task, on_frames)
+        assert str(info.value) == f"{option(flag.dest)} does not apply to --task {label}"
+
+
+@pytest.mark.parametrize("flag", SETTING_FLAGS, ids=lambda f: f.dest)
+def test_the_flag_table_agrees_with_the_task_models(flag: TrainFlag) -> None:
+    for (task, on_frames), defaults in MODELS.items():
+        expected = flag.setting in defaults or task in flag.read_by
+        assert flag.applies(task, on_frames) == expected, (task, on_frames)
+
+
+def test_the_help_names_the_tasks_of_a_flag() -> None:
+    parser = _subparsers(build_parser()).choices["train"]
+    helps = {a.dest: a.help for a in parser._actions}
+    for flag in TRAIN_FLAGS:
+        assert helps[flag.dest] == flag.describe()
+        if flag.tasks != TASKS and flag.group != "seq2seq":
+            assert helps[flag.dest].startswith(", ".join(flag.tasks)), flag.dest
+    assert train_flags.TASKS == TASKS
+
+
+def test_cell_choices_are_the_registered_cells() -> None:
+    from rnnkit.core.cells import cell_names
+
+    parser = build_parser()
+    subs = _subparsers(parser).choices
+    train = {a.dest: a for a in subs["train"]._actions}
+    bench = {a.dest: a for a in subs["bench"]._actions}
+    names = list(cell_names())
+    assert train["cell"].choices == train["decoder_cell"].choices == names
+    assert list(bench["cell"].choices) == names
+
+
+# -- imports inside rnnkit.cli ------------------------------------------------------------
+
+
+def _module_name(path: Path) -> str:
+    parts = ["rnnkit", *path.relative_to(CLI.parent).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _cli_imports(path: Path, modules: set[str]) -> tuple[set[str], list[str]]:
+    """The rnnkit.cli modules `path` imports, at module level or in a function, and the
+    private names it imports from them."""
+    found, private = set(), []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name in modules}
+        elif isinstance(node, ast.ImportFrom) and node.module in modules and node.level == 0:
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.add(sub if sub in modules else node.module)
+                if alias.name.startswith("_") and sub not in modules:
+                    private.append(f"{node.module}.{alias.name}")
+    return found, private
+
+
+def _graph() -> tuple[dict[str, set[str]], dict[str, list[str]]]:
+    paths = {_module_name(p): p for p in CLI.rglob("*.py")}
+    graph, private = {}, {}
+    for name, path in paths.items():
+        graph[name], private[name] = _cli_imports(path, set(paths))
+        graph[name].discard(name)
+    return graph, private
+
+
+def test_no_module_of_the_cli_imports_one_that_imports_it_back() -> None:
+    graph, _ = _graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for target in sorted(graph[name]):
+            if state.get(target) == 1:
+                cycle = [*path[path.index(target) :], target]
+                pytest.fail("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, [*path, target])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert "rnnkit.cli.main" in graph and len(graph) > 10  # the walk saw the package
+
+
+def test_no_module_of_the_cli_imports_another_ones_private_names() -> None:
+    _, private = _graph()
+    assert {name: names for name, names in private.items() if names} == {}
