@@ -5,7 +5,8 @@ is checked here without a line of this file changing: it has a layer class whose
 ``cell`` is its description; the task models build it by name; the trace follows it
 with its own trace step, in agreement with its layer; its weights round trip through
 PyTorch's names where PyTorch has the cell; the command line offers it; the benchmark
-knows its FLOPs, its layer on each side, and builds it.
+knows its FLOPs, its layer on each side, and builds it; the report names its
+parameters; a model file naming its layer class is rebuilt.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from rnnkit.bench import BenchOptions, find_config, step_flops
 from rnnkit.bench.configs import framework_layer
 from rnnkit.bench.rnnkit_side import build_model
 from rnnkit.cli.main import build_parser
+from rnnkit.cli.report_params import layer_rows
 from rnnkit.core.cells import cell_names, get_cell
 from rnnkit.io.interop import from_torch, to_torch
 from rnnkit.layers import Dense, Embedding, Spec, cell_layer
+from rnnkit.layers.registry import layer_class
 from rnnkit.models import Sequential
 from rnnkit.models.encoder import recurrent_layers
 from rnnkit.viz.trace import trace
@@ -86,3 +89,18 @@ def test_the_benchmark_knows_it(name: str):
     assert framework_layer(name, "torch") == cell.torch
     assert framework_layer(name, "keras") == cell.keras
     assert type(build_model(cfg, name).layers[1]) is cell_layer(name)
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_the_report_names_its_parameters_and_a_model_file_rebuilds_it(name: str):
+    cell = get_cell(name)
+    rnn = cell_layer(name)(3)
+    model = Sequential([Embedding(6, 4), rnn, Dense(1, "sigmoid")], seed=0)
+    rows = layer_rows(model)[1].params
+    assert [r.lecture for r in rows] == ["U", "W", "b"]
+    assert [r.keras for r in rows] == (
+        ["kernel", "recurrent_kernel", "bias"] if cell.keras else ["", "", ""]
+    )
+    assert rows[0].pytorch.startswith("weight_ih_l0") == (cell.torch is not None)
+    assert sum(r.count for r in rows) == cell.count_params(4, 3, rnn.params["b"].ndim)
+    assert layer_class(type(rnn).__name__) is type(rnn)

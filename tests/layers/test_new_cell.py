@@ -45,6 +45,7 @@ from rnnkit.bench.configs import framework_layer
 from rnnkit.bench.rnnkit_side import build_model, make_batch, train_step_fn
 from rnnkit.bench.torch_side import build_torch
 from rnnkit.cli.main import UsageError, build_parser
+from rnnkit.cli.report_params import layer_rows
 from rnnkit.core.activations import activate, get_activation
 from rnnkit.core.cells import Cell, cell_names, registered_cell
 from rnnkit.core.rnn import record_state_gradient
@@ -362,3 +363,13 @@ class _InProcessWorker:
 
     def close(self) -> None:
         pass
+
+
+def test_the_report_names_its_parameters(ff):
+    model = Sequential([Embedding(6, 4), NoRecurrence(3), Dense(1, "sigmoid")], seed=0)
+    rows = layer_rows(model)[1].params
+    assert [(r.lecture, r.keras, r.pytorch) for r in rows] == [
+        ("U", "", "weight_ih_l0 = U.T"),  # Keras has no such layer: no Keras name
+        ("W", "", "weight_hh_l0 = W.T"),
+        ("b", "", "bias_ih_l0 + bias_hh_l0 = b"),
+    ]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rnnkit.layers import GRU, Bidirectional, Dense, Embedding, Layer
+from rnnkit.layers import Bidirectional, Dense, Embedding, Layer
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.viz.report import LayerRow, ParamRow
 
@@ -41,8 +41,9 @@ RECURRENT = {
     "W": ("W", "recurrent_kernel", "weight_hh{l} = W.T"),
     "b": ("b", "bias", "bias_ih{l} + bias_hh{l} = b"),
 }
-#: a reset_after GRU's (2, 3d) bias: one row for each of PyTorch's biases
-GRU_BIAS = "bias_ih{l} = b[0], bias_hh{l} = b[1]"
+#: a (2, g d) bias (a cell with a recurrent bias: the reset_after GRU): one row for each
+#: of PyTorch's biases
+TWO_BIASES = "bias_ih{l} = b[0], bias_hh{l} = b[1]"
 #: the output layer's and the embedding's parameters
 DENSE = {"V": ("V", "kernel", "nn.Linear weight = V.T"), "c": ("c", "bias", "nn.Linear bias = c")}
 EMBEDDING = {"E": ("E", "embeddings", "nn.Embedding weight")}
@@ -52,11 +53,16 @@ def _names(layer: Layer, key: str, value: Any, suffix: str) -> tuple[str, str, s
     """(lecture, Keras, PyTorch) names of parameter `key` of a plain (unwrapped) layer."""
     if isinstance(layer, RecurrentLayer) and key in RECURRENT:
         lecture, keras, torch = RECURRENT[key]
-        if isinstance(layer, GRU) and key == "b":
-            # NOTE: a GRU with its reset gate before the product has no PyTorch twin
-            torch = GRU_BIAS if value.ndim == 2 else ""
-        elif isinstance(layer, GRU):
-            torch += " (gates reordered r, z, n)"
+        cell = layer.cell
+        keras = keras if cell.keras is not None else ""  # Keras has no layer for this cell
+        if cell.torch is None:
+            torch = ""  # PyTorch has no module for this cell
+        elif cell.recurrent_bias and key == "b":
+            # NOTE: a GRU with its reset gate before the product (one bias row) has no
+            # PyTorch twin
+            torch = TWO_BIASES if value.ndim == 2 else ""
+        elif cell.torch_gates != cell.gates:
+            torch += f" (gates reordered {', '.join(cell.torch_gates)})"
         return lecture, keras, torch.format(l=suffix)
     if isinstance(layer, Dense) and key in DENSE:
         return DENSE[key]
