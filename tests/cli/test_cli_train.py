@@ -298,3 +298,20 @@ def test_valid_split_holds_out_that_fraction(cli, csv_data, tmp_path):
     assert round(0.25 * len(set(texts))) == len({texts[i] for i in held})
     assert not {texts[i] for i in keep} & {texts[i] for i in held}
     assert f"n {len(held)}" in result.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["generate"], "not a language model (task 'classify')"),
+        (["translate", "hi"], "not a seq2seq model (task 'classify')"),
+        (["tag", "hi"], "not a tagger"),
+        (["trace", "hi"], "a bag-of-words model has no recurrent layers"),
+    ],
+)
+def test_bow_nb_refuses_the_other_tasks_verbs_in_one_line(cli, bow_model, argv, message):
+    verb, *rest = argv
+    result = cli(verb, bow_model, *rest)
+    assert result.code == 2 and not result.out
+    assert result.err.startswith("error: ") and message in result.err
+    assert len(result.err.splitlines()) == 1

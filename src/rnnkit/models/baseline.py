@@ -27,6 +27,8 @@ __all__ = ["BagOfWordsClassifier"]
 class BagOfWordsClassifier:
     """Word counts + multinomial Naive Bayes (scikit-learn), saved without pickle."""
 
+    task = "classify"
+
     def __init__(self, **settings: Any) -> None:
         self.settings = settings
         self.nb_ = BagOfWordsNB(**settings)
@@ -75,7 +77,7 @@ class BagOfWordsClassifier:
         config, arrays = self.nb_.to_state()
         return save_model_dir(
             directory,
-            config={"task": "classify", "architecture": config, "training": extra or {}},
+            config={"task": self.task, "architecture": config, "training": extra or {}},
             weights={f"naive_bayes.{k}": v for k, v in arrays.items()},
         )
 
