@@ -1,5 +1,6 @@
-"""The command line's registries: the formats it offers, its verbs, its train flags, and
-the import graph of rnnkit.cli.
+"""The command line's registries: the formats it offers, its verbs, its train flags.
+(Its import graph, no cycles and no private names, is tests/test_architecture.py's, as
+for every package.)
 
 The expectations are generated from the tables themselves (FORMATS, VERBS,
 TRAIN_FLAGS), so a new format, verb or flag is covered without a new test; the
@@ -9,7 +10,6 @@ refusals run through ``build_parser`` and the reading or settings code, not trai
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import pkgutil
 from pathlib import Path
@@ -263,61 +263,3 @@ def test_cell_choices_are_the_registered_cells() -> None:
     names = list(cell_names())
     assert train["cell"].choices == train["decoder_cell"].choices == names
     assert list(bench["cell"].choices) == names
-
-
-# -- imports inside rnnkit.cli ------------------------------------------------------------
-
-
-def _module_name(path: Path) -> str:
-    parts = ["rnnkit", *path.relative_to(CLI.parent).with_suffix("").parts]
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _cli_imports(path: Path, modules: set[str]) -> tuple[set[str], list[str]]:
-    """The rnnkit.cli modules `path` imports, at module level or in a function, and the
-    private names it imports from them."""
-    found, private = set(), []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name in modules}
-        elif isinstance(node, ast.ImportFrom) and node.module in modules and node.level == 0:
-            for alias in node.names:
-                sub = f"{node.module}.{alias.name}"
-                found.add(sub if sub in modules else node.module)
-                if alias.name.startswith("_") and sub not in modules:
-                    private.append(f"{node.module}.{alias.name}")
-    return found, private
-
-
-def _graph() -> tuple[dict[str, set[str]], dict[str, list[str]]]:
-    paths = {_module_name(p): p for p in CLI.rglob("*.py")}
-    graph, private = {}, {}
-    for name, path in paths.items():
-        graph[name], private[name] = _cli_imports(path, set(paths))
-        graph[name].discard(name)
-    return graph, private
-
-
-def test_no_module_of_the_cli_imports_one_that_imports_it_back() -> None:
-    graph, _ = _graph()
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        for target in sorted(graph[name]):
-            if state.get(target) == 1:
-                cycle = [*path[path.index(target) :], target]
-                pytest.fail("import cycle: " + " -> ".join(cycle))
-            if target not in state:
-                visit(target, [*path, target])
-        state[name] = 2
-
-    for name in sorted(graph):
-        if name not in state:
-            visit(name, [name])
-    assert "rnnkit.cli.main" in graph and len(graph) > 10  # the walk saw the package
-
-
-def test_no_module_of_the_cli_imports_another_ones_private_names() -> None:
-    _, private = _graph()
-    assert {name: names for name, names in private.items() if names} == {}
