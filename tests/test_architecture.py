@@ -71,6 +71,7 @@ TEST_HELPERS = {
     "hostile.py",
     "html_page.py",
     "tiny_models.py",
+    "format_samples.py",
     "test_architecture.py",
 }
 #: test folders named after no subpackage: the fuzz tests span every reader

@@ -14,10 +14,10 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import rnnkit.cli
+from format_samples import write_sample
 from rnnkit.cli import train_flags
 from rnnkit.cli.data_flags import FORMAT_FLAGS, either, option
 from rnnkit.cli.main import VERBS, build_parser
@@ -34,32 +34,6 @@ from rnnkit.models.seq2seq import DEFAULTS as SEQ2SEQ
 from rnnkit.models.tagger import DEFAULTS as TAGGER
 
 CLI = Path(rnnkit.cli.__file__).parent
-#: a small file of every format
-SAMPLES = {
-    "table": ("t.csv", "text,label\ngood film,pos\nbad plot,neg\n"),
-    "label-files": ("labels", ""),
-    "conllu": ("t.conllu", "1\tthe\tthe\tDET\tDT\t_\t0\t_\t_\t_\n\n"),
-    "conll": ("t.conll", "Paris\tB-loc\nrocks\tO\n"),
-    "text": ("t.txt", "ROMEO: hello\n"),
-    "pairs": ("p.tsv", "abc\tC B A\n"),
-    "cmudict": ("c.dict", "ab AE1 B\n"),
-    "frames": ("f.csv", "series_id,t,label,a\ns,0,x,1\ns,1,x,2\n"),
-    "npz": ("z.npz", ""),
-}
-
-
-def _sample(root: Path, name: str) -> Path:
-    file, contents = SAMPLES[name]
-    path = root / file
-    if name == "label-files":
-        path.mkdir()
-        (path / "Pos.txt").write_text("good film\n")
-        (path / "Neg.txt").write_text("bad plot\n")
-    elif name == "npz":
-        np.savez(path, X=np.ones((2, 3, 1)), lengths=np.array([3, 2]), y=np.array(["a", "b"]))
-    else:
-        path.write_text(contents, encoding="utf-8")
-    return path
 
 
 def _train_args(task: str, *flags: str) -> argparse.Namespace:
@@ -108,7 +82,7 @@ def _read(task: str, fmt: Format, path: Path, args: argparse.Namespace):
 )
 @pytest.mark.parametrize("named", [True, False], ids=["--format", "inferred"])
 def test_each_task_of_a_format_reads_it(tmp_path: Path, fmt: Format, task: str, named) -> None:
-    path = _sample(tmp_path, fmt.name)
+    path = write_sample(tmp_path, fmt.name)
     args = _train_args(task, *(["--format", fmt.name] if named else []))
     assert isinstance(_read(task, fmt, path, args), fmt.returns)
 
@@ -137,7 +111,7 @@ def _refusal(task: str, name: str) -> str:
     [(f.name, t) for f in FORMATS for t in TASKS if t not in f.tasks],
 )
 def test_the_other_tasks_refuse_a_format(tmp_path, cli, user_error, fmt: str, task: str) -> None:
-    path, out = _sample(tmp_path, fmt), tmp_path / "out"
+    path, out = write_sample(tmp_path, fmt), tmp_path / "out"
     line = user_error(cli("train", "--task", task, "--format", fmt, "--data", path, "--out", out))
     assert line == f"error: {_refusal(task, fmt)}"
     assert not out.exists()
@@ -147,7 +121,9 @@ def test_the_other_tasks_refuse_a_format(tmp_path, cli, user_error, fmt: str, ta
 def test_evaluate_refuses_a_format_a_classifier_does_not_read(
     cli, user_error, rnn_model, fmt, tmp_path
 ):
-    line = user_error(cli("evaluate", rnn_model, "--data", _sample(tmp_path, fmt), "--format", fmt))
+    line = user_error(
+        cli("evaluate", rnn_model, "--data", write_sample(tmp_path, fmt), "--format", fmt)
+    )
     assert line == f"error: {_refusal('classify', fmt)}"
 
 
@@ -169,13 +145,13 @@ def _refused_format_flags() -> list[tuple[str, str, str]]:
 def test_a_format_flag_no_format_of_the_task_takes(tmp_path, cli, user_error, task, dest, message):
     fmt = next(f for f in formats_for(task) if f.returns is not FrameSet or task == "regress")
     value = {"tag_col": "upos", "delimiter": ";"}.get(dest, "word")
-    argv = ["--task", task, "--data", _sample(tmp_path, fmt.name), "--out", tmp_path / "out"]
+    argv = ["--task", task, "--data", write_sample(tmp_path, fmt.name), "--out", tmp_path / "out"]
     assert user_error(cli("train", *argv, option(dest), value)) == f"error: {message}"
 
 
 @pytest.mark.parametrize("task", [t for t in TASKS if formats_for(t, FrameSet)])
 def test_frames_refuse_the_tag_column(tmp_path, cli, user_error, task) -> None:
-    argv = ["--task", task, "--data", _sample(tmp_path, "frames"), "--out", tmp_path / "out"]
+    argv = ["--task", task, "--data", write_sample(tmp_path, "frames"), "--out", tmp_path / "out"]
     line = user_error(cli("train", *argv, "--tag-col", "upos"))
     assert line == "error: --tag-col applies to CoNLL-U files, not to real-valued frames"
 

@@ -5,42 +5,15 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from format_samples import SAMPLES, write_sample
 from rnnkit.data import FORMATS, Format, FrameSet, formats_for, get_format, infer_format
 from rnnkit.data.formats import TASKS
 from rnnkit.errors import ConfigError
 
-#: one small file of every format (name, contents; None: a directory of label files)
-SAMPLES: dict[str, tuple[str, str | None]] = {
-    "table": ("t.csv", "text,label\ngood film,pos\nbad plot,neg\n"),
-    "label-files": ("labels", None),
-    "conllu": ("t.conllu", "1\tthe\tthe\tDET\tDT\t_\t0\t_\t_\t_\n\n"),
-    "conll": ("t.conll", "Paris\tB-loc\nrocks\tO\n"),
-    "text": ("t.txt", "ROMEO: hello\n"),
-    "pairs": ("p.tsv", "abc\tC B A\n"),
-    "cmudict": ("c.dict", "ab AE1 B\n"),
-    "frames": ("f.csv", "series_id,t,label,a\ns,0,x,1\ns,1,x,2\n"),
-    "npz": ("z.npz", ""),
-}
 #: what the text reader needs beyond its format flags
 EXTRA = {"text": {"level": "char"}}
-
-
-def _sample(tmp_path: Path, name: str) -> Path:
-    file, contents = SAMPLES[name]
-    path = tmp_path / file
-    if name == "label-files":
-        path.mkdir()
-        (path / "Pos.txt").write_text("good film\n")
-        (path / "Neg.txt").write_text("bad plot\n")
-    elif name == "npz":
-        np.savez(path, X=np.ones((2, 3, 1)), lengths=np.array([3, 2]), y=np.array(["a", "b"]))
-    else:
-        assert contents is not None
-        path.write_text(contents, encoding="utf-8")
-    return path
 
 
 def test_every_format_is_described_once_with_known_tasks() -> None:
@@ -69,7 +42,7 @@ def test_the_flags_of_a_format_are_keywords_of_its_reader(fmt: Format) -> None:
 
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
 def test_each_format_reads_its_sample_into_its_type(tmp_path: Path, fmt: Format) -> None:
-    path = _sample(tmp_path, fmt.name)
+    path = write_sample(tmp_path, fmt.name)
     data = fmt.read(path, **EXTRA.get(fmt.name, {}))
     assert isinstance(data, fmt.returns)
     assert len(data) >= 1
@@ -77,7 +50,7 @@ def test_each_format_reads_its_sample_into_its_type(tmp_path: Path, fmt: Format)
 
 @pytest.mark.parametrize("name", list(SAMPLES))
 def test_each_sample_is_recognised_as_its_format_by_its_tasks(tmp_path: Path, name: str) -> None:
-    path = _sample(tmp_path, name)
+    path = write_sample(tmp_path, name)
     for task in get_format(name).tasks:
         found = infer_format(path, task, get_format(name).returns)
         assert found is not None and found.name == name, (task, found)
