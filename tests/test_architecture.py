@@ -322,6 +322,29 @@ def test_tests_mirror_the_package() -> None:
     assert not loose, f"tests/{loose}: move into the folder of the subpackage they test"
 
 
+def test_no_test_skips_for_want_of_rnnkit_itself() -> None:
+    """``pytest.importorskip`` is for optional libraries (torch, keras): a test that
+    skipped when one of rnnkit's own modules failed to import would hide the failure."""
+    found = []
+    for path in sorted(TESTS.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "importorskip"
+                and node.args
+                and not (
+                    isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                    and not _is_rnnkit(node.args[0].value)
+                )
+            ):
+                found.append(f"{path.relative_to(TESTS)}:{node.lineno}")
+    assert not found, "importorskip of rnnkit's own modules (or of a computed name):\n" + (
+        "\n".join(found)
+    )
+
+
 @pytest.mark.parametrize("module", ["rnnkit", *(f"rnnkit.{p}" for p in sorted(ALLOWED))])
 def test_all_lists_exactly_the_public_names(module: str) -> None:
     mod = importlib.import_module(module)

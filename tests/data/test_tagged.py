@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import conllu
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -338,7 +339,6 @@ def test_ewt_counts_match_the_readme(ewt: dict[str, TaggedCorpus], split: str) -
 
 
 def test_ewt_dev_equals_the_conllu_package(ewt: dict[str, TaggedCorpus]) -> None:
-    conllu = pytest.importorskip("conllu")
     text = Path(ewt["dev"].path).read_text(encoding="utf-8")
     words = [[t for t in s if isinstance(t["id"], int)] for s in conllu.parse(text)]
     assert ewt["dev"].sentences == [[t["form"] for t in s] for s in words]
