@@ -3,12 +3,14 @@
 A cell is the maths of one step, h_t = f(U x_t + W h_{t-1} + b) for the lecture's
 tanh RNN, with gates for the LSTM and the GRU. The time loop lives in the cell's core
 module (:mod:`rnnkit.core.rnn`, :mod:`rnnkit.core.lstm`, :mod:`rnnkit.core.gru`), the
-parameters in its layer (:mod:`rnnkit.layers`). Everything else that depends on the
+parameters in its layer (:mod:`rnnkit.layers`), its float64 step for the trace in
+:mod:`rnnkit.core.cell_steps`. Everything else that depends on the
 cell reads its :class:`Cell` here: the layers and the task models (by ``name``), the
 trace (its float64 ``trace_step``), PyTorch and Keras interop (the gate orders), the
 benchmark (the other frameworks' layer names, the cost of a step) and the command
-line (the choices of ``--cell``). Adding a cell is a core module, a layer class whose
-``cell`` attribute is its description, and one :func:`register_cell` call.
+line (the choices of ``--cell``). Adding a cell is a core module (its scan, its
+backward pass and its float64 step), a layer class whose ``cell`` attribute is its
+description, and one :func:`register_cell` call.
 
 U is (n_in, g d), W (d, g d) and b (g d,) (two rows, (2, g d), where the cell keeps a
 recurrent bias of its own), with the g gate blocks side by side in rnnkit's column
@@ -35,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from rnnkit.core import gru, lstm, rnn
+from rnnkit.core import cell_steps, gru, lstm, rnn
 from rnnkit.errors import ConfigError
 
 __all__ = [
@@ -165,7 +167,7 @@ register_cell(
         onnx_gates=("h",),
         forward=rnn.rnn_scan,
         backward=rnn.rnn_backward,
-        trace_step=rnn.rnn_trace_step,
+        trace_step=cell_steps.rnn_trace_step,
     )
 )
 register_cell(
@@ -180,7 +182,7 @@ register_cell(
         onnx_gates=("i", "o", "f", "c"),
         forward=lstm.lstm_scan,
         backward=lstm.lstm_backward,
-        trace_step=lstm.lstm_trace_step,
+        trace_step=cell_steps.lstm_trace_step,
     )
 )
 register_cell(
@@ -195,7 +197,7 @@ register_cell(
         onnx_gates=("z", "r", "h"),
         forward=gru.gru_scan,
         backward=gru.gru_backward,
-        trace_step=gru.gru_trace_step,
+        trace_step=cell_steps.gru_trace_step,
         recurrent_bias=True,
     )
 )

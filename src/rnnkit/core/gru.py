@@ -41,17 +41,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
-from rnnkit.core.activations import activate, get_activation
+from rnnkit.core.activations import get_activation
 from rnnkit.core.layout import gate_major, per_gate
 from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["gru_backward", "gru_forward", "gru_scan", "gru_trace_step"]
+__all__ = ["gru_backward", "gru_forward", "gru_scan"]
 
 Array = np.ndarray
 
@@ -301,47 +298,3 @@ def gru_backward(
         return dA, dW, db_h, dh
     dW[:, 2 * d :] = S.reshape(T * B, d).T @ dA[2].reshape(T * B, d)  # W_h sees r_t * h_{t-1}
     return dA, dW, None, dh
-
-
-# -- one step in float64, for the trace ----------------------------------------------------
-# `add(key, label, value)` records a labelled vector and returns it as float64; the layer
-# gives the activations, `p` its float64 parameters, `ux` is U x_t, `state` the state
-# before the step, t and s the subscripts of the new and the previous state (s = t - 1,
-# or t + 1 reading backward). Returns the new state. rnnkit.viz.trace drives it.
-
-
-def gru_trace_step(
-    add: Callable[..., Array], layer: Any, p: dict[str, Array], ux: Array, state, t: str, s: str
-):
-    """The gates z, r, the candidate n and h_t = z h_s + (1 - z) n; the state is (h,).
-
-    With ``reset_after`` (two biases b_x, b_h) r_t scales W_h h_s + b_hh; without it
-    (one bias), r_t scales h_s before the product with W_h.
-    """
-    (h,), f, g, d = state, layer.activation, layer.recurrent_activation, layer.units
-    W, b, zr = p["W"], p["b"], slice(0, 2 * d)
-    if layer.reset_after:
-        wh = add("Wh", f"W h_{s}", h @ W)
-        b_x, b_h = add("b_x", "b_x", b[0]), add("b_h", "b_h", b[1])
-        a_zr = ux[zr] + b_x[zr] + wh[zr] + b_h[zr]
-        r = activate(g, a_zr[d:])
-        reset = r * (wh[2 * d :] + b_h[2 * d :])
-        a_n = ux[2 * d :] + b_x[2 * d :] + reset
-        z_, r_ = "U_z x_{t} + b_xz + W_z h_{s} + b_hz", "U_r x_{t} + b_xr + W_r h_{s} + b_hr"
-        reset_, n_ = "r_{t} * (W_h h_{s} + b_hh)", "U_h x_{t} + b_xh + r_{t} * (W_h h_{s} + b_hh)"
-    else:
-        wh = add("Wh", f"W_zr h_{s}", h @ W[:, zr])
-        b = add("b", "b", b)
-        a_zr = ux[zr] + wh + b[zr]
-        r = activate(g, a_zr[d:])
-        reset = (r * h) @ W[:, 2 * d :]
-        a_n = ux[2 * d :] + reset + b[2 * d :]
-        z_, r_ = "U_z x_{t} + W_z h_{s} + b_z", "U_r x_{t} + W_r h_{s} + b_r"
-        reset_, n_ = "W_h (r_{t} * h_{s})", "U_h x_{t} + W_h (r_{t} * h_{s}) + b_h"
-    sub = {"t": t, "s": s}
-    add("a", f"a_{t}: the pre-activations of z_{t}, r_{t}, n_{t}", np.concatenate([a_zr, a_n]))
-    z = add("z", f"z_{t} = {g}({z_.format(**sub)})", activate(g, a_zr[:d]))
-    add("r", f"r_{t} = {g}({r_.format(**sub)})", r)
-    add("rWh" if layer.reset_after else "Wrh", reset_.format(**sub), reset)
-    n = add("n", f"n_{t} = {f}({n_.format(**sub)})", activate(f, a_n))
-    return (add("h", f"h_{t} = z_{t} * h_{s} + (1 - z_{t}) * n_{t}", z * h + (1 - z) * n),)

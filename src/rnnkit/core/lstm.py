@@ -44,17 +44,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
-from rnnkit.core.activations import activate, get_activation
+from rnnkit.core.activations import get_activation
 from rnnkit.core.layout import gate_major, per_gate
 from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["gate_affine", "lstm_backward", "lstm_forward", "lstm_scan", "lstm_trace_step"]
+__all__ = ["gate_affine", "lstm_backward", "lstm_forward", "lstm_scan"]
 
 Array = np.ndarray
 
@@ -300,26 +297,3 @@ def _record_step(
         record_state_gradient(dh_out, t, dh, mask)
     if dc_out is not None:
         record_state_gradient(dc_out, t, dc, mask)
-
-
-# -- one step in float64, for the trace ----------------------------------------------------
-# `add(key, label, value)` records a labelled vector and returns it as float64; the layer
-# gives the activations, `p` its float64 parameters, `ux` is U x_t, `state` the state
-# before the step, t and s the subscripts of the new and the previous state (s = t - 1,
-# or t + 1 reading backward). Returns the new state. rnnkit.viz.trace drives it.
-
-
-def lstm_trace_step(
-    add: Callable[..., Array], layer: Any, p: dict[str, Array], ux: Array, state, t: str, s: str
-):
-    """The gates i, f, g, o from a_t = U x_t + W h_s + b, then c_t and h_t; state (h, c)."""
-    (h, c), f, g = state, layer.activation, layer.recurrent_activation
-    wh = add("Wh", f"W h_{s}", h @ p["W"])
-    b = add("b", "b", p["b"])
-    a_i, a_f, a_c, a_o = np.split(add("a", f"a_{t} = U x_{t} + W h_{s} + b", ux + wh + b), 4)
-    i = add("i", f"i_{t} = {g}(U_i x_{t} + W_i h_{s} + b_i)", activate(g, a_i))
-    fg = add("f", f"f_{t} = {g}(U_f x_{t} + W_f h_{s} + b_f)", activate(g, a_f))
-    cand = add("g", f"g_{t} = {f}(U_c x_{t} + W_c h_{s} + b_c)", activate(f, a_c))
-    o = add("o", f"o_{t} = {g}(U_o x_{t} + W_o h_{s} + b_o)", activate(g, a_o))
-    c = add("c", f"c_{t} = f_{t} * c_{s} + i_{t} * g_{t}", fg * c + i * cand)
-    return add("h", f"h_{t} = o_{t} * {f}(c_{t})", o * activate(f, c)), c

@@ -33,12 +33,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 
-from rnnkit.core.activations import activate, get_activation
+from rnnkit.core.activations import get_activation
 from rnnkit.core.workspace import Workspace, take
 
 __all__ = [
@@ -48,7 +45,6 @@ __all__ = [
     "rnn_backward",
     "rnn_forward",
     "rnn_scan",
-    "rnn_trace_step",
 ]
 
 Array = np.ndarray
@@ -214,21 +210,3 @@ def rnn_backward(
     # dW = sum_t h_{t-1}^T dA_t: all steps in one GEMM
     dW = H[:-1].reshape(T * B, d).T @ dA.reshape(T * B, d)
     return dA, dW, dh
-
-
-# -- one step in float64, for the trace ----------------------------------------------------
-# `add(key, label, value)` records a labelled vector and returns it as float64; the layer
-# gives the activations, `p` its float64 parameters, `ux` is U x_t, `state` the state
-# before the step, t and s the subscripts of the new and the previous state (s = t - 1,
-# or t + 1 reading backward). Returns the new state. rnnkit.viz.trace drives it.
-
-
-def rnn_trace_step(
-    add: Callable[..., Array], layer: Any, p: dict[str, Array], ux: Array, state, t: str, s: str
-):
-    """h_t = f(U x_t + W h_s + b); the state is (h,)."""
-    f = layer.activation
-    wh = add("Wh", f"W h_{s}", state[0] @ p["W"])
-    b = add("b", "b", p["b"])
-    a = add("a", f"a_{t} = U x_{t} + W h_{s} + b", ux + wh + b)
-    return (add("h", f"h_{t} = {f}(U x_{t} + W h_{s} + b)", activate(f, a)),)

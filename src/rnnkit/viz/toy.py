@@ -9,10 +9,10 @@ V and c are not in the notes: they are chosen for this example, so that the revi
 come out as their labels say (above 0.5 for "movie was good", below for the others).
 ``rnnkit trace --toy`` builds the network from :func:`toy_weights` and traces it.
 
-**The steps.** Each cell's ``trace_step`` (its :class:`~rnnkit.core.cells.Cell`, written
-beside its scan in :mod:`rnnkit.core.rnn`, :mod:`rnnkit.core.lstm` and
-:mod:`rnnkit.core.gru`) computes one step in float64, one labelled vector at a time, in
-the order and with the gates of the fast scan it mirrors, slowly; :func:`merge_step`,
+**The steps.** Each cell's ``trace_step`` (named by its :class:`~rnnkit.core.cells.Cell`,
+written in :mod:`rnnkit.core.cell_steps`) computes one step in float64, one labelled
+vector at a time, in the order and with the gates of the fast scan it mirrors, slowly;
+:func:`merge_step`,
 :func:`pooling_step` and :func:`dense_step` do the same for a Bidirectional merge,
 pooling over time and the output layer. :mod:`rnnkit.viz.trace` records what they compute.
 
