@@ -4,7 +4,9 @@ Imports point one way: core <- layers <- training <- models <- bench <- cli. tex
 and metrics never import the network code (io may read the cell descriptions of core);
 viz sits beside training (core and layers below it) to trace and diagnose them; nothing
 below the top imports the top-level package. Beyond the layering: no import cycles
-between modules, and no module imports another module's private names.
+between modules, and no module imports another module's private names. The tests
+mirror the package (tests/core for rnnkit.core, ...) and never skip for want of one
+of rnnkit's own modules.
 
 How imports are read. Every import statement anywhere in a module's body counts: at the
 top, inside a function, under ``if TYPE_CHECKING:`` (a function-level import hides a
