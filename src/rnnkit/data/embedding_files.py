@@ -89,11 +89,11 @@ def open_stream(path: Path, source: str) -> Iterator[BinaryIO]:
             yield stream  # type: ignore[misc]
 
 
-def detect_format(path: Path, source: str, encoding: str = "utf-8") -> str:
+def detect_format(path: Path, source: str) -> str:
     """``glove``, ``word2vec`` or ``word2vec-binary``, from the file's first lines.
 
     A first line of two whole numbers is a word2vec header; the record after it is text
-    when it is one line of a word and exactly ``dim`` numbers, else binary.
+    when it is one line of a word and numbers, else binary.
     """
     with _reading(source, "1"), open_stream(path, source) as f:
         first = f.readline(4096)
@@ -101,9 +101,10 @@ def detect_format(path: Path, source: str, encoding: str = "utf-8") -> str:
         if header is None:
             return "glove"
         second = f.readline(64 * (min(header[1], MAX_DIM) + 1) + MAX_WORD_BYTES)
-    fields = second.decode(encoding, errors="replace").rstrip("\r\n").rstrip(" ").split(" ")
-    if len(fields) == header[1] + 1 and all(_is_number(x) for x in fields[1:]):
-        return "word2vec"
+    # NOTE: latin-1 decodes any bytes, and the numbers are ASCII whatever the encoding
+    fields = second.decode("latin-1").rstrip("\r\n").rstrip(" ").split(" ")
+    if len(fields) > 1 and all(_is_number(x) for x in fields[1:]):
+        return "word2vec"  # of any length: the reader names a line of the wrong length
     return "word2vec-binary"
 
 

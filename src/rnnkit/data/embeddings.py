@@ -151,7 +151,7 @@ def read_embeddings(
         raise ConfigError(f"format={format!r} is not one of {names}")
     asked = list(words.tokens if isinstance(words, Vocabulary) else words)
     ignored = tuple(words.specials) if isinstance(words, Vocabulary) else ()
-    fmt = detect_format(Path(path), source, encoding) if format == "auto" else format
+    fmt = detect_format(Path(path), source) if format == "auto" else format
     wanted = set(asked) | ({w.lower() for w in asked} if lowercase_fallback else set())
     kept: dict[str, np.ndarray] = {}
     file_words = duplicates = dim = 0
