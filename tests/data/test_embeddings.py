@@ -20,7 +20,8 @@ from rnnkit.data import (
     read_conll,
     read_embeddings,
 )
-from rnnkit.data.embedding_files import MAX_DIM, detect_format
+from rnnkit.data.embedding_checks import MAX_DIM
+from rnnkit.data.embedding_files import detect_format
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.text import Vocabulary
 

@@ -19,7 +19,7 @@ from hypothesis import given
 
 from hostile import ENCODINGS, PIECES, Draw, check_error, drawn, fuzz, hostile_bytes, n_lines
 from rnnkit.data import EMBEDDING_FORMATS, PretrainedVectors, read_embeddings
-from rnnkit.data.embedding_files import MAX_DIM
+from rnnkit.data.embedding_checks import MAX_DIM
 from rnnkit.errors import ConfigError, DataError, RnnkitError
 
 WORDS = ["the", "The", "a", "Bc", "é😀", "<unk>", "New York"]
