@@ -3,7 +3,9 @@
 Readers turn a file into a :class:`Table` (texts and labels, with the line of every
 row for messages) or the corpus of another task; :data:`FORMATS` describes each format
 once (how a file is recognised, its reader, the tasks that accept it); :func:`load_mr`
-reads the MR sentence-polarity dataset shipped with the package; :func:`bucket_batches`
+reads the MR sentence-polarity dataset shipped with the package; :func:`read_embeddings`
+keeps a vocabulary's vectors from a pretrained embedding file (GloVe, word2vec,
+fastText) and :func:`embedding_matrix` lays them out for an Embedding; :func:`bucket_batches`
 and :func:`sequential_batches` give the index arrays of the batches a trainer visits.
 
 >>> import numpy as np
@@ -19,6 +21,8 @@ True
 
 from rnnkit.data.batching import bucket_batches, sequential_batches
 from rnnkit.data.bundled import MR_SPLITS, load_mr
+from rnnkit.data.embedding_files import EMBEDDING_FORMATS
+from rnnkit.data.embeddings import PretrainedVectors, embedding_matrix, read_embeddings
 from rnnkit.data.formats import (
     FORMATS,
     Format,
@@ -37,18 +41,21 @@ from rnnkit.data.table import Table, check_labels, parse_table, read_table
 from rnnkit.data.tagged import TaggedCorpus, read_conll, read_conllu
 
 __all__ = [
+    "EMBEDDING_FORMATS",
     "FORMATS",
     "MR_SPLITS",
     "Format",
     "FrameSet",
     "LabelFilesTable",
     "PairCorpus",
+    "PretrainedVectors",
     "Standardizer",
     "Table",
     "TaggedCorpus",
     "bucket_batches",
     "check_labels",
     "check_sequences",
+    "embedding_matrix",
     "formats_for",
     "get_format",
     "infer_format",
@@ -56,6 +63,7 @@ __all__ = [
     "parse_table",
     "read_conll",
     "read_conllu",
+    "read_embeddings",
     "read_frames",
     "read_label_files",
     "read_npz",

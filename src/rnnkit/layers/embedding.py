@@ -11,6 +11,19 @@ gradient a sparse update of the rows the batch used.
 Spec(kind='features', size=2, time=True)
 >>> emb(np.array([[0, 4, 4]])).shape
 (1, 3, 2)
+
+Pretrained vectors (see :func:`rnnkit.data.embedding_matrix`) are the starting value
+of ``E``; frozen (``trainable=False``), the layer adds no gradient, so every optimizer
+leaves ``E`` as it is (Keras ``trainable=False``, PyTorch ``from_pretrained(freeze=True)``):
+
+>>> E = np.arange(6.0).reshape(3, 2)
+>>> frozen = Embedding.from_pretrained(E, trainable=False)
+>>> frozen.build(Spec("ids", 3), np.random.default_rng(0))
+Spec(kind='features', size=2, time=True)
+>>> frozen(np.array([[2, 0]])).tolist()
+[[[4.0, 5.0], [0.0, 1.0]]]
+>>> frozen.get_config()["trainable"]
+False
 """
 
 from __future__ import annotations
@@ -45,6 +58,14 @@ class Embedding(Layer):
         ``<unk>`` row learns what an unseen word looks like in context.
     unk_id : int
         The id that dropped words become (``<unk>`` is 1 in rnnkit vocabularies).
+    trainable : bool, default True
+        False freezes ``E``: backward adds no gradient to it, so it has no touched rows
+        and the optimizers skip it. Kept in ``get_config``.
+    initial : ndarray, shape (input_dim, output_dim), optional
+        The starting value of ``E`` (pretrained vectors), copied at ``build``; the
+        random draw is still made, so the layers after this one start as they would
+        without it. Not part of ``get_config``: like any weight, ``E`` is saved in the
+        model directory, and loading needs no embedding file.
     """
 
     kind = "embedding"
@@ -57,6 +78,8 @@ class Embedding(Layer):
         scale: float = 0.05,
         word_dropout: float = 0.0,
         unk_id: int = 1,
+        trainable: bool = True,
+        initial: Array | None = None,
         name: str | None = None,
         dtype: str = "float32",
     ) -> None:
@@ -72,7 +95,29 @@ class Embedding(Layer):
             raise ConfigError(f"unk_id={unk_id}: must be an id below input_dim={input_dim}")
         self.word_dropout = float(word_dropout)
         self.unk_id = int(unk_id)
+        if not isinstance(trainable, bool | np.bool_):
+            raise ConfigError(f"trainable={trainable!r}: must be True or False")
+        self.trainable = bool(trainable)
+        self.initial = None if initial is None else self._check_initial(initial)
         self.rng: np.random.Generator | None = None
+
+    @classmethod
+    def from_pretrained(cls, E: Array, *, trainable: bool = True, **kwargs: Any) -> Embedding:
+        """An Embedding whose ``E`` starts as `E`, shape (N, d) (PyTorch's name)."""
+        E = np.asarray(E)
+        if E.ndim != 2:
+            raise ShapeError(f"pretrained E must be (N, d), got shape {E.shape}")
+        return cls(E.shape[0], E.shape[1], trainable=trainable, initial=E, **kwargs)
+
+    def _check_initial(self, initial: Array) -> Array:
+        E = np.asarray(initial)
+        if E.shape != (self.input_dim, self.output_dim):
+            raise ShapeError(
+                f"Embedding({self.input_dim}, {self.output_dim}): initial E has shape {E.shape}"
+            )
+        if not (np.issubdtype(E.dtype, np.floating) and np.isfinite(E).all()):
+            raise ConfigError("initial E must hold finite real numbers")
+        return E
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -81,6 +126,7 @@ class Embedding(Layer):
             "scale": self.scale,
             "word_dropout": self.word_dropout,
             "unk_id": self.unk_id,
+            "trainable": self.trainable,
             **super().get_config(),
         }
 
@@ -89,9 +135,9 @@ class Embedding(Layer):
             raise ShapeError(f"{self.name}: Embedding takes integer ids, not real vectors")
         if spec.size > self.input_dim:
             raise ShapeError(f"{self.name}: {spec.size} ids but input_dim={self.input_dim}")
-        self.params = {
-            "E": self._param(uniform((self.input_dim, self.output_dim), rng, self.scale))
-        }
+        E = uniform((self.input_dim, self.output_dim), rng, self.scale)
+        start = E if self.initial is None else self.initial.copy()  # never the caller's array
+        self.params = {"E": self._param(start)}
         if self.word_dropout:  # NOTE: only then, so other models' random streams stay as they were
             self.rng = np.random.default_rng(rng.integers(2**63))
         return Spec("features", self.output_dim, time=spec.time)
@@ -116,6 +162,8 @@ class Embedding(Layer):
         return out.swapaxes(0, 1), (ids, mask)  # (B, T, d), time-major underneath
 
     def backward(self, dy: Array, cache: Any) -> None:
+        if not self.trainable:
+            return None  # frozen: no rows touched, so zero_grad and the optimizers skip E
         ids, mask = cache
         rows, g = sparse_rows_grad(ids, np.asarray(dy, self.dtype), mask, self.workspace)
         self._add_sparse("E", rows, g)
