@@ -314,7 +314,7 @@ def crf_viterbi(
     for t in range(1, T):
         cand = delta.T[:, :, None] + A_  # (K_prev, B, K)
         best_prev = cand.argmax(axis=0)  # (B, K): first maximum = lowest tag
-        new = np.take_along_axis(cand, best_prev[None], axis=0)[0] + E[:, t]
+        new = cand.max(axis=0) + E[:, t]  # (B, K)
         step = mask[:, t, None]
         back[t] = np.where(step, best_prev, stay)
         delta = np.where(step, new, delta)
