@@ -14,6 +14,7 @@ from rnnkit.errors import (
     VocabularyError,
 )
 from rnnkit.layers import (
+    CRF,
     GRU,
     LSTM,
     Attention,
@@ -40,6 +41,7 @@ from rnnkit.training import SGD, Adagrad, Adam, Momentum
 from rnnkit.version import __version__
 
 __all__ = [
+    "CRF",
     "GRU",
     "LSTM",
     "SGD",

@@ -16,6 +16,7 @@ import pytest
 
 import rnnkit
 from rnnkit.layers import (
+    CRF,
     GRU,
     LAYERS,
     LSTM,
@@ -38,6 +39,9 @@ MASK = np.arange(T)[None, :] < np.array([4, 1, 3])[:, None]  # (B, T)
 #: class name -> (a layer of that class for a dtype, the spec of its input)
 EXAMPLES: dict[str, tuple[Callable[..., Layer], Spec]] = {
     "Dense": (lambda **kw: Dense(4, "tanh", **kw), Spec("features", 3)),
+    # NOTE: a loss layer: forward passes the emissions through and backward passes dy
+    # back; its own gradients come from CRF.loss (tests/layers/test_crf.py)
+    "CRF": (lambda **kw: CRF(tags=["O", "B-X", "I-X"], scheme="BIO", **kw), Spec("features", 3)),
     "Dropout": (lambda **kw: Dropout(0.5, **kw), Spec("features", 3)),
     "Embedding": (lambda **kw: Embedding(6, 4, **kw), Spec("ids", 6)),
     "GlobalAveragePooling1D": (lambda **kw: GlobalAveragePooling1D(**kw), Spec("features", 3)),

@@ -9,6 +9,7 @@ The recurrent layers are found by their cell's name (:mod:`rnnkit.core.cells`):
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.bidirectional import Bidirectional
+from rnnkit.layers.crf import CRF
 from rnnkit.layers.dense import Dense
 from rnnkit.layers.dropout import Dropout
 from rnnkit.layers.embedding import Embedding
@@ -28,6 +29,7 @@ LAYERS.update(
     (cls.__name__, cls)
     for cls in (
         Bidirectional,
+        CRF,
         Dense,
         Dropout,
         Embedding,
@@ -42,6 +44,7 @@ LAYERS.update(
 )
 
 __all__ = [
+    "CRF",
     "GRU",
     "LAYERS",
     "LSTM",
