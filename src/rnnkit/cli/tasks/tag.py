@@ -43,11 +43,9 @@ FIGURES = {
 
 
 def followed(model: SequenceTagger) -> str:
-    """The line that says which figure picked the trained tagger's kept epoch, and why."""
-    if model.settings["monitor"] != "auto":
-        why = f"monitor={model.settings['monitor']}"
-    else:
-        why = "BIO tags" if is_bio(model.labels_) else "the tags are not BIO"
+    """The line that says which figure picked the trained tagger's kept epoch, and why
+    (the command line leaves ``monitor`` at "auto": the tags decide)."""
+    why = "BIO tags" if is_bio(model.labels_) else "the tags are not BIO"
     return f"early stopping and the kept epoch follow {FIGURES[model.monitor_]} ({why})"
 
 
