@@ -101,14 +101,11 @@ def _kill_after(argv: list[str], out: Path, step: int) -> int:
 
 def _same_model(a: Path, b: Path) -> None:
     assert (a / "weights.safetensors").read_bytes() == (b / "weights.safetensors").read_bytes()
-    losses = [
-        [
-            e["loss"]
-            for e in json.loads((d / "config.json").read_text())["training"]["history"]["epochs"]
-        ]
-        for d in (a, b)
-    ]
-    assert losses[0] == losses[1]
+    histories = [json.loads((d / "config.json").read_text())["training"]["history"] for d in (a, b)]
+    figures = ("loss", "val_loss", "val_accuracy", "val_entity_f1")  # those the run has
+    same = [[{k: e[k] for k in figures if k in e} for e in h["epochs"]] for h in histories]
+    assert same[0] == same[1]
+    assert histories[0]["best_epoch"] == histories[1]["best_epoch"]
 
 
 CONFIGS = {
@@ -123,6 +120,10 @@ CONFIGS = {
     "seq2seq": lambda d: ["--task", "seq2seq", "--data", str(_pairs(d / "p.tsv")),
                           "--hidden", "12", "--embed", "8", "--epochs", "3",
                           "--batch-size", "8", "--sampling-ratio", "0.3"],
+    # BIO tags: early stopping follows the validation entity F1, computed after each epoch
+    "ner": lambda d: ["--task", "tag", "--data", str(_bio(d / "n.conll")), "--hidden", "12",
+                      "--embed", "8", "--dropout", "0.3", "--epochs", "4", "--batch-size", "8",
+                      "--lr", "0.02"],
 }  # fmt: skip
 
 
@@ -131,6 +132,18 @@ def _text(path: Path) -> Path:
     words = ["the", "cell", "reads", "a", "state", "and", "writes", "another", "step"]
     lines = [" ".join(rng.choice(words, size=9)) for _ in range(120)]
     path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _bio(path: Path) -> Path:
+    rng = np.random.default_rng(3)
+    names, places = ["Ann", "Bob", "Eve", "Joe"], ["Paris", "Rome", "Oslo"]
+    blocks = [
+        f"{rng.choice(names)}\tB-person\nSmith\tI-person\nruns\tO\nin\tO\n"
+        f"{rng.choice(places)}\tB-location"
+        for _ in range(120)
+    ]
+    path.write_text("\n\n".join(blocks) + "\n")
     return path
 
 
@@ -143,7 +156,8 @@ def _pairs(path: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("config", "kill_points"), [("frames", (7, 23, 41)), ("lm", (30,)),
-                                                     ("seq2seq", (25,))])  # fmt: skip
+                                                     ("seq2seq", (25,)),
+                                                     ("ner", (20,))])  # fmt: skip
 def test_a_killed_run_resumes_to_the_same_weights(tmp_path, config, kill_points) -> None:
     argv = [*CONFIGS[config](tmp_path), "--checkpoint-every", "3"]
     reference = _run(argv, tmp_path / "reference")

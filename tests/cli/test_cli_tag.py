@@ -97,9 +97,24 @@ def test_bio_tags_add_entity_f1(tmp_path, run_cli) -> None:
         "train", "--task", "tag", "--data", tmp_path / "train.conll", "--out", out, *TINY_TAG
     )
     assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert all("  val_entity_f1 " in line for line in lines if line.startswith("epoch "))
+    assert "early stopping and the kept epoch follow the validation entity F1 (BIO tags)" in lines
     r = run_cli("evaluate", out, "--data", tmp_path / "test.conll", "--json")
     d = json.loads(r.out)
     assert 0.0 <= d["entity_f1"] <= 1.0 and set(d["labels"]) == {"B-person", "I-person", "O"}
+
+
+def test_pos_tags_follow_the_token_accuracy(pos_files, tmp_path, run_cli) -> None:
+    data = pos_files / "train.conllu"
+    r = run_cli("train", "--task", "tag", "--data", data, "--out", tmp_path / "m", *TINY_TAG)
+    assert r.code == 0, r.err
+    assert "val_entity_f1" not in r.out
+    line = "early stopping and the kept epoch follow the validation token accuracy"
+    assert f"{line} (the tags are not BIO)" in r.out.splitlines()
+    r = run_cli("train", "--task", "tag", "--data", data, "--out", tmp_path / "m",
+                "--valid-split", "0", *TINY_TAG)  # fmt: skip
+    assert r.code == 0 and "early stopping" not in r.out  # nothing validated, nothing followed
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import DataError
-from rnnkit.models.outputs import TagOutputs, check_pairs
+from rnnkit.models.outputs import MONITORS, TagOutputs, check_pairs, tag_monitor
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary
 
@@ -54,7 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "clip_norm": 5.0,
     "reduction": "sequence_mean",  # the notes' loss: summed over tokens, mean over sentences
     "patience": 4,  # early stopping on the validation figure below
-    "monitor": "val_accuracy",
+    # "auto": entity F1 for BIO tags, token accuracy otherwise; or val_accuracy, val_loss,
+    # val_entity_f1. The kept weights are the best epoch's by this figure.
+    "monitor": "auto",
     "max_minutes": None,
     "max_len": None,  # training sequences longer than this are cut to it (counted)
     "seed": 0,
@@ -73,6 +75,11 @@ class SequenceTagger(TagOutputs, TaskModel):
     task = "tag"
     DEFAULTS = DEFAULTS
     item, unit = "sentence", "token"
+
+    def _check_settings(self) -> None:
+        super()._check_settings()
+        if self.settings["monitor"] not in MONITORS:
+            tag_monitor(self.settings["monitor"], [])  # refuses the name, listing the choices
 
     # -- learning ------------------------------------------------------------------
     def fit(

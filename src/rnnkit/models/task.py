@@ -121,8 +121,12 @@ class TaskModel:
         cut = [s[:limit] for s in sequences]
         return cut, None if per_step is None else [t[:limit] for t in per_step]
 
-    def _train(self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None) -> None:
-        """Fit ``model_`` (compiled) with the settings' epochs, batches and stopping."""
+    def _train(
+        self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None, **options: Any
+    ) -> None:
+        """Fit ``model_`` (compiled) with the settings' epochs, batches and stopping;
+        `options` are FitConfig fields that replace the settings' (``monitor``) or add
+        to them (``val_scores``)."""
         s = self.settings
         self.history_ = self.model_.fit(
             x,
@@ -131,11 +135,11 @@ class TaskModel:
             batch_size=s["batch_size"],
             validation_data=valid,
             patience=s["patience"] if valid is not None else None,
-            monitor=s["monitor"],
             max_minutes=s["max_minutes"],
             verbose=s["verbose"],
             checkpoints=self.checkpoints,
             grad_log=self.grad_log,
+            **{"monitor": s["monitor"], **options},
         )
 
     def _require_fitted(self) -> None:

@@ -12,9 +12,8 @@ chosen optimizer's refinement of it), after clipping the gradients.
 from __future__ import annotations
 
 import math
-import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -26,6 +25,7 @@ from rnnkit.training.checkpoint import Checkpoints, Progress, restore, save
 from rnnkit.training.dataset import Batch
 from rnnkit.training.grad_log import GradNormLog, param_norms
 from rnnkit.training.optimizers import Optimizer, ParamSlot
+from rnnkit.training.progress import epoch_line, progress_bar, show_batch
 
 __all__ = ["BatchSource", "FitConfig", "History", "StepResult", "Trainable", "evaluate", "fit"]
 
@@ -68,7 +68,11 @@ class FitConfig:
     clip_value: float | None = None  # element-wise clipping, off by default
     max_minutes: float | None = None  # stop after the batch that passes this time budget
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
-    monitor: str = "val_accuracy"  # or "val_loss"
+    monitor: str = "val_accuracy"  # or "val_loss", or "val_<name>" of a figure of val_scores
+    #: further validation figures, higher is better (entity F1 for BIO tags): called after
+    #: each epoch's validation with the epoch's weights in place; {name: value}, recorded
+    #: as ``val_<name>``
+    val_scores: Callable[[], dict[str, float]] | None = None
     restore_best: bool = True  # end with the weights of the best validation epoch
     lr_decay: float | None = None  # multiply lr by this after an epoch that is not the best
     bucket: bool = True  # length-bucketed batches
@@ -87,8 +91,12 @@ class FitConfig:
             v = getattr(self, name)
             if v is not None and not v > 0:
                 raise ConfigError(f"{name}={v}: must be positive")
-        if self.monitor not in ("val_accuracy", "val_loss"):
-            raise ConfigError(f"monitor={self.monitor!r}: use 'val_accuracy' or 'val_loss'")
+        scored = self.val_scores is not None and self.monitor.startswith("val_")
+        if self.monitor not in ("val_accuracy", "val_loss") and not scored:
+            raise ConfigError(
+                f"monitor={self.monitor!r}: use 'val_accuracy', 'val_loss' "
+                "or a figure of val_scores"
+            )
 
 
 @dataclass
@@ -96,11 +104,14 @@ class History:
     """Per-epoch records: loss, accuracy, val_loss, val_accuracy, seconds, tokens_per_s.
 
     The accuracies are there only for losses that score predictions right or wrong
-    (cross-entropy), not for the mean squared error.
+    (cross-entropy), not for the mean squared error; the figures of
+    :attr:`FitConfig.val_scores` join them as ``val_<name>``. ``best_epoch`` is the
+    best by ``monitor``, the validation figure that early stopping followed.
     """
 
     epochs: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int | None = None
+    monitor: str = "val_accuracy"
     stopped: str = "epochs"  # "epochs", "early_stopping" or "time_budget"
     seconds: float = 0.0
 
@@ -155,7 +166,7 @@ class _Run:
     def __init__(self, model, train, optimizer, config, rng, valid) -> None:
         self.model, self.train, self.valid = model, train, valid
         self.optimizer, self.config, self.rng = optimizer, config, rng
-        self.history = History()
+        self.history = History(monitor=config.monitor)
         self.p = Progress()
         self.best_weights: list[np.ndarray] | None = None
         self.seconds_before = 0.0  # trained before this process resumed the run
@@ -176,11 +187,13 @@ class _Run:
             record, out_of_time = self._epoch(deadline, start)
             if self.valid is not None:
                 record.update({f"val_{k}": v for k, v in evaluate(self.model, self.valid).items()})
+                if config.val_scores is not None:
+                    record.update({f"val_{k}": float(v) for k, v in config.val_scores().items()})
             record["seconds"] = time.perf_counter() - t0
             record["lr"] = self.optimizer.lr
             self.history.epochs.append(record)
             if config.verbose:
-                print(_epoch_line(record, config.epochs), flush=True)
+                print(epoch_line(record, config.epochs), flush=True)
             if self.valid is not None:
                 self._judge(sign * self._monitored(record))
             if out_of_time:
@@ -198,11 +211,12 @@ class _Run:
         return self.history
 
     def _monitored(self, record: dict[str, float]) -> float:
-        if self.config.monitor not in record:
-            raise ConfigError(
-                f"monitor={self.config.monitor!r}: this loss has no accuracy; use 'val_loss'"
-            )
-        return record[self.config.monitor]
+        monitor = self.config.monitor
+        if monitor == "val_accuracy" and monitor not in record:
+            raise ConfigError(f"monitor={monitor!r}: this loss has no accuracy; use 'val_loss'")
+        if monitor not in record:
+            raise ConfigError(f"monitor={monitor!r}: val_scores gave no {monitor[4:]!r}")
+        return record[monitor]
 
     def _judge(self, score: float) -> None:
         """Early stopping's bookkeeping after a validation: best weights, patience, lr."""
@@ -224,7 +238,7 @@ class _Run:
         else:  # resumed part-way: the same shuffle again, then on from the next batch
             self.rng.bit_generator.state = p.epoch_rng
         batches = self.train.batches(config.batch_size, rng=self.rng, bucket=config.bucket)
-        bar = _progress_bar(len(batches), p.epoch, config)
+        bar = progress_bar(len(batches), p.epoch, config.epochs, config.verbose)
         t0, sums, out_of_time = time.perf_counter(), p.sums, False
         tokens_before = sums["tokens"]  # trained before a resume part-way through
         for i in range(p.batch, len(batches)):
@@ -239,7 +253,7 @@ class _Run:
                 sums[key] += value
             p.batch, p.step = i + 1, p.step + 1
             if bar is not None:
-                _show(bar, sums, time.perf_counter() - t0)
+                show_batch(bar, sums, time.perf_counter() - t0)
             if deadline is not None and time.perf_counter() > deadline and i + 1 < len(batches):
                 out_of_time = True
                 break
@@ -290,33 +304,3 @@ def diverged(run: _Run, slots: list[ParamSlot], loss_sum: float, norm: float, ba
         f"the largest gradient is {worst!r}'s, norm {norms[worst]:.3g}; {kept}; "
         "try --clip 1 (a smaller global-norm clip) or a lower --lr"
     )
-
-
-def _show(bar: Any, sums: dict[str, float], elapsed: float) -> None:
-    shown = {"loss": f"{sums['loss_sum'] / max(sums['seqs'], 1):.4f}"}
-    if sums["count"]:
-        shown["acc"] = f"{sums['correct'] / sums['count']:.3f}"
-    bar.set_postfix(shown, tok_s=f"{sums['tokens'] / max(elapsed, 1e-9):,.0f}", refresh=False)
-    bar.update(1)
-
-
-def _progress_bar(total: int, epoch: int, config: FitConfig):
-    if not config.verbose or not sys.stdout.isatty():
-        return None  # quiet when stdout is a file or a pipe
-    from tqdm import tqdm
-
-    return tqdm(
-        total=total,
-        desc=f"epoch {epoch}/{config.epochs}",
-        leave=False,
-        file=sys.stdout,
-        dynamic_ncols=True,
-    )
-
-
-def _epoch_line(r: dict[str, float], epochs: int) -> str:
-    line = f"epoch {int(r['epoch']):>3}/{epochs}  loss {r['loss']:.4f}"
-    for key, name in (("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_acc")):
-        if key in r:
-            line += f"  {name} {r[key]:.4f}"
-    return line + f"  {r['tokens_per_s']:,.0f} tok/s  {r.get('seconds', 0.0):.1f}s"

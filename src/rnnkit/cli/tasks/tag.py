@@ -14,9 +14,10 @@ from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import TaggedCorpus, read_tagged
 from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError
+from rnnkit.metrics import is_bio
 from rnnkit.models import SequenceTagger
 
-__all__ = ["read", "score", "train", "training_data"]
+__all__ = ["followed", "read", "score", "train", "training_data"]
 
 #: NOTE: the format a CSV user tries first is refused here with a hint; the formats of
 #: the other tasks reach read_tagged, whose message names the formats it reads
@@ -31,6 +32,21 @@ def read(path: str, args: argparse.Namespace) -> TaggedCorpus:
     return read_tagged(
         path, format=args.format, tag_col=args.tag_col or "upos", encoding=args.encoding
     )
+
+
+#: the validation figures that a tagger's early stopping can follow, in words
+FIGURES = {
+    "val_entity_f1": "the validation entity F1",
+    "val_accuracy": "the validation token accuracy",
+    "val_loss": "the validation loss",
+}
+
+
+def followed(model: SequenceTagger) -> str:
+    """The line that says which figure picked the trained tagger's kept epoch, and why
+    (the command line leaves ``monitor`` at "auto": the tags decide)."""
+    why = "BIO tags" if is_bio(model.labels_) else "the tags are not BIO"
+    return f"early stopping and the kept epoch follow {FIGURES[model.monitor_]} ({why})"
 
 
 def _subset(corpus: TaggedCorpus, idx: Any) -> TaggedCorpus:
@@ -62,6 +78,8 @@ def train(args: argparse.Namespace) -> int:
     use_grad_log(model, args)
     pair = None if valid is None else (valid.sentences, valid.tags)
     model.fit(data.sentences, data.tags, valid=pair)
+    if valid is not None:
+        print(followed(model))
     finish_training(
         args, model, started, valid, test, lambda c: model.evaluate(c.sentences, c.tags)
     )
