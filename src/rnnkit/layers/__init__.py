@@ -9,6 +9,7 @@ The recurrent layers are found by their cell's name (:mod:`rnnkit.core.cells`):
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.bidirectional import Bidirectional
+from rnnkit.layers.char_encoder import CharEncoder
 from rnnkit.layers.dense import Dense
 from rnnkit.layers.dropout import Dropout
 from rnnkit.layers.embedding import Embedding
@@ -28,6 +29,7 @@ LAYERS.update(
     (cls.__name__, cls)
     for cls in (
         Bidirectional,
+        CharEncoder,
         Dense,
         Dropout,
         Embedding,
@@ -47,6 +49,7 @@ __all__ = [
     "LSTM",
     "Attention",
     "Bidirectional",
+    "CharEncoder",
     "Dense",
     "Dropout",
     "Embedding",
