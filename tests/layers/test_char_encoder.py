@@ -9,6 +9,7 @@ from reference import check_against_torch, check_gradients
 from rnnkit.errors import ShapeError
 from rnnkit.io.interop import to_torch
 from rnnkit.layers import CharEncoder, Spec
+from rnnkit.text import char_vocabulary, encode_chars, lengths_to_mask
 
 N_CHARS, CHAR_DIM, UNITS = 10, 3, 4
 CELLS = ("rnn", "lstm", "gru")
@@ -170,3 +171,15 @@ def test_parameters_are_the_sublayers_arrays() -> None:
     # 50 x 30 + 2 x (30 x 200 + 50 x 200 + 200)
     assert enc.count_params() == 1500 + 2 * (6000 + 10000 + 200)
     assert enc.get_config()["scale"] == pytest.approx((3 / 30) ** 0.5)
+
+
+def test_reads_the_ids_of_encode_chars() -> None:
+    sentences = [["EU", "rejects", "German", "call"], ["Peter", "Blackburn"]]
+    chars = char_vocabulary(sentences)
+    ids, _ = encode_chars(sentences, chars, max_chars=6)
+    mask = lengths_to_mask([len(s) for s in sentences], T=ids.shape[1])
+    enc = CharEncoder(len(chars), units=5)
+    enc.build(Spec("ids", len(chars)), np.random.default_rng(0))
+    y = enc(ids, mask=mask)
+    assert y.shape == (2, 4, 10) and y.dtype == np.float32
+    assert not y[1, 2:].any() and np.abs(y[mask]).min(axis=-1).all()
