@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
 from reference import check_against_torch, check_gradients
 from rnnkit.errors import ShapeError
 from rnnkit.io.interop import to_torch
-from rnnkit.layers import CharEncoder, Spec
+from rnnkit.layers import CharEncoder, Spec, char_encoder
 from rnnkit.text import char_vocabulary, encode_chars, lengths_to_mask
 
 N_CHARS, CHAR_DIM, UNITS = 10, 3, 4
@@ -25,6 +27,14 @@ MASK = np.array([[True, True, True, False], [True, False, False, False]])
 LENGTHS = (IDS != 0).sum(axis=-1)  # (B, T)
 
 
+@pytest.fixture(params=["one bucket", "a bucket per length"])
+def buckets(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Read the words of a batch as one bucket, or one bucket for each word length
+    (the cost of a step set to 10**9 words or to none)."""
+    monkeypatch.setattr(char_encoder, "STEP_ROWS", 10**9 if request.param == "one bucket" else 0)
+    return request.param
+
+
 def _encoder(cell: str, seed: int = 0) -> CharEncoder:
     enc = CharEncoder(N_CHARS, CHAR_DIM, UNITS, cell=cell, scale=0.5, dtype="float64")
     enc.build(Spec("ids", N_CHARS), np.random.default_rng(seed))
@@ -36,7 +46,7 @@ def _encoder(cell: str, seed: int = 0) -> CharEncoder:
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_gradients_match_central_differences(cell: str) -> None:
+def test_gradients_match_central_differences(cell: str, buckets: str) -> None:
     enc = _encoder(cell)
     R = np.random.default_rng(2).normal(size=(*IDS.shape[:2], 2 * UNITS))
 
@@ -50,7 +60,7 @@ def test_gradients_match_central_differences(cell: str) -> None:
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_matches_torch_over_packed_words(torch, cell: str) -> None:
+def test_matches_torch_over_packed_words(torch, cell: str, buckets: str) -> None:
     enc = _encoder(cell, seed=3)
     y, cache = enc.forward(IDS, mask=MASK)
     R = np.random.default_rng(4).normal(size=y.shape)
@@ -97,7 +107,7 @@ def test_matches_torch_over_packed_words(torch, cell: str) -> None:
 
 
 @pytest.mark.parametrize("cell", CELLS)
-def test_a_word_alone_gives_the_same_vector_as_in_a_batch(cell: str) -> None:
+def test_a_word_alone_gives_the_same_vector_as_in_a_batch(cell: str, buckets: str) -> None:
     enc = _encoder(cell)
     y = enc(IDS, mask=MASK)
     for b, t in zip(*np.nonzero(MASK), strict=True):
@@ -106,7 +116,7 @@ def test_a_word_alone_gives_the_same_vector_as_in_a_batch(cell: str) -> None:
         np.testing.assert_allclose(y[b, t], alone[0, 0], rtol=1e-13, atol=1e-15)
 
 
-def test_padded_word_slots_output_zero_and_take_no_gradient() -> None:
+def test_padded_word_slots_output_zero_and_take_no_gradient(buckets: str) -> None:
     enc = _encoder("lstm")
     noisy = IDS.copy()
     noisy[0, 3, :2] = [9, 9]  # characters in a masked slot: still a pad word
@@ -183,3 +193,15 @@ def test_reads_the_ids_of_encode_chars() -> None:
     y = enc(ids, mask=mask)
     assert y.shape == (2, 4, 10) and y.dtype == np.float32
     assert not y[1, 2:].any() and np.abs(y[mask]).min(axis=-1).all()
+
+
+def test_buckets_group_words_of_similar_length() -> None:
+    n = np.array([1, 2, 3, 2, 1, 12, 3, 4, 1, 11])
+    one = char_encoder.length_buckets(n, step_rows=10**9)
+    assert [b.tolist() for b in one] == [list(range(10))]
+    every = char_encoder.length_buckets(n, step_rows=0)
+    assert [sorted(set(n[b].tolist())) for b in every] == [[v] for v in sorted(set(n.tolist()))]
+    some = char_encoder.length_buckets(n, step_rows=2)
+    assert sorted(np.concatenate(some).tolist()) == list(range(10))
+    assert 1 < len(some) < len(every)
+    assert all(n[a].max() < n[b].min() for a, b in itertools.pairwise(some))
