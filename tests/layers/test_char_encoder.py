@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
 
@@ -195,13 +193,7 @@ def test_reads_the_ids_of_encode_chars() -> None:
     assert not y[1, 2:].any() and np.abs(y[mask]).min(axis=-1).all()
 
 
-def test_buckets_group_words_of_similar_length() -> None:
-    n = np.array([1, 2, 3, 2, 1, 12, 3, 4, 1, 11])
-    one = char_encoder.length_buckets(n, step_rows=10**9)
-    assert [b.tolist() for b in one] == [list(range(10))]
-    every = char_encoder.length_buckets(n, step_rows=0)
-    assert [sorted(set(n[b].tolist())) for b in every] == [[v] for v in sorted(set(n.tolist()))]
-    some = char_encoder.length_buckets(n, step_rows=2)
-    assert sorted(np.concatenate(some).tolist()) == list(range(10))
-    assert 1 < len(some) < len(every)
-    assert all(n[a].max() < n[b].min() for a, b in itertools.pairwise(some))
+@pytest.mark.parametrize("sizes", [(0, 3, 4), (9, 0, 4), (9, 3, 0)])
+def test_sizes_must_be_positive(sizes: tuple[int, int, int]) -> None:
+    with pytest.raises(ShapeError, match="sizes must be positive"):
+        CharEncoder(*sizes)

@@ -10,14 +10,17 @@ e_j = E o_{c_j},
     h_bwd_1 = LSTM_bwd(e_n, ..., e_1)      (the state after reading c_1)
     w = [h_fwd_n, h_bwd_1]                 (2 units)
 
-which the tagger concatenates with the word's embedding. The peers use 30-d character
-embeddings and 50 units each way (100 features per word).
+which the tagger concatenates with the word's embedding. Lample et al. use 25-d
+character embeddings and 25 units each way; the defaults here are the PyTorch peers'
+30-d embeddings and 50 units each way (100 features per word).
 
-All B*T words of a batch are read as one batch of character sequences: the real words
-are gathered into (N, L) ids, N the number of non-empty real words, and handed to the
-:class:`~rnnkit.layers.Embedding` and :class:`~rnnkit.layers.Bidirectional` layers
+The words of a batch are read together, as batches of character sequences, with no
+loop over words: the N non-empty real words are gathered into (N, L) ids and handed to
+the :class:`~rnnkit.layers.Embedding` and :class:`~rnnkit.layers.Bidirectional` layers
 rnnkit already has (their masks stop each word at its own last character and start the
-backward direction there). Padded word slots are never read: they cost nothing, output
+backward direction there). Most words are short and a few long, so the words go in a
+few buckets of similar length (:func:`~rnnkit.core.buckets.length_buckets`), each read
+up to its longest word. Padded word slots are never read: they cost nothing, output
 zeros and take no gradient.
 
 >>> import numpy as np
@@ -40,13 +43,14 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.buckets import length_buckets
 from rnnkit.errors import ShapeError
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.embedding import Embedding
 from rnnkit.layers.recurrent import cell_layer
 
-__all__ = ["Bucket", "CharCache", "CharEncoder", "char_lengths", "length_buckets"]
+__all__ = ["Bucket", "CharCache", "CharEncoder", "char_lengths"]
 
 Array = np.ndarray
 #: the id of the padding character (``<pad>`` of a character Vocabulary)
@@ -82,52 +86,6 @@ class CharCache:
     buckets: tuple[Bucket, ...]
 
 
-def length_buckets(n: Array, step_rows: int | None = None) -> list[Array]:
-    """Groups of words of similar lengths that are cheapest to read bucket by bucket.
-
-    Parameters
-    ----------
-    n : (N,) int array, > 0, the characters of each word
-    step_rows : int, optional
-        The cost of a time step itself, in words (:data:`STEP_ROWS` when omitted): a
-        step over k words costs about ``k + step_rows``.
-
-    Returns
-    -------
-    list of (N_b,) int arrays, indices into `n`, shortest words first; together they
-    hold every index once.
-
-    Notes
-    -----
-    A batch read as one runs max(n) steps over all N words, about three times the
-    characters there are for English words (most have 1 to 4, a few 12). A bucket of
-    words of lengths up to l costs ``l (N_b + step_rows)``; the split into buckets at
-    lengths that minimises the sum is found by dynamic programming over the distinct
-    lengths (a few dozen at most).
-
-    >>> [b.tolist() for b in length_buckets(np.array([1, 9, 2, 1, 8]), step_rows=0)]
-    [[0, 3], [2], [4], [1]]
-    >>> [b.tolist() for b in length_buckets(np.array([1, 9, 2, 1, 8]), step_rows=100)]
-    [[0, 1, 2, 3, 4]]
-    """
-    step_rows = STEP_ROWS if step_rows is None else step_rows
-    values, counts = np.unique(n, return_counts=True)  # distinct lengths, ascending
-    below = np.concatenate([[0], np.cumsum(counts)])  # words of the first j lengths
-    m = len(values)
-    best = np.zeros(m + 1)  # best[j]: cheapest plan for the j shortest lengths
-    start = np.zeros(m + 1, dtype=int)  # where the last bucket of that plan starts
-    for j in range(1, m + 1):
-        costs = [best[i] + values[j - 1] * (below[j] - below[i] + step_rows) for i in range(j)]
-        start[j] = int(np.argmin(costs))
-        best[j] = costs[start[j]]
-    bounds = []
-    j = m
-    while j > 0:
-        bounds.append((values[start[j]], values[j - 1]))
-        j = start[j]
-    return [np.flatnonzero((n >= lo) & (n <= hi)) for lo, hi in reversed(bounds)]
-
-
 def char_lengths(ids: Array) -> Array:
     """Characters per word (B, T) of (B, T, L) ids: the count of non-pad ids.
 
@@ -157,7 +115,7 @@ class CharEncoder(Layer):
     n_chars : int
         Size of the character vocabulary, ``<pad>`` (id 0) included.
     char_dim : int
-        Size of the character embeddings (30 in Lample et al. and Ma & Hovy).
+        Size of the character embeddings (25 in Lample et al., 30 in Ma & Hovy).
     units : int
         Units of each direction's recurrent layer (25 in Lample et al., 50 in the
         PyTorch peers); the output has 2 units features.
@@ -196,6 +154,8 @@ class CharEncoder(Layer):
     ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.n_chars, self.char_dim, self.units = int(n_chars), int(char_dim), int(units)
+        if min(self.n_chars, self.char_dim, self.units) < 1:
+            raise ShapeError(f"CharEncoder({n_chars}, {char_dim}, {units}): sizes must be positive")
         self.cell = cell
         self.scale = math.sqrt(3.0 / self.char_dim) if scale is None else float(scale)
         self.embedding = Embedding(
@@ -280,7 +240,7 @@ class CharEncoder(Layer):
         words = ids[keep]  # (N, L)
         h = np.empty((n.size, 2 * self.units), dtype=self.dtype)  # (N, 2 units)
         buckets = []
-        for rows in length_buckets(n):
+        for rows in length_buckets(n, STEP_ROWS):
             # NOTE: a bucket reads its words up to its longest: few steps on pads
             m = n[rows]
             chars = words[rows, : m.max()]  # (N_b, L_b)
