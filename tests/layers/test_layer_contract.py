@@ -21,6 +21,7 @@ from rnnkit.layers import (
     LAYERS,
     LSTM,
     Bidirectional,
+    CharEncoder,
     Dense,
     Dropout,
     Embedding,
@@ -55,7 +56,10 @@ EXAMPLES: dict[str, tuple[Callable[..., Layer], Spec]] = {
         Spec("features", 3),
     ),
     "TimeDistributed": (lambda **kw: TimeDistributed(Dense(4, "tanh"), **kw), Spec("features", 3)),
+    "CharEncoder": (lambda **kw: CharEncoder(7, 3, 4, **kw), Spec("ids", 7)),
 }
+#: layers whose ids have a third axis: the characters of each word, (B, T, L)
+CHARACTER_IDS = {"CharEncoder"}
 NAMES = sorted(LAYERS)
 
 
@@ -66,9 +70,16 @@ def _built(name: str, seed: int = 0, **kw: Any) -> Layer:
     return layer
 
 
-def _inputs(spec: Spec, dtype: str = "float32", seed: int = 1) -> np.ndarray:
+def _inputs(layer: Layer, dtype: str = "float32", seed: int = 1) -> np.ndarray:
+    spec = layer.input_spec
+    assert spec is not None
     rng = np.random.default_rng(seed)
     lead = (B, T) if spec.time else (B,)
+    if type(layer).__name__ in CHARACTER_IDS:  # 1 to 5 characters a word, 0 = <pad> after
+        L = 5
+        n = rng.integers(1, L + 1, size=lead)
+        chars = rng.integers(1, spec.size, size=(*lead, L))
+        return np.where(np.arange(L) < n[..., None], chars, 0)
     if spec.kind == "ids":
         return rng.integers(0, spec.size, size=lead)
     return rng.normal(size=(*lead, spec.size)).astype(dtype)
@@ -85,7 +96,7 @@ def test_every_layer_has_an_example():
 def test_output_shape_matches_output_spec(name):
     layer = _built(name)
     spec = layer.output_spec
-    x = _inputs(layer.input_spec)
+    x = _inputs(layer)
     for mask in (None, MASK):
         for training in (False, True):
             y = layer(x, mask=mask, training=training)
@@ -99,7 +110,7 @@ def test_output_shape_matches_output_spec(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_backward_gives_gradients_of_the_right_shapes(name):
     layer = _built(name)
-    x = _inputs(layer.input_spec)
+    x = _inputs(layer)
     y, cache = layer.forward(x, mask=MASK, training=True)
     dy = np.ones_like(y, dtype=np.float32)
     dy_copy = dy.copy()
@@ -140,7 +151,7 @@ def test_config_round_trip_rebuilds_the_same_layer(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_forward_does_not_change_its_input(name):
     layer = _built(name)
-    x = _inputs(layer.input_spec)
+    x = _inputs(layer)
     x_copy, mask_copy = x.copy(), MASK.copy()
     for training in (False, True):
         layer.forward(x, mask=MASK, training=training)
@@ -153,7 +164,7 @@ def test_same_seed_same_layer(name):
     a, b = _built(name, seed=5), _built(name, seed=5)
     for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
         np.testing.assert_array_equal(wa, wb)
-    x = _inputs(a.input_spec)
+    x = _inputs(a)
     # dropout's masks too come from the seed
     np.testing.assert_array_equal(a(x, training=True), b(x, training=True))
     if a.params:
@@ -170,7 +181,7 @@ def test_float32_by_default_float64_on_request(name, dtype):
     assert layer.dtype == want
     for k, p in layer.params.items():
         assert p.dtype == want, f"{name}.{k} is {p.dtype}"
-    y = layer(_inputs(layer.input_spec, dtype=want.name), mask=MASK, training=True)
+    y = layer(_inputs(layer, dtype=want.name), mask=MASK, training=True)
     if layer.output_spec.kind == "features":
         assert y.dtype == want, f"{name} outputs {y.dtype}"
 
@@ -191,7 +202,7 @@ def test_get_weights_returns_copies(name):
 def test_cache_is_returned_not_kept(name):
     """Backward follows the cache it is given, whatever ran in between."""
     layer = _built(name)
-    x1, x2 = _inputs(layer.input_spec, seed=1), _inputs(layer.input_spec, seed=2)
+    x1, x2 = _inputs(layer, seed=1), _inputs(layer, seed=2)
     y1, cache1 = layer.forward(x1, mask=MASK)
     dy = np.random.default_rng(3).normal(size=y1.shape).astype(np.float32)
     dx_alone = layer.backward(dy, cache1)

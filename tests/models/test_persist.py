@@ -15,7 +15,7 @@ import pytest
 
 from rnnkit.errors import ModelFileError
 from rnnkit.io import ModelFiles, load_model_dir
-from rnnkit.layers import Dense, Dropout, OneHot, SimpleRNN
+from rnnkit.layers import CharEncoder, Dense, Dropout, OneHot, SimpleRNN
 from rnnkit.models import BagOfWordsClassifier, SequenceClassifier, Sequential, load_model
 from rnnkit.models.persist import save_sequential, sequential_from_files
 
@@ -101,6 +101,17 @@ def test_save_sequential_round_trip(tmp_path):
         np.testing.assert_array_equal(a, b)
     ids = np.array([[0, 1, 2], [0, 1, 4]])
     np.testing.assert_array_equal(rebuilt.predict(ids), model.predict(ids))
+
+
+def test_a_model_reading_characters_round_trips(tmp_path):
+    layers = [CharEncoder(9, 4, 3, cell="gru"), Dense(2, "softmax")]
+    model = Sequential(layers, seed=1).compile("adam", "sparse_categorical_crossentropy")
+    save_sequential(model, tmp_path / "m", task="tag")
+    rebuilt = sequential_from_files(load_model_dir(tmp_path / "m"))
+    assert rebuilt.get_config() == model.get_config()
+    ids = np.array([[[1, 2, 0], [3, 0, 0]], [[8, 8, 8], [0, 0, 0]]])  # (B, T, L) characters
+    mask = np.array([[True, True], [True, False]])
+    np.testing.assert_array_equal(rebuilt.forward(ids, mask)[0], model.forward(ids, mask)[0])
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ The recurrent layers are found by their cell's name (:mod:`rnnkit.core.cells`):
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.bidirectional import Bidirectional
+from rnnkit.layers.char_encoder import CharEncoder
 from rnnkit.layers.crf import CRF
 from rnnkit.layers.dense import Dense
 from rnnkit.layers.dropout import Dropout
@@ -30,6 +31,7 @@ LAYERS.update(
     for cls in (
         Bidirectional,
         CRF,
+        CharEncoder,
         Dense,
         Dropout,
         Embedding,
@@ -50,6 +52,7 @@ __all__ = [
     "LSTM",
     "Attention",
     "Bidirectional",
+    "CharEncoder",
     "Dense",
     "Dropout",
     "Embedding",

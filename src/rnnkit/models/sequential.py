@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
-from rnnkit.layers import Dense, Embedding, Layer, OneHot, Spec
+from rnnkit.layers import CharEncoder, Dense, Embedding, Layer, OneHot, Spec
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.heads import check_loss, compute_loss
 from rnnkit.models.layer_stack import LayerStack
@@ -94,6 +94,8 @@ class Sequential(LayerStack):
             return Spec("ids", first.input_dim)
         if isinstance(first, OneHot):
             return Spec("ids", first.depth)
+        if isinstance(first, CharEncoder):  # (B, T, L) character ids
+            return Spec("ids", first.n_chars)
         if self.input_dim is None:
             raise ConfigError(
                 "give input_dim=F for real-valued inputs, or start with Embedding or OneHot for ids"

@@ -58,11 +58,13 @@ On a real corpus, build the vocabulary from the training texts; the default spec
 array([4, 1, 5, 7])
 """
 
+from rnnkit.text.chars import CHAR_SPECIALS, char_vocabulary, encode_chars
 from rnnkit.text.encode import encode_texts, lengths_to_mask, one_hot, pad_batch
 from rnnkit.text.tokenize import LEVELS, char_tokenize, get_tokenizer, word_tokenize
 from rnnkit.text.vocab import DEFAULT_SPECIALS, EOS, PAD, SOS, UNK, Vocabulary
 
 __all__ = [
+    "CHAR_SPECIALS",
     "DEFAULT_SPECIALS",
     "EOS",
     "LEVELS",
@@ -71,6 +73,8 @@ __all__ = [
     "UNK",
     "Vocabulary",
     "char_tokenize",
+    "char_vocabulary",
+    "encode_chars",
     "encode_texts",
     "get_tokenizer",
     "lengths_to_mask",
