@@ -69,10 +69,11 @@ TASKS = ["classify", "tag", "lm", "seq2seq"]
 
 @pytest.mark.parametrize("task", TASKS)
 def test_a_frozen_embedding_keeps_the_files_vectors_and_loads_identically(task, glove, tmp_path):
-    model, embedding, vocab = fit_task(task, embeddings=str(glove), freeze_embeddings=True)
+    model, embedding, vocab = fit_task(task, embeddings=glove, freeze_embeddings=True)
     rows, expected = found_rows(vocab)
     assert len(rows) == 4 and not embedding.trainable
     assert model.settings["embed_dim"] == 3  # the file's, as embed_dim was not given
+    assert model.settings["embeddings"] == str(glove)  # recorded as a str
     np.testing.assert_array_equal(embedding.params["E"][rows], expected)
     path = model.save(tmp_path / "m")
     loaded = type(model).load(path)

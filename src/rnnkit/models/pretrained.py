@@ -95,6 +95,7 @@ def pretrained_matrix(
     path = settings.get("embeddings")
     if path is None:
         return None
+    settings["embeddings"] = path = os.fspath(path)  # a str, as config.json records it
     vectors = read_embeddings(path, vocab)
     if "embed_dim" in given and settings["embed_dim"] != vectors.dim:
         raise ConfigError(
