@@ -89,10 +89,17 @@ def test_a_missing_file_and_a_freeze_without_one_are_refused(cli, user_error, fi
     assert "needs embeddings" in user_error(freeze)
 
 
-def test_the_flags_do_not_apply_to_regress(cli, user_error, files, tmp_path):
+def test_the_flags_do_not_apply_to_regress_or_frames(cli, user_error, files, tmp_path):
     result = cli("train", "--task", "regress", "--data", files["lm"], "--out", tmp_path / "m",
                  "--embeddings", files["glove"])  # fmt: skip
     assert "--embeddings does not apply to --task regress" in user_error(result)
+    frames = tmp_path / "frames.csv"
+    rows = [f"s{i},{t},{'xy'[i % 2]},{i + t}" for i in range(8) for t in range(3)]
+    frames.write_text("series_id,t,label,a\n" + "\n".join(rows) + "\n")
+    result = cli("train", "--task", "classify", "--data", frames, "--out", tmp_path / "m",
+                 "--freeze-embeddings")  # fmt: skip
+    expected = "--freeze-embeddings does not apply to --task classify on real-valued frames"
+    assert expected in user_error(result)
 
 
 def test_glove_on_a_slice_of_wnut17(cli, tmp_path):
