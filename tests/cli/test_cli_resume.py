@@ -124,7 +124,21 @@ CONFIGS = {
     "ner": lambda d: ["--task", "tag", "--data", str(_bio(d / "n.conll")), "--hidden", "12",
                       "--embed", "8", "--dropout", "0.3", "--epochs", "4", "--batch-size", "8",
                       "--lr", "0.02"],
+    # the embedding starts from a file's vectors and trains: the checkpoint holds E
+    "ner-glove": lambda d: ["--task", "tag", "--data", str(_bio(d / "n.conll")),
+                            "--embeddings", str(_vectors(d / "v.txt")), "--hidden", "12",
+                            "--epochs", "4", "--batch-size", "8", "--lr", "0.02"],
 }  # fmt: skip
+
+
+def _vectors(path: Path) -> Path:
+    """GloVe-format vectors (d = 4) for some of _bio's words, lower-cased as GloVe's are."""
+    rng = np.random.default_rng(4)
+    words = ["ann", "smith", "runs", "in", "paris", "oslo"]
+    path.write_text(
+        "".join(f"{w} {' '.join(f'{v:.4f}' for v in rng.normal(size=4))}\n" for w in words)
+    )
+    return path
 
 
 def _text(path: Path) -> Path:
@@ -157,7 +171,8 @@ def _pairs(path: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize(("config", "kill_points"), [("frames", (7, 23, 41)), ("lm", (30,)),
                                                      ("seq2seq", (25,)),
-                                                     ("ner", (20,))])  # fmt: skip
+                                                     ("ner", (20,)),
+                                                     ("ner-glove", (20,))])  # fmt: skip
 def test_a_killed_run_resumes_to_the_same_weights(tmp_path, config, kill_points) -> None:
     argv = [*CONFIGS[config](tmp_path), "--checkpoint-every", "3"]
     reference = _run(argv, tmp_path / "reference")

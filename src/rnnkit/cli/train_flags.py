@@ -162,6 +162,13 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
     TrainFlag("one_hot", "model", "one_hot", tasks=("classify", "tag", "lm"), inputs="texts",
               options={"action": "store_true"}, exclusive="input",
               help="one-hot inputs, no embedding"),
+    TrainFlag("embeddings", "model", "embeddings", tasks=TEXTS, inputs="texts",
+              options={"metavar": "FILE"},
+              help="start the (seq2seq: source) word embedding from the pretrained vectors "
+              "of FILE (GloVe, word2vec, fastText; gzip or not); --embed defaults to their size"),
+    TrainFlag("freeze_embeddings", "model", "freeze_embeddings", tasks=TEXTS, inputs="texts",
+              options={"action": "store_true"},
+              help="keep the --embeddings vectors as the file gives them while training"),
     TrainFlag("level", "model", "level", tasks=("classify", "lm", "seq2seq"), inputs="texts",
               choices=("word", "char"), read_by=("seq2seq",),
               help="tokens are words or characters (seq2seq: both sides)"),

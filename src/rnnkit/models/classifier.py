@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     "embed_dim": 100,  # size of the learned embedding; ignored with one_hot
     "embed_scale": 0.05,  # embeddings start uniform in [-scale, scale]
     "one_hot": False,  # feed one-hot vectors (a row lookup of U) instead of an embedding
+    "embeddings": None,  # a file of pretrained word vectors that E starts from (a path)
+    "freeze_embeddings": False,  # keep E as the file gave it (needs embeddings)
     "cell": "rnn",  # the recurrent cell: "rnn" (tanh SimpleRNN), "lstm" or "gru"
     "hidden": 128,  # d, the size of the RNN state (per direction)
     "layers": 1,  # stacked recurrent layers

@@ -14,6 +14,8 @@ between stacked layers.
 
 from __future__ import annotations
 
+import numpy as np
+
 from rnnkit.errors import ConfigError
 from rnnkit.layers import Bidirectional, Dropout, Embedding, Layer, OneHot, cell_layer
 
@@ -28,13 +30,25 @@ def input_layers(
     embed_scale: float,
     embed_dropout: float,
     word_dropout: float = 0.0,
+    initial: np.ndarray | None = None,
+    trainable: bool = True,
 ) -> list[Layer]:
-    """``[OneHot(N)]``, or ``[Embedding(N, embed_dim)]`` with optional dropout after it."""
+    """``[OneHot(N)]``, or ``[Embedding(N, embed_dim)]`` with optional dropout after it.
+
+    `initial` (N, embed_dim) is the embedding's starting value (pretrained vectors);
+    `trainable` False freezes it.
+    """
     if one_hot:
         return [OneHot(n_vocab)]
-    layers: list[Layer] = [
-        Embedding(n_vocab, embed_dim, scale=embed_scale, word_dropout=word_dropout)
-    ]
+    embedding = Embedding(
+        n_vocab,
+        embed_dim,
+        scale=embed_scale,
+        word_dropout=word_dropout,
+        initial=initial,
+        trainable=trainable,
+    )
+    layers: list[Layer] = [embedding]
     if embed_dropout:
         layers.append(Dropout(embed_dropout))
     return layers

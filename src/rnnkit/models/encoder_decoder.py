@@ -68,6 +68,10 @@ class EncoderDecoder(LayerStack):
     bridge : force a learned bridge even where the encoder's states fit the decoder
     dropout : between stacked layers and before the output layer
     embed_dropout : on both embeddings
+    source_embedding : (n_source, embed_dim) array, optional
+        The source embedding's starting value (pretrained word vectors); the target
+        embedding is always learned from random.
+    freeze_source : keep the source embedding as it starts (no gradient)
     """
 
     def __init__(
@@ -90,6 +94,8 @@ class EncoderDecoder(LayerStack):
         embed_dropout: float = 0.0,
         seed: int = 0,
         dtype: str = "float32",
+        source_embedding: np.ndarray | None = None,
+        freeze_source: bool = False,
     ) -> None:
         for name, c in (("cell", cell), ("decoder_cell", decoder_cell or cell)):
             if c not in cell_names():
@@ -99,7 +105,14 @@ class EncoderDecoder(LayerStack):
         self.seed = int(seed)
         rng = np.random.default_rng(self.seed)
         self.encoder = _stack(
-            Embedding(n_source, embed_dim, scale=embed_scale, dtype=dtype),
+            Embedding(
+                n_source,
+                embed_dim,
+                scale=embed_scale,
+                dtype=dtype,
+                initial=source_embedding,
+                trainable=not freeze_source,
+            ),
             [  # the top layer also returns its final states: the context
                 enc_cell(hidden, return_sequences=True, return_state=i == layers - 1, dtype=dtype)
                 for i in range(layers)

@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "embed_dim": 64,  # size of the learned embedding; ignored with one_hot
     "embed_scale": 1.73,  # embeddings start uniform in [-scale, scale]: unit variance
     "one_hot": False,  # one-hot inputs (a row lookup of U) instead of an embedding
+    "embeddings": None,  # a file of pretrained word vectors that E starts from (a path)
+    "freeze_embeddings": False,  # keep E as the file gave it (needs embeddings)
     "cell": "rnn",  # "rnn" (tanh SimpleRNN), "lstm" or "gru"
     "hidden": 256,  # d, the state size
     "layers": 1,  # stacked recurrent layers

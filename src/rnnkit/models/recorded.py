@@ -22,6 +22,8 @@ SIZE_SETTINGS = ("hidden", "embed_dim", "decoder_hidden")
 COUNT_SETTINGS = ("layers", "decoder_layers")
 #: settings with a fixed set of values that a task model reads only when predicting
 CHOICES = {"dtype": ("float32", "float64")}
+#: settings that name a file, recorded for information: a string or null
+PATH_SETTINGS = ("embeddings",)
 #: the largest integer a setting may be: NumPy's int64
 MAX_INT = 2**63 - 1
 
@@ -47,6 +49,11 @@ def check_recorded_settings(files: ModelFiles, cls: Any) -> None:
             raise ModelFileError(
                 f"{where}: training setting {key}={settings[key]!r} is not one of "
                 f"{', '.join(CHOICES[key])}"
+            )
+    for key in PATH_SETTINGS:
+        if not isinstance(settings.get(key), str | None):
+            raise ModelFileError(
+                f"{where}: training setting {key}={settings[key]!r} is not a path or null"
             )
     for key in SIZE_SETTINGS + COUNT_SETTINGS:
         if settings.get(key) == 0:

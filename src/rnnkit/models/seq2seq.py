@@ -30,6 +30,7 @@ from rnnkit.metrics.sequences import SequenceReport
 from rnnkit.models.decoding import Decoded, beam_search, default_max_lengths, greedy_search
 from rnnkit.models.encoder_decoder import EncoderDecoder
 from rnnkit.models.persist import load_weights
+from rnnkit.models.pretrained import pretrained_matrix
 from rnnkit.models.task import TaskModel
 from rnnkit.models.teacher_forcing import TeacherForcing
 from rnnkit.text import Vocabulary
@@ -47,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
     "target_level": "char",  # and a target text (CMUdict phones: "word")
     "embed_dim": 64,  # size of both embeddings (source and target tokens)
     "embed_scale": 0.05,  # embeddings start uniform in [-scale, scale]
+    "embeddings": None,  # a file of word vectors the source embedding starts from (a path)
+    "freeze_embeddings": False,  # keep it as the file gave it (needs embeddings)
     "cell": "gru",  # the encoder's cell: "rnn", "lstm" or "gru"
     "hidden": 128,  # the encoder's state size per direction
     "layers": 2,  # stacked encoder layers
@@ -118,7 +121,10 @@ class Seq2Seq(TaskModel):
         self.source_vocab_ = Vocabulary.build(sources, min_freq=s["min_freq"])
         self.vocab_ = Vocabulary.build(targets, min_freq=s["min_freq"])
         self.labels_ = self.vocab_.tokens
-        self.model_ = self._network()
+        initial = pretrained_matrix(
+            s, self.source_vocab_, given=self._given, level=s["source_level"]
+        )
+        self.model_ = self._network(initial)
         trainer = TeacherForcing(
             self.model_, sampling_ratio=s["sampling_ratio"], reduction=s["reduction"]
         )
@@ -153,11 +159,15 @@ class Seq2Seq(TaskModel):
         pairs = None if valid is None else (valid.sources, valid.targets)
         return self.fit(train.sources, train.targets, pairs)
 
-    def _network(self) -> EncoderDecoder:
+    def _network(self, source_embedding: Array | None = None) -> EncoderDecoder:
+        """The network the settings describe; its source embedding starts from
+        `source_embedding` (N, embed_dim) when given, frozen with ``freeze_embeddings``."""
         s = self.settings
         return EncoderDecoder(
             n_source=len(self.source_vocab_),
             n_target=len(self.vocab_),
+            source_embedding=source_embedding,
+            freeze_source=s["freeze_embeddings"],
             **{k: s[k] for k in _NETWORK_KEYS},
         )
 

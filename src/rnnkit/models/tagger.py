@@ -37,6 +37,8 @@ DEFAULTS: dict[str, Any] = {
     "embed_dim": 100,  # size of the learned word embedding; ignored with one_hot
     "embed_scale": 0.05,  # embeddings start uniform in [-scale, scale]
     "one_hot": False,  # one-hot word inputs (a row lookup of U) instead of an embedding
+    "embeddings": None,  # a file of pretrained word vectors that E starts from (a path)
+    "freeze_embeddings": False,  # keep E as the file gave it (needs embeddings)
     "cell": "rnn",  # "rnn" (tanh SimpleRNN), "lstm" or "gru"
     "hidden": 128,  # state size per direction
     "layers": 1,  # stacked recurrent layers

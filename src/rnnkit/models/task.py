@@ -18,6 +18,7 @@ from rnnkit.io import ModelFiles, load_model_dir
 from rnnkit.layers import Dense, Dropout, Layer
 from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.persist import save_sequential, sequential_from_files
+from rnnkit.models.pretrained import pretrained_matrix
 from rnnkit.models.recorded import check_recorded_settings
 from rnnkit.models.sequential import Sequential
 from rnnkit.text import Vocabulary
@@ -46,6 +47,8 @@ class TaskModel:
             known = ", ".join(self.DEFAULTS)
             raise ConfigError(f"unknown setting {unknown[0]!r}; known: {known}")
         self.settings = {**self._defaults_for(settings), **settings}
+        # NOTE: which were given, so an embedding file may set embed_dim when it was not
+        self._given = frozenset(settings)
         self._check_settings()
 
     @classmethod
@@ -79,8 +82,13 @@ class TaskModel:
         )
 
     def _input_layers(self) -> list[Layer]:
-        """What turns token ids into the cell's x_t: an embedding (with dropout) or one-hot."""
+        """What turns token ids into the cell's x_t: an embedding (with dropout) or one-hot.
+
+        With the ``embeddings`` setting, the embedding starts from the file's vectors
+        of ``vocab_`` (and its size is the file's).
+        """
         s = self.settings
+        initial = pretrained_matrix(s, self.vocab_, given=self._given, level=s.get("level", "word"))
         return input_layers(
             len(self.vocab_),
             embed_dim=s["embed_dim"],
@@ -88,6 +96,8 @@ class TaskModel:
             embed_scale=s["embed_scale"],
             embed_dropout=s["embed_dropout"],
             word_dropout=s.get("word_dropout", 0.0),
+            initial=initial,
+            trainable=not s.get("freeze_embeddings", False),
         )
 
     def _input_dim(self) -> int | None:
