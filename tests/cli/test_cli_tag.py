@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -153,3 +154,72 @@ def test_malformed_conllu_names_file_and_line(tmp_path, run_cli) -> None:
 def test_predict_on_a_tagger_and_tag_on_a_classifier_are_refused(pos_model, run_cli) -> None:
     r = run_cli("predict", pos_model, "the cat runs")
     assert r.code == 2 and "rnnkit tag" in r.err
+
+
+# -- --crf: emission scores and a CRF, decoded by Viterbi --------------------------------
+
+
+@pytest.fixture(scope="module")
+def crf_files(tmp_path_factory, run_cli):
+    d = tmp_path_factory.mktemp("crf")
+    (d / "train.conll").write_text(_conll_bio(80, 0))
+    (d / "test.conll").write_text(_conll_bio(20, 1))
+    r = run_cli("train", "--task", "tag", "--crf", "--data", d / "train.conll", "--out",
+                d / "model", "--test", d / "test.conll", *TINY_TAG)  # fmt: skip
+    assert r.code == 0, r.err
+    assert "early stopping and the kept epoch follow the validation entity F1 (BIO tags)" in r.out
+    return d
+
+
+def test_train_crf_saves_a_crf_tagger(crf_files) -> None:
+    config = json.loads((crf_files / "model" / "config.json").read_text())
+    assert config["training"]["settings"]["crf"] is True
+    assert config["architecture"]["loss"] == "crf"
+    last = config["architecture"]["layers"][-1]
+    assert last["class"] == "CRF" and last["config"]["scheme"] == "BIO"
+    assert last["config"]["tags"] == ["B-person", "I-person", "O"]
+    evaluation = json.loads((crf_files / "model" / "evaluation.json").read_text())
+    assert "test" in json.dumps(evaluation)
+
+
+def test_tag_and_evaluate_a_crf_tagger(crf_files, run_cli) -> None:
+    r = run_cli("tag", crf_files / "model", "Ann Smith runs .", "--json")
+    assert r.code == 0, r.err
+    [tagged] = json.loads(r.out)
+    assert tagged["tokens"] == ["Ann", "Smith", "runs", "."] and len(tagged["tags"]) == 4
+    r = run_cli("evaluate", crf_files / "model", "--data", crf_files / "test.conll", "--json")
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    keys = ("accuracy", "per_class_accuracy", "confusion_matrix", "labels", "n", "macro_f1")
+    assert all(key in d for key in keys) and 0.0 <= d["entity_f1"] <= 1.0
+    assert d["n"] == 80 and np.array(d["confusion_matrix"]).sum() == 80
+
+
+def test_diagnose_and_report_a_crf_tagger_and_trace_refuses_it(crf_files, tmp_path, run_cli):
+    model = tmp_path / "model"
+    shutil.copytree(crf_files / "model", model)
+    r = run_cli("diagnose", model, "--data", crf_files / "test.conll")
+    assert r.code == 0, r.err
+    assert "crf.A" in r.out  # the CRF's transitions have a gradient norm too
+    r = run_cli("report", model, "--data", crf_files / "test.conll")
+    assert r.code == 0, r.err
+    assert "Not measured" not in (model / "report.html").read_text()
+    r = run_cli("trace", model, "Ann Smith runs .")
+    assert r.code == 2 and r.err.startswith("error: ") and "CRF" in r.err
+    assert r.err.count("\n") == 1
+
+
+def test_crf_is_refused_off_text_tagging(crf_files, reviews, write_csv, tmp_path, run_cli):
+    texts = write_csv(tmp_path / "r.csv", reviews(30, 0))
+    frames = tmp_path / "f.csv"
+    rows = [f"s{i},{t},{'a' if t < 2 else 'b'},{t * 0.1},{i * 0.1}" for i in range(6)
+            for t in range(4)]  # fmt: skip
+    frames.write_text("series_id,t,label,x1,x2\n" + "\n".join(rows) + "\n")
+    for task, data, label in (("classify", texts, "classify"),
+                              ("tag", frames, "tag on real-valued frames")):  # fmt: skip
+        out = tmp_path / task
+        r = run_cli("train", "--task", task, "--crf", "--data", data, "--out", out,
+                    "--hidden", "8", "--epochs", "1")  # fmt: skip
+        assert r.code == 2, r.err
+        assert r.err == f"error: --crf does not apply to --task {label}\n"
+        assert not out.exists()

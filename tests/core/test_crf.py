@@ -1,6 +1,6 @@
 """The linear-chain CRF of rnnkit.core.crf and the scheme constraints of rnnkit.core.crf_tags.
 
-Specified here: log Z, the NLL and the Viterbi path and score equal brute-force
+Specified here: log Z, the NLL, the marginals and the Viterbi path and score equal brute-force
 enumeration of all K^L paths (L <= 4, K <= 4) in float64 to 1e-10, with and without
 pads and BIO / IOBES constraints; the NLL's gradients by E, A, start and end pass a
 numerical check on a padded batch of mixed lengths; pads get no gradient; ties are
@@ -19,6 +19,7 @@ from reference import check_gradients
 from rnnkit.core.crf import (
     Constraints,
     crf_log_partition,
+    crf_marginals,
     crf_nll,
     crf_score,
     crf_viterbi,
@@ -94,6 +95,20 @@ def test_log_z_nll_and_viterbi_equal_enumeration(constraints, K, padded):
     paths, scores = crf_viterbi(E, A, s, e, mask, constraints)
     assert [tuple(p.tolist()) for p in paths] == want_path
     np.testing.assert_allclose(scores, want_best, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(("constraints", "K"), CASES)
+def test_marginals_equal_enumeration_and_are_zero_at_pads(constraints, K):
+    E, A, s, e, mask = _problem(K, LENGTHS, seed=K)
+    got = crf_marginals(E, A, s, e, mask, constraints)  # (B, T, K)
+    for b, L in enumerate(LENGTHS):
+        paths = dict(_paths(E[b], A, s, e, int(L), constraints))
+        log_z = logsumexp(np.array(list(paths.values())), axis=0)
+        want = np.zeros((int(L), K))
+        for path, score in paths.items():
+            want[np.arange(int(L)), path] += np.exp(score - log_z)
+        np.testing.assert_allclose(got[b, :L], want, rtol=0, atol=1e-12)
+        assert not got[b, L:].any()
 
 
 @pytest.mark.parametrize("constraints", [None, tag_constraints(BIO, "BIO")], ids=["free", "BIO"])

@@ -5,7 +5,8 @@ and its gradients by the emissions, ``A``, ``start`` and ``end`` equal pytorch-c
 (``transitions``, ``start_transitions``, ``end_transitions``) in float64, and so do the
 Viterbi paths, on a padded batch of mixed lengths; :meth:`CRF.loss` is the mean NLL
 over sentences, its dE and the gradients it adds pass a numerical check and accumulate
-from call to call; the constraints follow the config; and the errors.
+from call to call; the constraints follow the config; the marginals sum to one and
+are the emissions' part of the gradient; and the errors.
 """
 
 from __future__ import annotations
@@ -130,6 +131,21 @@ def test_constraints_come_from_the_config_and_bind_decoding():
     for path in crf.decode(E, mask):
         names = [tags[k] for k in path]
         assert names[0] != "I-X" and names[-1] not in ("B-X", "I-X"), names
+
+
+def test_marginals_are_the_gradient_of_log_z_and_sum_to_one():
+    crf = _layer(tags=["O", "B-X", "I-X", "B-Y"], scheme="BIO")
+    E, tags, mask = _batch()
+    tags[:, 0] = 0  # O: an allowed gold path wherever it goes on with O or B-
+    tags[tags == 2] = 3
+    p = crf.marginals(E, mask)  # (B, T, K)
+    np.testing.assert_allclose(p.sum(axis=2), mask.astype(float), rtol=0, atol=1e-12)
+    assert (p[:, 0, 2] == 0).all()  # no sentence begins with I-X
+    # d(-log p(gold))/dE = P(y_t = k) - [gold_t = k], the marginals minus the gold
+    crf.zero_grad()
+    _, dE = crf.loss(E, tags, mask, reduction="sum")
+    onehot = (tags[:, :, None] == np.arange(K)) & mask[:, :, None]
+    np.testing.assert_allclose(dE, p - onehot, rtol=0, atol=1e-12)
 
 
 def test_float32_loss():

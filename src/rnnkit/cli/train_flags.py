@@ -193,6 +193,8 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
     TrainFlag("word_dropout", "model", "word_dropout", tasks=("tag",), inputs="texts",
               check=fraction, options=_FLOAT,
               help="training words replaced by <unk> with this probability"),
+    TrainFlag("crf", "model", "crf", tasks=("tag",), inputs="texts", options=_SWITCH,
+              help="a CRF over the tag scores: whole-path loss, Viterbi decoding"),
     TrainFlag("epochs", "training", "epochs", check=positive, options=_INT,
               help="training epochs (at most)"),
     TrainFlag("batch_size", "training", "batch_size", check=positive, options=_INT,

@@ -49,6 +49,7 @@ __all__ = [
     "Constraints",
     "constrain",
     "crf_log_partition",
+    "crf_marginals",
     "crf_nll",
     "crf_score",
     "crf_viterbi",
@@ -200,6 +201,33 @@ def crf_log_partition(
     A, start, end = constrain(A, start, end, constraints)
     alpha = _forward(E, A, start, mask)
     return logsumexp(alpha[-1] + end, axis=1)  # pads carried alpha_{L-1} to the end
+
+
+def crf_marginals(
+    E: Array,
+    A: Array,
+    start: Array,
+    end: Array,
+    mask: Array | None = None,
+    constraints: Constraints | None = None,
+) -> Array:
+    """The marginals ``P(y_t = k | x)`` of every sentence and step, (B, T, K), zero at pads.
+
+    Notes
+    -----
+    ``P(y_t = k) = exp(alpha_t[k] + beta_t[k] - log Z)``, by the forward and backward
+    variables: the probability of tag k at step t summed over every path, which is
+    what the softmax of the emissions alone is not. The Viterbi path is the best path
+    as a whole; the argmax of the marginals, step by step, need not be a path at all
+    (it may take a forbidden transition).
+    """
+    mask = _check(E, A, start, end, mask)
+    A, start, end = constrain(A, start, end, constraints)
+    alpha = _forward(E, A, start, mask)  # (T, B, K)
+    beta = _backward(E, A, end, mask)  # (T, B, K)
+    log_z = logsumexp(alpha[-1] + end, axis=1)  # (B,)
+    unary = np.exp(alpha + beta - log_z[:, None]) * mask.T[:, :, None]  # (T, B, K)
+    return unary.transpose(1, 0, 2)
 
 
 def crf_nll(

@@ -51,7 +51,14 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.crf import Constraints, crf_log_partition, crf_nll, crf_score, crf_viterbi
+from rnnkit.core.crf import (
+    Constraints,
+    crf_log_partition,
+    crf_marginals,
+    crf_nll,
+    crf_score,
+    crf_viterbi,
+)
 from rnnkit.core.crf_tags import tag_constraints
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
@@ -170,6 +177,11 @@ class CRF(Layer):
         A, start, end = self._scores()
         paths, _ = crf_viterbi(self._emissions(emissions), A, start, end, mask, self.constraints)
         return paths
+
+    def marginals(self, emissions: Array, mask: Array | None = None) -> Array:
+        """``P(y_t = k | x)`` at every step, (B, T, K), zero at pads (forward-backward)."""
+        A, start, end = self._scores()
+        return crf_marginals(self._emissions(emissions), A, start, end, mask, self.constraints)
 
     def _scores(self) -> tuple[Array, Array, Array]:
         self._require_built()

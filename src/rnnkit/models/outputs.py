@@ -7,9 +7,10 @@ Two kinds of output, each a mixin that a task model combines with its input side
   cross-entropy (Keras's ``binary_crossentropy`` / ``sparse_categorical_crossentropy``).
 - :class:`TagOutputs`, many-to-many synchronised: one label per step, the softmax at
   every step, the notes' labelling loss (summed over a sequence's steps, averaged over
-  sequences). Its best epoch is the one of the best ``monitor`` figure, and
-  ``"auto"`` follows the tags: entity F1 for BIO tags, step accuracy otherwise
-  (:func:`tag_monitor`).
+  sequences); or, with the ``crf`` setting, emission scores and a CRF
+  (:mod:`rnnkit.models.crf_head`), decoded by Viterbi. Its best epoch is the one of
+  the best ``monitor`` figure, and ``"auto"`` follows the tags: entity F1 for BIO
+  tags, step accuracy otherwise (:func:`tag_monitor`).
 
 The input side supplies ``_inputs(x)``: the list of (T_i,) id or (T_i, F) frame arrays
 the network reads. Labels are kept as strings in ``labels_`` (sorted), so saved models
@@ -24,9 +25,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.layers import Dense, Dropout, GlobalAveragePooling1D, GlobalMaxPooling1D, Layer
+from rnnkit.layers import (
+    CRF,
+    Dense,
+    Dropout,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    Layer,
+)
 from rnnkit.metrics import ClassificationReport, entity_scores, is_bio
 from rnnkit.metrics.labelling import LabellingReport
+from rnnkit.models.crf_head import crf_layers, lengths_mask
 from rnnkit.training import SequenceDataset
 
 __all__ = [
@@ -166,19 +175,23 @@ class TagOutputs:
     if TYPE_CHECKING:  # supplied by the task model
 
         def _inputs(self, x: Any) -> list[Array]: ...
-        def _per_step_network(self, output: Dense | None = None) -> Any: ...
+        def _per_step_network(self, *output: Layer) -> Any: ...
         def _train(
             self, x: list[Any], y: Any, valid: tuple[list[Any], Any] | None, **options: Any
         ) -> None: ...
 
     def _fit_network(self, x: list[Array], y: list[Array], valid: tuple[Any, Any] | None) -> None:
-        """Build the per-step softmax network for ``labels_``, compile it and train on
-        encoded inputs `x`; `valid` holds raw inputs and tags."""
+        """Build the per-step softmax network for ``labels_`` (emission scores and a CRF
+        with the ``crf`` setting), compile it and train on encoded inputs `x`; `valid`
+        holds raw inputs and tags."""
         s = self.settings
-        self.model_ = self._per_step_network()
-        self.model_.compile(
-            s["optimizer"], "sparse_categorical_crossentropy", lr=s["lr"], clip_norm=s["clip_norm"]
-        )
+        if s.get("crf"):
+            self.model_ = self._per_step_network(*crf_layers(self.labels_))
+            loss = "crf"
+        else:
+            self.model_ = self._per_step_network()
+            loss = "sparse_categorical_crossentropy"
+        self.model_.compile(s["optimizer"], loss, lr=s["lr"], clip_norm=s["clip_norm"])
         self.model_.reduction = s["reduction"]
         self.monitor_ = tag_monitor(s["monitor"], self.labels_)
         valid_data = None
@@ -223,14 +236,29 @@ class TagOutputs:
         return SequenceDataset(self._inputs(x), self._tag_ids(tags), per_step=True)
 
     def predict_proba(self, x: Any) -> list[Array]:
-        """Per sequence, a (T_i, K) array of tag probabilities (columns as ``labels_``)."""
+        """Per sequence, a (T_i, K) array of tag probabilities (columns as ``labels_``).
+
+        With a CRF, the marginals ``P(y_t = k | x)`` over all paths (forward-backward),
+        not the softmax of the emission scores; their argmax step by step need not be
+        the Viterbi path that :meth:`predict` returns.
+        """
         inputs = self._inputs(x)
         out = self.model_.predict(inputs)  # (N, T, K), zeros at pads
+        crf = self.model_.output_layer
+        if isinstance(crf, CRF):  # out holds the emission scores
+            out = crf.marginals(out, lengths_mask([len(seq) for seq in inputs]))
         return [out[i, : len(seq)] for i, seq in enumerate(inputs)]
 
     def predict(self, x: Any) -> list[list[str]]:
-        """The most probable tag of every step."""
-        return [[self.labels_[k] for k in p.argmax(axis=1)] for p in self.predict_proba(x)]
+        """The most probable tag of every step; with a CRF, the most probable path
+        (Viterbi), which never takes a transition the tags' scheme forbids."""
+        crf = self.model_.output_layer if hasattr(self, "model_") else None
+        if not isinstance(crf, CRF):
+            return [[self.labels_[k] for k in p.argmax(axis=1)] for p in self.predict_proba(x)]
+        inputs = self._inputs(x)
+        E = self.model_.predict(inputs)  # (N, T, K) emission scores, zeros at pads
+        paths = crf.decode(E, lengths_mask([len(seq) for seq in inputs]))
+        return [[self.labels_[k] for k in path] for path in paths]
 
     def evaluate(self, x: Any, tags: Sequence[Sequence[Any]]) -> LabellingReport:
         """Step accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO).

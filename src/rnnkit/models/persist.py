@@ -17,7 +17,7 @@ import numpy as np
 
 from rnnkit.errors import ConfigError, ModelFileError, RnnkitError
 from rnnkit.io import WEIGHTS_FILE, ModelFiles, expect_shapes, save_model_dir
-from rnnkit.layers import Dense
+from rnnkit.layers import CRF, Dense
 from rnnkit.layers.registry import layer_class
 from rnnkit.models.heads import check_loss
 from rnnkit.models.sequential import Sequential
@@ -69,7 +69,9 @@ def sequential_from_files(files: ModelFiles) -> Sequential:
             name=arch.get("name", "sequential"),
         )
         loss = arch.get("loss")
-        if loss is not None:
+        if loss is not None and (loss == "crf") != isinstance(model.output_layer, CRF):
+            raise ModelFileError(f"{where}: a final CRF layer and loss 'crf' go together")
+        if loss is not None and loss != "crf":
             out = model.output_layer
             if not isinstance(out, Dense):
                 raise ModelFileError(f"{where}: a loss ({loss!r}) needs a final Dense layer")

@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
-from rnnkit.layers import CharEncoder, Dense, Embedding, Layer, OneHot, Spec
+from rnnkit.layers import CRF, CharEncoder, Dense, Embedding, Layer, OneHot, Spec
 from rnnkit.layers.recurrent import RecurrentLayer
+from rnnkit.models.crf_head import crf_step
 from rnnkit.models.heads import check_loss, compute_loss
 from rnnkit.models.layer_stack import LayerStack
 from rnnkit.training import (
@@ -211,22 +212,26 @@ class Sequential(LayerStack):
             raise ConfigError("this batch has no targets: training and evaluation need y")
         return batch.y
 
-    def train_batch(self, batch: Batch) -> StepResult:
+    def _step(self, batch: Batch, training: bool) -> tuple[float, Array | None, int, int, Any]:
+        """Loss, dL/d(output) (None in evaluation), (correct, counted) and the caches."""
         loss = self._require_compiled()
-        out, caches = self.forward(batch.x, batch.mask, training=True, logits=True)
-        value, dout, correct, count = compute_loss(
-            loss, out, self._targets(batch), self._loss_mask(batch), self.reduction
-        )
+        out, caches = self.forward(batch.x, batch.mask, training=training, logits=True)
+        y, mask = self._targets(batch), self._loss_mask(batch)
+        if loss == "crf":  # the CRF scores whole paths and counts its Viterbi tags
+            crf = self.output_layer
+            assert isinstance(crf, CRF)
+            return (*crf_step(crf, out, y, mask, self.reduction, training), caches)
+        return (*compute_loss(loss, out, y, mask, self.reduction), caches)
+
+    def train_batch(self, batch: Batch) -> StepResult:
+        value, dout, correct, count, caches = self._step(batch, training=True)
+        assert dout is not None  # training returns the gradient
         self.backward(dout, caches)
         B = len(batch.lengths)
         return StepResult(value * B, correct, count, B)
 
     def eval_batch(self, batch: Batch) -> StepResult:
-        loss = self._require_compiled()
-        out, _ = self.forward(batch.x, batch.mask, training=False, logits=True)
-        value, _, correct, count = compute_loss(
-            loss, out, self._targets(batch), self._loss_mask(batch), self.reduction
-        )
+        value, _, correct, count, _ = self._step(batch, training=False)
         B = len(batch.lengths)
         return StepResult(value * B, correct, count, B)
 
@@ -240,11 +245,18 @@ class Sequential(LayerStack):
         clip_norm: float | None = 5.0,
         clip_value: float | None = None,
     ) -> Sequential:
-        """Choose the loss, the optimizer and gradient clipping."""
+        """Choose the loss, the optimizer and gradient clipping.
+
+        A final :class:`~rnnkit.layers.CRF` is its own loss: ``loss="crf"``.
+        """
         out = self.output_layer
-        if not isinstance(out, Dense):
+        if isinstance(out, CRF) or loss == "crf":
+            if not isinstance(out, CRF) or loss != "crf":
+                raise ConfigError("a final CRF layer and loss='crf' go together")
+        elif not isinstance(out, Dense):
             raise ConfigError("the last layer must be Dense to compile with a loss")
-        check_loss(loss, out.activation, out.units)
+        else:
+            check_loss(loss, out.activation, out.units)
         self.loss = loss
         self.optimizer = get_optimizer(optimizer, lr)
         self.fit_defaults = {"clip_norm": clip_norm, "clip_value": clip_value}

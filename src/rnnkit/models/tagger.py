@@ -7,6 +7,11 @@ notes' labelling loss: cross-entropy summed over each sentence's real tokens and
 averaged over the sentences (``reduction="token_mean"`` averages over tokens instead).
 Pads never reach the loss, a metric or a gradient.
 
+With ``crf=True`` the outputs are scores E_t = V h_t + c, and a linear-chain CRF
+(:mod:`rnnkit.models.crf_head`) adds a score for each pair of neighbouring tags: the
+loss is -log p(tags | sentence) of the whole path, and prediction is the best path
+(Viterbi) instead of the best tag at each step.
+
 >>> tagger = SequenceTagger(hidden=16, embed_dim=16, lr=0.01, epochs=30, dropout=0,
 ...                         embed_dropout=0, seed=0, verbose=0)
 >>> sentences = [["the", "movie", "was", "good"], ["a", "film", "was", "bad"]] * 8
@@ -22,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.outputs import MONITORS, TagOutputs, check_pairs, tag_monitor
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary
@@ -45,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "bidirectional": True,  # read each sentence in both directions
     "activation": "tanh",
     "dropout": 0.3,  # between stacked layers and before the output layer
+    # a CRF over the tag scores: the loss scores whole tag paths, prediction is Viterbi,
+    # and BIO / IOBES tags never get a forbidden transition (O -> I-X)
+    "crf": False,
     "embed_dropout": 0.3,  # on the embedded words
     "word_dropout": 0.0,  # training words replaced by <unk> with this probability
     "min_freq": 1,  # rarer training words map to <unk>
@@ -54,7 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "batch_size": 32,
     "epochs": 20,
     "clip_norm": 5.0,
-    "reduction": "sequence_mean",  # the notes' loss: summed over tokens, mean over sentences
+    # the notes' loss: summed over tokens, mean over sentences ("token_mean": over tokens;
+    # not with crf, whose loss is a sentence's -log p(tags))
+    "reduction": "sequence_mean",
     "patience": 4,  # early stopping on the validation figure below
     # "auto": entity F1 for BIO tags, token accuracy otherwise; or val_accuracy, val_loss,
     # val_entity_f1. The kept weights are the best epoch's by this figure.
@@ -82,6 +92,11 @@ class SequenceTagger(TagOutputs, TaskModel):
         super()._check_settings()
         if self.settings["monitor"] not in MONITORS:
             tag_monitor(self.settings["monitor"], [])  # refuses the name, listing the choices
+        if self.settings["crf"] and self.settings["reduction"] != "sequence_mean":
+            raise ConfigError(
+                f"reduction={self.settings['reduction']!r} does not apply with crf=True: "
+                "the CRF's loss is per sentence (sequence_mean)"
+            )
 
     # -- learning ------------------------------------------------------------------
     def fit(

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.io import ModelFiles, load_model_dir
-from rnnkit.layers import Dense, Dropout, Layer
+from rnnkit.layers import CRF, Dense, Dropout, Layer
 from rnnkit.models.encoder import input_layers, recurrent_layers
 from rnnkit.models.persist import save_sequential, sequential_from_files
 from rnnkit.models.pretrained import pretrained_matrix
@@ -110,13 +110,14 @@ class TaskModel:
         layers = self._encoder_layers(return_sequences=return_sequences) + head
         return Sequential(layers, input_dim=self._input_dim(), seed=s["seed"], dtype=s["dtype"])
 
-    def _per_step_network(self, output: Dense | None = None) -> Sequential:
+    def _per_step_network(self, *output: Layer) -> Sequential:
         """Encoder layers returning every step, dropout, and y_t = g(V h_t + c).
 
-        `output` is the Dense layer (g = softmax over ``labels_`` unless given).
+        `output` is the Dense layer (g = softmax over ``labels_`` unless given), and
+        what follows it (a CRF).
         """
         head: list[Layer] = [Dropout(self.settings["dropout"])] if self.settings["dropout"] else []
-        head.append(output or Dense(self._output_units(), "softmax"))
+        head.extend(output or [Dense(self._output_units(), "softmax")])
         return self._stack(head, return_sequences=True)
 
     def _cut(self, sequences: Sequence[Any], per_step: Sequence[Any] | None = None) -> tuple:
@@ -219,6 +220,15 @@ class TaskModel:
         model.model_ = sequential_from_files(files)
         out = model.model_.output_layer
         k = len(model.labels_)
+        if isinstance(out, CRF) != bool(model.settings.get("crf")) or (
+            isinstance(out, CRF) and out.tags != model.labels_
+        ):
+            raise ModelFileError(
+                f"{files.path / 'config.json'}: the CRF layer does not fit the crf setting "
+                f"and the {k} labels"
+            )
+        if isinstance(out, CRF):  # the emission scores come from the Dense layer before it
+            out = model.model_.layers[-2]
         if k < 2 or not isinstance(out, Dense) or out.units != model._output_units():
             raise ModelFileError(
                 f"{files.path / 'config.json'}: the output layer does not fit {k} labels"

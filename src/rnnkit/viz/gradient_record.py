@@ -92,7 +92,10 @@ def record_pass(net: Any, batch: Any, reduction: str, layers: list) -> tuple[flo
         logits, cache = net.forward(batch.x, batch.mask, training=False, logits=True)
         records = _record(net.layers, cache, layers, batch.lengths)
         loss, mask = net.loss, batch.mask if net.output_spec.time else None
-    value, dlogits = loss_gradient(loss, logits, batch.y, mask, reduction)
+    if loss == "crf":  # a final CRF is its own loss; it adds its transitions' gradients too
+        value, dlogits = net.output_layer.loss(logits, batch.y, mask, reduction=reduction)
+    else:
+        value, dlogits = loss_gradient(loss, logits, batch.y, mask, reduction)
     net.backward(dlogits, cache)
     return value, records
 
