@@ -228,7 +228,7 @@ def test_iobes_spans_by_hand(tags: list[str], spans: set) -> None:
 
 
 def test_iobes_spans_refuses_other_tags() -> None:
-    with pytest.raises(DataError, match=r"tags\[1\]: 'PER' is not a IOBES tag \(O, B-<type>"):
+    with pytest.raises(DataError, match=r"tags\[1\]: 'PER' is not an IOBES tag \(O, B-<type>"):
         iobes_spans(["S-a", "PER"])
 
 

@@ -160,7 +160,10 @@ def _spans(tags: Sequence[str], name: str, scheme: str) -> set[Span]:
     start, kind = 0, None  # the open entity's first token and type (None: no entity)
     for i, tag in enumerate(tags):
         if not _is_tag(tag, scheme):
-            raise DataError(f"{name}[{i}]: {tag!r} is not a {scheme} tag ({IN_WORDS[scheme]})")
+            article = "an" if scheme == "IOBES" else "a"
+            raise DataError(
+                f"{name}[{i}]: {tag!r} is not {article} {scheme} tag ({IN_WORDS[scheme]})"
+            )
         continues = tag[:2] in ("I-", "E-") and tag[2:] == kind
         if kind is not None and not continues:
             spans.add((kind, start, i))
