@@ -106,13 +106,31 @@ def test_bio_tags_add_entity_f1(tmp_path, run_cli) -> None:
     assert 0.0 <= d["entity_f1"] <= 1.0 and set(d["labels"]) == {"B-person", "I-person", "O"}
 
 
+def test_iobes_tags_follow_the_entity_f1(tmp_path, run_cli) -> None:
+    for name, seed in (("train", 0), ("test", 1)):
+        bio = _conll_bio(40 if name == "train" else 10, seed)
+        iobes = bio.replace("I-person", "E-person").replace("runs\tO", "runs\tS-verb")
+        (tmp_path / f"{name}.conll").write_text(iobes)
+    out = tmp_path / "ner"
+    r = run_cli(
+        "train", "--task", "tag", "--data", tmp_path / "train.conll", "--out", out, *TINY_TAG
+    )
+    assert r.code == 0, r.err
+    assert "early stopping and the kept epoch follow the validation entity F1 (IOBES tags)" in (
+        r.out.splitlines()
+    )
+    r = run_cli("evaluate", out, "--data", tmp_path / "test.conll", "--json")
+    d = json.loads(r.out)
+    assert 0.0 <= d["entity_f1"] <= 1.0 and set(d["entity_per_type"]) <= {"person", "verb"}
+
+
 def test_pos_tags_follow_the_token_accuracy(pos_files, tmp_path, run_cli) -> None:
     data = pos_files / "train.conllu"
     r = run_cli("train", "--task", "tag", "--data", data, "--out", tmp_path / "m", *TINY_TAG)
     assert r.code == 0, r.err
     assert "val_entity_f1" not in r.out
     line = "early stopping and the kept epoch follow the validation token accuracy"
-    assert f"{line} (the tags are not BIO)" in r.out.splitlines()
+    assert f"{line} (the tags are neither BIO nor IOBES)" in r.out.splitlines()
     r = run_cli("train", "--task", "tag", "--data", data, "--out", tmp_path / "m",
                 "--valid-split", "0", *TINY_TAG)  # fmt: skip
     assert r.code == 0 and "early stopping" not in r.out  # nothing validated, nothing followed

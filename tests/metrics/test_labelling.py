@@ -1,4 +1,5 @@
-"""LabellingReport: token scores over real tokens, entity scores for BIO, unknown gold tags."""
+"""LabellingReport: token scores over real tokens, entity scores for BIO and IOBES, unknown
+gold tags."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ TOKEN_KEYS = {"accuracy", "per_class_accuracy", "confusion_matrix", "labels", "n
 TAG_KEYS = TOKEN_KEYS | {"precision", "recall", "f1", "macro_f1", "unknown_tags"}
 ENTITY_KEYS = {"entity_precision", "entity_recall", "entity_f1", "entity_per_type"}
 NER = ["O", "B-a", "I-a", "B-b", "I-b"]
+NER_IOBES = ["O", "B-a", "I-a", "E-a", "S-a", "B-b", "I-b", "E-b", "S-b"]
 WNUT_DEV = Path(__file__).resolve().parents[2].parent / "shared/data/wnut17/emerging.dev.conll"
 
 
@@ -50,6 +52,39 @@ def test_bio_tags_add_entity_scores() -> None:
     }  # fmt: skip
     assert d["per_class_accuracy"]["I-b"] is None  # never true: nan, None in JSON
     assert json.loads(json.dumps(d, allow_nan=False)) == d
+
+
+def test_iobes_tags_add_entity_scores() -> None:
+    true = [["B-a", "E-a", "O", "S-b"], ["O", "S-a"]]
+    pred = [["B-a", "E-a", "O", "O"], ["O", "E-a"]]  # b missed; a lone E-a is an a
+    report = LabellingReport.from_sequences(true, pred, labels=NER_IOBES)
+    assert report.accuracy == pytest.approx(4 / 6, abs=1e-15)
+    assert report.entity_f1 == pytest.approx(2 * 2 / (3 + 2), abs=1e-15)
+    d = report.to_dict()
+    assert set(d) == TAG_KEYS | ENTITY_KEYS
+    assert d["entity_precision"] == 1.0 and d["entity_recall"] == pytest.approx(2 / 3, abs=1e-15)
+    assert d["entity_per_type"]["b"] == {
+        "precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1, "predicted": 0, "correct": 0,
+    }  # fmt: skip
+    assert report.format(digits=2).split("\n")[-4:] == [
+        "entity  support  predicted  correct  precision  recall    f1",
+        "a             2          2        2       1.00    1.00  1.00",
+        "b             1          0        0       0.00    0.00  0.00",
+        "(all)         3          2        2       1.00    0.67  0.80",
+    ]
+
+
+def test_unknown_gold_tags_keep_their_meaning_under_iobes() -> None:
+    # S-c and B-c E-c were never seen: missed entities; MISC is no entity. With BIO
+    # labels, an unknown S-c is not of the scheme: O, as MISC.
+    true = [["S-c", "B-c", "E-c", "MISC", "S-a"]]
+    pred = [["O", "O", "O", "O", "S-a"]]
+    iobes = LabellingReport.from_sequences(true, pred, labels=NER_IOBES)
+    assert iobes.unknown_tags == 4 and (iobes.entities or {})["support"] == 3
+    assert (iobes.entities or {})["per_type"]["c"]["support"] == 2
+    bio = LabellingReport.from_sequences([["S-c", "B-c", "MISC", "B-a"]],
+                                         [["O", "O", "O", "B-a"]], labels=NER)  # fmt: skip
+    assert bio.unknown_tags == 3 and (bio.entities or {})["support"] == 2  # S-c: O
 
 
 def test_unknown_gold_tags_are_counted_and_scored_as_errors() -> None:
@@ -110,7 +145,7 @@ def _padded(
     return y_true, y_pred, mask
 
 
-@pytest.mark.parametrize("labels", [NER, ["NOUN", "VERB", "DET"]])
+@pytest.mark.parametrize("labels", [NER, NER_IOBES, ["NOUN", "VERB", "DET"]])
 @pytest.mark.parametrize("unknown", [False, True])
 def test_from_ids_equals_from_sequences(
     rng: np.random.Generator, labels: list[str], unknown: bool

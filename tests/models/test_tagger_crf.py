@@ -186,6 +186,7 @@ def test_the_scheme_follows_the_tags_and_other_tags_are_unconstrained() -> None:
     assert crf_scheme(["B-X", "I-X", "O"]) == "BIO"
     assert crf_scheme(["B-X", "E-X", "O", "S-Y"]) == "IOBES"
     assert crf_scheme(["DET", "NOUN"]) is None and crf_scheme(["O", "B-"]) is None
+    assert crf_scheme(["O", "S-X"]) == "IOBES" and crf_scheme(["O"]) == "BIO"
     x = [["the", "cat", "runs"], ["a", "dog", "sits"]] * 10
     y = [["DET", "NOUN", "VERB"]] * 20
     tagger = SequenceTagger(crf=True, **FAST).fit(x, y)
@@ -195,6 +196,29 @@ def test_the_scheme_follows_the_tags_and_other_tags_are_unconstrained() -> None:
     ids = [np.arange(3)] * 20  # DET, NOUN, VERB in the order of labels_
     scores = tagger.model_.evaluate(tagger.encode(x), ids)  # counted on the Viterbi tags
     assert scores["accuracy"] == 1.0 and scores["loss"] > 0
+
+
+def test_iobes_tags_get_iobes_constraints_and_entity_f1() -> None:
+    x, y = _ner_corpus(40, seed=0)
+    iobes = [[_iobes_tag(seq, i) for i in range(len(seq))] for seq in y]
+    tagger = SequenceTagger(crf=True, **{**FAST, "epochs": 2}).fit(x, iobes, valid=(x, iobes))
+    crf = tagger.model_.output_layer
+    assert crf.scheme == "IOBES" and tagger.monitor_ == "val_entity_f1"
+    assert "val_entity_f1" in tagger.history_.epochs[0]
+    for path in tagger.predict(x):  # every path well-formed: I- and E- only inside
+        for prev, tag in itertools.pairwise(["O", *path, "O"]):
+            assert (tag[:2] in ("I-", "E-")) == (prev[:2] in ("B-", "I-"))
+
+
+def _iobes_tag(tags: list[str], i: int) -> str:
+    """Tag i of well-formed BIO `tags`, written as IOBES."""
+    ends = i + 1 == len(tags) or tags[i + 1][:2] != "I-"
+    tag = tags[i]
+    if tag == "O":
+        return tag
+    if tag[:2] == "B-":
+        return ("S-" if ends else "B-") + tag[2:]
+    return ("E-" if ends else "I-") + tag[2:]
 
 
 def test_a_final_crf_and_the_crf_loss_go_together() -> None:

@@ -1,6 +1,6 @@
 """SequenceTagger's monitor: which validation figure picks the kept epoch.
 
-"auto" follows the entity F1 for BIO tags and the token accuracy otherwise; a monitor
+"auto" follows the entity F1 for BIO or IOBES tags and the token accuracy otherwise; a monitor
 given by the user stands; the weights kept are the best epoch's by that figure.
 """
 
@@ -38,6 +38,12 @@ def _ner(n: int, seed: int) -> tuple[list[list[str]], list[list[str]]]:
     return sentences, tags
 
 
+def _ner_iobes(n: int, seed: int) -> tuple[list[list[str]], list[list[str]]]:
+    """The sentences of :func:`_ner` tagged in IOBES: the person B- E-, the place S-."""
+    sentences, _ = _ner(n, seed)
+    return sentences, [["B-person", "E-person", "O", "O", "S-location"]] * n
+
+
 def _pos(n: int, seed: int) -> tuple[list[list[str]], list[list[str]]]:
     sentences, _ = _ner(n, seed)
     return sentences, [["PROPN", "PROPN", "VERB", "ADP", "PROPN"]] * n
@@ -58,6 +64,22 @@ def test_auto_follows_entity_f1_for_bio_tags_and_keeps_its_best_epoch() -> None:
     assert h.monitor == "val_entity_f1" and h.best_epoch == _best(h, "val_entity_f1")
     kept = entity_scores(vy, tagger.predict(vx))["f1"]
     assert kept == h.epochs[h.best_epoch - 1]["val_entity_f1"]
+
+
+def test_auto_follows_entity_f1_for_iobes_tags_and_evaluate_scores_entities() -> None:
+    x, y = _ner_iobes(60, seed=0)
+    vx, vy = _ner_iobes(20, seed=1)
+    tagger = SequenceTagger(**FAST).fit(x, y, valid=(vx, vy))
+    h = tagger.history_
+    assert tagger.monitor_ == "val_entity_f1" and h.monitor == "val_entity_f1"
+    assert h.best_epoch == _best(h, "val_entity_f1")
+    kept = entity_scores(vy, tagger.predict(vx), scheme="IOBES")["f1"]
+    assert kept == h.epochs[h.best_epoch - 1]["val_entity_f1"]
+    d = tagger.evaluate(vx, vy).to_dict()
+    assert d["entity_f1"] == kept and set(d["entity_per_type"]) <= {"location", "person"}
+    assert {"entity_precision", "entity_recall"} <= set(d)
+    strict = SequenceTagger(**{**FAST, "monitor": "val_entity_f1", "epochs": 1})
+    assert strict.fit(x, y, valid=(vx, vy)).monitor_ == "val_entity_f1"  # not refused
 
 
 def test_auto_follows_token_accuracy_for_pos_tags() -> None:
@@ -86,7 +108,10 @@ def test_without_validation_there_is_nothing_to_follow() -> None:
 def test_monitors_that_cannot_apply_are_refused_in_one_line() -> None:
     with pytest.raises(ConfigError, match=r"^monitor='f1': use one of 'auto', .*'val_entity_f1'$"):
         SequenceTagger(monitor="f1")
-    message = r"^monitor='val_entity_f1': the training tags are not BIO \(O, B-<type>, I-<type>\)$"
+    message = (
+        r"^monitor='val_entity_f1': the training tags are neither BIO \(O, B-<type>, I-<type>\)"
+        r" nor IOBES \(O, B-<type>, I-<type>, E-<type>, S-<type>\)$"
+    )
     with pytest.raises(ConfigError, match=message):
         SequenceTagger(**{**FAST, "monitor": "val_entity_f1"}).fit(*_pos(10, seed=0))
 

@@ -1,4 +1,4 @@
-"""Metrics: classification and labelling scores, entity F1 for BIO tags, printable reports.
+"""Metrics: classification and labelling scores, entity F1 for BIO and IOBES tags, reports.
 
 >>> from rnnkit.metrics import ClassificationReport, accuracy
 >>> accuracy([1, 0, 0, 0, 1, 1], [1, 0, 1, 0, 1, 0])
@@ -12,7 +12,7 @@ from rnnkit.metrics.classification import (
     per_class_accuracy,
     precision_recall_f1,
 )
-from rnnkit.metrics.entities import bio_spans, entity_scores, is_bio
+from rnnkit.metrics.entities import bio_spans, entity_scores, iobes_spans, is_bio, tag_scheme
 from rnnkit.metrics.labelling import UNKNOWN_TAG, LabellingReport
 from rnnkit.metrics.language import LanguageModelReport
 from rnnkit.metrics.regression import RegressionReport
@@ -28,8 +28,10 @@ __all__ = [
     "bio_spans",
     "confusion_matrix",
     "entity_scores",
+    "iobes_spans",
     "is_bio",
     "macro_f1",
     "per_class_accuracy",
     "precision_recall_f1",
+    "tag_scheme",
 ]

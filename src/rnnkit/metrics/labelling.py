@@ -1,12 +1,14 @@
-"""A labelling report: scores of a tagger over real tokens, and over entities for BIO tags.
+"""A labelling report: scores of a tagger over real tokens, and over entities for BIO or IOBES tags.
 
 :class:`LabellingReport` scores one tag per token (POS tagging, NER). Token-level
 figures come from a :class:`~rnnkit.metrics.report.ClassificationReport` over the real
 tokens only (padding never counts): accuracy, per-tag accuracy, the confusion matrix,
-per-tag precision, recall and F1, macro-F1. When every label is ``O``, ``B-<type>`` or
-``I-<type>``, entity-level precision, recall and F1 are added
-(:func:`~rnnkit.metrics.entities.entity_scores`). :meth:`LabellingReport.to_dict` is what
-``rnnkit evaluate --json`` prints for the tag task.
+per-tag precision, recall and F1, macro-F1. When the labels are BIO (every label ``O``,
+``B-<type>`` or ``I-<type>``) or IOBES (``E-<type>`` and ``S-<type>`` besides),
+entity-level precision, recall and F1 are added
+(:func:`~rnnkit.metrics.entities.entity_scores`, in the labels' scheme).
+:meth:`LabellingReport.to_dict` is what ``rnnkit evaluate --json`` prints for the tag
+task.
 
 A gold tag outside the label set (a tag the model never saw in training) cannot be
 predicted: such tokens are counted in ``unknown_tags``, get a row of their own in the
@@ -49,7 +51,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from rnnkit.errors import ConfigError, DataError, ShapeError, VocabularyError
-from rnnkit.metrics.entities import entity_scores, is_bio
+from rnnkit.metrics.entities import entity_scores, tag_scheme
 from rnnkit.metrics.report import ClassificationReport, align_columns, format_score
 
 __all__ = ["UNKNOWN_TAG", "LabellingReport"]
@@ -60,7 +62,7 @@ UNKNOWN_TAG = "<unknown>"
 
 @dataclass(frozen=True, eq=False)
 class LabellingReport:
-    """Scores of a tagger on one data set: tokens, and entities when the tags are BIO.
+    """Scores of a tagger on one data set: tokens, and entities when the tags are BIO or IOBES.
 
     Build it with :meth:`from_sequences` (tag strings) or :meth:`from_ids` (padded
     id arrays and a mask).
@@ -74,7 +76,7 @@ class LabellingReport:
         Number of tokens whose gold tag is outside the label set.
     entities : dict or None
         :func:`~rnnkit.metrics.entities.entity_scores` of the sentences when the labels
-        are BIO, else None.
+        are BIO or IOBES (:func:`~rnnkit.metrics.entities.tag_scheme`), else None.
     """
 
     tokens: ClassificationReport
@@ -114,11 +116,15 @@ class LabellingReport:
         y_true = np.array([index.get(t, -1) for seq in true_tag_seqs for t in seq], np.int64)
         y_pred = np.array([index[t] for seq in pred_tag_seqs for t in seq], np.int64)
         entities = None
-        if is_bio(labels):
-            # NOTE: an unknown gold tag that is BIO (B-newtype) stays, so its entity is
-            # missed; one that is not (MISC) cannot be part of an entity: O.
-            true_bio = [[t if is_bio([t]) else "O" for t in seq] for seq in true_tag_seqs]
-            entities = entity_scores(true_bio, pred_tag_seqs)
+        scheme = tag_scheme(labels)
+        if scheme is not None:
+            # NOTE: an unknown gold tag of the labels' scheme (B-newtype) stays, so its
+            # entity is missed; one that is not (MISC; S-x for BIO labels) cannot be
+            # part of an entity: O.
+            true_tags = [
+                [t if _in_scheme(t, scheme) else "O" for t in seq] for seq in true_tag_seqs
+            ]
+            entities = entity_scores(true_tags, pred_tag_seqs, scheme=scheme)
         return cls._build(y_true, y_pred, labels, entities)
 
     @classmethod
@@ -157,12 +163,13 @@ class LabellingReport:
         t, p, m = _check_ids(y_true, y_pred, mask, len(labels))
         known = (t >= 0) & (t < len(labels))
         entities = None
-        if is_bio(labels):
+        scheme = tag_scheme(labels)
+        if scheme is not None:
             tags = np.array([*labels, "O"], dtype=object)  # id K: an unknown gold tag
             gold = np.where(known, t, len(labels))
             true_seqs = [list(tags[row[r]]) for row, r in zip(gold, m, strict=True)]
             pred_seqs = [list(tags[row[r]]) for row, r in zip(p, m, strict=True)]
-            entities = entity_scores(true_seqs, pred_seqs)
+            entities = entity_scores(true_seqs, pred_seqs, scheme=scheme)
         return cls._build(np.where(known, t, -1)[m], p[m], labels, entities)
 
     @classmethod
@@ -218,7 +225,7 @@ class LabellingReport:
 
     @property
     def entity_f1(self) -> float | None:
-        """Micro-averaged entity F1; None when the labels are not BIO."""
+        """Micro-averaged entity F1; None when the labels are neither BIO nor IOBES."""
         return None if self.entities is None else float(self.entities["f1"])
 
     def to_dict(self) -> dict[str, Any]:
@@ -229,8 +236,8 @@ class LabellingReport:
         dict
             The classify keys over real tokens (``accuracy``, ``per_class_accuracy``,
             ``confusion_matrix``, ``labels``, ``n``, ``precision``, ``recall``, ``f1``),
-            ``macro_f1``, ``unknown_tags``, and when the labels are BIO
-            ``entity_precision``, ``entity_recall``, ``entity_f1`` and
+            ``macro_f1``, ``unknown_tags``, and when the labels are BIO or
+            IOBES ``entity_precision``, ``entity_recall``, ``entity_f1`` and
             ``entity_per_type`` {type: {precision, recall, f1, support, predicted,
             correct}}.
         """
@@ -243,7 +250,7 @@ class LabellingReport:
 
     def format(self, digits: int = 4) -> str:
         """The tables of :meth:`ClassificationReport.format`, the unknown-tag count when
-        there are any, and the per-type entity table when the labels are BIO."""
+        there are any, and the per-type entity table when the labels are BIO or IOBES."""
         lines = self.tokens.format(digits).split("\n")
         if self.unknown_tags:
             lines.insert(1, f"unknown gold tags {self.unknown_tags} (not among the labels; errors)")
@@ -262,6 +269,11 @@ def _entity_table(rows: list[tuple[str, dict[str, Any]]], digits: int) -> list[s
             for name, s in rows
         ],
     )
+
+
+def _in_scheme(tag: str, scheme: str) -> bool:
+    """Whether one tag is of `scheme`: IOBES tags of BIO labels are not."""
+    return tag_scheme([tag]) in ("BIO", scheme)
 
 
 def _check_labels(labels: Sequence[str]) -> list[str]:

@@ -10,7 +10,7 @@ Two kinds of output, each a mixin that a task model combines with its input side
   sequences); or, with the ``crf`` setting, emission scores and a CRF
   (:mod:`rnnkit.models.crf_head`), decoded by Viterbi. Its best epoch is the one of
   the best ``monitor`` figure, and ``"auto"`` follows the tags: entity F1 for BIO
-  tags, step accuracy otherwise (:func:`tag_monitor`).
+  or IOBES tags, step accuracy otherwise (:func:`tag_monitor`).
 
 The input side supplies ``_inputs(x)``: the list of (T_i,) id or (T_i, F) frame arrays
 the network reads. Labels are kept as strings in ``labels_`` (sorted), so saved models
@@ -33,7 +33,7 @@ from rnnkit.layers import (
     GlobalMaxPooling1D,
     Layer,
 )
-from rnnkit.metrics import ClassificationReport, entity_scores, is_bio
+from rnnkit.metrics import ClassificationReport, entity_scores, tag_scheme
 from rnnkit.metrics.labelling import LabellingReport
 from rnnkit.models.crf_head import crf_layers, lengths_mask
 from rnnkit.training import SequenceDataset
@@ -200,7 +200,7 @@ class TagOutputs:
             check_pairs(*valid, self.item, self.unit)
             valid_data = (self._inputs(valid[0]), self._tag_ids(valid[1]))
             options = {"monitor": self.monitor_}
-            if is_bio(self.labels_):  # recorded every epoch, whichever figure is followed
+            if tag_scheme(self.labels_):  # recorded every epoch, whichever figure is followed
                 options["val_scores"] = self._entity_f1_of(*valid)
         self._train(x, y, valid_data, **options)
 
@@ -208,9 +208,11 @@ class TagOutputs:
         self, x: Any, tags: Sequence[Sequence[Any]]
     ) -> Callable[[], dict[str, float]]:
         """The ``val_scores`` of a run: the micro entity F1 of the current weights'
-        predictions on `x` against the BIO `tags` (seqeval's default mode)."""
+        predictions on `x` against the BIO or IOBES `tags`, read in the scheme of
+        ``labels_`` (seqeval's default mode)."""
         gold = [[str(t) for t in seq] for seq in tags]
-        return lambda: {"entity_f1": entity_scores(gold, self.predict(x))["f1"]}
+        scheme = tag_scheme(self.labels_)
+        return lambda: {"entity_f1": entity_scores(gold, self.predict(x), scheme)["f1"]}
 
     def _learn_tags(self, tags: Sequence[Sequence[Any]]) -> list[Array]:
         """Set ``labels_`` from the training tags; their ids, one array per sequence."""
@@ -261,7 +263,7 @@ class TagOutputs:
         return [[self.labels_[k] for k in path] for path in paths]
 
     def evaluate(self, x: Any, tags: Sequence[Sequence[Any]]) -> LabellingReport:
-        """Step accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO).
+        """Step accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO or IOBES).
 
         Gold tags never seen in training are counted as unknown and scored as errors.
         """
@@ -273,30 +275,35 @@ class TagOutputs:
 def tag_monitor(monitor: str, labels: Sequence[str]) -> str:
     """The validation figure a tagger's early stopping follows, and its kept epoch.
 
-    ``"auto"`` is the entity F1 (``val_entity_f1``) when the training tags are BIO, the
-    figure NER is judged by: a tagger that tags every token ``O`` has a token accuracy
-    near 90% on WNUT-17 but an entity F1 of 0. Otherwise it is the step accuracy
-    (``val_accuracy``), as for POS tags. Any other choice of :data:`MONITORS` stands.
+    ``"auto"`` is the entity F1 (``val_entity_f1``) when the training tags are BIO or
+    IOBES (:func:`~rnnkit.metrics.tag_scheme`), the figure NER is judged by: a tagger
+    that tags every token ``O`` has a token accuracy near 90% on WNUT-17 but an entity
+    F1 of 0. Otherwise it is the step accuracy (``val_accuracy``), as for POS tags. Any
+    other choice of :data:`MONITORS` stands.
 
     Raises
     ------
     ConfigError
-        A name not in :data:`MONITORS`, or ``val_entity_f1`` for tags that are not BIO.
+        A name not in :data:`MONITORS`, or ``val_entity_f1`` for tags that are neither BIO nor
+        IOBES.
 
     Examples
     --------
     >>> tag_monitor("auto", ["B-person", "I-person", "O"]), tag_monitor("auto", ["DET", "NOUN"])
     ('val_entity_f1', 'val_accuracy')
+    >>> tag_monitor("auto", ["S-person", "B-person", "E-person", "O"])
+    'val_entity_f1'
     """
     if monitor not in MONITORS:
         raise ConfigError(f"monitor={monitor!r}: use one of {', '.join(map(repr, MONITORS))}")
-    bio = is_bio(labels)
-    if monitor == "val_entity_f1" and not bio:
+    entities = tag_scheme(labels) is not None
+    if monitor == "val_entity_f1" and not entities:
         raise ConfigError(
-            "monitor='val_entity_f1': the training tags are not BIO (O, B-<type>, I-<type>)"
+            "monitor='val_entity_f1': the training tags are neither BIO (O, B-<type>, "
+            "I-<type>) nor IOBES (O, B-<type>, I-<type>, E-<type>, S-<type>)"
         )
     if monitor == "auto":
-        return "val_entity_f1" if bio else "val_accuracy"
+        return "val_entity_f1" if entities else "val_accuracy"
     return monitor
 
 

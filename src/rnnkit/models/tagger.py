@@ -66,8 +66,8 @@ DEFAULTS: dict[str, Any] = {
     # not with crf, whose loss is a sentence's -log p(tags))
     "reduction": "sequence_mean",
     "patience": 4,  # early stopping on the validation figure below
-    # "auto": entity F1 for BIO tags, token accuracy otherwise; or val_accuracy, val_loss,
-    # val_entity_f1. The kept weights are the best epoch's by this figure.
+    # "auto": entity F1 for BIO or IOBES tags, token accuracy otherwise; or val_accuracy,
+    # val_loss, val_entity_f1. The kept weights are the best epoch's by this figure.
     "monitor": "auto",
     "max_minutes": None,
     "max_len": None,  # training sequences longer than this are cut to it (counted)

@@ -69,9 +69,9 @@ class FitConfig:
     max_minutes: float | None = None  # stop after the batch that passes this time budget
     patience: int | None = None  # early stopping: epochs without improvement of `monitor`
     monitor: str = "val_accuracy"  # or "val_loss", or "val_<name>" of a figure of val_scores
-    #: further validation figures, higher is better (entity F1 for BIO tags): called after
-    #: each epoch's validation with the epoch's weights in place; {name: value}, recorded
-    #: as ``val_<name>``
+    #: further validation figures, higher is better (entity F1 for BIO or IOBES tags):
+    #: called after each epoch's validation with the epoch's weights in place;
+    #: {name: value}, recorded as ``val_<name>``
     val_scores: Callable[[], dict[str, float]] | None = None
     restore_best: bool = True  # end with the weights of the best validation epoch
     lr_decay: float | None = None  # multiply lr by this after an epoch that is not the best

@@ -14,7 +14,7 @@ from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import TaggedCorpus, read_tagged
 from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError
-from rnnkit.metrics import is_bio
+from rnnkit.metrics import tag_scheme
 from rnnkit.models import SequenceTagger
 
 __all__ = ["followed", "read", "score", "train", "training_data"]
@@ -45,7 +45,8 @@ FIGURES = {
 def followed(model: SequenceTagger) -> str:
     """The line that says which figure picked the trained tagger's kept epoch, and why
     (the command line leaves ``monitor`` at "auto": the tags decide)."""
-    why = "BIO tags" if is_bio(model.labels_) else "the tags are not BIO"
+    scheme = tag_scheme(model.labels_)
+    why = f"{scheme} tags" if scheme else "the tags are neither BIO nor IOBES"
     return f"early stopping and the kept epoch follow {FIGURES[model.monitor_]} ({why})"
 
 
