@@ -74,6 +74,7 @@ TEST_HELPERS = {
     "html_page.py",
     "tiny_models.py",
     "format_samples.py",
+    "scripted.py",
     "test_architecture.py",
 }
 #: test folders named after no subpackage: the fuzz tests span every reader

@@ -7,14 +7,15 @@ import pytest
 
 from rnnkit.errors import ConfigError
 from rnnkit.training import SGD, FitConfig, StepResult, TextStreams, fit
+from scripted import ScriptedTrainable
 
 
-class Scripted:
+class Scripted(ScriptedTrainable):
     """A Trainable whose validation losses follow a script (one per epoch)."""
 
     def __init__(self, val_losses: list[float]) -> None:
+        super().__init__()
         self.val_losses = iter(val_losses)
-        self.w = np.zeros(1)
         self.current = 0.0
 
     def train_batch(self, batch) -> StepResult:
@@ -23,18 +24,6 @@ class Scripted:
 
     def eval_batch(self, batch) -> StepResult:
         return StepResult(self.current, 0, 1, 1)
-
-    def zero_grad(self) -> None:
-        pass
-
-    def param_slots(self):
-        return []
-
-    def get_weights(self):
-        return [self.w.copy()]
-
-    def set_weights(self, weights) -> None:
-        self.w = weights[0]
 
 
 def test_lr_halves_after_each_epoch_without_a_better_validation_loss() -> None:

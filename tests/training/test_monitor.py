@@ -9,6 +9,7 @@ import pytest
 from rnnkit.errors import ConfigError
 from rnnkit.training import SGD, FitConfig, StepResult, TextStreams, fit
 from rnnkit.training.progress import epoch_line
+from scripted import ScriptedTrainable
 
 # token accuracy rises every epoch, while entity F1 peaks at epoch 2 (a tagger that
 # learns to say O more and more often finds fewer entities)
@@ -16,12 +17,9 @@ ACCURACY = [0.90, 0.91, 0.92, 0.93, 0.94, 0.95]
 F1 = [0.10, 0.40, 0.30, 0.20, 0.10, 0.05]
 
 
-class Scripted:
+class Scripted(ScriptedTrainable):
     """A Trainable whose weights are its epoch number, and whose validation accuracy
     and entity F1 follow the scripts above."""
-
-    def __init__(self) -> None:
-        self.w = np.zeros(1)
 
     def train_batch(self, batch) -> StepResult:
         self.w = self.w + 1.0  # one batch per epoch: w counts the epochs
@@ -33,18 +31,6 @@ class Scripted:
 
     def entity_f1(self) -> dict[str, float]:
         return {"entity_f1": F1[int(self.w[0]) - 1]}
-
-    def zero_grad(self) -> None:
-        pass
-
-    def param_slots(self):
-        return []
-
-    def get_weights(self):
-        return [self.w.copy()]
-
-    def set_weights(self, weights) -> None:
-        self.w = weights[0]
 
 
 def _run(monitor: str, patience: int | None = 3, scores: bool = True):
