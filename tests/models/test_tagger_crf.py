@@ -20,8 +20,8 @@ import pytest
 from reference import check_gradients
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.layers import CRF, Dense, Embedding, SimpleRNN
+from rnnkit.metrics import tag_scheme
 from rnnkit.models import FrameTagger, SequenceTagger, Sequential, load_model
-from rnnkit.models.crf_head import crf_scheme
 
 NAMES, VERBS, OTHER = ("ann", "bob", "cy"), ("met", "saw"), ("then", "today", "home")
 
@@ -183,10 +183,10 @@ def test_settings_that_do_not_fit_a_crf_are_refused() -> None:
 
 
 def test_the_scheme_follows_the_tags_and_other_tags_are_unconstrained() -> None:
-    assert crf_scheme(["B-X", "I-X", "O"]) == "BIO"
-    assert crf_scheme(["B-X", "E-X", "O", "S-Y"]) == "IOBES"
-    assert crf_scheme(["DET", "NOUN"]) is None and crf_scheme(["O", "B-"]) is None
-    assert crf_scheme(["O", "S-X"]) == "IOBES" and crf_scheme(["O"]) == "BIO"
+    assert tag_scheme(["B-X", "I-X", "O"]) == "BIO"
+    assert tag_scheme(["B-X", "E-X", "O", "S-Y"]) == "IOBES"
+    assert tag_scheme(["DET", "NOUN"]) is None and tag_scheme(["O", "B-"]) is None
+    assert tag_scheme(["O", "S-X"]) == "IOBES" and tag_scheme(["O"]) == "BIO"
     x = [["the", "cat", "runs"], ["a", "dog", "sits"]] * 10
     y = [["DET", "NOUN", "VERB"]] * 20
     tagger = SequenceTagger(crf=True, **FAST).fit(x, y)

@@ -8,10 +8,13 @@ The CRF sits last in the Sequential: its forward passes the scores through, and 
 optimizer finds its transition scores among the other parameters (``param_slots``).
 
 With BIO or IOBES tags, the CRF forbids the transitions the scheme does not allow
-(``O -> I-X``), so a decoded path never has one.
+(``O -> I-X``), so a decoded path never has one; the scheme is
+:func:`rnnkit.metrics.tag_scheme`'s:
 
->>> crf_scheme(["B-PER", "I-PER", "O"]), crf_scheme(["O", "S-LOC"]), crf_scheme(["NOUN"])
-('BIO', 'IOBES', None)
+>>> [type(layer).__name__ for layer in crf_layers(["B-PER", "I-PER", "O"])]
+['Dense', 'CRF']
+>>> crf_layers(["O", "S-LOC"])[1].scheme, crf_layers(["NOUN", "VERB"])[1].scheme
+('IOBES', None)
 """
 
 from __future__ import annotations
@@ -20,30 +23,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rnnkit.core.crf_tags import tag_constraints
 from rnnkit.errors import ConfigError
 from rnnkit.layers import CRF, Dense, Layer
-from rnnkit.metrics import is_bio
+from rnnkit.metrics import tag_scheme
 
-__all__ = ["crf_layers", "crf_scheme", "crf_step", "lengths_mask"]
+__all__ = ["crf_layers", "crf_step"]
 
 Array = np.ndarray
 
 
-def crf_scheme(labels: Sequence[str]) -> str | None:
-    """ "BIO" for BIO tags, "IOBES" for IOBES tags (some ``E-`` or ``S-``), else None."""
-    if is_bio(labels):
-        return "BIO"
-    try:
-        tag_constraints(labels, "IOBES")
-    except ConfigError:
-        return None
-    return "IOBES" if any(t[:2] in ("E-", "S-") for t in labels) else None
-
-
 def crf_layers(labels: Sequence[str]) -> list[Layer]:
     """The output of a CRF tagger of `labels`: linear emission scores, then the CRF."""
-    return [Dense(len(labels)), CRF(tags=list(labels), scheme=crf_scheme(labels))]
+    return [Dense(len(labels)), CRF(tags=list(labels), scheme=tag_scheme(labels))]
 
 
 def crf_step(
@@ -71,9 +62,3 @@ def crf_step(
     paths = crf.decode(E, mask)
     correct = sum(int((p == y[b, : len(p)]).sum()) for b, p in enumerate(paths))
     return value, dE, correct, sum(len(p) for p in paths)
-
-
-def lengths_mask(lengths: Sequence[int]) -> Array:
-    """(N, T) bool, True at the first ``lengths[i]`` steps of row i (T the longest)."""
-    n = np.asarray(lengths)
-    return np.arange(int(n.max()))[None, :] < n[:, None]

@@ -35,7 +35,8 @@ from rnnkit.layers import (
 )
 from rnnkit.metrics import ClassificationReport, entity_scores, tag_scheme
 from rnnkit.metrics.labelling import LabellingReport
-from rnnkit.models.crf_head import crf_layers, lengths_mask
+from rnnkit.models.crf_head import crf_layers
+from rnnkit.text import lengths_to_mask
 from rnnkit.training import SequenceDataset
 
 __all__ = [
@@ -248,7 +249,7 @@ class TagOutputs:
         out = self.model_.predict(inputs)  # (N, T, K), zeros at pads
         crf = self.model_.output_layer
         if isinstance(crf, CRF):  # out holds the emission scores
-            out = crf.marginals(out, lengths_mask([len(seq) for seq in inputs]))
+            out = crf.marginals(out, lengths_to_mask([len(seq) for seq in inputs]))
         return [out[i, : len(seq)] for i, seq in enumerate(inputs)]
 
     def predict(self, x: Any) -> list[list[str]]:
@@ -259,7 +260,7 @@ class TagOutputs:
             return [[self.labels_[k] for k in p.argmax(axis=1)] for p in self.predict_proba(x)]
         inputs = self._inputs(x)
         E = self.model_.predict(inputs)  # (N, T, K) emission scores, zeros at pads
-        paths = crf.decode(E, lengths_mask([len(seq) for seq in inputs]))
+        paths = crf.decode(E, lengths_to_mask([len(seq) for seq in inputs]))
         return [[self.labels_[k] for k in path] for path in paths]
 
     def evaluate(self, x: Any, tags: Sequence[Sequence[Any]]) -> LabellingReport:
