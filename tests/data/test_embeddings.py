@@ -128,7 +128,7 @@ def test_detect_format(write):
         (b"the 1 nan\n", "{}:1: a value is NaN, infinite or beyond float32's range"),
         (b"the 1 1e39\n", "{}:1: a value is NaN, infinite or beyond float32's range"),
         (b"the 1 2\n\ncat 1 2\n", "{}:2: an empty line where a word and its vector belong"),
-        (b"the 1 2\ncaf\xe9 1 2\n", "{}:2: cannot decode bytes with encoding 'utf-8'; try --encoding latin-1"),  # noqa: E501
+        (b"the 1 2\ncaf\xe9 1 2\n", "{}:2: cannot decode bytes with encoding 'utf-8'; word vectors must be utf-8 text"),  # noqa: E501
         (b"3 2\nthe 1 2\ncat 1 2\n", "{}:3: the file ends after 2 words; the header says 3"),
         (b"1 2\nthe 1 2\ncat 1 2\n", "{}:3: more words than the header's 1"),
         (b"2 3\nthe 1 2 3\ncat 1 2\n", "{}:3: 2 values after the word 'cat', expected 3 (the header says 3)"),  # noqa: E501
@@ -159,7 +159,7 @@ def record(word: bytes, values) -> bytes:
         (binary(1, 2, record(b"a", [1, np.nan])), "{}: byte 4: the vector of 'a' holds NaN or infinity"),  # noqa: E501
         (binary(1, 2, record(b"a", [1, 2]) + record(b"b", [1, 2])), "{}: byte 15: more data after the header's 1 words"),  # noqa: E501
         (binary(1, 2, b"\xff" * 2000), "{}: byte 4: no space within 1,000 bytes where a word was expected (binary junk, or a header that lies)"),  # noqa: E501
-        (binary(1, 2, b"\xff\xfe " + b"\0" * 8), "{}: byte 4: cannot decode bytes with encoding 'utf-8'; try --encoding latin-1"),  # noqa: E501
+        (binary(1, 2, b"\xff\xfe " + b"\0" * 8), "{}: byte 4: cannot decode bytes with encoding 'utf-8'; word vectors must be utf-8 text"),  # noqa: E501
         (binary(1, 200000, record(b"a", [1, 2])), "{}:1: dimension 200,000: vectors of 1 to 10,000 values are read"),  # noqa: E501
     ],
 )  # fmt: skip

@@ -79,12 +79,17 @@ def check_dim(dim: int, at: str) -> int:
 
 
 def decode_word(raw: bytes, encoding: str, at: str) -> str:
-    """`raw` decoded, or a DataError that says which encoding flag to try."""
+    """`raw` decoded, or a DataError naming the encoding that failed.
+
+    NOTE: no flag is suggested: the command line's --encoding is the data file's, and
+    the vectors' (read_embeddings(encoding=...)) is not a flag.
+    """
     try:
         return raw.decode(encoding)
     except UnicodeError:
         raise DataError(
-            f"{at}: cannot decode bytes with encoding {encoding!r}; try --encoding latin-1"
+            f"{at}: cannot decode bytes with encoding {encoding!r}; "
+            f"word vectors must be {encoding} text"
         ) from None
 
 
