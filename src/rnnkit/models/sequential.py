@@ -250,12 +250,11 @@ class Sequential(LayerStack):
         A final :class:`~rnnkit.layers.CRF` is its own loss: ``loss="crf"``.
         """
         out = self.output_layer
-        if isinstance(out, CRF) or loss == "crf":
-            if not isinstance(out, CRF) or loss != "crf":
-                raise ConfigError("a final CRF layer and loss='crf' go together")
-        elif not isinstance(out, Dense):
-            raise ConfigError("the last layer must be Dense to compile with a loss")
-        else:
+        if isinstance(out, CRF) != (loss == "crf"):
+            raise ConfigError("a final CRF layer and loss='crf' go together")
+        if loss != "crf":
+            if not isinstance(out, Dense):
+                raise ConfigError("the last layer must be Dense to compile with a loss")
             check_loss(loss, out.activation, out.units)
         self.loss = loss
         self.optimizer = get_optimizer(optimizer, lr)
