@@ -90,6 +90,11 @@ class Layer:
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
         return spec
 
+    @property
+    def sublayers(self) -> tuple[Layer, ...]:
+        """The layers this one is made of (a wrapper's copies; none for a plain layer)."""
+        return ()
+
     def _param(self, value: Array) -> Array:
         return np.ascontiguousarray(value, dtype=self.dtype)
 

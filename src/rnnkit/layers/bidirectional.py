@@ -143,6 +143,10 @@ class Bidirectional(Layer):
         self._sync_sparse_rows()
         return self.output_spec
 
+    @property
+    def sublayers(self) -> tuple[Layer, ...]:
+        return (self.forward_layer, self.backward_layer)
+
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
         if self.concat_input and spec.kind == "ids":
             raise ShapeError(f"{self.name}: concat_input needs real-valued inputs, not ids")

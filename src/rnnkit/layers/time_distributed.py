@@ -75,6 +75,10 @@ class TimeDistributed(Layer):
             **super().get_config(),
         }
 
+    @property
+    def sublayers(self) -> tuple[Layer, ...]:
+        return (self.layer,)
+
     def build(self, spec: Spec, rng: np.random.Generator) -> Spec:
         """Build the wrapped layer for one step's input and share its dictionaries."""
         self.input_spec = spec

@@ -63,12 +63,11 @@ class LayerStack:
 
     def release_buffers(self) -> None:
         """Let go of every layer's scratch buffers (they are made again when needed)."""
-        for layer in self.layers:
+        todo = list(self.layers)
+        while todo:  # the layers, and the layers they are made of (wrappers, encoders)
+            layer = todo.pop()
             layer.workspace.clear()
-            for inner in ("forward_layer", "backward_layer", "layer"):  # wrapped layers
-                wrapped = getattr(layer, inner, None)
-                if isinstance(wrapped, Layer):
-                    wrapped.workspace.clear()
+            todo.extend(layer.sublayers)
 
 
 class WrapsNetwork:
