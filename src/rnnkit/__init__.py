@@ -28,6 +28,7 @@ from rnnkit.layers import (
     OneHot,
     SimpleRNN,
     TimeDistributed,
+    WordCharEmbedding,
 )
 from rnnkit.models import (
     BagOfWordsClassifier,
@@ -72,6 +73,7 @@ __all__ = [
     "SimpleRNN",
     "TimeDistributed",
     "VocabularyError",
+    "WordCharEmbedding",
     "__version__",
     "load_model",
 ]

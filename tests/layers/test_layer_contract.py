@@ -32,6 +32,7 @@ from rnnkit.layers import (
     SimpleRNN,
     Spec,
     TimeDistributed,
+    WordCharEmbedding,
 )
 
 B, T = 3, 4
@@ -57,9 +58,13 @@ EXAMPLES: dict[str, tuple[Callable[..., Layer], Spec]] = {
     ),
     "TimeDistributed": (lambda **kw: TimeDistributed(Dense(4, "tanh"), **kw), Spec("features", 3)),
     "CharEncoder": (lambda **kw: CharEncoder(7, 3, 4, **kw), Spec("ids", 7)),
+    "WordCharEmbedding": (
+        lambda **kw: WordCharEmbedding(Embedding(6, 4), CharEncoder(7, 3, 2), **kw),
+        Spec("ids", 6),
+    ),
 }
 #: layers whose ids have a third axis: the characters of each word, (B, T, L)
-CHARACTER_IDS = {"CharEncoder"}
+CHARACTER_IDS = {"CharEncoder", "WordCharEmbedding"}
 NAMES = sorted(LAYERS)
 
 
@@ -78,8 +83,11 @@ def _inputs(layer: Layer, dtype: str = "float32", seed: int = 1) -> np.ndarray:
     if type(layer).__name__ in CHARACTER_IDS:  # 1 to 5 characters a word, 0 = <pad> after
         L = 5
         n = rng.integers(1, L + 1, size=lead)
-        chars = rng.integers(1, spec.size, size=(*lead, L))
-        return np.where(np.arange(L) < n[..., None], chars, 0)
+        chars = rng.integers(1, 7, size=(*lead, L))  # 7: the examples' characters
+        chars = np.where(np.arange(L) < n[..., None], chars, 0)
+        if type(layer).__name__ == "WordCharEmbedding":  # each word's id, then its characters
+            return np.concatenate([rng.integers(0, spec.size, size=(*lead, 1)), chars], axis=-1)
+        return chars
     if spec.kind == "ids":
         return rng.integers(0, spec.size, size=lead)
     return rng.normal(size=(*lead, spec.size)).astype(dtype)

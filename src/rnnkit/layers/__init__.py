@@ -22,6 +22,7 @@ from rnnkit.layers.recurrent import cell_layer
 from rnnkit.layers.registry import LAYERS
 from rnnkit.layers.simple_rnn import SimpleRNN
 from rnnkit.layers.time_distributed import TimeDistributed
+from rnnkit.layers.word_chars import WordCharEmbedding
 
 # The one list of the layer classes a model's config may name. NOTE: filled here, not
 # where it is defined: the wrappers in it read it (rnnkit.layers.registry), and they
@@ -42,6 +43,7 @@ LAYERS.update(
         OneHot,
         SimpleRNN,
         TimeDistributed,
+        WordCharEmbedding,
     )
 )
 
@@ -63,5 +65,6 @@ __all__ = [
     "SimpleRNN",
     "Spec",
     "TimeDistributed",
+    "WordCharEmbedding",
     "cell_layer",
 ]

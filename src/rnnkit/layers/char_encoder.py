@@ -185,6 +185,10 @@ class CharEncoder(Layer):
         self._sync_sparse_rows()
         return self.output_spec
 
+    @property
+    def sublayers(self) -> tuple[Layer, ...]:
+        return (self.embedding, self.rnn)
+
     def _build(self, spec: Spec, rng: np.random.Generator) -> Spec:
         if spec.kind != "ids" or not spec.time:
             raise ShapeError(f"{self.name}: CharEncoder takes (B, T, L) character ids")
@@ -261,10 +265,5 @@ class CharEncoder(Layer):
         for bucket in cache.buckets:
             de = self.rnn.backward(dh[bucket.rows], bucket.rnn)  # (N_b, L_b, char_dim)
             self.embedding.backward(de, bucket.embedding)
-        self._sync_sparse_rows()
-        return None
-        dh = np.asarray(dy, dtype=self.dtype)[cache.keep]  # (N, 2 units)
-        de = self.rnn.backward(dh, cache.rnn)  # (N, L', char_dim)
-        self.embedding.backward(de, cache.embedding)
         self._sync_sparse_rows()
         return None

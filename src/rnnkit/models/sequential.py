@@ -24,7 +24,16 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
-from rnnkit.layers import CRF, CharEncoder, Dense, Embedding, Layer, OneHot, Spec
+from rnnkit.layers import (
+    CRF,
+    CharEncoder,
+    Dense,
+    Embedding,
+    Layer,
+    OneHot,
+    Spec,
+    WordCharEmbedding,
+)
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models.crf_head import crf_step
 from rnnkit.models.heads import check_loss, compute_loss
@@ -97,6 +106,8 @@ class Sequential(LayerStack):
             return Spec("ids", first.depth)
         if isinstance(first, CharEncoder):  # (B, T, L) character ids
             return Spec("ids", first.n_chars)
+        if isinstance(first, WordCharEmbedding):  # (B, T, 1 + L) word, then character ids
+            return Spec("ids", first.words.input_dim)
         if self.input_dim is None:
             raise ConfigError(
                 "give input_dim=F for real-valued inputs, or start with Embedding or OneHot for ids"

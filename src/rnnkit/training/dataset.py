@@ -108,9 +108,13 @@ class SequenceDataset:
         T = int(lengths.max())
         first = self.seqs[index[0]]
         shape = (len(index), T, *first.shape[1:])
+        if first.ndim == 2 and first.dtype.kind in "iu":  # ids per step (words and their
+            # characters): each sentence as wide as its longest word, padded to the widest
+            shape = (len(index), T, max(self.seqs[i].shape[1] for i in index))
         x = np.zeros(shape, dtype=first.dtype)
         for row, i in enumerate(index):
-            x[row, : lengths[row]] = self.seqs[i]
+            seq = self.seqs[i]
+            x[row, : lengths[row]][..., : seq.shape[-1]] = seq
         mask = np.arange(T)[None, :] < lengths[:, None]  # (B, T)
         y = None if self.y is None else self.y[index]
         if y is not None and y.dtype == object:  # per-step targets of varying length
