@@ -27,10 +27,14 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.errors import ConfigError, DataError
+from rnnkit.errors import ConfigError, DataError, ModelFileError
+from rnnkit.io import ModelFiles
+from rnnkit.layers import CharEncoder, Layer, WordCharEmbedding, cell_layer
+from rnnkit.layers.word_chars import word_char_ids
 from rnnkit.models.outputs import MONITORS, TagOutputs, check_pairs, tag_monitor
+from rnnkit.models.pretrained import with_file_words
 from rnnkit.models.task import TaskModel
-from rnnkit.text import Vocabulary
+from rnnkit.text import Vocabulary, char_vocabulary, encode_chars
 
 __all__ = ["SequenceTagger"]
 
@@ -44,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "one_hot": False,  # one-hot word inputs (a row lookup of U) instead of an embedding
     "embeddings": None,  # a file of pretrained word vectors that E starts from (a path)
     "freeze_embeddings": False,  # keep E as the file gave it (needs embeddings)
+    # the file's most frequent words join the vocabulary, so that a word unseen in
+    # training keeps its vector (0: the training words only)
+    "pretrained_words": 100_000,
     "cell": "rnn",  # "rnn" (tanh SimpleRNN), "lstm" or "gru"
     "hidden": 128,  # state size per direction
     "layers": 1,  # stacked recurrent layers
@@ -53,6 +60,14 @@ DEFAULTS: dict[str, Any] = {
     # a CRF over the tag scores: the loss scores whole tag paths, prediction is Viterbi,
     # and BIO / IOBES tags never get a forbidden transition (O -> I-X)
     "crf": False,
+    # each word also read from its characters (a bidirectional char_cell of char_units
+    # each way over char_dim-d character embeddings), the two final states joined onto
+    # its embedding: unseen words are tagged from their spelling
+    "char_features": False,
+    "char_dim": 30,
+    "char_units": 50,
+    "char_cell": "lstm",
+    "max_word_chars": 30,  # longer words keep their first 15 and last 15 characters
     "embed_dropout": 0.3,  # on the embedded words
     "word_dropout": 0.0,  # training words replaced by <unk> with this probability
     "min_freq": 1,  # rarer training words map to <unk>
@@ -87,6 +102,7 @@ class SequenceTagger(TagOutputs, TaskModel):
     task = "tag"
     DEFAULTS = DEFAULTS
     item, unit = "sentence", "token"
+    chars_: Vocabulary | None = None  # the character vocabulary (with char_features)
 
     def _check_settings(self) -> None:
         super()._check_settings()
@@ -97,6 +113,20 @@ class SequenceTagger(TagOutputs, TaskModel):
                 f"reduction={self.settings['reduction']!r} does not apply with crf=True: "
                 "the CRF's loss is per sentence (sequence_mean)"
             )
+        n = self.settings["pretrained_words"]
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ConfigError(f"pretrained_words={n!r}: give a number of words >= 0")
+        if self.settings["char_features"]:
+            if self.settings["one_hot"]:
+                raise ConfigError(
+                    "char_features=True joins characters onto a word embedding: "
+                    "it does not go with one_hot=True"
+                )
+            for key in ("char_dim", "char_units", "max_word_chars"):
+                value = self.settings[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ConfigError(f"{key}={value!r}: give a positive integer")
+            cell_layer(self.settings["char_cell"])  # ConfigError: not a cell
 
     # -- learning ------------------------------------------------------------------
     def fit(
@@ -112,6 +142,12 @@ class SequenceTagger(TagOutputs, TaskModel):
         y = self._learn_tags(tags)
         words = [self._words(sentence) for sentence in sentences]
         self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])
+        if s["embeddings"] is not None and s["pretrained_words"]:
+            self.vocab_ = with_file_words(
+                self.vocab_, s["embeddings"], s["pretrained_words"], s["lower"]
+            )
+        # characters keep their case: a capital says much about a word's tag
+        self.chars_ = char_vocabulary(sentences) if s["char_features"] else None
         self._fit_network(self._encode(sentences), y, valid)
         return self
 
@@ -129,8 +165,44 @@ class SequenceTagger(TagOutputs, TaskModel):
         for i, sentence in enumerate(sentences):
             if not sentence:
                 raise DataError(f"sentence {i + 1} has no tokens")
-            out.append(self.vocab_.encode(self._words(sentence)))
+            ids = self.vocab_.encode(self._words(sentence))
+            if self.chars_ is not None:  # (T, 1 + L): word ids, then character ids
+                chars, _ = encode_chars([sentence], self.chars_, self.settings["max_word_chars"])
+                ids = word_char_ids(ids, chars[0])
+            out.append(ids)
         return out
+
+    # -- the network and its files ---------------------------------------------------
+    def _input_layers(self) -> list[Layer]:
+        """The word embedding (with dropout), or with ``char_features`` the embedding
+        and the character encoder side by side, dropout on both."""
+        layers = super()._input_layers()
+        if self.chars_ is None:
+            return layers
+        s = self.settings
+        chars = CharEncoder(len(self.chars_), s["char_dim"], s["char_units"], cell=s["char_cell"])
+        return [WordCharEmbedding(layers[0], chars), *layers[1:]]
+
+    def _vocab_record(self) -> dict[str, Any] | None:
+        record = super()._vocab_record() or {}
+        if self.chars_ is not None:
+            record["chars"] = self.chars_.to_dict()
+        return record
+
+    def _read_vocab(self, files: ModelFiles) -> None:
+        super()._read_vocab(files)
+        self.chars_ = None
+        if not self.settings["char_features"]:
+            return
+        where = files.path / "vocab.json"
+        try:
+            self.chars_ = Vocabulary.from_dict(self._vocab_json(files)["chars"])
+        except KeyError:
+            raise ModelFileError(f"{where}: no 'chars' entry, which char_features needs") from None
+        except (TypeError, ValueError) as exc:
+            raise ModelFileError(f"{where}: chars: {exc}") from None
+        if self.chars_.pad_id != 0:
+            raise ModelFileError(f"{where}: chars: <pad> must have id 0")
 
     def _inputs(self, x: Any) -> list[Array]:
         return self.encode(x)
