@@ -16,6 +16,7 @@ import pytest
 from rnnkit.data import (
     EMBEDDING_FORMATS,
     embedding_matrix,
+    file_words,
     load_mr,
     read_conll,
     read_embeddings,
@@ -111,6 +112,22 @@ def test_embedding_matrix_in_vocabulary_order(write):
     np.testing.assert_array_equal(E[vocab["zebu"]], drawn[vocab["zebu"]].astype(np.float32))
     assert embedding_matrix(vocab, read_embeddings(path, vocab), np.random.default_rng(0),
                             dtype="float64").dtype == np.float64  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", EMBEDDING_FORMATS)
+def test_file_words_are_the_first_words_in_file_order(write, fmt):
+    words = ["New York", "the", "cat"] if fmt == "word2vec-binary" else ["the", "café", "cat"]
+    path = write(f"v.{fmt}", sample(fmt, words))
+    assert file_words(path, 2) == words[:2]
+    assert file_words(path, 10) == words
+    assert file_words(path, 0) == []
+
+
+def test_file_words_stop_before_a_bad_line_they_do_not_reach(write):
+    path = write("v.txt", text_lines(["the", "cat"]) + "dog 1.0\n")  # 1 value of 3
+    assert file_words(path, 2) == ["the", "cat"]
+    with pytest.raises(DataError, match=r"v\.txt"):
+        file_words(path, 3)
 
 
 def test_detect_format(write):

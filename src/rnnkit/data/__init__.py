@@ -22,7 +22,12 @@ True
 from rnnkit.data.batching import bucket_batches, sequential_batches
 from rnnkit.data.bundled import MR_SPLITS, load_mr
 from rnnkit.data.embedding_files import EMBEDDING_FORMATS
-from rnnkit.data.embeddings import PretrainedVectors, embedding_matrix, read_embeddings
+from rnnkit.data.embeddings import (
+    PretrainedVectors,
+    embedding_matrix,
+    file_words,
+    read_embeddings,
+)
 from rnnkit.data.formats import (
     FORMATS,
     Format,
@@ -56,6 +61,7 @@ __all__ = [
     "check_labels",
     "check_sequences",
     "embedding_matrix",
+    "file_words",
     "formats_for",
     "get_format",
     "infer_format",

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Container, Iterator
+from collections.abc import Container, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
@@ -102,7 +102,7 @@ def iter_vectors(
     fmt: str,
     encoding: str = "utf-8",
     keep: Container[str] | None = None,
-) -> Iterator[WordVector]:
+) -> Generator[WordVector, None, None]:
     """Every record of the file in order, checked as it is read.
 
     With `keep`, a text line whose word is not in it yields no vector: its values are

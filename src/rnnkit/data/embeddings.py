@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from rnnkit.data.text_files import check_encoding
 from rnnkit.errors import ConfigError
 from rnnkit.text import Vocabulary
 
-__all__ = ["PretrainedVectors", "embedding_matrix", "read_embeddings"]
+__all__ = ["PretrainedVectors", "embedding_matrix", "file_words", "read_embeddings"]
 
 PathLike = str | os.PathLike[str]
 
@@ -167,6 +168,29 @@ def read_embeddings(
     return PretrainedVectors(
         asked, vectors, found, by_lowercase, source, fmt, dim, file_words, duplicates, ignored
     )
+
+
+def file_words(
+    path: PathLike, n: int, *, format: str = "auto", encoding: str = "utf-8"
+) -> list[str]:
+    """The first `n` words of a pretrained embedding file, in file order.
+
+    GloVe, word2vec and fastText files list their words most frequent first, so these
+    are the words a text is most likely to hold. Their values are not parsed (the
+    file is checked as :func:`read_embeddings` checks it, up to the n-th word).
+    """
+    source = str(path)
+    check_encoding(encoding)
+    fmt = detect_format(Path(path), source) if format == "auto" else format
+    words: list[str] = []
+    if n < 1:
+        return words
+    with closing(iter_vectors(Path(path), source, fmt, encoding, keep=frozenset())) as records:
+        for record in records:  # NOTE: closing: the file is shut without reading the rest
+            words.append(record.word)
+            if len(words) == n:
+                break
+    return words
 
 
 def _in_order(

@@ -32,11 +32,16 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data import embedding_matrix, read_embeddings
+from rnnkit.data import embedding_matrix, file_words, read_embeddings
 from rnnkit.errors import ConfigError
 from rnnkit.text import Vocabulary
 
-__all__ = ["EMBEDDING_DEFAULTS", "check_embedding_settings", "pretrained_matrix"]
+__all__ = [
+    "EMBEDDING_DEFAULTS",
+    "check_embedding_settings",
+    "pretrained_matrix",
+    "with_file_words",
+]
 
 #: the two settings, with their defaults, as every task model with word inputs has them
 EMBEDDING_DEFAULTS: dict[str, Any] = {
@@ -108,3 +113,29 @@ def pretrained_matrix(
     seed = settings.get("seed")
     rng = np.random.default_rng(None if seed is None else [int(seed), _STREAM])
     return embedding_matrix(vocab, vectors, rng, dtype=settings.get("dtype", "float32"))
+
+
+def with_file_words(
+    vocab: Vocabulary, path: str | os.PathLike[str], n: int, lower: bool
+) -> Vocabulary:
+    """`vocab`, then the first `n` words of the vector file at `path` it lacks.
+
+    A word seen in training has its row in ``E``; a word seen only in the vector file
+    would map to ``<unk>`` and lose its vector. With the file's most frequent words in
+    the vocabulary too, a word met first at test time ("tsunami") keeps its pretrained
+    vector, and what the network learnt of similar words applies to it. `lower`: the
+    model lowercases its words, so only the file's lowercase words are taken (a
+    lowercased "Paris" would find no vector of its own in the file).
+    """
+    known = set(vocab.tokens)
+    extra = []
+    for word in file_words(path, n):
+        if lower and word != word.lower():
+            continue
+        if word not in known:
+            known.add(word)
+            extra.append(word)
+    if not extra:
+        return vocab
+    words = [t for t in vocab.tokens if t not in vocab.specials]
+    return Vocabulary([*words, *extra], specials=vocab.specials)
