@@ -143,7 +143,7 @@ def test_save_and_load_give_the_same_paths(tagger, tmp_path) -> None:
     ("change", "words"),
     [
         pytest.param(lambda c: c["training"]["settings"].update(crf="yes"),
-                     "crf='yes' is not true or false", id="crf-not-a-bool"),
+                     "crf='yes' is not one of True, False, 'auto'", id="crf-not-a-choice"),
         pytest.param(lambda c: c["training"]["settings"].update(crf=False),
                      "the CRF layer does not fit", id="crf-setting-off"),
         pytest.param(lambda c: c["architecture"].update(loss="sparse_categorical_crossentropy"),
@@ -229,3 +229,20 @@ def test_a_final_crf_and_the_crf_loss_go_together() -> None:
     with pytest.raises(ConfigError, match="a final CRF layer and loss='crf' go together"):
         Sequential(softmax, seed=0).compile("adam", "crf")
     assert Sequential(layers, seed=0).compile("adam", "crf").loss == "crf"
+
+
+def test_crf_auto_is_a_crf_for_entity_tags_alone(tmp_path) -> None:
+    x, y = _ner_corpus(30, seed=7)
+    fast = {**FAST, "epochs": 1}
+    ner = SequenceTagger(crf="auto", **fast).fit(x, y)
+    assert isinstance(ner.model_.output_layer, CRF)
+    pos = SequenceTagger(crf="auto", **fast).fit([["a", "cat"]] * 4, [["DET", "NOUN"]] * 4)
+    assert not isinstance(pos.model_.output_layer, CRF)
+    per_token = SequenceTagger(crf="auto", reduction="token_mean", **fast).fit(x, y)
+    assert not isinstance(per_token.model_.output_layer, CRF)  # a CRF's loss is per sentence
+    ner.save(tmp_path / "ner")
+    pos.save(tmp_path / "pos")
+    assert load_model(tmp_path / "ner").predict(x) == ner.predict(x)
+    assert isinstance(load_model(tmp_path / "pos"), SequenceTagger)
+    with pytest.raises(ConfigError, match="crf='yes'"):
+        SequenceTagger(crf="yes")

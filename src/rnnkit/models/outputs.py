@@ -186,7 +186,7 @@ class TagOutputs:
         with the ``crf`` setting), compile it and train on encoded inputs `x`; `valid`
         holds raw inputs and tags."""
         s = self.settings
-        if s.get("crf"):
+        if self._uses_crf():
             self.model_ = self._per_step_network(*crf_layers(self.labels_))
             loss = "crf"
         else:
@@ -204,6 +204,16 @@ class TagOutputs:
             if tag_scheme(self.labels_):  # recorded every epoch, whichever figure is followed
                 options["val_scores"] = self._entity_f1_of(*valid)
         self._train(x, y, valid_data, **options)
+
+    def _uses_crf(self) -> bool:
+        """Whether the network ends in a CRF: the ``crf`` setting, where ``"auto"`` is
+        yes for BIO or IOBES tags (entities, whose tags depend on their neighbours'),
+        with the sentence loss a CRF has (``reduction="sequence_mean"``)."""
+        crf = self.settings.get("crf", False)
+        if crf == "auto":
+            auto = self.settings.get("reduction", "sequence_mean") == "sequence_mean"
+            return auto and tag_scheme(self.labels_) is not None
+        return bool(crf)
 
     def _entity_f1_of(
         self, x: Any, tags: Sequence[Sequence[Any]]

@@ -21,7 +21,10 @@ __all__ = ["check_recorded_settings"]
 SIZE_SETTINGS = ("hidden", "embed_dim", "decoder_hidden")
 COUNT_SETTINGS = ("layers", "decoder_layers")
 #: settings with a fixed set of values that a task model reads only when predicting
-CHOICES = {"dtype": ("float32", "float64")}
+CHOICES: dict[str, tuple[Any, ...]] = {
+    "dtype": ("float32", "float64"),
+    "crf": (True, False, "auto"),
+}
 #: settings that name a file, recorded for information: a string or null
 PATH_SETTINGS = ("embeddings",)
 #: the largest integer a setting may be: NumPy's int64
@@ -41,14 +44,19 @@ def check_recorded_settings(files: ModelFiles, cls: Any) -> None:
     if not isinstance(settings, dict):
         return  # the task model names what is wrong
     for key, default in getattr(cls, "DEFAULTS", {}).items():
-        if key in settings and not _fits(settings[key], default):
+        if key not in settings:
+            continue
+        value = settings[key]
+        if key in CHOICES:
+            # NOTE: by type and value, so that 1 is not taken for True
+            if not any(type(value) is type(c) and value == c for c in CHOICES[key]):
+                raise ModelFileError(
+                    f"{where}: training setting {key}={value!r} is not one of "
+                    f"{', '.join(repr(c) for c in CHOICES[key])}"
+                )
+        elif not _fits(value, default):
             raise ModelFileError(
-                f"{where}: training setting {key}={settings[key]!r} is not {_kind(default)}"
-            )
-        if key in settings and settings[key] not in CHOICES.get(key, (settings[key],)):
-            raise ModelFileError(
-                f"{where}: training setting {key}={settings[key]!r} is not one of "
-                f"{', '.join(CHOICES[key])}"
+                f"{where}: training setting {key}={value!r} is not {_kind(default)}"
             )
     for key in PATH_SETTINGS:
         if not isinstance(settings.get(key), str | None):

@@ -108,7 +108,9 @@ class SequenceTagger(TagOutputs, TaskModel):
         super()._check_settings()
         if self.settings["monitor"] not in MONITORS:
             tag_monitor(self.settings["monitor"], [])  # refuses the name, listing the choices
-        if self.settings["crf"] and self.settings["reduction"] != "sequence_mean":
+        if self.settings["crf"] not in (True, False, "auto"):
+            raise ConfigError(f"crf={self.settings['crf']!r}: give True, False or 'auto'")
+        if self.settings["crf"] is True and self.settings["reduction"] != "sequence_mean":
             raise ConfigError(
                 f"reduction={self.settings['reduction']!r} does not apply with crf=True: "
                 "the CRF's loss is per sentence (sequence_mean)"

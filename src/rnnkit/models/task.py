@@ -64,6 +64,10 @@ class TaskModel:
         ):
             raise ConfigError(f"max_len={limit!r}: give a positive number of steps, or None")
 
+    def _uses_crf(self) -> bool:
+        """Whether the network ends in a CRF (taggers may; see TagOutputs)."""
+        return False
+
     def _output_units(self) -> int:
         """How many outputs the last Dense layer has for ``labels_``."""
         return len(self.labels_)
@@ -220,7 +224,7 @@ class TaskModel:
         model.model_ = sequential_from_files(files)
         out = model.model_.output_layer
         k = len(model.labels_)
-        if isinstance(out, CRF) != bool(model.settings.get("crf")) or (
+        if isinstance(out, CRF) != model._uses_crf() or (
             isinstance(out, CRF) and out.tags != model.labels_
         ):
             raise ModelFileError(
