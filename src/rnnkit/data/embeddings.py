@@ -94,12 +94,17 @@ class PretrainedVectors:
         """Word -> vector (d,), for the words found."""
         return {w: self.vectors[i] for i, w in enumerate(self.words) if self.found[i]}
 
-    def summary(self) -> str:
-        """One line: ``41,203 of 45,118 vocabulary words found (...) in FILE (...)``."""
+    def summary(self, first: int | None = None) -> str:
+        """One line: ``41,203 of 45,118 vocabulary words found (...) in FILE (...)``.
+
+        With `first`, only the first `first` words asked for are counted (a vocabulary's
+        training words, before the words taken from the file itself).
+        """
         skip = set(self.ignored)
-        counted = [i for i, w in enumerate(self.words) if w not in skip]
+        words = self.words if first is None else self.words[:first]
+        counted = [i for i, w in enumerate(words) if w not in skip]
         n_found = int(self.found[counted].sum())
-        lower = sum(w not in skip for w in self.by_lowercase)
+        lower = sum(w not in skip and w in words for w in self.by_lowercase)
         dup = f", {self.duplicates:,} repeats ignored" if self.duplicates else ""
         return (
             f"{n_found:,} of {len(counted):,} vocabulary words found ({n_found - lower:,} as "

@@ -201,6 +201,8 @@ class TagOutputs:
             check_pairs(*valid, self.item, self.unit)
             valid_data = (self._inputs(valid[0]), self._tag_ids(valid[1]))
             options = {"monitor": self.monitor_}
+            if s.get("lr_decay"):
+                options["lr_decay"] = s["lr_decay"]
             if tag_scheme(self.labels_):  # recorded every epoch, whichever figure is followed
                 options["val_scores"] = self._entity_f1_of(*valid)
         self._train(x, y, valid_data, **options)

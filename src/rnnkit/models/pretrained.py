@@ -81,12 +81,19 @@ def check_embedding_settings(settings: dict[str, Any], level: str = "word") -> N
 
 
 def pretrained_matrix(
-    settings: dict[str, Any], vocab: Vocabulary, *, given: Collection[str], level: str = "word"
+    settings: dict[str, Any],
+    vocab: Vocabulary,
+    *,
+    given: Collection[str],
+    level: str = "word",
+    joined: int = 0,
 ) -> np.ndarray | None:
     """The (N, d) starting value of ``E`` for `vocab`, or None without ``embeddings``.
 
     Sets ``settings["embed_dim"]`` to the file's d when ``embed_dim`` is not among the
-    settings `given`; prints the coverage line when ``settings["verbose"]``.
+    settings `given`; prints the coverage line when ``settings["verbose"]``. `joined`:
+    how many words at the end of `vocab` came from the file (:func:`with_file_words`);
+    the coverage line counts the others, and says how many joined.
 
     Raises
     ------
@@ -109,7 +116,10 @@ def pretrained_matrix(
         )
     settings["embed_dim"] = vectors.dim
     if settings.get("verbose"):
-        print(vectors.summary(), flush=True)
+        line = vectors.summary(first=len(vocab) - joined)
+        if joined:
+            line += f"; {joined:,} more of its words joined the vocabulary"
+        print(line, flush=True)
     seed = settings.get("seed")
     rng = np.random.default_rng(None if seed is None else [int(seed), _STREAM])
     return embedding_matrix(vocab, vectors, rng, dtype=settings.get("dtype", "float32"))

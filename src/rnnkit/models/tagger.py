@@ -74,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "max_vocab": None,
     "optimizer": "adam",
     "lr": 1e-3,
+    "lr_decay": None,  # multiply lr by this after an epoch with no better validation figure
     "batch_size": 32,
     "epochs": 20,
     "clip_norm": 5.0,
@@ -145,9 +146,11 @@ class SequenceTagger(TagOutputs, TaskModel):
         words = [self._words(sentence) for sentence in sentences]
         self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])
         if s["embeddings"] is not None and s["pretrained_words"]:
+            trained = len(self.vocab_)
             self.vocab_ = with_file_words(
                 self.vocab_, s["embeddings"], s["pretrained_words"], s["lower"]
             )
+            self.joined_ = len(self.vocab_) - trained
         # characters keep their case: a capital says much about a word's tag
         self.chars_ = char_vocabulary(sentences) if s["char_features"] else None
         self._fit_network(self._encode(sentences), y, valid)

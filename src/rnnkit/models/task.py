@@ -92,7 +92,9 @@ class TaskModel:
         of ``vocab_`` (and its size is the file's).
         """
         s = self.settings
-        initial = pretrained_matrix(s, self.vocab_, given=self._given, level=s.get("level", "word"))
+        initial = pretrained_matrix(
+            s, self.vocab_, given=self._given, level=s.get("level", "word"), joined=self.joined_
+        )
         return input_layers(
             len(self.vocab_),
             embed_dim=s["embed_dim"],
@@ -253,6 +255,7 @@ class TaskModel:
 
     # learned attributes, set by fit() or from_files()
     truncated_: int = 0  # training sequences cut to max_len by the last fit
+    joined_: int = 0  # words of the embeddings file that joined the vocabulary in fit
     vocab_: Vocabulary
     labels_: list[str]
     model_: Any
