@@ -117,6 +117,7 @@ FLAG_MISTAKES = [
     pytest.param(["--valid-split", "-0.5"], "--valid-split", id="valid-split-negative"),
     pytest.param(["--task", "speech"], "--task", id="task-not-offered"),
     pytest.param(["--one-hot"], "--one-hot", id="one-hot-with-embed"),
+    pytest.param(["--seed", "-1"], "--seed -1: must be >= 0", id="seed-negative"),
 ]
 
 

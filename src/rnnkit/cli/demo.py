@@ -15,6 +15,7 @@ from typing import Any
 
 from rnnkit.cli.outputs import draw_curves, write_evaluation
 from rnnkit.cli.tasks.finish import print_report
+from rnnkit.cli.train_flags import non_negative
 from rnnkit.data import Table, load_mr
 from rnnkit.errors import ConfigError
 from rnnkit.models import BagOfWordsClassifier, SequenceClassifier
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.epochs < 1 or not args.max_minutes > 0:
         raise ConfigError("--epochs must be at least 1 and --max-minutes positive")
+    non_negative("--seed", args.seed)
     train, dev, test = (_named(load_mr(split)) for split in ("train", "dev", "test"))
     print("rnnkit demo: sentence sentiment on MR (Pang & Lee 2005, bundled)")
     print(f"  {len(train[0]):,} training, {len(dev[0]):,} dev and {len(test[0]):,} test reviews")

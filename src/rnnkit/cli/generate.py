@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from rnnkit.cli.train_flags import non_negative
 from rnnkit.errors import ConfigError
 from rnnkit.models import LanguageModel, load_model
 
@@ -34,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--temperature {args.temperature}: must be >= 0 (0 is greedy)")
     if args.top_k is not None and args.top_k < 1:
         raise ConfigError(f"--top-k {args.top_k}: must be at least 1")
+    if args.seed is not None:
+        non_negative("--seed", args.seed)
     model = load_model(args.model_dir)
     if not isinstance(model, LanguageModel):
         raise ConfigError(f"{args.model_dir}: not a language model (task {model.task!r})")

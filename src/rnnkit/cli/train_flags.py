@@ -224,7 +224,7 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="global gradient-norm clip (0 = off)"),
     TrainFlag("patience", "training", "patience", check=positive, options=_INT,
               help="early-stopping patience (epochs)"),
-    TrainFlag("seed", "training", "seed", options={"type": int, "default": 0},
+    TrainFlag("seed", "training", "seed", check=non_negative, options={"type": int, "default": 0},
               help="seed of every random draw (0)"),
     TrainFlag("max_minutes", "training", "max_minutes", check=positive, options=_FLOAT,
               help="training time budget"),
