@@ -128,32 +128,51 @@ def test_evaluate_refuses_a_format_a_classifier_does_not_read(
 
 
 def _refused_format_flags() -> list[tuple[str, str, str]]:
-    """(task, flag, message) of every format flag a task refuses when given."""
+    """(task, flag, message) of every format flag a task refuses when given: every flag
+    that none of the formats of the task takes (on texts, for classify and tag)."""
     cases = []
     for task in TASKS:
         for dest in ("source_level", "target_level"):
             if not any(dest in f.flags for f in formats_for(task)):
                 cases.append((task, dest, f"{option(dest)} applies to --task seq2seq only"))
-    for task in ("lm", "seq2seq"):
-        for dest in ("tag_col", "delimiter"):
-            cases.append((task, dest, f"{option(dest)} does not apply to --task {task}"))
-    cases.append(("classify", "tag_col", "--tag-col does not apply to --task classify"))
+    for task in ("classify", "tag", "lm", "seq2seq"):
+        for dest in FORMAT_FLAGS:
+            if dest not in seq2seq.LEVEL_FLAGS and not any(
+                dest in f.flags for f in formats_for(task)
+            ):
+                cases.append((task, dest, f"{option(dest)} does not apply to --task {task}"))
     return cases
+
+
+def _given_format_flag(dest: str) -> list[str]:
+    """A format flag on a command line, with a value its parser accepts."""
+    values = {"tag_col": ["upos"], "delimiter": [";"], "no_header": [], "text_col": ["text"]}
+    return [option(dest), *values.get(dest, ["word"])]
+
+
+def test_the_table_flags_are_refused_for_tag_and_seq2seq() -> None:
+    refused = {(task, dest) for task, dest, _ in _refused_format_flags()}
+    for task in ("tag", "lm", "seq2seq"):
+        for dest in ("text_col", "label_col", "no_header", "delimiter"):
+            assert (task, dest) in refused
 
 
 @pytest.mark.parametrize(("task", "dest", "message"), _refused_format_flags())
 def test_a_format_flag_no_format_of_the_task_takes(tmp_path, cli, user_error, task, dest, message):
     fmt = next(f for f in formats_for(task) if f.returns is not FrameSet or task == "regress")
-    value = {"tag_col": "upos", "delimiter": ";"}.get(dest, "word")
     argv = ["--task", task, "--data", write_sample(tmp_path, fmt.name), "--out", tmp_path / "out"]
-    assert user_error(cli("train", *argv, option(dest), value)) == f"error: {message}"
+    result = cli("train", *argv, *_given_format_flag(dest))
+    assert user_error(result) == f"error: {message}"
+    assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("dest", ["tag_col", "text_col", "label_col", "no_header", "delimiter"])
 @pytest.mark.parametrize("task", [t for t in TASKS if formats_for(t, FrameSet)])
-def test_frames_refuse_the_tag_column(tmp_path, cli, user_error, task) -> None:
+def test_frames_refuse_the_column_flags(tmp_path, cli, user_error, task, dest) -> None:
     argv = ["--task", task, "--data", write_sample(tmp_path, "frames"), "--out", tmp_path / "out"]
-    line = user_error(cli("train", *argv, "--tag-col", "upos"))
-    assert line == "error: --tag-col applies to CoNLL-U files, not to real-valued frames"
+    line = user_error(cli("train", *argv, *_given_format_flag(dest)))
+    takers = either([f.title for f in FORMATS if dest in f.flags])
+    assert line == f"error: {option(dest)} applies to {takers}, not to real-valued frames"
 
 
 # -- verbs --------------------------------------------------------------------------------
