@@ -118,6 +118,8 @@ FLAG_MISTAKES = [
     pytest.param(["--task", "speech"], "--task", id="task-not-offered"),
     pytest.param(["--one-hot"], "--one-hot", id="one-hot-with-embed"),
     pytest.param(["--seed", "-1"], "--seed -1: must be >= 0", id="seed-negative"),
+    pytest.param(["--layers", "7"], "--layers 7: use 1 to 6 recurrent layers", id="layers-7"),
+    pytest.param(["--layers", "0"], "--layers 0: use 1 to 6 recurrent layers", id="layers-0"),
 ]
 
 

@@ -19,6 +19,7 @@ from rnnkit.core.cells import cell_names
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import TASKS
 from rnnkit.errors import ConfigError
+from rnnkit.models.encoder import MAX_LAYERS
 
 __all__ = ["TRAIN_FLAGS", "TrainFlag", "add_train_flags", "model_settings", "task_label"]
 
@@ -29,6 +30,13 @@ def positive(flag: str, value: Any) -> Any:
     """A size, a count, a rate or a time: more than zero."""
     if not value > 0:
         raise ConfigError(f"{flag} {value}: must be positive")
+    return value
+
+
+def layer_count(flag: str, value: Any) -> Any:
+    """A number of stacked recurrent layers: 1 to MAX_LAYERS."""
+    if not 1 <= value <= MAX_LAYERS:
+        raise ConfigError(f"{flag} {value}: use 1 to {MAX_LAYERS} recurrent layers")
     return value
 
 
@@ -148,7 +156,7 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="recurrent cell (rnn)"),
     TrainFlag("hidden", "model", "hidden", check=positive, options=_INT,
               help="state size d, per direction"),
-    TrainFlag("layers", "model", "layers", check=positive, options=_INT,
+    TrainFlag("layers", "model", "layers", check=layer_count, options=_INT,
               help="stacked recurrent layers (1-6)"),
     TrainFlag("bidirectional", "model", "bidirectional", options=_SWITCH,
               help="read each sequence in both directions"),
