@@ -18,7 +18,7 @@ import pytest
 
 import rnnkit.cli
 from format_samples import write_sample
-from rnnkit.cli import train_flags
+from rnnkit.cli import flag_defaults, train_flags
 from rnnkit.cli.data_flags import FORMAT_FLAGS, either, option
 from rnnkit.cli.main import VERBS, build_parser
 from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
@@ -26,6 +26,7 @@ from rnnkit.cli.train_flags import TRAIN_FLAGS, TrainFlag, model_settings, task_
 from rnnkit.data import FORMATS, Format, FrameSet, formats_for, get_format
 from rnnkit.data.formats import TASKS
 from rnnkit.errors import ConfigError
+from rnnkit.models.classifier import CHAR_DEFAULTS
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER
 from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS, FRAME_TAGGER_DEFAULTS
 from rnnkit.models.language import DEFAULTS as LANGUAGE_MODEL
@@ -246,6 +247,38 @@ def test_the_help_names_the_tasks_of_a_flag() -> None:
         if flag.tasks != TASKS and flag.group != "seq2seq":
             assert helps[flag.dest].startswith(", ".join(flag.tasks)), flag.dest
     assert train_flags.TASKS == TASKS
+
+
+@pytest.mark.parametrize("flag", SETTING_FLAGS, ids=lambda f: f.dest)
+def test_the_help_gives_each_task_models_default(flag: TrainFlag) -> None:
+    """The defaults in the help are the task models' DEFAULTS, for every task the flag
+    applies to (and classify's CHAR_DEFAULTS where they differ)."""
+    by_task = flag_defaults.defaults_by_task(flag.setting, flag.applies, flag.unset)
+    for (task, on_frames), defaults in MODELS.items():
+        if not flag.applies(task, on_frames) or flag.setting not in defaults:
+            continue
+        value = flag_defaults.shown(defaults[flag.setting], flag.unset)
+        kind = "frames" if on_frames else "texts"
+        assert by_task.get(task, by_task.get(f"{task} on {kind}")) == value, (task, kind)
+        assert value in flag.describe()
+    if flag.applies("classify") and flag.setting in CHAR_DEFAULTS:
+        char = flag_defaults.shown(CHAR_DEFAULTS[flag.setting], flag.unset)
+        assert by_task.get(flag_defaults.CHAR_LEVEL, char) == char
+    assert "; default " in flag.describe()
+
+
+@pytest.mark.parametrize("verb", ["rnnkit", *(v.__name__.rsplit(".", 1)[-1] for v in VERBS)])
+def test_every_option_and_positional_has_a_help(verb: str) -> None:
+    parser = build_parser()
+    if verb != "rnnkit":
+        parser = _subparsers(parser).choices[verb]
+    for action in parser._actions:
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help and action.help.strip(), f"rnnkit {verb}: {name} has no help"
+        assert action.help != argparse.SUPPRESS, f"rnnkit {verb}: {name} is hidden"
+    if verb != "rnnkit":
+        help_text = parser.format_help()  # every help formats (no stray % in a text)
+        assert help_text.startswith(f"usage: rnnkit {verb}")
 
 
 def test_cell_choices_are_the_registered_cells() -> None:

@@ -31,9 +31,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``demo`` verb."""
     d = sub.add_parser("demo", help="train a sentiment RNN on the bundled MR reviews")
     d.add_argument("--out", default="rnnkit-demo-model", help="model directory to write")
-    d.add_argument("--epochs", type=int, default=30)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--max-minutes", type=float, default=4.0)
+    d.add_argument("--epochs", type=int, default=30, help="training epochs, at most (%(default)s)")
+    d.add_argument("--seed", type=int, default=0, help="seed of every random draw (%(default)s)")
+    d.add_argument(
+        "--max-minutes", type=float, default=4.0, help="training time budget, minutes (%(default)s)"
+    )
     return d
 
 

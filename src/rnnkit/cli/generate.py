@@ -16,7 +16,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``generate`` verb."""
     g = sub.add_parser("generate", help="sample text from a saved language model")
-    g.add_argument("model_dir")
+    g.add_argument("model_dir", help="a language model's directory (rnnkit train --task lm)")
     g.add_argument("--prime", default="", help="text to start from (default: a line start)")
     g.add_argument("--length", type=int, default=500, help="tokens to generate (500)")
     g.add_argument(

@@ -34,7 +34,13 @@ TEXT_TRAINERS = {
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``train`` verb: the data, the model and training flags, the format flags."""
     t = sub.add_parser("train", help="train a model and save its directory")
-    t.add_argument("--task", required=True, choices=list(TASKS))
+    t.add_argument(
+        "--task",
+        required=True,
+        choices=list(TASKS),
+        help="what to learn: classify texts or sequences, tag every token or frame, a "
+        "language model, a sequence-to-sequence model, regress numbers",
+    )
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping, best epoch)")
     t.add_argument(
