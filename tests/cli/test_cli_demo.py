@@ -37,3 +37,9 @@ def test_demo_rejects_bad_flags(run_cli, tmp_path) -> None:
     assert result.code == 2
     assert result.err.startswith("error: ") and result.err.count("\n") == 1
     assert not (tmp_path / "m").exists()
+
+
+def test_demo_refuses_a_negative_seed(run_cli, user_error, tmp_path) -> None:
+    line = user_error(run_cli("demo", "--seed", "-1", "--out", tmp_path / "m"))
+    assert line == "error: --seed -1: must be >= 0"
+    assert not (tmp_path / "m").exists()

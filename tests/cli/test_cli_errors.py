@@ -117,6 +117,9 @@ FLAG_MISTAKES = [
     pytest.param(["--valid-split", "-0.5"], "--valid-split", id="valid-split-negative"),
     pytest.param(["--task", "speech"], "--task", id="task-not-offered"),
     pytest.param(["--one-hot"], "--one-hot", id="one-hot-with-embed"),
+    pytest.param(["--seed", "-1"], "--seed -1: must be >= 0", id="seed-negative"),
+    pytest.param(["--layers", "7"], "--layers 7: use 1 to 6 recurrent layers", id="layers-7"),
+    pytest.param(["--layers", "0"], "--layers 0: use 1 to 6 recurrent layers", id="layers-0"),
 ]
 
 
@@ -141,6 +144,30 @@ def test_bad_command_line(tmp_path, monkeypatch, cli, user_error, argv, named):
     monkeypatch.chdir(tmp_path)
     assert named in user_error(cli(*argv))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_train_into_a_file(tmp_path, csv_data, cli, user_error):
+    out = tmp_path / "notes.txt"
+    out.write_text("not a model\n")
+    line = user_error(cli(*train_argv(csv_data["train"], out)))
+    assert line == f"error: --out {out}: names a file, not a directory"
+    assert out.read_text() == "not a model\n"
+
+
+def test_train_over_a_model_of_another_task(tmp_path, rnn_model, cli, user_error, snapshot):
+    tagged = tmp_path / "tagged.txt"
+    tagged.write_text("the\tDET\nfilm\tNOUN\nworks\tVERB\n\n" * 20, encoding="utf-8")
+    out = Path(shutil.copytree(rnn_model, tmp_path / "out"))
+    before = snapshot(out)
+    argv = ["train", "--task", "tag", "--data", tagged, "--out", out, *TINY]
+    line = user_error(cli(*argv))
+    assert line == (
+        f"error: --out {out}: holds a --task classify model; give --overwrite to replace it "
+        "with a --task tag one, or choose another --out"
+    )
+    assert snapshot(out) == before
+    assert cli(*argv, "--overwrite").code == 0
+    assert json.loads((out / "config.json").read_text())["task"] == "tag"
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,11 @@ def test_generate_is_reproducible_and_starts_with_the_prime(cli, lm_model) -> No
     assert top.code == 0, top.err
 
 
+def test_generate_refuses_a_negative_seed(cli, user_error, lm_model) -> None:
+    line = user_error(cli("generate", lm_model, "--length", "5", "--seed", "-1"))
+    assert line == "error: --seed -1: must be >= 0"
+
+
 def test_evaluate_json_keys(cli, lm_model, text_file) -> None:
     r = cli("evaluate", lm_model, "--data", text_file, "--json")
     assert r.code == 0, r.err

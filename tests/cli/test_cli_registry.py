@@ -18,7 +18,7 @@ import pytest
 
 import rnnkit.cli
 from format_samples import write_sample
-from rnnkit.cli import train_flags
+from rnnkit.cli import flag_defaults, train_flags
 from rnnkit.cli.data_flags import FORMAT_FLAGS, either, option
 from rnnkit.cli.main import VERBS, build_parser
 from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
@@ -26,6 +26,7 @@ from rnnkit.cli.train_flags import TRAIN_FLAGS, TrainFlag, model_settings, task_
 from rnnkit.data import FORMATS, Format, FrameSet, formats_for, get_format
 from rnnkit.data.formats import TASKS
 from rnnkit.errors import ConfigError
+from rnnkit.models.classifier import CHAR_DEFAULTS
 from rnnkit.models.classifier import DEFAULTS as CLASSIFIER
 from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS, FRAME_TAGGER_DEFAULTS
 from rnnkit.models.language import DEFAULTS as LANGUAGE_MODEL
@@ -128,32 +129,51 @@ def test_evaluate_refuses_a_format_a_classifier_does_not_read(
 
 
 def _refused_format_flags() -> list[tuple[str, str, str]]:
-    """(task, flag, message) of every format flag a task refuses when given."""
+    """(task, flag, message) of every format flag a task refuses when given: every flag
+    that none of the formats of the task takes (on texts, for classify and tag)."""
     cases = []
     for task in TASKS:
         for dest in ("source_level", "target_level"):
             if not any(dest in f.flags for f in formats_for(task)):
                 cases.append((task, dest, f"{option(dest)} applies to --task seq2seq only"))
-    for task in ("lm", "seq2seq"):
-        for dest in ("tag_col", "delimiter"):
-            cases.append((task, dest, f"{option(dest)} does not apply to --task {task}"))
-    cases.append(("classify", "tag_col", "--tag-col does not apply to --task classify"))
+    for task in ("classify", "tag", "lm", "seq2seq"):
+        for dest in FORMAT_FLAGS:
+            if dest not in seq2seq.LEVEL_FLAGS and not any(
+                dest in f.flags for f in formats_for(task)
+            ):
+                cases.append((task, dest, f"{option(dest)} does not apply to --task {task}"))
     return cases
+
+
+def _given_format_flag(dest: str) -> list[str]:
+    """A format flag on a command line, with a value its parser accepts."""
+    values = {"tag_col": ["upos"], "delimiter": [";"], "no_header": [], "text_col": ["text"]}
+    return [option(dest), *values.get(dest, ["word"])]
+
+
+def test_the_table_flags_are_refused_for_tag_and_seq2seq() -> None:
+    refused = {(task, dest) for task, dest, _ in _refused_format_flags()}
+    for task in ("tag", "lm", "seq2seq"):
+        for dest in ("text_col", "label_col", "no_header", "delimiter"):
+            assert (task, dest) in refused
 
 
 @pytest.mark.parametrize(("task", "dest", "message"), _refused_format_flags())
 def test_a_format_flag_no_format_of_the_task_takes(tmp_path, cli, user_error, task, dest, message):
     fmt = next(f for f in formats_for(task) if f.returns is not FrameSet or task == "regress")
-    value = {"tag_col": "upos", "delimiter": ";"}.get(dest, "word")
     argv = ["--task", task, "--data", write_sample(tmp_path, fmt.name), "--out", tmp_path / "out"]
-    assert user_error(cli("train", *argv, option(dest), value)) == f"error: {message}"
+    result = cli("train", *argv, *_given_format_flag(dest))
+    assert user_error(result) == f"error: {message}"
+    assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("dest", ["tag_col", "text_col", "label_col", "no_header", "delimiter"])
 @pytest.mark.parametrize("task", [t for t in TASKS if formats_for(t, FrameSet)])
-def test_frames_refuse_the_tag_column(tmp_path, cli, user_error, task) -> None:
+def test_frames_refuse_the_column_flags(tmp_path, cli, user_error, task, dest) -> None:
     argv = ["--task", task, "--data", write_sample(tmp_path, "frames"), "--out", tmp_path / "out"]
-    line = user_error(cli("train", *argv, "--tag-col", "upos"))
-    assert line == "error: --tag-col applies to CoNLL-U files, not to real-valued frames"
+    line = user_error(cli("train", *argv, *_given_format_flag(dest)))
+    takers = either([f.title for f in FORMATS if dest in f.flags])
+    assert line == f"error: {option(dest)} applies to {takers}, not to real-valued frames"
 
 
 # -- verbs --------------------------------------------------------------------------------
@@ -227,6 +247,38 @@ def test_the_help_names_the_tasks_of_a_flag() -> None:
         if flag.tasks != TASKS and flag.group != "seq2seq":
             assert helps[flag.dest].startswith(", ".join(flag.tasks)), flag.dest
     assert train_flags.TASKS == TASKS
+
+
+@pytest.mark.parametrize("flag", SETTING_FLAGS, ids=lambda f: f.dest)
+def test_the_help_gives_each_task_models_default(flag: TrainFlag) -> None:
+    """The defaults in the help are the task models' DEFAULTS, for every task the flag
+    applies to (and classify's CHAR_DEFAULTS where they differ)."""
+    by_task = flag_defaults.defaults_by_task(flag.setting, flag.applies, flag.unset)
+    for (task, on_frames), defaults in MODELS.items():
+        if not flag.applies(task, on_frames) or flag.setting not in defaults:
+            continue
+        value = flag_defaults.shown(defaults[flag.setting], flag.unset)
+        kind = "frames" if on_frames else "texts"
+        assert by_task.get(task, by_task.get(f"{task} on {kind}")) == value, (task, kind)
+        assert value in flag.describe()
+    if flag.applies("classify") and flag.setting in CHAR_DEFAULTS:
+        char = flag_defaults.shown(CHAR_DEFAULTS[flag.setting], flag.unset)
+        assert by_task.get(flag_defaults.CHAR_LEVEL, char) == char
+    assert "; default " in flag.describe()
+
+
+@pytest.mark.parametrize("verb", ["rnnkit", *(v.__name__.rsplit(".", 1)[-1] for v in VERBS)])
+def test_every_option_and_positional_has_a_help(verb: str) -> None:
+    parser = build_parser()
+    if verb != "rnnkit":
+        parser = _subparsers(parser).choices[verb]
+    for action in parser._actions:
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help and action.help.strip(), f"rnnkit {verb}: {name} has no help"
+        assert action.help != argparse.SUPPRESS, f"rnnkit {verb}: {name} is hidden"
+    if verb != "rnnkit":
+        help_text = parser.format_help()  # every help formats (no stray % in a text)
+        assert help_text.startswith(f"usage: rnnkit {verb}")
 
 
 def test_cell_choices_are_the_registered_cells() -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from rnnkit.io import load_weights
 from rnnkit.layers import Dense
+from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS
 
 RNNKIT = [sys.executable, "-m", "rnnkit.cli.main"]
 
@@ -227,7 +228,16 @@ def test_a_checkpoint_of_another_run_or_a_damaged_one_is_refused(
     assert cli("train", *argv, "--out", tmp_path / "m", "--checkpoint-every", "5").code == 0
     before = snapshot(tmp_path / "m")
     line = user_error(cli("train", *argv, "--hidden", "8", "--out", tmp_path / "m", "--resume"))
-    assert "the checkpoint is of another run (settings:" in line
+    assert "the checkpoint is of another run (hidden: " in line
+    assert snapshot(tmp_path / "m") == before
+    changed = ("--hidden", "9", "--lr", "0.01", "--out", tmp_path / "m", "--resume")
+    line = user_error(cli("train", *argv, *changed))
+    folder = next((tmp_path / "m" / "checkpoint").glob("step-*"))
+    assert line == (
+        f"error: {folder}: the checkpoint is of another run (hidden: 24 there, 9 now; "
+        f"lr: {FRAME_CLASSIFIER_DEFAULTS['lr']!r} there, 0.01 now); "
+        "train without --resume, or into another --out"
+    )
     assert snapshot(tmp_path / "m") == before
     step = next((tmp_path / "m" / "checkpoint").glob("step-*"))
     saved = (step / "weights.safetensors").read_bytes()

@@ -26,11 +26,13 @@ __all__ = [
 ]
 
 #: every format flag (argparse dest): its argparse options and its help, which the
-#: names of the formats it applies to precede (``table: text column, ...``)
+#: names of the formats it applies to precede (``table: text column, ...``). A flag
+#: not given is None where its reader has a default, so that a flag given for a task
+#: none of whose formats takes it can be refused (:func:`refuse_format_flags`).
 FORMAT_FLAGS: dict[str, tuple[dict[str, Any], str]] = {
-    "text_col": ({"default": "text"}, "text column, name or 0-based index"),
-    "label_col": ({"default": "label"}, "label column, name or index"),
-    "no_header": ({"action": "store_true"}, "the file has no header row"),
+    "text_col": ({}, "text column, name or 0-based index (text)"),
+    "label_col": ({}, "label column, name or index (label)"),
+    "no_header": ({"action": "store_true", "default": None}, "the file has no header row"),
     "delimiter": ({"default": None}, "field separator (tab for .tsv/.txt, comma for .csv)"),
     "tag_col": ({"default": None, "choices": ["upos", "xpos"]}, "the tag column (upos)"),
     "source_level": ({"choices": ["char", "word"]}, "how sources split (--level)"),
@@ -85,8 +87,10 @@ def chosen_format(
 
 
 def format_options(args: argparse.Namespace, fmt: Format) -> dict[str, Any]:
-    """The format flags `fmt`'s reader takes, as the command line gives them."""
-    return {dest: getattr(args, dest) for dest in fmt.flags}
+    """The format flags `fmt`'s reader takes, as the command line gives them (those not
+    given are left to the reader's defaults)."""
+    given = {dest: getattr(args, dest) for dest in fmt.flags}
+    return {dest: value for dest, value in given.items() if value is not None}
 
 
 def refuse_format(args: argparse.Namespace, task: str, returns: type, message: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from rnnkit.cli.outputs import draw_curves, write_evaluation
 from rnnkit.cli.tasks.finish import print_report
+from rnnkit.cli.train_flags import non_negative
 from rnnkit.data import Table, load_mr
 from rnnkit.errors import ConfigError
 from rnnkit.models import BagOfWordsClassifier, SequenceClassifier
@@ -30,9 +31,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``demo`` verb."""
     d = sub.add_parser("demo", help="train a sentiment RNN on the bundled MR reviews")
     d.add_argument("--out", default="rnnkit-demo-model", help="model directory to write")
-    d.add_argument("--epochs", type=int, default=30)
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--max-minutes", type=float, default=4.0)
+    d.add_argument("--epochs", type=int, default=30, help="training epochs, at most (%(default)s)")
+    d.add_argument("--seed", type=int, default=0, help="seed of every random draw (%(default)s)")
+    d.add_argument(
+        "--max-minutes", type=float, default=4.0, help="training time budget, minutes (%(default)s)"
+    )
     return d
 
 
@@ -45,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.epochs < 1 or not args.max_minutes > 0:
         raise ConfigError("--epochs must be at least 1 and --max-minutes positive")
+    non_negative("--seed", args.seed)
     train, dev, test = (_named(load_mr(split)) for split in ("train", "dev", "test"))
     print("rnnkit demo: sentence sentiment on MR (Pang & Lee 2005, bundled)")
     print(f"  {len(train[0]):,} training, {len(dev[0]):,} dev and {len(test[0]):,} test reviews")

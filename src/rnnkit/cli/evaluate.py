@@ -23,8 +23,8 @@ __all__ = ["add_parser", "run", "score"]
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``evaluate`` verb, with the format flags of ``train``."""
     e = sub.add_parser("evaluate", help="score a saved model on labelled data")
-    e.add_argument("model_dir")
-    e.add_argument("--data", required=True)
+    e.add_argument("model_dir", help="a model directory written by rnnkit train")
+    e.add_argument("--data", required=True, help="labelled data, in a format of the model's task")
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.add_argument("--plot", metavar="PNG", help="write the confusion matrix as a PNG")
     e.add_argument("--beam", type=int, help="seq2seq: beam width (default: the model's)")

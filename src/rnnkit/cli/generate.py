@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from rnnkit.cli.train_flags import non_negative
 from rnnkit.errors import ConfigError
 from rnnkit.models import LanguageModel, load_model
 
@@ -15,7 +16,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``generate`` verb."""
     g = sub.add_parser("generate", help="sample text from a saved language model")
-    g.add_argument("model_dir")
+    g.add_argument("model_dir", help="a language model's directory (rnnkit train --task lm)")
     g.add_argument("--prime", default="", help="text to start from (default: a line start)")
     g.add_argument("--length", type=int, default=500, help="tokens to generate (500)")
     g.add_argument(
@@ -34,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--temperature {args.temperature}: must be >= 0 (0 is greedy)")
     if args.top_k is not None and args.top_k < 1:
         raise ConfigError(f"--top-k {args.top_k}: must be at least 1")
+    if args.seed is not None:
+        non_negative("--seed", args.seed)
     model = load_model(args.model_dir)
     if not isinstance(model, LanguageModel):
         raise ConfigError(f"{args.model_dir}: not a language model (task {model.task!r})")

@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every verb; ``args.run(args)`` runs the verb given."""
     p = _Parser(prog="rnnkit", description="Recurrent neural networks: train, evaluate, use.")
     p.add_argument("--version", action="version", version=f"rnnkit {__version__}")
-    sub = p.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(
+        dest="verb", required=True, parser_class=_Parser, help="what to do (VERB --help: its flags)"
+    )
     for verb in VERBS:
         verb.add_parser(sub).set_defaults(run=verb.run)
     return p

@@ -25,15 +25,22 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     pr = sub.add_parser(
         "predict", help="classify texts, or predict for sequences of a frames or npz file"
     )
-    pr.add_argument("model_dir")
-    pr.add_argument("texts", nargs="*", metavar="TEXT")
+    pr.add_argument(
+        "model_dir", help="a saved text classifier, or a model of real-valued sequences (--data)"
+    )
+    pr.add_argument("texts", nargs="*", metavar="TEXT", help="a text to classify")
     pr.add_argument("--data", help="frames CSV or npz file (models of real-valued inputs)")
     pr.add_argument("--row", type=int, action="append", help="--data: the N-th sequence (from 0)")
     pr.add_argument("--id", action="append", help="--data: the sequence with this id")
     real_valued = [f.name for f in FORMATS if f.returns is FrameSet]
     pr.add_argument("--format", choices=real_valued, help="--data: its format")
     pr.add_argument("--encoding", default="utf-8", help="--data: text encoding (utf-8)")
-    pr.add_argument("--json", action="store_true")
+    pr.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON list, per text or sequence its label, probability and "
+        "probabilities (taggers: tags; regressors: prediction)",
+    )
     return pr
 
 

@@ -43,7 +43,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``report`` verb, with the data-format flags of ``evaluate``."""
     p = sub.add_parser("report", help="write one self-contained HTML page about a saved model")
-    p.add_argument("model_dir")
+    p.add_argument("model_dir", help="a model directory written by rnnkit train")
     p.add_argument(
         "--data", metavar="FILE", help="evaluate on FILE and measure its gradients through time"
     )

@@ -15,7 +15,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``summary`` verb."""
     s = sub.add_parser("summary", help="show a saved model's layers and settings")
-    s.add_argument("model_dir")
+    s.add_argument("model_dir", help="a model directory written by rnnkit train")
     return s
 
 

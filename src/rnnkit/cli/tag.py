@@ -15,9 +15,13 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``tag`` verb."""
     tg = sub.add_parser("tag", help="tag the tokens of sentences with a saved tagger")
-    tg.add_argument("model_dir")
+    tg.add_argument("model_dir", help="a tagger's directory, written by rnnkit train --task tag")
     tg.add_argument("texts", nargs="+", metavar="TEXT", help="a sentence, tokens split on spaces")
-    tg.add_argument("--json", action="store_true")
+    tg.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON list, per sentence {"tokens": [...], "tags": [...]}',
+    )
     return tg
 
 

@@ -8,6 +8,7 @@ file their models of real-valued sequences (see :mod:`rnnkit.cli.tasks`).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from rnnkit.cli.data_flags import add_format_flags, chosen_format, either, refuse_format_flags
@@ -16,7 +17,8 @@ from rnnkit.cli.tasks.seq2seq import LEVEL_FLAGS
 from rnnkit.cli.train_flags import add_train_flags
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import TASKS
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.io import CONFIG_FILE, read_config
 
 __all__ = ["add_parser", "run"]
 
@@ -32,7 +34,13 @@ TEXT_TRAINERS = {
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``train`` verb: the data, the model and training flags, the format flags."""
     t = sub.add_parser("train", help="train a model and save its directory")
-    t.add_argument("--task", required=True, choices=list(TASKS))
+    t.add_argument(
+        "--task",
+        required=True,
+        choices=list(TASKS),
+        help="what to learn: classify texts or sequences, tag every token or frame, a "
+        "language model, a sequence-to-sequence model, regress numbers",
+    )
     t.add_argument("--data", required=True, help="training file")
     t.add_argument("--valid", help="validation file (early stopping, best epoch)")
     t.add_argument(
@@ -42,7 +50,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help="without --valid, hold out this fraction of --data (lm: its last part; 0 = none)",
     )
     t.add_argument("--test", help="also evaluate on this file after training")
-    t.add_argument("--out", required=True, help="model directory to write")
+    t.add_argument(
+        "--out",
+        required=True,
+        help="model directory to write (created; a model of the same task there is replaced)",
+    )
+    t.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the model of another task that --out holds (refused without it)",
+    )
     t.add_argument(
         "--model",
         choices=["rnn", "bow-nb"],
@@ -59,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     """``rnnkit train``: dispatch on --task and on the data being texts or frames."""
     if not 0.0 <= args.valid_split < 1.0:
         raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
+    check_out(args)
     message = "{flag} applies to --task {tasks} only"
     refuse_format_flags(args, formats_for(args.task), LEVEL_FLAGS, message)
     fmt = chosen_format(args, args.data, args.task)
@@ -69,3 +87,23 @@ def run(args: argparse.Namespace) -> int:
     if args.task not in TEXT_TRAINERS:  # regress: its reader says what it cannot read
         return frames.train(args)
     return TEXT_TRAINERS[args.task](args)
+
+
+def check_out(args: argparse.Namespace) -> None:
+    """Refuse, before anything is read or written, an --out that is a file, and one that
+    holds a model of another task unless --overwrite is given (a model of the same task
+    is retrained in place, as before)."""
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: names a file, not a directory")
+    if args.overwrite or not (out / CONFIG_FILE).is_file():
+        return
+    try:
+        task = read_config(out)["task"]
+    except RnnkitError:  # not a readable model: nothing this run could lose by mistake
+        return
+    if task != args.task:
+        raise ConfigError(
+            f"--out {out}: holds a --task {task} model; give --overwrite to replace it "
+            f"with a --task {args.task} one, or choose another --out"
+        )

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rnnkit.cli.data_flags import option
+from rnnkit.cli.flag_defaults import default_text
 from rnnkit.core.cells import cell_names
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import TASKS
 from rnnkit.errors import ConfigError
+from rnnkit.models.encoder import MAX_LAYERS
 
 __all__ = ["TRAIN_FLAGS", "TrainFlag", "add_train_flags", "model_settings", "task_label"]
 
@@ -29,6 +31,13 @@ def positive(flag: str, value: Any) -> Any:
     """A size, a count, a rate or a time: more than zero."""
     if not value > 0:
         raise ConfigError(f"{flag} {value}: must be positive")
+    return value
+
+
+def layer_count(flag: str, value: Any) -> Any:
+    """A number of stacked recurrent layers: 1 to MAX_LAYERS."""
+    if not 1 <= value <= MAX_LAYERS:
+        raise ConfigError(f"{flag} {value}: use 1 to {MAX_LAYERS} recurrent layers")
     return value
 
 
@@ -96,6 +105,8 @@ class TrainFlag:
         Flags with the same name here exclude each other.
     read_by : tuple of str
         Tasks whose data reader takes it instead of the model (seq2seq's --level).
+    unset : str
+        What the help calls the setting's default None ("no limit").
     """
 
     dest: str
@@ -109,6 +120,7 @@ class TrainFlag:
     choices: Sequence[str] | Callable[[], Sequence[str]] | None = None
     exclusive: str | None = None
     read_by: tuple[str, ...] = ()
+    unset: str = "none"
 
     def applies(self, task: str, frames: bool = False) -> bool:
         """Whether the flag applies to `task` on real-valued frames or on texts."""
@@ -123,12 +135,16 @@ class TrainFlag:
 
     def describe(self) -> str:
         """The help: the tasks it applies to (on which data, where a task reads both),
-        then what it does."""
+        what it does, and its default for each task (the task models' DEFAULTS)."""
+        default = (
+            "" if self.setting is None else default_text(self.setting, self.applies, self.unset)
+        )
+        text = f"{self.help}; {default}" if default else self.help
         # NOTE: the seq2seq section's title already says whom its flags are for
         if (self.tasks == TASKS and self.inputs is None) or self.tasks == (self.group,):
-            return self.help
+            return text
         on = f" on {self.inputs}" if self.inputs and set(self.tasks) & _BOTH_KINDS else ""
-        return f"{', '.join(self.tasks)}{on}: {self.help}"
+        return f"{', '.join(self.tasks)}{on}: {text}"
 
 
 #: the tasks that read texts and real-valued frames alike (classify, tag)
@@ -145,53 +161,58 @@ _SWITCH = {"action": argparse.BooleanOptionalAction, "default": None}
 TRAIN_FLAGS: tuple[TrainFlag, ...] = (
     # dest, help section, setting; then where it applies, its check, its argparse options
     TrainFlag("cell", "model", "cell", choices=cell_names,
-              help="recurrent cell (rnn)"),
+              help="recurrent cell"),
     TrainFlag("hidden", "model", "hidden", check=positive, options=_INT,
-              help="state size d, per direction"),
-    TrainFlag("layers", "model", "layers", check=positive, options=_INT,
-              help="stacked recurrent layers (1-6)"),
+              help="state size d of each recurrent layer, per direction"),
+    TrainFlag("layers", "model", "layers", check=layer_count, options=_INT,
+              help=f"stacked recurrent layers, 1 to {MAX_LAYERS}"),
     TrainFlag("bidirectional", "model", "bidirectional", options=_SWITCH,
               help="read each sequence in both directions"),
     TrainFlag("activation", "model", "activation", tasks=("classify", "tag", "lm", "regress"),
-              choices=("tanh", "relu", "sigmoid"), help="f of the cell"),
+              choices=("tanh", "relu", "sigmoid"),
+              help="f of the cell, h_t = f(U x_t + W h_{t-1} + b)"),
     TrainFlag("pooling", "model", "pooling", tasks=("classify", "regress"),
               choices=("mean", "last", "max"),
               help="what the output reads, the mean of the states, h_T or the max"),
     TrainFlag("embed", "model", "embed_dim", tasks=TEXTS, inputs="texts", check=positive,
-              options=_INT, exclusive="input", help="embedding size"),
+              options=_INT, exclusive="input",
+              help="embedding size (with --embeddings: their size)"),
     TrainFlag("one_hot", "model", "one_hot", tasks=("classify", "tag", "lm"), inputs="texts",
               options={"action": "store_true"}, exclusive="input",
-              help="one-hot inputs, no embedding"),
+              help="one-hot inputs (a row of U each), no embedding"),
     TrainFlag("embeddings", "model", "embeddings", tasks=TEXTS, inputs="texts",
               options={"metavar": "FILE"},
               help="start the (seq2seq: source) word embedding from the pretrained vectors "
-              "of FILE (GloVe, word2vec, fastText; gzip or not); --embed defaults to their size"),
+              "of FILE (GloVe, word2vec, fastText; gzip or not); --embed defaults to their size",
+              unset="none, learned from scratch"),
     TrainFlag("freeze_embeddings", "model", "freeze_embeddings", tasks=TEXTS, inputs="texts",
               options={"action": "store_true"},
               help="keep the --embeddings vectors as the file gives them while training"),
     TrainFlag("pretrained_words", "model", "pretrained_words", tasks=("tag",), inputs="texts",
               check=non_negative, options=_INT,
               help="with --embeddings: the file's N most frequent words join the vocabulary, "
-              "so words unseen in training keep their vectors (100000; 0 = training words only)"),
+              "so words unseen in training keep their vectors (0 = training words only)"),
     TrainFlag("level", "model", "level", tasks=("classify", "lm", "seq2seq"), inputs="texts",
               choices=("word", "char"), read_by=("seq2seq",),
-              help="tokens are words or characters (seq2seq: both sides)"),
+              help="tokens are words or characters (seq2seq: both sides, char unless given; "
+              "CMUdict phones: word)"),
     TrainFlag("min_freq", "model", "min_freq", tasks=TEXTS, inputs="texts", check=positive,
-              options=_INT, help="rarer tokens become <unk>"),
+              options=_INT, help="training tokens seen fewer times become <unk>"),
     TrainFlag("standardize", "model", "standardize", tasks=FRAMES, inputs="frames",
-              options=_SWITCH, help="scale each feature by its training mean and std (default)"),
+              options=_SWITCH, help="scale each feature by its training mean and std"),
     TrainFlag("forecast", "model", "forecast", tasks=("regress",), check=positive,
               options={"type": int, "metavar": "H"},
-              help="learn to predict the frame H steps ahead from the frames so far"),
+              help="learn to predict the frame H steps ahead from the frames so far",
+              unset="off"),
     TrainFlag("bptt", "model", "bptt", tasks=("lm",), check=positive, options=_INT,
-              help="steps per truncated-BPTT window (64)"),
+              help="steps per truncated-BPTT window"),
     TrainFlag("stateful", "model", "stateful", tasks=("lm",), options=_SWITCH,
-              help="carry the state from window to window (default), or start each from zero"),
+              help="carry the state from window to window, or start each from zero"),
     TrainFlag("max_vocab", "model", "max_vocab", tasks=("classify", "tag", "lm"),
               inputs="texts", check=positive, options=_INT,
-              help="keep at most this many tokens"),
+              help="keep at most this many tokens, the most frequent", unset="no limit"),
     TrainFlag("dropout", "model", "dropout", check=fraction, options=_FLOAT,
-              help="dropout rate, in [0, 1)"),
+              help="dropout rate, in [0, 1), between stacked layers and before the output"),
     TrainFlag("embed_dropout", "model", "embed_dropout", tasks=TEXTS, inputs="texts",
               check=fraction, options=_FLOAT, help="dropout on the embedded inputs, in [0, 1)"),
     TrainFlag("word_dropout", "model", "word_dropout", tasks=("tag",), inputs="texts",
@@ -204,33 +225,33 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="also read each word's characters (a bidirectional --char-cell) and join "
               "its final states onto the word's embedding"),
     TrainFlag("char_dim", "model", "char_dim", tasks=("tag",), inputs="texts", check=positive,
-              options=_INT, help="character embedding size (30)"),
+              options=_INT, help="character embedding size"),
     TrainFlag("char_units", "model", "char_units", tasks=("tag",), inputs="texts",
-              check=positive, options=_INT, help="character encoder units per direction (50)"),
+              check=positive, options=_INT, help="character encoder units per direction"),
     TrainFlag("char_cell", "model", "char_cell", tasks=("tag",), inputs="texts",
-              choices=cell_names, help="the character encoder's cell (lstm)"),
+              choices=cell_names, help="the character encoder's cell"),
     TrainFlag("epochs", "training", "epochs", check=positive, options=_INT,
-              help="training epochs (at most)"),
+              help="training epochs, at most (early stopping may end sooner)"),
     TrainFlag("batch_size", "training", "batch_size", check=positive, options=_INT,
-              help="sequences per batch"),
+              help="sequences per batch (lm: parallel streams of text)"),
     TrainFlag("lr", "training", "lr", check=positive, options=_FLOAT,
-              help="learning rate"),
+              help="learning rate of the optimizer"),
     TrainFlag("lr_decay", "training", "lr_decay", tasks=("lm", "seq2seq"),
               check=fraction_or_off, options=_FLOAT,
               help="multiply lr by this after an epoch with no better validation loss (0 = off)"),
     TrainFlag("optimizer", "training", "optimizer", choices=("adam", "sgd", "momentum", "adagrad"),
-              help="the update rule"),
+              help="the update rule of the parameters"),
     TrainFlag("clip", "training", "clip_norm", check=clip_norm, options=_FLOAT,
               help="global gradient-norm clip (0 = off)"),
     TrainFlag("patience", "training", "patience", check=positive, options=_INT,
-              help="early-stopping patience (epochs)"),
-    TrainFlag("seed", "training", "seed", options={"type": int, "default": 0},
-              help="seed of every random draw (0)"),
+              help="early stopping: epochs without a better validation figure (needs validation)"),
+    TrainFlag("seed", "training", "seed", check=non_negative, options={"type": int, "default": 0},
+              help="seed of every random draw (initial weights, dropout, shuffling, the split)"),
     TrainFlag("max_minutes", "training", "max_minutes", check=positive, options=_FLOAT,
-              help="training time budget"),
+              help="training time budget in minutes", unset="no limit"),
     TrainFlag("max_len", "training", "max_len", tasks=FRAMES, check=positive,
               options={"type": int, "metavar": "N"},
-              help="cut training sequences longer than N steps (counted)"),
+              help="cut training sequences longer than N steps (counted)", unset="no limit"),
     TrainFlag("checkpoint_every", "training", None, options={"type": int, "metavar": "N"},
               help="also checkpoint every N steps into OUT/checkpoint (always: every epoch end)"),
     TrainFlag("resume", "training", None, options={"action": "store_true"},
@@ -240,20 +261,21 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               "to OUT/grad_norms.csv"),
     TrainFlag("attention", "seq2seq", "attention", tasks=("seq2seq",),
               choices=("dot", "general", "additive", "none"),
-              help="how the decoder scores the encoder outputs (dot)"),
+              help="how the decoder scores the encoder outputs"),
     TrainFlag("decoder_cell", "seq2seq", "decoder_cell", tasks=("seq2seq",),
-              choices=cell_names, help="the decoder's cell (the encoder's)"),
+              choices=cell_names, help="the decoder's cell", unset="the encoder's"),
     TrainFlag("decoder_hidden", "seq2seq", "decoder_hidden", tasks=("seq2seq",),
-              check=positive, options=_INT, help="its state size (the encoder's output size)"),
+              check=positive, options=_INT, help="the decoder's state size",
+              unset="the encoder's output size"),
     TrainFlag("decoder_layers", "seq2seq", "decoder_layers", tasks=("seq2seq",),
-              check=positive, options=_INT, help="stacked decoder layers (1)"),
+              check=positive, options=_INT, help="stacked decoder layers"),
     TrainFlag("sampling_ratio", "seq2seq", "sampling_ratio", tasks=("seq2seq",),
               check=probability, options=_FLOAT,
-              help="scheduled sampling: share of the decoder's own predictions fed back (0)"),
+              help="scheduled sampling: share of the decoder's own predictions fed back"),
     TrainFlag("beam", "seq2seq", "beam", tasks=("seq2seq",), check=positive, options=_INT,
               help="beam width for decoding (1 = greedy)"),
     TrainFlag("length_penalty", "seq2seq", "length_penalty", tasks=("seq2seq",),
-              check=non_negative, options=_FLOAT, help="beam: log p / length ** X (1.0)"),
+              check=non_negative, options=_FLOAT, help="beam search scores log p / length ** X"),
 )  # fmt: skip
 
 #: the help sections, in the order they are listed

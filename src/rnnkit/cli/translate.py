@@ -19,7 +19,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     """The ``translate`` verb."""
     t = sub.add_parser("translate", help="map source sequences to outputs with a saved seq2seq")
-    t.add_argument("model_dir")
+    t.add_argument("model_dir", help="a seq2seq model's directory (rnnkit train --task seq2seq)")
     t.add_argument("texts", nargs="+", metavar="TEXT", help="a source (letters, or words)")
     t.add_argument("--beam", type=int, help="beam width (default: the model's; 1 is greedy)")
     t.add_argument("--json", action="store_true", help="print one JSON list")

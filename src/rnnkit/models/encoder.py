@@ -19,7 +19,10 @@ import numpy as np
 from rnnkit.errors import ConfigError
 from rnnkit.layers import Bidirectional, Dropout, Embedding, Layer, OneHot, cell_layer
 
-__all__ = ["input_layers", "recurrent_layers"]
+__all__ = ["MAX_LAYERS", "input_layers", "recurrent_layers"]
+
+#: the most recurrent layers a stack may have
+MAX_LAYERS = 6
 
 
 def input_layers(
@@ -70,8 +73,8 @@ def recurrent_layers(
     its sequence only if `return_sequences`. `dropout` goes between stacked layers.
     """
     layer_class = cell_layer(cell)  # ConfigError: not a cell
-    if not 1 <= int(layers) <= 6:
-        raise ConfigError(f"layers={layers}: use 1 to 6 recurrent layers")
+    if not 1 <= int(layers) <= MAX_LAYERS:
+        raise ConfigError(f"layers={layers}: use 1 to {MAX_LAYERS} recurrent layers")
     out: list[Layer] = []
     for i in range(int(layers)):
         last = i == int(layers) - 1

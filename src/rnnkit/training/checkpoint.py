@@ -78,7 +78,7 @@ class Checkpoints:
         is none).
     identity : dict
         What must be the same for a run to resume from a checkpoint (settings, data);
-        a checkpoint of another run is refused with the first difference.
+        a checkpoint of another run is refused, naming each value that differs.
     """
 
     directory: Path
@@ -165,14 +165,30 @@ class Checkpoints:
     def _check_identity(self, saved: Any, folder: Path) -> None:
         if saved == self.identity:
             return
-        saved = saved if isinstance(saved, dict) else {}
-        for key in sorted(set(saved) | set(self.identity)):
-            if saved.get(key) != self.identity.get(key):
-                raise ConfigError(
-                    f"{folder}: the checkpoint is of another run ({key}: "
-                    f"{saved.get(key)!r} there, {self.identity.get(key)!r} now); "
-                    "train without --resume, or into another --out"
-                )
+        changes = "; ".join(
+            f"{key}: {old!r} there, {new!r} now"
+            for key, old, new in _differences(saved, self.identity)
+        )
+        raise ConfigError(
+            f"{folder}: the checkpoint is of another run ({changes}); "
+            "train without --resume, or into another --out"
+        )
+
+
+def _differences(saved: Any, now: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(key, value there, value now) of each entry that differs; two mappings under one
+    key (the settings) are compared entry by entry, so only what changed is named."""
+    saved = saved if isinstance(saved, dict) else {}
+    out = []
+    for key in sorted(set(saved) | set(now)):
+        old, new = saved.get(key), now.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            out += _differences(old, new)
+        else:
+            out.append((key, old, new))
+    return out
 
 
 def _zero_sums() -> dict[str, float]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.cli.data_flags import refuse_format_flags
+from rnnkit.cli.data_flags import FORMAT_FLAGS, refuse_format_flags
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
@@ -94,7 +94,7 @@ def train(args: argparse.Namespace) -> int:
         raise ConfigError(f"--model {args.model} applies to texts, not to real-valued frames")
     frame_formats = formats_for(args.task, FrameSet)
     message = "{flag} applies to {takers}, not to real-valued frames"
-    refuse_format_flags(args, frame_formats, ("tag_col",), message)
+    refuse_format_flags(args, frame_formats, tuple(FORMAT_FLAGS), message)
     if args.plot and args.task == "regress":
         raise ConfigError(NO_CONFUSION)
     model = MODELS[args.task](**model_settings(args, args.task, frames=True))

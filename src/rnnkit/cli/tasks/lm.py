@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import refuse_format, refuse_format_flags
+from rnnkit.cli.data_flags import FORMAT_FLAGS, refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -31,7 +31,7 @@ def check_format(args: argparse.Namespace) -> None:
     message = "--format {format} does not apply to a language model ({formats})"
     refuse_format(args, "lm", TextCorpus, message)
     message = "{flag} does not apply to --task lm"
-    refuse_format_flags(args, formats_for("lm"), ("tag_col", "delimiter"), message)
+    refuse_format_flags(args, formats_for("lm"), tuple(FORMAT_FLAGS), message)
 
 
 def read(path: str, args: argparse.Namespace, level: str, **vocab: Any) -> TextCorpus:

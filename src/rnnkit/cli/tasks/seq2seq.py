@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import chosen_format, refuse_format, refuse_format_flags
+from rnnkit.cli.data_flags import FORMAT_FLAGS, chosen_format, refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -40,7 +40,7 @@ def read(path: str, args: argparse.Namespace, levels: Levels) -> PairCorpus:
     message = "--format {format} does not apply to --task seq2seq ({formats})"
     refuse_format(args, "seq2seq", PairCorpus, message)
     message = "{flag} does not apply to --task seq2seq"
-    refuse_format_flags(args, formats_for("seq2seq"), ("tag_col", "delimiter"), message)
+    refuse_format_flags(args, formats_for("seq2seq"), tuple(FORMAT_FLAGS), message)
     return read_pair_file(
         path, args.format, source_level=levels[0], target_level=levels[1], encoding=args.encoding
     )

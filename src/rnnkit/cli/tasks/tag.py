@@ -7,11 +7,11 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import refuse_format
+from rnnkit.cli.data_flags import FORMAT_FLAGS, refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
-from rnnkit.data import TaggedCorpus, read_tagged
+from rnnkit.data import TaggedCorpus, formats_for, read_tagged
 from rnnkit.data.splits import split_indices
 from rnnkit.errors import ConfigError
 from rnnkit.metrics import tag_scheme
@@ -29,6 +29,8 @@ def read(path: str, args: argparse.Namespace) -> TaggedCorpus:
     if args.format in HINTED:
         message = "--format {format} is for --task {tasks}; use {formats}"
         refuse_format(args, "tag", TaggedCorpus, message)
+    message = "{flag} does not apply to --task tag"
+    refuse_format_flags(args, formats_for("tag", TaggedCorpus), tuple(FORMAT_FLAGS), message)
     return read_tagged(
         path, format=args.format, tag_col=args.tag_col or "upos", encoding=args.encoding
     )
