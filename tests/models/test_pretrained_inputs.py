@@ -56,7 +56,8 @@ def fit_task(task: str, **settings: Any) -> tuple[Any, Embedding, Any]:
         model = Seq2Seq(source_level="word", layers=1, **TINY, **settings)
         model.fit(SENTENCES, [list("".join(s)) for s in SENTENCES])
         return model, model.model_.encoder[0], model.source_vocab_
-    return model, model.model_.layers[0], model.vocab_
+    first = model.model_.layers[0]
+    return model, getattr(first, "words", first), model.vocab_  # a tagger's: beside its chars
 
 
 def found_rows(vocab: Any) -> tuple[list[int], np.ndarray]:

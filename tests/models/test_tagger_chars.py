@@ -57,7 +57,7 @@ def test_unseen_words_are_tagged_from_their_spelling(char_tagger) -> None:
     x, y = _spelling_corpus(STEMS[:14], 200, seed=1)
     unseen = _spelling_corpus(STEMS[14:], 100, seed=2)  # no word of these was trained on
     assert char_tagger.evaluate(*unseen).accuracy > 0.95
-    words_only = SequenceTagger(**FAST).fit(x, y)
+    words_only = SequenceTagger(char_features=False, **FAST).fit(x, y)
     assert words_only.evaluate(*unseen).accuracy < 0.7  # every unseen word is <unk>
 
 
@@ -75,7 +75,7 @@ def test_the_network_starts_with_words_and_characters(char_tagger) -> None:
 def test_gradients_of_words_characters_and_crf_match_numerical_ones() -> None:
     x, y = _spelling_corpus(STEMS[:4], 5, seed=3)
     tiny = dict(hidden=3, embed_dim=3, char_dim=3, char_units=2, epochs=1, dropout=0,
-                embed_dropout=0, verbose=0)  # fmt: skip
+                embed_dropout=0, word_dropout=0, verbose=0)  # fmt: skip
     tagger = SequenceTagger(char_features=True, crf=True, cell="lstm", dtype="float64",
                             seed=0, **tiny).fit(x, y)  # fmt: skip
     net = tagger.model_

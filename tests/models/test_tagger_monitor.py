@@ -126,7 +126,7 @@ def test_wnut17_a_small_tagger_finds_entities() -> None:
     test = read_conll(WNUT / "emerging.test.annotated")
     tagger = SequenceTagger(
         hidden=32, embed_dim=32, lr=0.005, epochs=4, patience=None, batch_size=16,
-        dropout=0.0, embed_dropout=0.0, verbose=0, seed=0,
+        dropout=0.0, embed_dropout=0.0, verbose=0, seed=0, char_features=False, crf=False,
     )  # fmt: skip
     tagger.fit(train.sentences[:2000], train.tags[:2000], valid=(dev.sentences, dev.tags))
     h = tagger.history_

@@ -51,37 +51,38 @@ DEFAULTS: dict[str, Any] = {
     # the file's most frequent words join the vocabulary, so that a word unseen in
     # training keeps its vector (0: the training words only)
     "pretrained_words": 100_000,
-    "cell": "rnn",  # "rnn" (tanh SimpleRNN), "lstm" or "gru"
-    "hidden": 128,  # state size per direction
+    "cell": "lstm",  # "rnn" (tanh SimpleRNN), "lstm" or "gru"
+    "hidden": 100,  # state size per direction
     "layers": 1,  # stacked recurrent layers
     "bidirectional": True,  # read each sentence in both directions
     "activation": "tanh",
-    "dropout": 0.3,  # between stacked layers and before the output layer
+    "dropout": 0.5,  # between stacked layers and before the output layer
     # a CRF over the tag scores: the loss scores whole tag paths, prediction is Viterbi,
-    # and BIO / IOBES tags never get a forbidden transition (O -> I-X)
-    "crf": False,
+    # and BIO / IOBES tags never get a forbidden transition (O -> I-X); "auto": for BIO
+    # or IOBES tags (entities), not for tags of single tokens (parts of speech)
+    "crf": "auto",
     # each word also read from its characters (a bidirectional char_cell of char_units
     # each way over char_dim-d character embeddings), the two final states joined onto
     # its embedding: unseen words are tagged from their spelling
-    "char_features": False,
+    "char_features": True,
     "char_dim": 30,
     "char_units": 50,
     "char_cell": "lstm",
     "max_word_chars": 30,  # longer words keep their first 15 and last 15 characters
-    "embed_dropout": 0.3,  # on the embedded words
-    "word_dropout": 0.0,  # training words replaced by <unk> with this probability
+    "embed_dropout": 0.5,  # on the embedded words (and their character features)
+    "word_dropout": 0.05,  # training words replaced by <unk> with this probability
     "min_freq": 1,  # rarer training words map to <unk>
     "max_vocab": None,
     "optimizer": "adam",
     "lr": 1e-3,
     "lr_decay": None,  # multiply lr by this after an epoch with no better validation figure
     "batch_size": 32,
-    "epochs": 20,
+    "epochs": 100,
     "clip_norm": 5.0,
     # the notes' loss: summed over tokens, mean over sentences ("token_mean": over tokens;
     # not with crf, whose loss is a sentence's -log p(tags))
     "reduction": "sequence_mean",
-    "patience": 4,  # early stopping on the validation figure below
+    "patience": 15,  # early stopping on the validation figure below
     # "auto": entity F1 for BIO or IOBES tags, token accuracy otherwise; or val_accuracy,
     # val_loss, val_entity_f1. The kept weights are the best epoch's by this figure.
     "monitor": "auto",
