@@ -35,8 +35,13 @@ def check_format(args: argparse.Namespace) -> None:
 
 
 def read(path: str, args: argparse.Namespace, level: str, **vocab: Any) -> TextCorpus:
-    """The text file at `path` as tokens of `level`; `vocab`: read_corpus's vocabulary options."""
-    return read_corpus(path, level, encoding=args.encoding, **vocab)
+    """The text file at `path` as tokens of `level`; `vocab`: read_corpus's vocabulary options.
+
+    Read with a given vocabulary (held-out text), a character it lacks is left out
+    and counted, as ``evaluate`` does.
+    """
+    unknown = "skip" if vocab.get("vocab") is not None else "error"
+    return read_corpus(path, level, encoding=args.encoding, unknown=unknown, **vocab)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -68,7 +73,7 @@ def train(args: argparse.Namespace) -> int:
     parts = []
     for name, part in (("validation", valid), ("test", test)):
         if part is not None:
-            report = model.evaluate_ids(part.ids)
+            report = model.evaluate_ids(part.ids, part.unknown)
             parts.append((name, part.path, report))
             print(f"{name} ({part.path}): {report.format()}")
     write_evaluation(args.out, args.task, parts)
