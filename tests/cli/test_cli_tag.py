@@ -162,6 +162,27 @@ def test_flags_that_do_not_fit_tagging_are_refused(pos_files, tmp_path, run_cli,
     assert r.err.count("\n") == 1 and not out.exists()
 
 
+def test_a_validation_tag_never_seen_in_training_is_scored_wrong_not_fatal(
+    tmp_path, run_cli
+) -> None:
+    train, valid = tmp_path / "train.conll", tmp_path / "valid.conll"
+    train.write_text(_conll_bio(40, 0), encoding="utf-8")
+    valid.write_text(_conll_bio(5, 1) + "\nin\tO\nParis\tB-city\n", encoding="utf-8")
+    for crf in ((), ("--crf",)):
+        out = tmp_path / f"m{len(crf)}"
+        r = run_cli("train", "--task", "tag", "--data", train, "--valid", valid, "--out", out,
+                    *TINY_TAG, *crf)  # fmt: skip
+        assert r.code == 0, r.err
+        notes = [line for line in r.out.splitlines() if "never seen in training" in line]
+        assert notes == [
+            f"note: {valid}: 1 token with a tag never seen in training (B-city); "
+            "validation scores it as wrong"
+        ]
+        assert "unknown gold tags 1" in r.out
+        history = json.loads((out / "config.json").read_text())["training"]["history"]
+        assert all(np.isfinite(e["val_loss"]) for e in history["epochs"])
+
+
 def test_malformed_conllu_names_file_and_line(tmp_path, run_cli) -> None:
     bad = tmp_path / "bad.conllu"
     bad.write_text("1\tthe\tthe\tDET\t_\t_\t0\t_\t_\t_\nx\tcat\tcat\tNOUN\t_\t_\t0\t_\t_\t_\n\n")

@@ -17,7 +17,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.metrics import tag_scheme
 from rnnkit.models import SequenceTagger
 
-__all__ = ["followed", "read", "score", "train", "training_data"]
+__all__ = ["followed", "note_unseen_tags", "read", "score", "train", "training_data"]
 
 #: NOTE: the format a CSV user tries first is refused here with a hint; the formats of
 #: the other tasks reach read_tagged, whose message names the formats it reads
@@ -77,7 +77,11 @@ def train(args: argparse.Namespace) -> int:
     model = SequenceTagger(**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)
-    pair = None if valid is None else (valid.sentences, valid.tags)
+    pair = None
+    if valid is not None:
+        pair = (valid.sentences, valid.tags)
+        held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
+        note_unseen_tags(data, valid, held_out)
     model.fit(data.sentences, data.tags, valid=pair)
     if valid is not None:
         print(followed(model))
@@ -85,6 +89,23 @@ def train(args: argparse.Namespace) -> int:
         args, model, started, valid, test, lambda c: model.evaluate(c.sentences, c.tags)
     )
     return 0
+
+
+def note_unseen_tags(data: TaggedCorpus, valid: TaggedCorpus, where: str = "") -> None:
+    """Say once how many validation tokens carry a tag the training data lacks: the
+    tagger cannot predict it, so validation scores them as wrong."""
+    seen = {str(t) for seq in data.tags for t in seq}
+    unseen = [str(t) for seq in valid.tags for t in seq if str(t) not in seen]
+    if not unseen:
+        return
+    names = list(dict.fromkeys(unseen))
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    one = len(unseen) == 1
+    tokens = "1 token with a tag" if one else f"{len(unseen):,} tokens with tags"
+    print(
+        f"note: {where}{valid.path}: {tokens} never seen in training ({shown}); "
+        f"validation scores {'it' if one else 'them'} as wrong"
+    )
 
 
 def score(args: argparse.Namespace, model: SequenceTagger) -> Any:
