@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from rnnkit.data.formats import read_tagged
 from rnnkit.data.tagged import TaggedCorpus, read_conll, read_conllu
+from rnnkit.data.text_files import TEXT_CONTROLS
 from rnnkit.errors import ConfigError, DataError
 
 Write = Callable[[str, "bytes | str"], Path]
@@ -39,6 +40,9 @@ WNUT_B_TAGS = {  # per type: train, dev, test
 file_settings = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40, deadline=None
 )
+
+#: the control characters of binary files (NUL, ...): a file of them is refused as binary
+NOT_TEXT = "".join(c for c in map(chr, range(32)) if c not in TEXT_CONTROLS) + "\x7f"
 
 
 def word(i: int, form: str, upos: str, xpos: str = "NN") -> str:
@@ -138,7 +142,7 @@ def test_conllu_unknown_tag_col(write: Write) -> None:
 def conllu_files(draw: st.DrawFn) -> tuple[str, list[list[str]], list[list[str]], list[int]]:
     """A CoNLL-U text with comments, ranges and empty nodes, and what a reader must find."""
     forms = st.text(
-        st.characters(exclude_characters="\t\n\r", exclude_categories=["Cs"]), min_size=1
+        st.characters(exclude_characters="\t\n\r" + NOT_TEXT, exclude_categories=["Cs"]), min_size=1
     )
     n_sentences = draw(st.integers(1, 4))
     lines: list[str] = []
@@ -204,9 +208,9 @@ def test_conll_errors_name_file_and_line(write: Write, text: str, message: str) 
 @st.composite
 def conll_files(draw: st.DrawFn) -> tuple[str, list[list[str]], list[list[str]], list[int]]:
     """A token<TAB>tag text with mixed sentence boundaries, and what a reader must find."""
-    # Tokens may hold \x0b, \x1c, \u2028 ...: str.splitlines would break lines there.
+    # Tokens may hold \x0b, \x85, \u2028 ...: str.splitlines would break lines there.
     tokens = st.text(
-        st.characters(exclude_characters="\t\n\r", exclude_categories=["Cs"]), min_size=1
+        st.characters(exclude_characters="\t\n\r" + NOT_TEXT, exclude_categories=["Cs"]), min_size=1
     )
     tag_names = st.text(string.ascii_letters + "-", min_size=1)
     boundary = st.sampled_from(["", "\t", " ", " \t  "])

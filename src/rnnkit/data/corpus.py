@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.text_files import bad_line_of_file, check_encoding
+from rnnkit.data.text_files import bad_line_of_file, check_encoding, check_file_not_binary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.text.vocab import DEFAULT_SPECIALS, EOS, Vocabulary
 
@@ -143,8 +143,8 @@ def read_corpus(
     vocabulary is built from the file first. A token `vocab` cannot encode (a
     character, or a word when it has no ``<unk>``) is a DataError naming its line, or
     with ``unknown="skip"`` left out and counted. Raises DataError for a missing or
-    unreadable file, an empty one, or one that is not text in `encoding` (naming the
-    line); ConfigError for an unknown encoding or level, or a bad `min_freq`,
+    unreadable file, an empty one, one that looks binary, or one that is not text in
+    `encoding` (naming the line); ConfigError for an unknown encoding or level, or a bad `min_freq`,
     `max_vocab` or `unknown`.
     """
     check_level(level)
@@ -155,6 +155,7 @@ def read_corpus(
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{where}: is a directory, not a text file")
+    check_file_not_binary(path, where, encoding)
 
     def pieces() -> Iterator[str]:
         try:
