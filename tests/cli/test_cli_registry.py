@@ -137,6 +137,7 @@ def _refused_format_flags() -> list[tuple[str, str, str]]:
     for task in ("lm", "seq2seq"):
         for dest in ("tag_col", "delimiter"):
             cases.append((task, dest, f"{option(dest)} does not apply to --task {task}"))
+    cases.append(("lm", "on_bad_lines", "--on-bad-lines does not apply to --task lm"))
     cases.append(("classify", "tag_col", "--tag-col does not apply to --task classify"))
     return cases
 
@@ -144,7 +145,7 @@ def _refused_format_flags() -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize(("task", "dest", "message"), _refused_format_flags())
 def test_a_format_flag_no_format_of_the_task_takes(tmp_path, cli, user_error, task, dest, message):
     fmt = next(f for f in formats_for(task) if f.returns is not FrameSet or task == "regress")
-    value = {"tag_col": "upos", "delimiter": ";"}.get(dest, "word")
+    value = {"tag_col": "upos", "delimiter": ";", "on_bad_lines": "skip"}.get(dest, "word")
     argv = ["--task", task, "--data", write_sample(tmp_path, fmt.name), "--out", tmp_path / "out"]
     assert user_error(cli("train", *argv, option(dest), value)) == f"error: {message}"
 

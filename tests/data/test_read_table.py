@@ -270,3 +270,18 @@ def test_plain_tsv_reads_back(write: Write, rows: list[tuple[str, str]]) -> None
     table = read_table(write("w.tsv", contents), text_col=1, label_col=0, header=False)
     assert table.texts == [text for text, _ in rows]
     assert table.lines == list(range(1, len(rows) + 1))
+
+
+def test_bad_rows_can_be_left_out_and_are_recorded(write: Write) -> None:
+    path = write("mr.tsv", "1\tgood film\n0\n1\t \n\tdull\n0\tbad plot\n")
+    options = {"text_col": 1, "label_col": 0, "header": False}
+    with pytest.raises(DataError, match=r"mr\.tsv:2: too few fields.*--on-bad-lines skip"):
+        read_table(path, **options)
+    table = read_table(path, **options, on_bad_lines="skip")
+    assert table.texts == ["good film", "bad plot"] and table.lines == [1, 5]
+    assert table.skipped == [
+        "line 2: too few fields: found 1, need 2 (delimiter '\\t')",
+        "line 3: empty text",
+        "line 4: empty label",
+    ]
+    assert table.subset([1]).texts == ["bad plot"]

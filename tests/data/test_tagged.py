@@ -185,14 +185,18 @@ def test_conll_blank_tab_and_whitespace_lines_end_sentences(write: Write) -> Non
     assert corpus.lines == [2, 5, 8]
 
 
+#: what the message of a bad line ends with: the flag that leaves it out
+SKIP_HINT = r" \(--on-bad-lines skip leaves such lines out\)$"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a\tO\nb\n", r":2: token line without a tag \(expected token<TAB>tag\)$"),
+        ("a\tO\nb\n", r":2: token line without a tag \(expected token<TAB>tag\)" + SKIP_HINT),
         ("a\tO\nb c O\n", r":2: token line without a tag"),
-        ("a\tO\nb\t \n", r":2: token 'b' has an empty tag$"),
-        ("\tO\n", r":1: empty token before the tab$"),
-        ("a\tNN\tO\n", r":1: expected token<TAB>tag, found 3 fields$"),
+        ("a\tO\nb\t \n", r":2: token 'b' has an empty tag" + SKIP_HINT),
+        ("\tO\n", r":1: empty token before the tab" + SKIP_HINT),
+        ("a\tNN\tO\n", r":1: expected token<TAB>tag, found 3 fields" + SKIP_HINT),
         (word(1, "a", "X"), r":1: expected token<TAB>tag, found 10 fields; a CoNLL-U file\?"),
         ("", r"n\.conll: empty file \(no sentences\)$"),
         ("\t\n\n", r"n\.conll: empty file \(no sentences\)$"),
@@ -362,3 +366,24 @@ def test_wnut17_counts_match_the_readme(wnut: dict[str, TaggedCorpus], split: st
     assert {t: tags[f"B-{t}"] for t in WNUT_B_TAGS} == {
         t: counts[column] for t, counts in WNUT_B_TAGS.items()
     }
+
+
+def test_conll_bad_lines_can_be_left_out_and_are_recorded(write: Write) -> None:
+    # a tweet corpus: a token that was whitespace left a lone space, then "<TAB>O"
+    path = write("tweets.conll", "Hi\tO\n \n\tO\nthere\tO\n\na\tO\nb\n")
+    with pytest.raises(DataError, match=r"tweets\.conll:3: empty token before the tab" + SKIP_HINT):
+        read_conll(path)
+    for policy in ("warn", "skip"):
+        corpus = read_conll(path, on_bad_lines=policy)
+        assert corpus.sentences == [["Hi"], ["there"], ["a"]]
+        assert corpus.lines == [1, 4, 6]
+        assert corpus.skipped == [
+            "line 3: empty token before the tab",
+            "line 7: token line without a tag (expected token<TAB>tag)",
+        ]
+    assert read_tagged(path, on_bad_lines="skip").skipped == corpus.skipped
+    assert read_conll(write("ok.conll", "a\tO\n")).skipped == []
+    with pytest.raises(ConfigError, match="on_bad_lines='drop'"):
+        read_conll(path, on_bad_lines="drop")
+    with pytest.raises(ConfigError, match="on_bad_lines applies to token<TAB>tag files"):
+        read_tagged(write("u.conllu", word(1, "a", "X")), on_bad_lines="skip")

@@ -8,9 +8,11 @@ descriptions, so a new format needs nothing here unless it brings a new flag.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from typing import Any
 
+from rnnkit.data.bad_lines import ON_BAD_LINES, skipped_summary
 from rnnkit.data.formats import FORMATS, Format, formats_for, get_format, infer_format
 from rnnkit.errors import ConfigError
 
@@ -23,6 +25,8 @@ __all__ = [
     "option",
     "refuse_format",
     "refuse_format_flags",
+    "refuse_other_format_flags",
+    "report_skipped",
 ]
 
 #: every format flag (argparse dest): its argparse options and its help, which the
@@ -36,6 +40,11 @@ FORMAT_FLAGS: dict[str, tuple[dict[str, Any], str]] = {
     "source_level": ({"choices": ["char", "word"]}, "how sources split (--level)"),
     "target_level": ({"choices": ["char", "word"]}, "how targets split (--level)"),
     "encoding": ({"default": "utf-8"}, "text encoding of the file (utf-8)"),
+    "on_bad_lines": (
+        {"default": None, "choices": list(ON_BAD_LINES)},
+        "a line that cannot be read stops the reading (error, the default), or is left "
+        "out with a warning for each (warn) or only a count (skip)",
+    ),
 }
 
 
@@ -117,3 +126,21 @@ def refuse_format_flags(
         tasks = either(list(dict.fromkeys(t for f in takers for t in f.tasks)))
         titles = either([f.title for f in takers])
         raise ConfigError(message.format(flag=option(dest), takers=titles, tasks=tasks))
+
+
+def refuse_other_format_flags(args: argparse.Namespace, fmt: Format, flags: Sequence[str]) -> None:
+    """Refuse each of `flags` given that the format read, `fmt`, does not take."""
+    message = "{flag} applies to {takers}, not to " + fmt.title
+    refuse_format_flags(args, [fmt], flags, message)
+
+
+def report_skipped(data: Any, args: argparse.Namespace) -> None:
+    """Say on stderr which bad lines of `data`'s file were left out (--on-bad-lines):
+    each one with warn, and how many with warn or skip."""
+    skipped = getattr(data, "skipped", None)
+    if not skipped:
+        return
+    if getattr(args, "on_bad_lines", None) == "warn":
+        for problem in skipped:
+            print(f"warning: {data.path}: {problem}", file=sys.stderr)
+    print(skipped_summary(data.path, skipped), file=sys.stderr)

@@ -78,9 +78,10 @@ def check_not_binary(data: bytes | str, source: str, offset: int = 0) -> None:
     control characters. The message shows none of the content; `offset`: where
     `data` starts in the file.
     """
-    nul = data.find(b"\0" if isinstance(data, bytes) else "\0")
+    nul, unit = (
+        (data.find(b"\0"), "bytes") if isinstance(data, bytes) else (data.find("\0"), "characters")
+    )
     if nul >= 0:
-        unit = "bytes" if isinstance(data, bytes) else "characters"
         raise DataError(
             f"{source} looks binary (NUL {unit} at offset {offset + nul:,}): rnnkit reads text"
         )

@@ -94,7 +94,7 @@ def train(args: argparse.Namespace) -> int:
         raise ConfigError(f"--model {args.model} applies to texts, not to real-valued frames")
     frame_formats = formats_for(args.task, FrameSet)
     message = "{flag} applies to {takers}, not to real-valued frames"
-    refuse_format_flags(args, frame_formats, ("tag_col",), message)
+    refuse_format_flags(args, frame_formats, ("tag_col", "on_bad_lines"), message)
     if args.plot and args.task == "regress":
         raise ConfigError(NO_CONFUSION)
     model = MODELS[args.task](**model_settings(args, args.task, frames=True))

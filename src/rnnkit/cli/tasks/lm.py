@@ -31,7 +31,8 @@ def check_format(args: argparse.Namespace) -> None:
     message = "--format {format} does not apply to a language model ({formats})"
     refuse_format(args, "lm", TextCorpus, message)
     message = "{flag} does not apply to --task lm"
-    refuse_format_flags(args, formats_for("lm"), ("tag_col", "delimiter"), message)
+    flags = ("tag_col", "delimiter", "on_bad_lines")
+    refuse_format_flags(args, formats_for("lm"), flags, message)
 
 
 def read(path: str, args: argparse.Namespace, level: str, **vocab: Any) -> TextCorpus:

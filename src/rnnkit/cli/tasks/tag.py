@@ -7,7 +7,12 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import refuse_format
+from rnnkit.cli.data_flags import (
+    chosen_format,
+    refuse_format,
+    refuse_other_format_flags,
+    report_skipped,
+)
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
@@ -29,9 +34,18 @@ def read(path: str, args: argparse.Namespace) -> TaggedCorpus:
     if args.format in HINTED:
         message = "--format {format} is for --task {tasks}; use {formats}"
         refuse_format(args, "tag", TaggedCorpus, message)
-    return read_tagged(
-        path, format=args.format, tag_col=args.tag_col or "upos", encoding=args.encoding
+    fmt = chosen_format(args, path, "tag", TaggedCorpus)
+    if fmt is not None and fmt.returns is TaggedCorpus:
+        refuse_other_format_flags(args, fmt, ("on_bad_lines",))
+    corpus = read_tagged(
+        path,
+        format=args.format,
+        tag_col=args.tag_col or "upos",
+        encoding=args.encoding,
+        on_bad_lines=args.on_bad_lines,
     )
+    report_skipped(corpus, args)
+    return corpus
 
 
 #: the validation figures that a tagger's early stopping can follow, in words
