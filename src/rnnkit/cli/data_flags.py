@@ -3,6 +3,9 @@
 ``--format`` offers every format of :data:`rnnkit.data.formats.FORMATS`; each format
 flag's help names the formats it applies to, and the refusals below read the same
 descriptions, so a new format needs nothing here unless it brings a new flag.
+
+Every format flag is None when not given; :mod:`rnnkit.cli.data_format` then fills in
+the model's recorded format, or the flag's default, before a file is read.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from rnnkit.data.formats import FORMATS, Format, formats_for, get_format, infer_
 from rnnkit.errors import ConfigError
 
 __all__ = [
+    "FLAG_DEFAULTS",
     "FORMAT_FLAGS",
     "add_format_flags",
     "chosen_format",
     "either",
+    "flag_value",
     "format_options",
     "option",
     "refuse_format",
@@ -32,20 +37,35 @@ __all__ = [
 #: every format flag (argparse dest): its argparse options and its help, which the
 #: names of the formats it applies to precede (``table: text column, ...``)
 FORMAT_FLAGS: dict[str, tuple[dict[str, Any], str]] = {
-    "text_col": ({"default": "text"}, "text column, name or 0-based index"),
-    "label_col": ({"default": "label"}, "label column, name or index"),
-    "no_header": ({"action": "store_true"}, "the file has no header row"),
+    "text_col": ({"default": None}, "text column, name or 0-based index (text)"),
+    "label_col": ({"default": None}, "label column, name or index (label)"),
+    "no_header": ({"action": "store_true", "default": None}, "the file has no header row"),
     "delimiter": ({"default": None}, "field separator (tab for .tsv/.txt, comma for .csv)"),
     "tag_col": ({"default": None, "choices": ["upos", "xpos"]}, "the tag column (upos)"),
     "source_level": ({"choices": ["char", "word"]}, "how sources split (--level)"),
     "target_level": ({"choices": ["char", "word"]}, "how targets split (--level)"),
-    "encoding": ({"default": "utf-8"}, "text encoding of the file (utf-8)"),
+    "encoding": ({"default": None}, "text encoding of the file (utf-8)"),
     "on_bad_lines": (
         {"default": None, "choices": list(ON_BAD_LINES)},
         "a line that cannot be read stops the reading (error, the default), or is left "
         "out with a warning for each (warn) or only a count (skip)",
     ),
 }
+
+
+#: the format flags whose default is not None (argparse leaves them None: not given)
+FLAG_DEFAULTS: dict[str, Any] = {
+    "text_col": "text",
+    "label_col": "label",
+    "no_header": False,
+    "encoding": "utf-8",
+}
+
+
+def flag_value(args: argparse.Namespace, dest: str) -> Any:
+    """The format flag `dest` as given, else its default (:data:`FLAG_DEFAULTS`)."""
+    value = getattr(args, dest, None)
+    return FLAG_DEFAULTS.get(dest) if value is None else value
 
 
 def option(dest: str) -> str:
@@ -95,7 +115,7 @@ def chosen_format(
 
 def format_options(args: argparse.Namespace, fmt: Format) -> dict[str, Any]:
     """The format flags `fmt`'s reader takes, as the command line gives them."""
-    return {dest: getattr(args, dest) for dest in fmt.flags}
+    return {dest: flag_value(args, dest) for dest in fmt.flags}
 
 
 def refuse_format(args: argparse.Namespace, task: str, returns: type, message: str) -> None:

@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import refuse_format, refuse_format_flags
+from rnnkit.cli.data_flags import flag_value, refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -42,7 +42,7 @@ def read(path: str, args: argparse.Namespace, level: str, **vocab: Any) -> TextC
     and counted, as ``evaluate`` does.
     """
     unknown = "skip" if vocab.get("vocab") is not None else "error"
-    return read_corpus(path, level, encoding=args.encoding, unknown=unknown, **vocab)
+    return read_corpus(path, level, encoding=flag_value(args, "encoding"), unknown=unknown, **vocab)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -84,7 +84,7 @@ def train(args: argparse.Namespace) -> int:
 def score(args: argparse.Namespace, model: LanguageModel) -> LanguageModelReport:
     """The language model's loss and perplexity on the text file --data."""
     check_format(args)
-    return model.evaluate_file(args.data, encoding=args.encoding)
+    return model.evaluate_file(args.data, encoding=flag_value(args, "encoding"))
 
 
 def batches(model: LanguageModel, path: str, args: argparse.Namespace, size: int) -> list:

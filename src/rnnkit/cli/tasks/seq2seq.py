@@ -9,6 +9,7 @@ from typing import Any
 
 from rnnkit.cli.data_flags import (
     chosen_format,
+    flag_value,
     refuse_format,
     refuse_format_flags,
     refuse_other_format_flags,
@@ -55,7 +56,7 @@ def read(path: str, args: argparse.Namespace, levels: Levels) -> PairCorpus:
         args.format,
         source_level=levels[0],
         target_level=levels[1],
-        encoding=args.encoding,
+        encoding=flag_value(args, "encoding"),
         on_bad_lines=args.on_bad_lines,
     )
     report_skipped(pairs, args)

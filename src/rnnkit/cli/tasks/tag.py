@@ -9,6 +9,7 @@ from typing import Any
 
 from rnnkit.cli.data_flags import (
     chosen_format,
+    flag_value,
     refuse_format,
     refuse_other_format_flags,
     report_skipped,
@@ -41,7 +42,7 @@ def read(path: str, args: argparse.Namespace) -> TaggedCorpus:
         path,
         format=args.format,
         tag_col=args.tag_col or "upos",
-        encoding=args.encoding,
+        encoding=flag_value(args, "encoding"),
         on_bad_lines=args.on_bad_lines,
     )
     report_skipped(corpus, args)
