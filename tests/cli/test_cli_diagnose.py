@@ -156,7 +156,8 @@ def task_models(tmp_path_factory, run_cli) -> dict[str, tuple[Path, Path]]:
 
 
 LAYERS = {
-    "tag": ["layer 1 (bidirectional) forward", "layer 1 (bidirectional) backward"],
+    "tag": ["layer 1 (bidirectional) forward", "layer 1 (bidirectional) forward c",
+            "layer 1 (bidirectional) backward", "layer 1 (bidirectional) backward c"],
     "lm": ["layer 1 (simple_rnn)"],
     "seq2seq": ["layer 1 (encoder_bidirectional) forward",
                 "layer 1 (encoder_bidirectional) backward", "layer 2 (decoder_gru)"],

@@ -55,6 +55,13 @@ DATA_MISTAKES = [
     ),
     pytest.param("latin.csv", LATIN_1, [], ["latin.csv:3", "--encoding"], id="not-utf8"),
     pytest.param(
+        "a.out.csv",
+        b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)),
+        ["--encoding", "latin-1"],
+        ["a.out.csv looks binary (NUL bytes at offset 7): rnnkit reads text"],
+        id="binary",
+    ),
+    pytest.param(
         "blank.csv",
         b"text,label\ngood,pos\n   ,neg\nbad,neg\n",
         [],
@@ -83,6 +90,7 @@ def test_train_on_a_bad_data_file(tmp_path, cli, user_error, name, contents, fla
     line = user_error(cli(*train_argv(data, out, *flags)))
     for part in named:
         assert part in line
+    assert "ELF" not in line and "\\x" not in line  # no raw bytes of the file
     assert not out.exists()
 
 

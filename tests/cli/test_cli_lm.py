@@ -64,10 +64,31 @@ def test_evaluate_json_keys(cli, lm_model, text_file) -> None:
     r = cli("evaluate", lm_model, "--data", text_file, "--json")
     assert r.code == 0, r.err
     d = json.loads(r.out)
-    assert set(d) == {"loss", "perplexity", "bits_per_token", "n_tokens"}
+    assert set(d) == {"loss", "perplexity", "bits_per_token", "n_tokens", "unknown_tokens"}
     assert d["n_tokens"] > 0.9 * len(TEXT) and d["loss"] < math.log(len(set(TEXT)))
     plain = cli("evaluate", lm_model, "--data", text_file)
     assert "nats per character" in plain.out
+
+
+def test_evaluate_and_validation_go_through_characters_never_seen(
+    cli, lm_model, text_file, tmp_path
+) -> None:
+    new = tmp_path / "new.txt"
+    new.write_text("ROMEO (to JULIET): the sun is up!\n" * 4, encoding="utf-8")
+    r = cli("evaluate", lm_model, "--data", new, "--json")
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    assert d["unknown_tokens"] == 12 and d["n_tokens"] > 0
+    plain = cli("evaluate", lm_model, "--data", new)
+    assert "12 characters not in the model's vocabulary left out" in plain.out
+    out = tmp_path / "m"
+    train = cli(
+        "train", "--task", "lm", "--data", text_file, "--valid", new, "--out", out, *TINY_LM
+    )
+    assert train.code == 0, train.err
+    assert "12 characters not in the model's vocabulary left out" in train.out
+    prime = cli("generate", lm_model, "--prime", "(", "--length", "5")
+    assert prime.code == 2 and "'(' not in the model's characters" in prime.err
 
 
 def test_summary_shows_the_language_model(cli, lm_model) -> None:

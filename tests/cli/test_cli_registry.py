@@ -147,7 +147,8 @@ def _refused_format_flags() -> list[tuple[str, str, str]]:
 
 def _given_format_flag(dest: str) -> list[str]:
     """A format flag on a command line, with a value its parser accepts."""
-    values = {"tag_col": ["upos"], "delimiter": [";"], "no_header": [], "text_col": ["text"]}
+    values = {"tag_col": ["upos"], "delimiter": [";"], "no_header": [], "text_col": ["text"],
+              "on_bad_lines": ["skip"]}  # fmt: skip
     return [option(dest), *values.get(dest, ["word"])]
 
 

@@ -56,6 +56,24 @@ def test_evaluate_json_has_the_design_keys(cli, s2s_model, pairs_file) -> None:
     assert "exact match 100.00%" in text.out
 
 
+def test_sources_with_characters_never_seen_are_read_as_unk_and_counted(
+    cli, s2s_model, tmp_path
+) -> None:
+    dirty = tmp_path / "dirty.tsv"
+    dirty.write_text("ab(c\tC B A\ncab\tB A C\nz\tZ\n", encoding="utf-8")
+    r = cli("evaluate", s2s_model, "--data", dirty, "--json")
+    assert r.code == 0, r.err
+    d = json.loads(r.out)
+    assert d["unknown_tokens"] == 2 and d["n"] == 3 and "exact_match" in d
+    plain = cli("evaluate", s2s_model, "--data", dirty)
+    assert "2 source tokens not in the model's vocabulary read as <unk>" in plain.out
+    t = cli("translate", s2s_model, "a(b", "cab")
+    assert t.code == 0, t.err
+    assert len(t.out.splitlines()) == 2 and t.out.splitlines()[1] == "cab\tB A C"
+    assert t.err.startswith("warning: 1 source tokens not in the model's vocabulary")
+    assert "'('" in t.err
+
+
 def test_attention_plot_and_summary(cli, s2s_model, tmp_path) -> None:
     pytest.importorskip("matplotlib")
     png = tmp_path / "att.png"

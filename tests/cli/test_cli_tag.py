@@ -162,6 +162,57 @@ def test_flags_that_do_not_fit_tagging_are_refused(pos_files, tmp_path, run_cli,
     assert r.err.count("\n") == 1 and not out.exists()
 
 
+def test_a_validation_tag_never_seen_in_training_is_scored_wrong_not_fatal(
+    tmp_path, run_cli
+) -> None:
+    train, valid = tmp_path / "train.conll", tmp_path / "valid.conll"
+    train.write_text(_conll_bio(40, 0), encoding="utf-8")
+    valid.write_text(_conll_bio(5, 1) + "\nin\tO\nParis\tB-city\n", encoding="utf-8")
+    for crf in ((), ("--crf",)):
+        out = tmp_path / f"m{len(crf)}"
+        r = run_cli("train", "--task", "tag", "--data", train, "--valid", valid, "--out", out,
+                    *TINY_TAG, *crf)  # fmt: skip
+        assert r.code == 0, r.err
+        notes = [line for line in r.out.splitlines() if "never seen in training" in line]
+        assert notes == [
+            f"note: {valid}: 1 token with a tag never seen in training (B-city); "
+            "validation scores it as wrong"
+        ]
+        assert "unknown gold tags 1" in r.out
+        history = json.loads((out / "config.json").read_text())["training"]["history"]
+        assert all(np.isfinite(e["val_loss"]) for e in history["epochs"])
+
+
+def test_on_bad_lines_leaves_out_a_dirty_line_and_says_so_once(
+    tmp_path, run_cli, user_error
+) -> None:
+    data = tmp_path / "tweets.conll"
+    # a token that was whitespace: a lone space (a sentence break), then "<TAB>O"
+    data.write_text(_conll_bio(40, 0) + "\n \n\tO\nhi\tO\n", encoding="utf-8")
+    out = tmp_path / "m"
+    argv = ("train", "--task", "tag", "--data", data, "--out", out, *TINY_TAG)
+    where = len(_conll_bio(40, 0).splitlines()) + 3  # the line of "<TAB>O"
+    line = user_error(run_cli(*argv))
+    assert line == (
+        f"error: {data}:{where}: empty token before the tab "
+        "(--on-bad-lines skip leaves such lines out)"
+    )
+    summary = f"skipped 1 bad line of {data} (first: line {where}: empty token before the tab)"
+    skip = run_cli(*argv, "--on-bad-lines", "skip")
+    assert skip.code == 0, skip.err
+    assert skip.err.splitlines().count(summary) == 1 and "warning" not in skip.err
+    warn = run_cli(*argv, "--on-bad-lines", "warn")
+    assert warn.code == 0, warn.err
+    assert f"warning: {data}: line {where}: empty token before the tab" in warn.err.splitlines()
+    assert summary in warn.err.splitlines()
+    conllu = tmp_path / "t.conllu"
+    conllu.write_text(_conllu(_sentences(3, 0)))
+    refused = user_error(
+        run_cli("train", "--task", "tag", "--data", conllu, "--out", out, "--on-bad-lines", "skip")
+    )
+    assert refused.startswith("error: --on-bad-lines applies to") and "not to CoNLL-U" in refused
+
+
 def test_malformed_conllu_names_file_and_line(tmp_path, run_cli) -> None:
     bad = tmp_path / "bad.conllu"
     bad.write_text("1\tthe\tthe\tDET\t_\t_\t0\t_\t_\t_\nx\tcat\tcat\tNOUN\t_\t_\t0\t_\t_\t_\n\n")

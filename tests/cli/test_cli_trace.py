@@ -96,8 +96,10 @@ def test_a_classifier_is_traced_with_its_own_vocabulary(cli, saved) -> None:
 def test_a_tagger_shows_both_directions_and_every_step_output(cli, saved) -> None:
     r = cli("trace", saved["tag"], "the film was odd")
     assert r.code == 0, r.err
-    assert "forward_simple_rnn (SimpleRNN, 4 units): reads left to right" in r.out
-    assert "backward_simple_rnn (SimpleRNN, 4 units): reads right to left" in r.out
+    assert "forward_lstm (LSTM, 4 units): reads left to right" in r.out
+    assert "backward_lstm (LSTM, 4 units): reads right to left" in r.out
+    # the tagger reads each word's characters too: its x_t has both parts
+    assert "x_t = [E o_t ; the 100 features its lstm reads from the word's characters]" in r.out
     assert "y_4 = softmax(V h_4 + c)" in r.out and "most likely:" in r.out
     assert "identity at inference" in r.out  # the embedding's dropout
 

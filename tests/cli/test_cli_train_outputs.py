@@ -104,7 +104,7 @@ def test_every_task_draws_its_curves_and_prints_where(trained, task) -> None:
     [
         ("classify", {"accuracy", "confusion_matrix", "labels", "per_class_accuracy"}),
         ("tag", {"accuracy", "confusion_matrix", "labels", "macro_f1"}),
-        ("lm", {"loss", "perplexity", "bits_per_token", "n_tokens"}),
+        ("lm", {"loss", "perplexity", "bits_per_token", "n_tokens", "unknown_tokens"}),
         ("seq2seq", {"exact_match", "token_error_rate", "n"}),
         ("regress", {"mse", "rmse", "mae", "r2"}),
     ],

@@ -10,7 +10,7 @@ import pytest
 from format_samples import SAMPLES, write_sample
 from rnnkit.data import FORMATS, Format, FrameSet, formats_for, get_format, infer_format
 from rnnkit.data.formats import TASKS
-from rnnkit.errors import ConfigError
+from rnnkit.errors import ConfigError, DataError
 
 #: what the text reader needs beyond its format flags
 EXTRA = {"text": {"level": "char"}}
@@ -99,3 +99,37 @@ def test_real_valued_formats_take_the_tasks_of_frames() -> None:
 def test_an_unknown_format_names_the_known_ones() -> None:
     with pytest.raises(ConfigError, match=r"format: expected one of table, label-files, .*'csv'"):
         get_format("csv")
+
+
+#: the start of an executable: a header, then NUL bytes
+BINARY = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x03\x00>\x00\x01\x00" + bytes(range(256)) * 4
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f.name != "npz"], ids=lambda f: f.name)
+def test_every_text_format_refuses_a_binary_file_in_one_line_without_its_bytes(
+    tmp_path: Path, fmt: Format
+) -> None:
+    path = write_sample(tmp_path, fmt.name)
+    (next(path.iterdir()) if path.is_dir() else path).write_bytes(BINARY)
+    options = {**EXTRA.get(fmt.name, {})}
+    if "encoding" in fmt.flags:
+        options["encoding"] = "latin-1"  # decodes any bytes: the hint a user follows
+    with pytest.raises(DataError, match=r"looks binary \(NUL bytes at offset 7\)") as info:
+        fmt.read(path, **options)
+    message = str(info.value)
+    assert message.endswith(": rnnkit reads text") and "ELF" not in message
+    assert "\n" not in message
+
+
+def test_text_with_many_control_characters_looks_binary_and_utf16_text_does_not(
+    tmp_path: Path,
+) -> None:
+    from rnnkit.data.text_files import check_not_binary, decode_bytes
+
+    with pytest.raises(DataError, match=r"x looks binary \(50% of its first 8 characters"):
+        check_not_binary(b"ab\x01\x02cd\x03\x04", "x")
+    check_not_binary("tab\there\x1b[0m\r\n\x0c", "x")  # the controls text holds
+    text = "text,label\nhi,a\n"
+    assert decode_bytes(text.encode("utf-16"), "utf-16", "u.csv") == text
+    with pytest.raises(DataError, match=r"NUL characters at offset 2"):
+        decode_bytes("hi\0".encode("utf-16"), "utf-16", "u.csv")

@@ -93,3 +93,15 @@ def test_the_shared_cmudict_splits() -> None:
     assert len(test) == 6303
     assert all(tok[-1] in "012" or tok.isalpha() for t in test.targets for tok in t)
     assert not any("#" in tok for t in test.targets for tok in t)
+
+
+def test_bad_pair_lines_can_be_left_out_and_are_recorded(write) -> None:
+    path = write("p.tsv", "abc\tcba\nno tab here\nab\t \nba\tab\n")
+    with pytest.raises(DataError, match=r"p\.tsv:2: one column.*--on-bad-lines skip"):
+        read_pairs(path)
+    corpus = read_pair_file(path, on_bad_lines="skip")
+    assert corpus.sources == [list("abc"), list("ba")] and corpus.lines == [1, 4]
+    assert corpus.skipped == [
+        "line 2: one column; a pair is 'source<TAB>target'",
+        "line 3: the target is empty",
+    ]

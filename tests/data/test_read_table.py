@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rnnkit.data import Table, check_labels, read_table
+from rnnkit.data.text_files import TEXT_CONTROLS
 from rnnkit.errors import ConfigError, DataError
 
 MR_ROWS = {"train": 8530, "dev": 1066, "test": 1066}
@@ -232,10 +233,11 @@ def test_arbitrary_bytes_give_a_table_or_a_data_error(
         assert all(label and label == label.strip() for label in table.labels)
 
 
-text_st = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1).filter(str.strip)
-label_st = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1).filter(
-    lambda s: s == s.strip() and s
-)
+#: the control characters of binary files (NUL, ...): a file of them is refused as binary
+NOT_TEXT = "".join(c for c in map(chr, range(32)) if c not in TEXT_CONTROLS) + "\x7f"
+chars_st = st.characters(blacklist_categories=["Cs"], blacklist_characters=NOT_TEXT)
+text_st = st.text(chars_st, min_size=1).filter(str.strip)
+label_st = st.text(chars_st, min_size=1).filter(lambda s: s == s.strip() and s)
 
 
 @fixture_settings
@@ -268,3 +270,18 @@ def test_plain_tsv_reads_back(write: Write, rows: list[tuple[str, str]]) -> None
     table = read_table(write("w.tsv", contents), text_col=1, label_col=0, header=False)
     assert table.texts == [text for text, _ in rows]
     assert table.lines == list(range(1, len(rows) + 1))
+
+
+def test_bad_rows_can_be_left_out_and_are_recorded(write: Write) -> None:
+    path = write("mr.tsv", "1\tgood film\n0\n1\t \n\tdull\n0\tbad plot\n")
+    options = {"text_col": 1, "label_col": 0, "header": False}
+    with pytest.raises(DataError, match=r"mr\.tsv:2: too few fields.*--on-bad-lines skip"):
+        read_table(path, **options)
+    table = read_table(path, **options, on_bad_lines="skip")
+    assert table.texts == ["good film", "bad plot"] and table.lines == [1, 5]
+    assert table.skipped == [
+        "line 2: too few fields: found 1, need 2 (delimiter '\\t')",
+        "line 3: empty text",
+        "line 4: empty label",
+    ]
+    assert table.subset([1]).texts == ["bad plot"]

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from rnnkit.data.formats import read_tagged
 from rnnkit.data.tagged import TaggedCorpus, read_conll, read_conllu
+from rnnkit.data.text_files import TEXT_CONTROLS
 from rnnkit.errors import ConfigError, DataError
 
 Write = Callable[[str, "bytes | str"], Path]
@@ -39,6 +40,9 @@ WNUT_B_TAGS = {  # per type: train, dev, test
 file_settings = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40, deadline=None
 )
+
+#: the control characters of binary files (NUL, ...): a file of them is refused as binary
+NOT_TEXT = "".join(c for c in map(chr, range(32)) if c not in TEXT_CONTROLS) + "\x7f"
 
 
 def word(i: int, form: str, upos: str, xpos: str = "NN") -> str:
@@ -138,7 +142,7 @@ def test_conllu_unknown_tag_col(write: Write) -> None:
 def conllu_files(draw: st.DrawFn) -> tuple[str, list[list[str]], list[list[str]], list[int]]:
     """A CoNLL-U text with comments, ranges and empty nodes, and what a reader must find."""
     forms = st.text(
-        st.characters(exclude_characters="\t\n\r", exclude_categories=["Cs"]), min_size=1
+        st.characters(exclude_characters="\t\n\r" + NOT_TEXT, exclude_categories=["Cs"]), min_size=1
     )
     n_sentences = draw(st.integers(1, 4))
     lines: list[str] = []
@@ -181,14 +185,18 @@ def test_conll_blank_tab_and_whitespace_lines_end_sentences(write: Write) -> Non
     assert corpus.lines == [2, 5, 8]
 
 
+#: what the message of a bad line ends with: the flag that leaves it out
+SKIP_HINT = r" \(--on-bad-lines skip leaves such lines out\)$"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a\tO\nb\n", r":2: token line without a tag \(expected token<TAB>tag\)$"),
+        ("a\tO\nb\n", r":2: token line without a tag \(expected token<TAB>tag\)" + SKIP_HINT),
         ("a\tO\nb c O\n", r":2: token line without a tag"),
-        ("a\tO\nb\t \n", r":2: token 'b' has an empty tag$"),
-        ("\tO\n", r":1: empty token before the tab$"),
-        ("a\tNN\tO\n", r":1: expected token<TAB>tag, found 3 fields$"),
+        ("a\tO\nb\t \n", r":2: token 'b' has an empty tag" + SKIP_HINT),
+        ("\tO\n", r":1: empty token before the tab" + SKIP_HINT),
+        ("a\tNN\tO\n", r":1: expected token<TAB>tag, found 3 fields" + SKIP_HINT),
         (word(1, "a", "X"), r":1: expected token<TAB>tag, found 10 fields; a CoNLL-U file\?"),
         ("", r"n\.conll: empty file \(no sentences\)$"),
         ("\t\n\n", r"n\.conll: empty file \(no sentences\)$"),
@@ -204,9 +212,9 @@ def test_conll_errors_name_file_and_line(write: Write, text: str, message: str) 
 @st.composite
 def conll_files(draw: st.DrawFn) -> tuple[str, list[list[str]], list[list[str]], list[int]]:
     """A token<TAB>tag text with mixed sentence boundaries, and what a reader must find."""
-    # Tokens may hold \x0b, \x1c, \u2028 ...: str.splitlines would break lines there.
+    # Tokens may hold \x0b, \x85, \u2028 ...: str.splitlines would break lines there.
     tokens = st.text(
-        st.characters(exclude_characters="\t\n\r", exclude_categories=["Cs"]), min_size=1
+        st.characters(exclude_characters="\t\n\r" + NOT_TEXT, exclude_categories=["Cs"]), min_size=1
     )
     tag_names = st.text(string.ascii_letters + "-", min_size=1)
     boundary = st.sampled_from(["", "\t", " ", " \t  "])
@@ -358,3 +366,24 @@ def test_wnut17_counts_match_the_readme(wnut: dict[str, TaggedCorpus], split: st
     assert {t: tags[f"B-{t}"] for t in WNUT_B_TAGS} == {
         t: counts[column] for t, counts in WNUT_B_TAGS.items()
     }
+
+
+def test_conll_bad_lines_can_be_left_out_and_are_recorded(write: Write) -> None:
+    # a tweet corpus: a token that was whitespace left a lone space, then "<TAB>O"
+    path = write("tweets.conll", "Hi\tO\n \n\tO\nthere\tO\n\na\tO\nb\n")
+    with pytest.raises(DataError, match=r"tweets\.conll:3: empty token before the tab" + SKIP_HINT):
+        read_conll(path)
+    for policy in ("warn", "skip"):
+        corpus = read_conll(path, on_bad_lines=policy)
+        assert corpus.sentences == [["Hi"], ["there"], ["a"]]
+        assert corpus.lines == [1, 4, 6]
+        assert corpus.skipped == [
+            "line 3: empty token before the tab",
+            "line 7: token line without a tag (expected token<TAB>tag)",
+        ]
+    assert read_tagged(path, on_bad_lines="skip").skipped == corpus.skipped
+    assert read_conll(write("ok.conll", "a\tO\n")).skipped == []
+    with pytest.raises(ConfigError, match="on_bad_lines='drop'"):
+        read_conll(path, on_bad_lines="drop")
+    with pytest.raises(ConfigError, match="on_bad_lines applies to token<TAB>tag files"):
+        read_tagged(write("u.conllu", word(1, "a", "X")), on_bad_lines="skip")

@@ -112,4 +112,7 @@ def test_lines_end_at_cr_lf_and_lone_cr(tmp_path: Path) -> None:
     path.write_bytes(b"a\tb\r\nc\td\re\n")
     with pytest.raises(DataError) as info:
         read_pairs(path)
-    assert str(info.value) == f"{path}:3: one column; a pair is 'source<TAB>target'"
+    assert str(info.value) == (
+        f"{path}:3: one column; a pair is 'source<TAB>target' (--on-bad-lines skip leaves such "
+        "lines out)"
+    )

@@ -172,3 +172,16 @@ def test_errors():
         crf.loss(E, tags, mask, reduction="token_mean")
     with pytest.raises(ConfigError, match="not built"):
         CRF().decode(E)
+
+
+def test_partial_log_likelihood_sums_the_paths_through_the_given_tags():
+    crf = _layer()
+    E, tags, mask = _batch()
+    assert np.allclose(crf.partial_log_likelihood(E, tags, mask), crf.log_likelihood(E, tags, mask))
+    free = tags.copy()
+    free[0, 2] = -1  # step 2 of the first sentence may take any tag
+    by_tag = [crf.log_likelihood(E, np.where(free < 0, k, free), mask)[0] for k in range(K)]
+    expected = np.log(np.sum(np.exp(by_tag)))
+    partial = crf.partial_log_likelihood(E, free, mask)
+    assert partial[0] == pytest.approx(expected, abs=1e-9)
+    assert np.allclose(partial[1:], crf.log_likelihood(E, tags, mask)[1:])

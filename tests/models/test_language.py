@@ -85,6 +85,35 @@ def test_corpus_errors_name_the_file_and_line(tmp_path: Path) -> None:
         read_corpus(other, "char", vocab=vocab)
 
 
+def test_reading_with_unknown_skip_leaves_out_and_counts_what_the_vocabulary_lacks(
+    tmp_path: Path,
+) -> None:
+    vocab = corpus_from_text("abc\n", "char").vocab
+    other = tmp_path / "other.txt"
+    other.write_text("abc\n(abz)\n", encoding="utf-8")
+    corpus = read_corpus(other, "char", vocab=vocab, unknown="skip")
+    assert corpus.decode(corpus.ids) == "abc\nab\n" and corpus.unknown == 3
+    with pytest.raises(DataError, match="no token of the text"):
+        corpus_from_text("xyz", "char", vocab=vocab, unknown="skip")
+    with pytest.raises(ConfigError, match="unknown='drop'"):
+        corpus_from_text("abc", "char", vocab=vocab, unknown="drop")
+    words = corpus_from_text("the cat\n", "word")
+    seen = corpus_from_text("the dog cat\n", "word", vocab=words.vocab)
+    assert seen.unknown == 1 and len(seen) == 4  # "dog" is <unk>, and counted
+
+
+def test_evaluate_scores_text_with_characters_never_seen() -> None:
+    lm = small_lm().fit(TEXT)
+    clean = lm.evaluate("the cat sat.\n")
+    dirty = lm.evaluate("the (cat) sat.{\n")
+    assert (clean.unknown, dirty.unknown) == (0, 3)
+    assert dirty.n_tokens == clean.n_tokens and dirty.to_dict()["unknown_tokens"] == 3
+    assert "3 characters not in the model's vocabulary left out" in dirty.format()
+    words = small_lm(level="word").fit(TEXT)
+    report = words.evaluate("the zebra sat on the sofa\n")
+    assert report.unknown == 2 and "2 words not in the model's vocabulary" in report.format()
+
+
 def test_split_holds_out_the_tail() -> None:
     corpus = corpus_from_text("abcdefghij", "char")
     head, tail = corpus.split(0.2)
@@ -238,7 +267,7 @@ def test_untrained_loss_is_about_ln_v_and_training_lowers_it() -> None:
     assert report.loss < 0.6 * math.log(V)
     assert report.n_tokens > 0.9 * len(TEXT)
     d = report.to_dict()
-    assert set(d) == {"loss", "perplexity", "bits_per_token", "n_tokens"}
+    assert set(d) == {"loss", "perplexity", "bits_per_token", "n_tokens", "unknown_tokens"}
     assert d["perplexity"] == pytest.approx(math.exp(d["loss"]))
     assert d["bits_per_token"] == pytest.approx(d["loss"] / math.log(2))
 

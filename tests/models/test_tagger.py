@@ -77,6 +77,20 @@ def test_unknown_gold_tags_are_counted_never_a_crash(tagger) -> None:
     assert report.n == sum(len(s) for s in x)
 
 
+@pytest.mark.parametrize("crf", [False, True])
+def test_validation_tags_never_seen_in_training_score_as_wrong(crf: bool) -> None:
+    x, y = _context_corpus(40, seed=1)
+    vx, vy = _context_corpus(10, seed=4)
+    vy[0][1] = "B-city"  # one token of 30 carries a tag the training tags lack
+    model = SequenceTagger(**{**FAST, "epochs": 1, "crf": crf}).fit(x, y, valid=(vx, vy))
+    record = model.history_.epochs[-1]  # one epoch: its weights are the model's
+    predicted = model.predict(vx)
+    pairs = zip(predicted, vy, strict=True)
+    right = sum(p == t for ps, ts in pairs for p, t in zip(ps, ts, strict=True))
+    assert record["val_accuracy"] == pytest.approx(right / 30, abs=1e-9)
+    assert predicted[0][1] != "B-city" and np.isfinite(record["val_loss"])
+
+
 def test_save_and_load_give_the_same_tags(tagger, tmp_path) -> None:
     tagger.save(tmp_path / "m")
     again = load_model(tmp_path / "m")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.cli.data_flags import add_format_flags
+from rnnkit.cli.data_format import with_data_format
 from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
 from rnnkit.data.batching import sequential_batches
 from rnnkit.errors import ConfigError
@@ -62,10 +63,8 @@ def run(args: argparse.Namespace) -> int:
     if args.png is not None and (png.suffix.lower() != ".png" or not png.parent.is_dir()):
         raise ConfigError(f"--png {png}: give a .png file name in an existing directory")
     labels = _labels(args.model_dirs)
-    diagnoses = [
-        diagnose_path(load_model(d), args.data, args, label)
-        for d, label in zip(args.model_dirs, labels, strict=True)
-    ]
+    pairs = zip(args.model_dirs, labels, strict=True)
+    diagnoses = [_diagnose(d, args, label) for d, label in pairs]
     for directory, diag in zip(args.model_dirs, diagnoses, strict=True):
         atomic_write_json(Path(directory) / GRADIENTS_JSON, diag.to_dict())
     drawn = _plot(diagnoses, png, explicit=args.png is not None)
@@ -81,6 +80,15 @@ def run(args: argparse.Namespace) -> int:
             if note.startswith(("exploding", "non-finite")):
                 print(f"warning: {diag.label}: {note}", file=sys.stderr)
     return 0
+
+
+def _diagnose(directory: str, args: argparse.Namespace, label: str) -> GradientDiagnosis:
+    """:func:`diagnose_path` of the model in `directory`, --data read with the format
+    flags given, else the ones recorded with that model."""
+    model = load_model(directory)
+    return diagnose_path(
+        model, args.data, with_data_format(args, directory, args.data, model.task), label
+    )
 
 
 def diagnose_path(

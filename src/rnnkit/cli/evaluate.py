@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.cli.data_flags import add_format_flags, option
+from rnnkit.cli.data_format import with_data_format
 from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
 from rnnkit.cli.tasks.finish import print_report
 from rnnkit.data import FrameSet, get_format
@@ -54,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
 
 def score(args: argparse.Namespace, model: Any) -> Any:
     """The report of `model` on --data, read with the command line's format flags for
-    the model's task: what ``rnnkit evaluate`` prints and ``rnnkit report`` shows."""
+    the model's task (those left out: as recorded with the model, for a file of the kind
+    it was trained on): what ``rnnkit evaluate`` prints and ``rnnkit report`` shows."""
+    args = with_data_format(args, args.model_dir, args.data, model.task)
     if isinstance(model, FrameModel):
         return frames.score(args, model)
     if args.format is not None and get_format(args.format).returns is FrameSet:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.cli.data_format import with_data_format
 from rnnkit.cli.tasks import frames as frame_task
 from rnnkit.data import FORMATS, FrameSet
 from rnnkit.errors import ConfigError, DataError
@@ -34,7 +35,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     pr.add_argument("--id", action="append", help="--data: the sequence with this id")
     real_valued = [f.name for f in FORMATS if f.returns is FrameSet]
     pr.add_argument("--format", choices=real_valued, help="--data: its format")
-    pr.add_argument("--encoding", default="utf-8", help="--data: text encoding (utf-8)")
+    pr.add_argument("--encoding", help="--data: text encoding (the model's, else utf-8)")
     pr.add_argument(
         "--json",
         action="store_true",
@@ -100,6 +101,7 @@ def _predict_frames(args: argparse.Namespace, model: Any) -> int:
     """``rnnkit predict DIR --data FILE [--row N] [--id ID]``: one result per sequence."""
     if args.texts:
         raise ConfigError(f"{args.model_dir} reads real-valued frames: give --data FILE, not text")
+    args = with_data_format(args, args.model_dir, args.data, model.task)
     frames = _chosen(frame_task.read(args.data, args).aligned(model.features_), args)
     rows: list[dict[str, Any]] = []
     if isinstance(model, FrameClassifier):

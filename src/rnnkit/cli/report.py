@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.cli.data_flags import add_format_flags
+from rnnkit.cli.data_format import with_data_format
 from rnnkit.cli.diagnose import GRADIENTS_JSON, GRADIENTS_PNG, diagnose_path
 from rnnkit.cli.evaluate import score
 from rnnkit.cli.outputs import EVALUATION_FILE
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     directory = Path(args.model_dir)
     out = _out_path(args, directory)
     model = load_model(directory)  # ModelFileError: no such directory, not a model, damaged
+    args = with_data_format(args, args.model_dir, args.data, model.task)
     inputs = ReportInputs(directory, read_config(directory))
     network = getattr(model, "model_", None)
     inputs.layers = layer_rows(network) if hasattr(network, "layers") else []

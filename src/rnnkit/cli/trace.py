@@ -147,6 +147,8 @@ def _trace_text(model: Any, text: str) -> Trace:
     if not tokens:
         raise DataError(f"TEXT {text!r} has no tokens")
     ids = vocab.encode(words)
+    if isinstance(model, SequenceTagger) and model.chars_ is not None:
+        ids = model.encode([tokens])[0]  # (T, 1 + L): each word's id, then its characters
     notes = [
         f"{w!r} is not in the vocabulary: read as <unk> (id {vocab.unk_id})"
         for w in dict.fromkeys(words)

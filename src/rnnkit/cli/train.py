@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.cli.data_flags import add_format_flags, chosen_format, either, refuse_format_flags
+from rnnkit.cli.data_format import record_data_format
 from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
 from rnnkit.cli.tasks.seq2seq import LEVEL_FLAGS
 from rnnkit.cli.train_flags import add_train_flags
@@ -73,7 +74,14 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """``rnnkit train``: dispatch on --task and on the data being texts or frames."""
+    """``rnnkit train``: dispatch on --task and on the data being texts or frames; the
+    format --data was read in is recorded with the model (config.json ``data``)."""
+    code = _train(args)
+    record_data_format(args, args.task)
+    return code
+
+
+def _train(args: argparse.Namespace) -> int:
     if not 0.0 <= args.valid_split < 1.0:
         raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
     check_out(args)

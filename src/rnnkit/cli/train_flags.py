@@ -236,9 +236,10 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="sequences per batch (lm: parallel streams of text)"),
     TrainFlag("lr", "training", "lr", check=positive, options=_FLOAT,
               help="learning rate of the optimizer"),
-    TrainFlag("lr_decay", "training", "lr_decay", tasks=("lm", "seq2seq"),
-              check=fraction_or_off, options=_FLOAT,
-              help="multiply lr by this after an epoch with no better validation loss (0 = off)"),
+    TrainFlag("lr_decay", "training", "lr_decay", tasks=("tag", "lm", "seq2seq"),
+              inputs="texts", check=fraction_or_off, options=_FLOAT,
+              help="multiply lr by this after an epoch with no better validation figure "
+              "(0 = off)"),
     TrainFlag("optimizer", "training", "optimizer", choices=("adam", "sgd", "momentum", "adagrad"),
               help="the update rule of the parameters"),
     TrainFlag("clip", "training", "clip_norm", check=clip_norm, options=_FLOAT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,14 @@ def run(args: argparse.Namespace) -> int:
     for text, src in zip(args.texts, sources, strict=True):
         if not src:
             raise DataError(f"source {text!r} is empty")
+    unknown = model.unknown_tokens(sources)
+    if unknown:  # read as <unk>: the output still comes, with a word about why it may be off
+        shown = ", ".join(repr(t) for t in dict.fromkeys(unknown))
+        print(
+            f"warning: {len(unknown):,} source tokens not in the model's vocabulary, "
+            f"read as <unk>: {shown}",
+            file=sys.stderr,
+        )
     out = model.decode(sources, beam=1 if args.plot else beam)
     outputs = [model.vocab_.decode(ids) for ids in out.tokens]
     if args.plot:

@@ -12,10 +12,13 @@ Two levels of token:
 
 - ``"char"``: every character is a token, newlines included. The vocabulary is the
   set of characters of the training text, in code-point order, with no specials, so
-  a character the model never saw cannot be encoded (:class:`DataError` naming it).
+  a character the model never saw cannot be encoded: a :class:`DataError` naming it,
+  or, with ``unknown="skip"`` (how a model reads text to score it), left out of the
+  stream and counted in :attr:`TextCorpus.unknown`.
 - ``"word"``: words are the whitespace-separated pieces of a line and every line ends
   with ``<eos>``; the vocabulary has the usual specials, the words by frequency, and
-  rarer words (``min_freq``, ``max_vocab``) become ``<unk>``.
+  rarer words (``min_freq``, ``max_vocab``) become ``<unk>``, counted in
+  :attr:`TextCorpus.unknown` when a given vocabulary reads the text.
 
 >>> corpus = corpus_from_text("namaste", "char")
 >>> corpus.vocab.tokens
@@ -36,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.data.text_files import bad_line_of_file, check_encoding
+from rnnkit.data.text_files import bad_line_of_file, check_encoding, check_file_not_binary
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.text.vocab import DEFAULT_SPECIALS, EOS, Vocabulary
 
@@ -52,18 +55,25 @@ __all__ = [
 
 Array = np.ndarray
 LEVELS = ("char", "word")
+#: what to do with a token a given vocabulary cannot encode: stop, or leave it out
+UNKNOWN = ("error", "skip")
 #: characters read from a file at a time by the char-level passes
 CHUNK_CHARS = 1 << 20
 
 
 @dataclass
 class TextCorpus:
-    """A text as token ids: ``ids`` (N,), its ``vocab``, the ``level`` and where it came from."""
+    """A text as token ids: ``ids`` (N,), its ``vocab``, the ``level`` and where it came from.
+
+    ``unknown`` counts the tokens of the text a given vocabulary lacked: characters left
+    out of ``ids``, or words read as ``<unk>``.
+    """
 
     ids: Array
     vocab: Vocabulary
     level: str
     path: str = "<text>"
+    unknown: int = 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -125,22 +135,27 @@ def read_corpus(
     min_freq: int = 1,
     max_vocab: int | None = None,
     encoding: str = "utf-8",
+    unknown: str = "error",
 ) -> TextCorpus:
     """Read a text file as a :class:`TextCorpus`, streaming.
 
     With `vocab` (a trained model's) the file is encoded with it; otherwise the
-    vocabulary is built from the file first. Raises DataError for a missing or
-    unreadable file, an empty one, one that is not text in `encoding` (naming the
-    line), or a character the given char vocabulary lacks (with its line);
-    ConfigError for an unknown encoding or level, or a bad `min_freq` or `max_vocab`.
+    vocabulary is built from the file first. A token `vocab` cannot encode (a
+    character, or a word when it has no ``<unk>``) is a DataError naming its line, or
+    with ``unknown="skip"`` left out and counted. Raises DataError for a missing or
+    unreadable file, an empty one, one that looks binary, or one that is not text in
+    `encoding` (naming the line); ConfigError for an unknown encoding or level, or a bad `min_freq`,
+    `max_vocab` or `unknown`.
     """
     check_level(level)
     check_encoding(encoding)
     _check_vocab_args(vocab, level, min_freq, max_vocab)
+    _check_unknown(unknown)
     where = str(path)
     path = Path(path)
     if path.is_dir():
         raise DataError(f"{where}: is a directory, not a text file")
+    check_file_not_binary(path, where, encoding)
 
     def pieces() -> Iterator[str]:
         try:
@@ -158,7 +173,7 @@ def read_corpus(
         except ValueError as exc:  # a path holding a NUL
             raise DataError(f"{where}: cannot read: {exc}") from None
 
-    return _build(pieces, level, where, vocab, min_freq, max_vocab)
+    return _build(pieces, level, where, vocab, min_freq, max_vocab, unknown)
 
 
 def corpus_from_text(
@@ -168,6 +183,7 @@ def corpus_from_text(
     vocab: Vocabulary | None = None,
     min_freq: int = 1,
     max_vocab: int | None = None,
+    unknown: str = "error",
 ) -> TextCorpus:
     """:func:`read_corpus` for a text held in a string."""
     check_level(level)
@@ -180,11 +196,12 @@ def corpus_from_text(
         bad = text[exc.start]
         raise DataError(f"<text>:{line}: character {bad!r} is a lone surrogate, not text") from None
     _check_vocab_args(vocab, level, min_freq, max_vocab)
+    _check_unknown(unknown)
 
     def pieces() -> Iterator[str]:
         yield from _file_pieces(io.StringIO(text), level)
 
-    return _build(pieces, level, "<text>", vocab, min_freq, max_vocab)
+    return _build(pieces, level, "<text>", vocab, min_freq, max_vocab, unknown)
 
 
 def encode_tokens(tokens: list[str], vocab: Vocabulary, level: str, what: str) -> Array:
@@ -198,7 +215,7 @@ def encode_tokens(tokens: list[str], vocab: Vocabulary, level: str, what: str) -
 
 
 # -- the two passes -------------------------------------------------------------------
-def _build(pieces, level, where, vocab, min_freq, max_vocab) -> TextCorpus:
+def _build(pieces, level, where, vocab, min_freq, max_vocab, unknown) -> TextCorpus:
     counts: Counter[str] = Counter()
     n = 0
     for piece in pieces():  # pass 1: count
@@ -216,21 +233,26 @@ def _build(pieces, level, where, vocab, min_freq, max_vocab) -> TextCorpus:
     if vocab is None:
         vocab = _vocabulary(counts, level, min_freq, max_vocab)
     ids = np.empty(n, dtype=_id_dtype(len(vocab)))
-    i = 0
+    i = n_unknown = 0
     if level == "char":
         table = _char_table(vocab)
     line = 0
+    skip = unknown == "skip"
     for piece in pieces():  # pass 2: encode into the final array
         if level == "char":
-            ids[i : i + len(piece)] = _encode_chars(piece, table, where, line)
+            encoded, missing = _encode_chars(piece, table, where, line, skip)
             line += piece.count("\n")
-            i += len(piece)
         else:
-            words = _line_words(piece)
             line += 1
-            ids[i : i + len(words)] = _encode_words(words, vocab, where, line)
-            i += len(words)
-    return TextCorpus(ids, vocab, level, where)
+            word_ids, missing = _encode_words(_line_words(piece), vocab, where, line, skip)
+            encoded = np.asarray(word_ids, dtype=np.int64)
+        ids[i : i + len(encoded)] = encoded
+        i += len(encoded)
+        n_unknown += missing
+    if i == 0:
+        raise DataError(f"{where}: no token of the text is in the model's vocabulary")
+    # NOTE: a skipped token leaves the array's tail unused: keep the ids read
+    return TextCorpus(ids[:i] if i < n else ids, vocab, level, where, n_unknown)
 
 
 def _check_vocab_args(vocab: Any, level: str, min_freq: Any, max_vocab: Any) -> None:
@@ -246,6 +268,11 @@ def _check_vocab_args(vocab: Any, level: str, min_freq: Any, max_vocab: Any) -> 
     bad_max = isinstance(max_vocab, bool) or not isinstance(max_vocab, int) or max_vocab < 0
     if max_vocab is not None and bad_max:
         raise ConfigError(f"max_vocab={max_vocab!r}: must be None or an integer, at least 0")
+
+
+def _check_unknown(unknown: str) -> None:
+    if unknown not in UNKNOWN:
+        raise ConfigError(f"unknown={unknown!r}: use 'error' or 'skip'")
 
 
 def _vocabulary(counts: Counter[str], level: str, min_freq: int, max_vocab: int | None):
@@ -303,22 +330,33 @@ def _char_table(vocab: Vocabulary) -> tuple[Array, Array]:
     return points[order], ids[order]
 
 
-def _encode_words(words: list[str], vocab: Vocabulary, where: str, line: int) -> list[int]:
-    if vocab.unk_id is None:  # without <unk>, an unknown word cannot be encoded
-        for word in words:
-            if word not in vocab:
-                raise DataError(f"{where}:{line}: word {word!r} is not in the model's vocabulary")
-    return [vocab[w] for w in words]
+def _encode_words(
+    words: list[str], vocab: Vocabulary, where: str, line: int, skip: bool
+) -> tuple[list[int], int]:
+    """The ids of one line's words and how many of them `vocab` lacks (read as ``<unk>``,
+    or, without it, left out with `skip` and a DataError otherwise)."""
+    missing = [w for w in words if w not in vocab]
+    if missing and vocab.unk_id is None:  # without <unk>, an unknown word cannot be encoded
+        if not skip:
+            raise DataError(f"{where}:{line}: word {missing[0]!r} is not in the model's vocabulary")
+        words = [w for w in words if w in vocab]
+    return [vocab[w] for w in words], len(missing)
 
 
-def _encode_chars(piece: str, table: tuple[Array, Array], where: str, line0: int) -> Array:
+def _encode_chars(
+    piece: str, table: tuple[Array, Array], where: str, line0: int, skip: bool
+) -> tuple[Array, int]:
+    """The ids of a piece of text and how many of its characters the table lacks (left
+    out with `skip`, a DataError naming the first otherwise)."""
     points, ids = table
     cp = _codepoints(piece)
     pos_ok = np.minimum(np.searchsorted(points, cp), max(len(points) - 1, 0))
     known = points[pos_ok] == cp if len(points) else np.zeros(len(cp), dtype=bool)
     bad = np.flatnonzero(~known)
-    if bad.size:
+    if bad.size and not skip:
         at = int(bad[0])
         line = line0 + piece.count("\n", 0, at) + 1
         raise DataError(f"{where}:{line}: character {piece[at]!r} is not in the model's vocabulary")
-    return ids[pos_ok]
+    if bad.size:
+        return ids[pos_ok[known]], int(bad.size)
+    return ids[pos_ok], 0

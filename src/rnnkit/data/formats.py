@@ -28,7 +28,7 @@ classify or tag task given one trains a model of frames.
 >>> infer_format("ewt-train.conllu", "tag").name, infer_format("g2p.dict", "seq2seq").name
 ('conllu', 'cmudict')
 >>> get_format("table").flags
-('text_col', 'label_col', 'no_header', 'delimiter', 'encoding')
+('text_col', 'label_col', 'no_header', 'delimiter', 'encoding', 'on_bad_lines')
 >>> [f.name for f in formats_for("tag")]
 ['conllu', 'conll', 'frames', 'npz']
 """
@@ -137,7 +137,7 @@ def _frames_header(path: Path) -> bool:
     return "t" in names and bool(names & set(ID_COLUMNS))
 
 
-_TABLE_FLAGS = ("text_col", "label_col", "no_header", "delimiter", "encoding")
+_TABLE_FLAGS = ("text_col", "label_col", "no_header", "delimiter", "encoding", "on_bad_lines")
 _FRAME_TASKS = ("classify", "tag", "regress")
 
 #: every format, in the order of the ``--format`` choices
@@ -147,10 +147,11 @@ FORMATS: tuple[Format, ...] = (
            ("classify",), ("encoding",), _directory),
     Format("conllu", "CoNLL-U files", TaggedCorpus, read_conllu, ("tag",),
            ("tag_col", "encoding"), _conllu_name),
-    Format("conll", "token<TAB>tag files", TaggedCorpus, read_conll, ("tag",), ("encoding",)),
+    Format("conll", "token<TAB>tag files", TaggedCorpus, read_conll, ("tag",),
+           ("encoding", "on_bad_lines")),
     Format("text", "text files", TextCorpus, read_corpus, ("lm",), ("encoding",)),
     Format("pairs", "source<TAB>target files", PairCorpus, read_pairs, ("seq2seq",),
-           ("source_level", "target_level", "encoding")),
+           ("source_level", "target_level", "encoding", "on_bad_lines")),
     Format("cmudict", "CMU Pronouncing Dictionary files", PairCorpus, read_cmudict,
            ("seq2seq",), ("encoding",), _dict_name),
     Format("frames", "long CSV files of frames", FrameSet, read_frames, _FRAME_TASKS,
@@ -212,6 +213,7 @@ def read_tagged(
     *,
     tag_col: str = "upos",
     encoding: str = "utf-8",
+    on_bad_lines: str | None = None,
 ) -> TaggedCorpus:
     """Read a tagged corpus, choosing the reader from the file name or ``format``.
 
@@ -225,11 +227,15 @@ def read_tagged(
         CoNLL-U only: the column holding the tags. A ``conll`` file has one tag column,
         so anything but the default is refused there rather than silently ignored.
     encoding : str, default "utf-8"
+    on_bad_lines : {"error", "warn", "skip"}, optional
+        ``conll`` only: what to do with a bad line (:mod:`rnnkit.data.bad_lines`);
+        None is "error".
 
     Raises
     ------
     ConfigError
-        An unknown format or encoding, or ``tag_col="xpos"`` for a ``conll`` file.
+        An unknown format or encoding, ``tag_col="xpos"`` for a ``conll`` file, or
+        `on_bad_lines` for a ``conllu`` one.
     DataError
         Anything wrong with the file; see :func:`~rnnkit.data.tagged.read_conllu` and
         :func:`~rnnkit.data.tagged.read_conll`.
@@ -241,7 +247,10 @@ def read_tagged(
     if "tag_col" not in fmt.flags and str(tag_col).lower() != "upos":
         takers = " or ".join(f.title for f in FORMATS if "tag_col" in f.flags)
         raise ConfigError(f"tag_col: {tag_col!r} applies to {takers} only, not {fmt.name}")
-    return fmt.read(path, **_taken(fmt, tag_col=tag_col, encoding=encoding))
+    if "on_bad_lines" not in fmt.flags and on_bad_lines is not None:
+        raise ConfigError(f"on_bad_lines applies to token<TAB>tag files, not {fmt.title}")
+    options = _taken(fmt, tag_col=tag_col, encoding=encoding, on_bad_lines=on_bad_lines)
+    return fmt.read(path, **options)
 
 
 def read_pair_file(
@@ -251,6 +260,7 @@ def read_pair_file(
     source_level: str | None = None,
     target_level: str | None = None,
     encoding: str = "utf-8",
+    on_bad_lines: str | None = None,
 ) -> PairCorpus:
     """Read pairs, choosing the reader from the file name or ``format``.
 
@@ -270,6 +280,7 @@ def read_pair_file(
         source_level=source_level or "char",
         target_level=target_level or "char",
         encoding=encoding,
+        on_bad_lines=on_bad_lines,
     )
     return fmt.read(path, **options)
 

@@ -44,7 +44,7 @@ class LabelFilesTable(Table):
     def subset(self, index: Sequence[int] | np.ndarray) -> LabelFilesTable:
         part = super().subset(index)
         return LabelFilesTable(
-            part.texts, part.labels, part.path, part.lines, [self.files[i] for i in index]
+            part.texts, part.labels, part.path, part.lines, files=[self.files[i] for i in index]
         )
 
 
@@ -83,7 +83,7 @@ def read_label_files(directory: PathLike, *, encoding: str = "utf-8") -> LabelFi
                 files.append(str(path))
         if len(texts) == before:
             raise DataError(f"{path}: an empty file; every label needs at least one example")
-    return LabelFilesTable(texts, labels, str(directory), lines, files)
+    return LabelFilesTable(texts, labels, str(directory), lines, files=files)
 
 
 def _label(path: Path) -> str:

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from rnnkit.data.bad_lines import BadLines
 from rnnkit.data.corpus import check_level
 from rnnkit.data.text_files import decode_bytes, read_bytes, split_lines
 from rnnkit.errors import DataError
@@ -54,6 +55,8 @@ class PairCorpus:
         1-based line of each pair.
     source_level, target_level : {"char", "word"}
         How each side was split into tokens.
+    skipped : list of str
+        The bad lines left out (``on_bad_lines`` warn or skip), ``"line N: problem"``.
     """
 
     sources: list[list[str]]
@@ -62,6 +65,7 @@ class PairCorpus:
     lines: list[int]
     source_level: str = "char"
     target_level: str = "char"
+    skipped: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -80,18 +84,22 @@ def read_pairs(
     source_level: str = "char",
     target_level: str = "char",
     encoding: str = "utf-8",
+    on_bad_lines: str | None = "error",
 ) -> PairCorpus:
     """Read ``source<TAB>target`` lines (see the module docstring).
+
+    A bad line (without exactly one tab, or with an empty side) stops the reader, or
+    with `on_bad_lines` warn or skip is left out and recorded in ``skipped``.
 
     Raises
     ------
     DataError
-        A missing or undecodable file, a line without exactly one tab, an empty side,
-        or a file without pairs.
+        A missing or undecodable file, a bad line (by default), or a file without pairs.
     """
     check_level(source_level)
     check_level(target_level)
     source = str(path)
+    bad = BadLines(on_bad_lines, source)
     sources, targets, lines = [], [], []
     for n, line in _lines(path, source, encoding):
         if not line.strip():
@@ -99,15 +107,18 @@ def read_pairs(
         cols = line.split("\t")
         if len(cols) != 2:
             what = "one column" if len(cols) == 1 else f"{len(cols)} columns"
-            raise DataError(f"{source}:{n}: {what}; a pair is 'source<TAB>target'")
+            bad.add(n, f"{what}; a pair is 'source<TAB>target'")
+            continue
         src, tgt = _split(cols[0], source_level), _split(cols[1], target_level)
-        for side, toks in (("source", src), ("target", tgt)):
-            if not toks:
-                raise DataError(f"{source}:{n}: the {side} is empty")
+        if not src or not tgt:
+            bad.add(n, f"the {'source' if not src else 'target'} is empty")
+            continue
         sources.append(src)
         targets.append(tgt)
         lines.append(n)
-    return _corpus(sources, targets, source, lines, source_level, target_level)
+    corpus = _corpus(sources, targets, source, lines, source_level, target_level)
+    corpus.skipped.extend(bad.skipped)
+    return corpus
 
 
 def read_cmudict(path: PathLike, *, encoding: str = "utf-8") -> PairCorpus:

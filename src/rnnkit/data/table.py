@@ -20,11 +20,12 @@ import io
 import itertools
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from rnnkit.data.bad_lines import BadLines
 from rnnkit.data.text_files import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
@@ -50,12 +51,15 @@ class Table:
         The file, as given; used in messages.
     lines : list of int
         1-based line in the file where each row starts.
+    skipped : list of str
+        The bad rows left out (``on_bad_lines`` warn or skip), ``"line N: problem"``.
     """
 
     texts: list[str]
     labels: list[str]
     path: str
     lines: list[int]
+    skipped: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -85,6 +89,7 @@ def read_table(
     header: bool = True,
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    on_bad_lines: str | None = "error",
 ) -> Table:
     """Read a CSV or TSV file of texts and labels.
 
@@ -101,6 +106,9 @@ def read_table(
         and for other names tab if the first line holds one, else comma.
     encoding : str, default "utf-8"
         Text encoding; a leading byte-order mark is dropped.
+    on_bad_lines : {"error", "warn", "skip"}, default "error"
+        A bad row (too few fields, an empty text or label) stops the reader, or is
+        left out and recorded in ``skipped`` (:mod:`rnnkit.data.bad_lines`).
 
     Returns
     -------
@@ -128,7 +136,13 @@ def read_table(
     if delimiter is None:
         delimiter = _infer_delimiter(Path(path), text)
     return parse_table(
-        text, source, text_col=text_col, label_col=label_col, header=header, delimiter=delimiter
+        text,
+        source,
+        text_col=text_col,
+        label_col=label_col,
+        header=header,
+        delimiter=delimiter,
+        on_bad_lines=on_bad_lines,
     )
 
 
@@ -140,6 +154,7 @@ def parse_table(
     label_col: Column = "label",
     header: bool = True,
     delimiter: str = "\t",
+    on_bad_lines: str | None = "error",
 ) -> Table:
     """Parse the decoded contents of a table file; see :func:`read_table`.
 
@@ -167,23 +182,22 @@ def parse_table(
     texts: list[str] = []
     labels: list[str] = []
     lines: list[int] = []
+    bad = BadLines(on_bad_lines, source)
     for line, row in rows if header else itertools.chain([first], rows):
         if len(row) < need:
-            raise DataError(
-                f"{source}:{line}: too few fields: found {len(row)}, need {need} "
-                f"(delimiter {delimiter!r})"
-            )
+            found = f"found {len(row)}, need {need} (delimiter {delimiter!r})"
+            bad.add(line, f"too few fields: {found}")
+            continue
         row_text, row_label = row[text_i], row[label_i].strip()
-        if not row_text.strip():
-            raise DataError(f"{source}:{line}: empty text")
-        if not row_label:
-            raise DataError(f"{source}:{line}: empty label")
+        if not row_text.strip() or not row_label:
+            bad.add(line, "empty text" if not row_text.strip() else "empty label")
+            continue
         texts.append(row_text)
         labels.append(row_label)
         lines.append(line)
     if not texts:
         raise DataError(f"{source}: no rows after the header")
-    return Table(texts=texts, labels=labels, path=source, lines=lines)
+    return Table(texts=texts, labels=labels, path=source, lines=lines, skipped=bad.skipped)
 
 
 def check_labels(labels: Sequence[str], path: str) -> list[str]:

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conllu.exceptions import ParseException
 from conllu.parser import parse_id_value, parse_nullable_value
 
+from rnnkit.data.bad_lines import BadLine, BadLines
 from rnnkit.data.text_files import decode_bytes, read_bytes
 from rnnkit.errors import ConfigError, DataError
 
@@ -60,12 +61,15 @@ class TaggedCorpus:
         The file, as given; used in messages.
     lines : list of int
         1-based line of each sentence's first token.
+    skipped : list of str
+        The bad lines left out (``on_bad_lines`` warn or skip), ``"line N: problem"``.
     """
 
     sentences: list[list[str]]
     tags: list[list[str]]
     path: str
     lines: list[int]
+    skipped: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -131,7 +135,9 @@ def read_conllu(path: PathLike, *, tag_col: str = "upos", encoding: str = "utf-8
     return corpus.build()
 
 
-def read_conll(path: PathLike, *, encoding: str = "utf-8") -> TaggedCorpus:
+def read_conll(
+    path: PathLike, *, encoding: str = "utf-8", on_bad_lines: str | None = "error"
+) -> TaggedCorpus:
     """Read ``token<TAB>tag`` lines; a blank or whitespace-only line ends a sentence.
 
     Parameters
@@ -139,14 +145,18 @@ def read_conll(path: PathLike, *, encoding: str = "utf-8") -> TaggedCorpus:
     path : str or path-like
     encoding : str, default "utf-8"
         Text encoding; a leading byte-order mark is dropped.
+    on_bad_lines : {"error", "warn", "skip"}, default "error"
+        A bad token line (below) stops the reader, or is left out of its sentence and
+        recorded in ``skipped`` (:mod:`rnnkit.data.bad_lines`).
 
     Raises
     ------
     DataError
-        Missing file, undecodable bytes, no sentences, a token line without exactly two
-        tab-separated fields, an empty token or tag (each naming the file and line).
+        Missing file, undecodable bytes, no sentences, and by default a bad token line:
+        one without exactly two tab-separated fields, or with an empty token or tag
+        (each naming the file and line).
     ConfigError
-        An unknown encoding.
+        An unknown encoding or `on_bad_lines`.
 
     Examples
     --------
@@ -162,9 +172,17 @@ def read_conll(path: PathLike, *, encoding: str = "utf-8") -> TaggedCorpus:
     source = str(path)
     text = decode_bytes(read_bytes(Path(path), source, "tagged corpus file"), encoding, source)
     corpus = _Builder(source)
+    bad = BadLines(on_bad_lines, source)
     for block in _blocks(text):
-        corpus.add([(line, *_conll_token(fields, f"{source}:{line}")) for line, fields in block])
-    return corpus.build()
+        words = []
+        for line, fields in block:
+            try:
+                words.append((line, *_conll_token(fields)))
+            except BadLine as problem:
+                bad.add(line, str(problem))
+        if words:  # a sentence of bad lines only is left out whole
+            corpus.add(words)
+    return corpus.build(bad.skipped)
 
 
 class _Builder:
@@ -182,10 +200,10 @@ class _Builder:
         self.sentences.append([token for _, token, _ in words])
         self.tags.append([tag for _, _, tag in words])
 
-    def build(self) -> TaggedCorpus:
+    def build(self, skipped: list[str] | None = None) -> TaggedCorpus:
         if not self.sentences:
             raise DataError(f"{self.source}: empty file (no sentences)")
-        return TaggedCorpus(self.sentences, self.tags, self.source, self.lines)
+        return TaggedCorpus(self.sentences, self.tags, self.source, self.lines, skipped or [])
 
 
 def _blocks(text: str) -> Iterator[list[tuple[int, list[str]]]]:
@@ -244,16 +262,16 @@ def _shown(field: str, limit: int = 40) -> str:
     return repr(field) if len(field) <= limit else f"{field[:limit]!r}..."
 
 
-def _conll_token(fields: list[str], where: str) -> tuple[str, str]:
-    """(token, tag) of a ``token<TAB>tag`` line."""
+def _conll_token(fields: list[str]) -> tuple[str, str]:
+    """(token, tag) of a ``token<TAB>tag`` line; BadLine says what is wrong with it."""
     if len(fields) == 1:
-        raise DataError(f"{where}: token line without a tag (expected token<TAB>tag)")
+        raise BadLine("token line without a tag (expected token<TAB>tag)")
     if len(fields) != 2:
         hint = "; a CoNLL-U file? use --format conllu" if len(fields) == _CONLLU_N_COLUMNS else ""
-        raise DataError(f"{where}: expected token<TAB>tag, found {len(fields)} fields{hint}")
+        raise BadLine(f"expected token<TAB>tag, found {len(fields)} fields{hint}")
     token, tag = fields[0], fields[1].strip()
     if not token:
-        raise DataError(f"{where}: empty token before the tab")
+        raise BadLine("empty token before the tab")
     if not tag:
-        raise DataError(f"{where}: token {token!r} has an empty tag")
+        raise BadLine(f"token {token!r} has an empty tag")
     return token, tag

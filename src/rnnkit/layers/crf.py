@@ -171,6 +171,28 @@ class CRF(Layer):
         log_z = crf_log_partition(E, A, start, end, mask, self.constraints)
         return crf_score(E, A, start, end, tags, mask) - log_z
 
+    def partial_log_likelihood(
+        self, emissions: Array, tags: Array, mask: Array | None = None
+    ) -> Array:
+        """``log p`` of the paths through the given tags, where a negative tag id leaves
+        its step free (any tag), of every sentence, (B,); no gradient.
+
+        With every tag given this is :meth:`log_likelihood`: the partition over the
+        paths the given tags allow, ``log Z_given``, less ``log Z``.
+        """
+        E = self._emissions(emissions)
+        A, start, end = self._scores()
+        tags = np.asarray(tags)
+        given = tags >= 0
+        if mask is not None:
+            given &= np.asarray(mask, dtype=bool)
+        K = E.shape[2]
+        # NOTE: a given step allows its own tag only: the others' emissions far below
+        other = given[..., None] & (np.arange(K) != tags[..., None])  # (B, T, K)
+        E_given = np.where(other, np.asarray(-1e4, dtype=E.dtype), E)
+        log_z = crf_log_partition(E, A, start, end, mask, self.constraints)
+        return crf_log_partition(E_given, A, start, end, mask, self.constraints) - log_z
+
     def decode(self, emissions: Array, mask: Array | None = None) -> list[Array]:
         """The Viterbi path of every sentence: a list of B int arrays, each of its
         sentence's real length (pytorch-crf's ``decode``)."""

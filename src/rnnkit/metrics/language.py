@@ -8,6 +8,9 @@ With L the mean cross-entropy of the next token, in nats (natural log) per token
 - bits per token = L / ln 2, the code length the model would give each token; at
   character level this is bits per character (bpc).
 
+``unknown`` counts the tokens of the text the model's vocabulary lacks: characters it
+never saw, left out of the score, or words read as ``<unk>`` (``unknown_tokens``).
+
 >>> import math
 >>> r = LanguageModelReport(loss_sum=100 * math.log(65), n_tokens=100)
 >>> round(r.loss, 4), round(r.perplexity, 1), round(r.bits_per_token, 3)
@@ -30,6 +33,7 @@ class LanguageModelReport:
     loss_sum: float
     n_tokens: int
     level: str = "char"
+    unknown: int = 0
 
     @property
     def loss(self) -> float:
@@ -51,12 +55,18 @@ class LanguageModelReport:
             "perplexity": self.perplexity,
             "bits_per_token": self.bits_per_token,
             "n_tokens": self.n_tokens,
+            "unknown_tokens": self.unknown,
         }
 
     def format(self) -> str:
         unit = "character" if self.level == "char" else "token"
         bits = "bpc" if self.level == "char" else "bits/token"
-        return (
+        line = (
             f"loss {self.loss:.4f} nats per {unit}, perplexity {self.perplexity:.2f}, "
             f"{self.bits_per_token:.4f} {bits}, over {self.n_tokens:,} {unit}s"
         )
+        if not self.unknown:
+            return line
+        if self.level == "char":
+            return f"{line}; {self.unknown:,} characters not in the model's vocabulary left out"
+        return f"{line}; {self.unknown:,} words not in the model's vocabulary read as <unk>"

@@ -43,12 +43,14 @@ def edit_distance(a: Sequence[Any], b: Sequence[Any]) -> int:
 
 @dataclass(frozen=True)
 class SequenceReport:
-    """Counts over `n` examples: exact matches, edits, and reference tokens."""
+    """Counts over `n` examples: exact matches, edits, and reference tokens; `unknown`:
+    the source tokens the model's vocabulary lacked (read as ``<unk>``)."""
 
     n: int
     exact: int
     edits: int
     reference_tokens: int
+    unknown: int = 0
 
     @classmethod
     def from_sequences(
@@ -86,12 +88,16 @@ class SequenceReport:
             "n": self.n,
             "edits": self.edits,
             "reference_tokens": self.reference_tokens,
+            "unknown_tokens": self.unknown,
         }
 
     def format(self) -> str:
-        return (
+        line = (
             f"exact match {self.exact_match:.2%} (word error rate {self.word_error_rate:.2%}), "
             f"token error rate {self.token_error_rate:.2%} "
             f"({self.edits:,} edits over {self.reference_tokens:,} reference tokens), "
             f"{self.n:,} examples"
         )
+        if not self.unknown:
+            return line
+        return f"{line}; {self.unknown:,} source tokens not in the model's vocabulary read as <unk>"

@@ -26,6 +26,7 @@ import numpy as np
 from rnnkit.errors import ConfigError
 from rnnkit.layers import CRF, Dense, Layer
 from rnnkit.metrics import tag_scheme
+from rnnkit.models.heads import UNSEEN
 
 __all__ = ["crf_layers", "crf_step"]
 
@@ -50,14 +51,20 @@ def crf_step(
     E : (B, T, K) emissions; y : (B, T) gold tag ids; mask : (B, T), None for no pads.
     In training, :meth:`CRF.loss` also adds the gradients of A, start and end; in
     evaluation the loss comes from :meth:`CRF.log_likelihood`, which leaves them alone.
+    A sentence holding an ``UNSEEN`` tag (-1, evaluation only) has no gold path: its
+    loss is that of every path through its seen tags, and an unseen step is never
+    counted correct.
     """
     y = np.asarray(y)
     if training:
         value, dE = crf.loss(E, y, mask, reduction=reduction)
     else:
-        nll = -crf.log_likelihood(E, y, mask)  # (B,)
         if reduction != "sequence_mean":
             raise ConfigError(f"reduction={reduction!r}: a CRF's loss is per sentence")
+        if (y == UNSEEN).any():
+            nll = -crf.partial_log_likelihood(E, y, mask)  # (B,)
+        else:
+            nll = -crf.log_likelihood(E, y, mask)
         value, dE = float(nll.mean()), None
     paths = crf.decode(E, mask)
     correct = sum(int((p == y[b, : len(p)]).sum()) for b, p in enumerate(paths))

@@ -3,6 +3,10 @@
 The final Dense layer returns logits in training; the loss applies the activation
 itself (sigmoid or softmax), which is the numerically stable way to compute
 cross-entropy. Each loss name fixes the activation it expects.
+
+A per-step class id of :data:`UNSEEN` (-1) marks a step whose true class the model
+does not have (a tag of validation data never seen in training): it adds nothing to
+the loss and counts as a wrong prediction.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import numpy as np
 from rnnkit.core.losses import mse, sigmoid_binary_cross_entropy, softmax_cross_entropy
 from rnnkit.errors import ConfigError, ShapeError
 
-__all__ = ["LOSSES", "check_loss", "compute_loss"]
+__all__ = ["LOSSES", "UNSEEN", "check_loss", "compute_loss"]
 
 Array = np.ndarray
+#: the class id of a step whose class the model does not have: no loss, always wrong
+UNSEEN = -1
 
 #: loss name -> the output activation it goes with
 LOSSES = {
@@ -55,9 +61,14 @@ def compute_loss(
         hit = (z > 0) == (t > 0.5)
         dlogits = dz[..., None]
     elif loss == "sparse_categorical_crossentropy":
-        t = np.asarray(y)
-        value, dlogits = softmax_cross_entropy(logits, t.astype(np.int64), mask, reduction)
-        hit = logits.argmax(axis=-1) == t
+        t = np.asarray(y).astype(np.int64)
+        seen = t != UNSEEN
+        if mask is not None and not seen.all():
+            known = mask & seen
+            value, dlogits = softmax_cross_entropy(logits, np.where(seen, t, 0), known, reduction)
+        else:
+            value, dlogits = softmax_cross_entropy(logits, t, mask, reduction)
+        hit = logits.argmax(axis=-1) == t  # never at an UNSEEN step
     else:
         value, dlogits = mse(logits, np.asarray(y), mask, reduction)
         return value, dlogits, 0, 0

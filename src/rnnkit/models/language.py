@@ -226,24 +226,32 @@ class LanguageModel(TaskModel):
 
         The text is read as in training, in ``batch_size`` streams with the state
         carried from window to window, starting from zero.
+        A character the model never saw is left out of the text and counted in the
+        report's ``unknown``; an unknown word is read as ``<unk>`` and counted.
         """
         self._require_fitted()
+        if isinstance(text, str):
+            text = corpus_from_text(text, self.settings["level"], vocab=self.vocab_, unknown="skip")
         corpus = self._corpus(text, "text", self.vocab_)
-        return self.evaluate_ids(corpus.ids)
+        return self.evaluate_ids(corpus.ids, corpus.unknown)
 
     def evaluate_file(self, path: str | Path, encoding: str = "utf-8") -> LanguageModelReport:
         """:meth:`evaluate` on a text file, read with the model's vocabulary."""
         self._require_fitted()
-        corpus = read_corpus(path, self.settings["level"], vocab=self.vocab_, encoding=encoding)
-        return self.evaluate_ids(corpus.ids)
+        corpus = read_corpus(
+            path, self.settings["level"], vocab=self.vocab_, encoding=encoding, unknown="skip"
+        )
+        return self.evaluate_ids(corpus.ids, corpus.unknown)
 
-    def evaluate_ids(self, ids: Array) -> LanguageModelReport:
+    def evaluate_ids(self, ids: Array, unknown: int = 0) -> LanguageModelReport:
+        """The report on token ids; `unknown`: how many tokens of the text the vocabulary
+        lacked (recorded in the report)."""
         if len(ids) < 2:
             raise DataError("evaluation needs at least two tokens (one to predict)")
         streams = self._streams(ids)
         mean = evaluate_source(StatefulNetwork(self.model_), streams)["loss"]  # per token
         n = streams.n_targets
-        return LanguageModelReport(mean * n, n, self.settings["level"])
+        return LanguageModelReport(mean * n, n, self.settings["level"], unknown)
 
     # -- generation --------------------------------------------------------------------
     def encode(self, text: str, what: str = "the prime") -> Array:

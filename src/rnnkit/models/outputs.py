@@ -36,6 +36,7 @@ from rnnkit.layers import (
 from rnnkit.metrics import ClassificationReport, entity_scores, tag_scheme
 from rnnkit.metrics.labelling import LabellingReport
 from rnnkit.models.crf_head import crf_layers
+from rnnkit.models.heads import UNSEEN
 from rnnkit.text import lengths_to_mask
 from rnnkit.training import SequenceDataset
 
@@ -199,7 +200,8 @@ class TagOutputs:
         options: dict[str, Any] = {"monitor": "val_accuracy"}  # no validation: none followed
         if valid is not None:
             check_pairs(*valid, self.item, self.unit)
-            valid_data = (self._inputs(valid[0]), self._tag_ids(valid[1]))
+            # NOTE: a validation tag never seen in training is UNSEEN: scored as wrong
+            valid_data = (self._inputs(valid[0]), self._tag_ids(valid[1], unseen=True))
             options = {"monitor": self.monitor_}
             if s.get("lr_decay"):
                 options["lr_decay"] = s["lr_decay"]
@@ -234,14 +236,16 @@ class TagOutputs:
             raise DataError(f"only one tag {self.labels_!r}: a tagger needs at least two")
         return self._tag_ids(tags)
 
-    def _tag_ids(self, tags: Sequence[Sequence[Any]]) -> list[Array]:
+    def _tag_ids(self, tags: Sequence[Sequence[Any]], unseen: bool = False) -> list[Array]:
+        """Tag ids, one array per sequence; a tag not in ``labels_`` is a DataError, or
+        with `unseen` the id :data:`~rnnkit.models.heads.UNSEEN` (no loss, always wrong)."""
         index = {t: i for i, t in enumerate(self.labels_)}
         out = []
         for i, seq in enumerate(tags):
             unknown = [t for t in seq if str(t) not in index]
-            if unknown:
+            if unknown and not unseen:
                 raise DataError(f"{self.item} {i + 1}: tag {unknown[0]!r} was not seen in training")
-            out.append(np.array([index[str(t)] for t in seq], dtype=np.int64))
+            out.append(np.array([index.get(str(t), UNSEEN) for t in seq], dtype=np.int64))
         return out
 
     def training_data(self, x: Any, tags: Sequence[Sequence[Any]]) -> SequenceDataset:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -260,11 +261,18 @@ class Seq2Seq(TaskModel):
     def evaluate(
         self, sources: Sequence[Tokens], targets: Sequence[Tokens], **options: Any
     ) -> SequenceReport:
-        """Exact match (1 - word error rate) and token error rate of the decoded outputs."""
+        """Exact match (1 - word error rate) and token error rate of the decoded outputs;
+        the report's ``unknown`` counts the source tokens read as ``<unk>``."""
         _check_pairs(sources, targets)
-        return SequenceReport.from_sequences(
+        report = SequenceReport.from_sequences(
             [list(t) for t in targets], self.translate(sources, **options)
         )
+        return replace(report, unknown=len(self.unknown_tokens(sources)))
+
+    def unknown_tokens(self, sources: Sequence[Tokens]) -> list[str]:
+        """Every token of `sources` the source vocabulary lacks (read as ``<unk>``), in order."""
+        self._require_fitted()
+        return [t for src in sources for t in src if t not in self.source_vocab_]
 
     # -- files ---------------------------------------------------------------------
     def save(

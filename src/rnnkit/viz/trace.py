@@ -108,6 +108,8 @@ def trace(
     if tokens is not None and len(tokens) != len(stream.values):
         raise ShapeError(f"tokens: {len(tokens)} tokens for {len(stream.values)} steps")
     ids = stream.values if stream.kind == "ids" else None
+    if ids is not None and ids.ndim == 2:  # words and their characters: the word ids
+        ids = ids[:, 0]
     walk = _Walk(ids, _listed(tokens), _listed(labels), notes=list(notes))
     for layer in layers:
         handler = _handler(layer)
@@ -127,6 +129,13 @@ def _listed(values: Sequence[str] | None) -> list[str] | None:
 def _start(first: Any, inputs: Any) -> tuple[_Stream, Array]:
     """The first stream, and the batch of one that the layers themselves run on."""
     x = np.asarray(inputs)
+    if getattr(first, "kind", "") == "word_char_embedding":  # (T, 1 + L) words, characters
+        if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] < 2 or x.dtype.kind not in "iu":
+            raise ShapeError(
+                f"inputs: expected the (T, 1 + L) word and character ids of one sentence, "
+                f"got {x.shape}"
+            )
+        return _Stream(x.astype(np.int64), "ids"), x[None].astype(np.int64)
     if getattr(first, "kind", "") in ("one_hot", "embedding"):  # they check the ids' range
         if x.ndim != 1 or x.size == 0 or x.dtype.kind not in "iu":
             raise ShapeError(f"inputs: expected the (T,) token ids of one sequence, got {x.shape}")
@@ -276,6 +285,20 @@ def _embedding(walk: _Walk, layer: Any, x: _Stream) -> _Stream:
     return _Stream(E[x.values], "embedded", source=layer.name, symbol="e")
 
 
+def _word_chars(walk: _Walk, layer: Any, x: _Stream) -> _Stream:
+    """Each word's embedding row beside its character features; the features are the
+    character encoder's own output (its steps run over characters, not over words)."""
+    ids = x.values  # (T, 1 + L)
+    E = np.asarray(layer.params["E"], dtype=np.float64)
+    chars = layer.chars(ids[None, :, 1:])[0].astype(np.float64)  # (T, 2 units)
+    walk.notes.append(
+        f"{layer.name} (WordCharEmbedding): x_t = [E o_t ; the {chars.shape[1]} features "
+        f"its {layer.chars.cell} reads from the word's characters]; the character steps "
+        "are not shown"
+    )
+    return _Stream(np.concatenate([E[ids[:, 0]], chars], axis=1), "embedded", layer.name, "x")
+
+
 def _dropout(walk: _Walk, layer: Any, x: _Stream) -> _Stream:
     walk.notes.append(f"{layer.name} (Dropout): the identity at inference; skipped")
     return x
@@ -284,6 +307,7 @@ def _dropout(walk: _Walk, layer: Any, x: _Stream) -> _Stream:
 _LAYERS: dict[str, Callable[[_Walk, Any, _Stream], _Stream]] = {
     "one_hot": lambda walk, layer, x: x,  # the ids pass as they are
     "embedding": _embedding,
+    "word_char_embedding": _word_chars,
     "dropout": _dropout,
     "bidirectional": _bidirectional,
     **dict.fromkeys(("global_average_pooling1d", "global_max_pooling1d"), _pooling),

@@ -7,7 +7,14 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import chosen_format, format_options, refuse_format, refuse_format_flags
+from rnnkit.cli.data_flags import (
+    chosen_format,
+    format_options,
+    refuse_format,
+    refuse_format_flags,
+    refuse_other_format_flags,
+    report_skipped,
+)
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
@@ -26,7 +33,10 @@ def read(path: str, args: argparse.Namespace) -> Table:
     )
     fmt = chosen_format(args, path, "classify", Table)
     assert fmt is not None  # a table is classify's default
-    return fmt.read(path, **format_options(args, fmt))
+    refuse_other_format_flags(args, fmt, ("on_bad_lines",))
+    table = fmt.read(path, **format_options(args, fmt))
+    report_skipped(table, args)
+    return table
 
 
 def check_known_labels(table: Table, known: set[str] | list[str]) -> None:

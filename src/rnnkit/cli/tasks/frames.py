@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.cli.data_flags import FORMAT_FLAGS, refuse_format_flags
+from rnnkit.cli.data_flags import FORMAT_FLAGS, flag_value, refuse_format_flags
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
@@ -38,7 +38,7 @@ NO_CONFUSION = "--plot draws a confusion matrix: a regressor has none"
 
 def read(path: str, args: argparse.Namespace) -> FrameSet:
     """Read a frames CSV or an npz file, by --format or as the name and header say."""
-    return read_frame_file(path, args.format, encoding=args.encoding)
+    return read_frame_file(path, args.format, encoding=flag_value(args, "encoding"))
 
 
 def targets(task: str, frames: FrameSet, forecast: int | None = None) -> Any:

@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import FORMAT_FLAGS, refuse_format, refuse_format_flags
+from rnnkit.cli.data_flags import FORMAT_FLAGS, flag_value, refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -35,8 +35,13 @@ def check_format(args: argparse.Namespace) -> None:
 
 
 def read(path: str, args: argparse.Namespace, level: str, **vocab: Any) -> TextCorpus:
-    """The text file at `path` as tokens of `level`; `vocab`: read_corpus's vocabulary options."""
-    return read_corpus(path, level, encoding=args.encoding, **vocab)
+    """The text file at `path` as tokens of `level`; `vocab`: read_corpus's vocabulary options.
+
+    Read with a given vocabulary (held-out text), a character it lacks is left out
+    and counted, as ``evaluate`` does.
+    """
+    unknown = "skip" if vocab.get("vocab") is not None else "error"
+    return read_corpus(path, level, encoding=flag_value(args, "encoding"), unknown=unknown, **vocab)
 
 
 def train(args: argparse.Namespace) -> int:
@@ -68,7 +73,7 @@ def train(args: argparse.Namespace) -> int:
     parts = []
     for name, part in (("validation", valid), ("test", test)):
         if part is not None:
-            report = model.evaluate_ids(part.ids)
+            report = model.evaluate_ids(part.ids, part.unknown)
             parts.append((name, part.path, report))
             print(f"{name} ({part.path}): {report.format()}")
     write_evaluation(args.out, args.task, parts)
@@ -78,7 +83,7 @@ def train(args: argparse.Namespace) -> int:
 def score(args: argparse.Namespace, model: LanguageModel) -> LanguageModelReport:
     """The language model's loss and perplexity on the text file --data."""
     check_format(args)
-    return model.evaluate_file(args.data, encoding=args.encoding)
+    return model.evaluate_file(args.data, encoding=flag_value(args, "encoding"))
 
 
 def batches(model: LanguageModel, path: str, args: argparse.Namespace, size: int) -> list:

@@ -7,7 +7,15 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import FORMAT_FLAGS, chosen_format, refuse_format, refuse_format_flags
+from rnnkit.cli.data_flags import (
+    FORMAT_FLAGS,
+    chosen_format,
+    flag_value,
+    refuse_format,
+    refuse_format_flags,
+    refuse_other_format_flags,
+    report_skipped,
+)
 from rnnkit.cli.outputs import (
     draw_curves,
     run_record,
@@ -41,9 +49,19 @@ def read(path: str, args: argparse.Namespace, levels: Levels) -> PairCorpus:
     refuse_format(args, "seq2seq", PairCorpus, message)
     message = "{flag} does not apply to --task seq2seq"
     refuse_format_flags(args, formats_for("seq2seq"), tuple(FORMAT_FLAGS), message)
-    return read_pair_file(
-        path, args.format, source_level=levels[0], target_level=levels[1], encoding=args.encoding
+    fmt = chosen_format(args, path, "seq2seq", PairCorpus)
+    if fmt is not None:
+        refuse_other_format_flags(args, fmt, ("on_bad_lines",))
+    pairs = read_pair_file(
+        path,
+        args.format,
+        source_level=levels[0],
+        target_level=levels[1],
+        encoding=flag_value(args, "encoding"),
+        on_bad_lines=args.on_bad_lines,
     )
+    report_skipped(pairs, args)
+    return pairs
 
 
 def _model_levels(model: Seq2Seq, path: str, args: argparse.Namespace) -> Levels:

@@ -7,7 +7,15 @@ import argparse
 import time
 from typing import Any
 
-from rnnkit.cli.data_flags import FORMAT_FLAGS, refuse_format, refuse_format_flags
+from rnnkit.cli.data_flags import (
+    FORMAT_FLAGS,
+    chosen_format,
+    flag_value,
+    refuse_format,
+    refuse_format_flags,
+    refuse_other_format_flags,
+    report_skipped,
+)
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
@@ -17,7 +25,7 @@ from rnnkit.errors import ConfigError
 from rnnkit.metrics import tag_scheme
 from rnnkit.models import SequenceTagger
 
-__all__ = ["followed", "read", "score", "train", "training_data"]
+__all__ = ["followed", "note_unseen_tags", "read", "score", "train", "training_data"]
 
 #: NOTE: the format a CSV user tries first is refused here with a hint; the formats of
 #: the other tasks reach read_tagged, whose message names the formats it reads
@@ -31,9 +39,18 @@ def read(path: str, args: argparse.Namespace) -> TaggedCorpus:
         refuse_format(args, "tag", TaggedCorpus, message)
     message = "{flag} does not apply to --task tag"
     refuse_format_flags(args, formats_for("tag", TaggedCorpus), tuple(FORMAT_FLAGS), message)
-    return read_tagged(
-        path, format=args.format, tag_col=args.tag_col or "upos", encoding=args.encoding
+    fmt = chosen_format(args, path, "tag", TaggedCorpus)
+    if fmt is not None and fmt.returns is TaggedCorpus:
+        refuse_other_format_flags(args, fmt, ("on_bad_lines",))
+    corpus = read_tagged(
+        path,
+        format=args.format,
+        tag_col=args.tag_col or "upos",
+        encoding=flag_value(args, "encoding"),
+        on_bad_lines=args.on_bad_lines,
     )
+    report_skipped(corpus, args)
+    return corpus
 
 
 #: the validation figures that a tagger's early stopping can follow, in words
@@ -79,7 +96,11 @@ def train(args: argparse.Namespace) -> int:
     model = SequenceTagger(**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)
-    pair = None if valid is None else (valid.sentences, valid.tags)
+    pair = None
+    if valid is not None:
+        pair = (valid.sentences, valid.tags)
+        held_out = "" if args.valid else f"{args.valid_split:.0%} held out of "
+        note_unseen_tags(data, valid, held_out)
     model.fit(data.sentences, data.tags, valid=pair)
     if valid is not None:
         print(followed(model))
@@ -87,6 +108,23 @@ def train(args: argparse.Namespace) -> int:
         args, model, started, valid, test, lambda c: model.evaluate(c.sentences, c.tags)
     )
     return 0
+
+
+def note_unseen_tags(data: TaggedCorpus, valid: TaggedCorpus, where: str = "") -> None:
+    """Say once how many validation tokens carry a tag the training data lacks: the
+    tagger cannot predict it, so validation scores them as wrong."""
+    seen = {str(t) for seq in data.tags for t in seq}
+    unseen = [str(t) for seq in valid.tags for t in seq if str(t) not in seen]
+    if not unseen:
+        return
+    names = list(dict.fromkeys(unseen))
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    one = len(unseen) == 1
+    tokens = "1 token with a tag" if one else f"{len(unseen):,} tokens with tags"
+    print(
+        f"note: {where}{valid.path}: {tokens} never seen in training ({shown}); "
+        f"validation scores {'it' if one else 'them'} as wrong"
+    )
 
 
 def score(args: argparse.Namespace, model: SequenceTagger) -> Any:
