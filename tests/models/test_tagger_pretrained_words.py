@@ -21,7 +21,7 @@ VECTORS = {
 }
 SENTENCES = [["the", "cat"], ["the", "dog"]] * 4
 TAGS = [["DET", "NOUN"]] * 8
-FAST = dict(hidden=4, epochs=1, verbose=0, seed=0)
+FAST = dict(hidden=4, epochs=1, verbose=0, seed=0, char_features=False)
 
 
 @pytest.fixture
