@@ -23,6 +23,7 @@ import pytest
 
 from rnnkit.io import load_weights
 from rnnkit.layers import Dense
+from rnnkit.models import FrameClassifier
 from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS
 
 RNNKIT = [sys.executable, "-m", "rnnkit.cli.main"]
@@ -205,27 +206,77 @@ def test_same_seed_same_weights_and_figures(tmp_path, cli) -> None:
 
 def test_resume_without_a_checkpoint_starts_from_the_beginning(tmp_path, cli) -> None:
     argv = CONFIGS["frames"](tmp_path)
-    result = cli("train", *argv, "--out", tmp_path / "m", "--resume")
+    result = cli("train", *argv, "--out", tmp_path / "m", "--resume", "--keep-checkpoint")
     assert result.code == 0 and "no checkpoint in" in result.out
     again = cli("train", *argv, "--out", tmp_path / "m")
     assert "holds an earlier run; starting afresh" in again.out
 
 
-def test_a_finished_run_resumes_to_its_end(tmp_path, cli) -> None:
+def test_a_finished_run_removes_its_checkpoint_and_has_nothing_to_resume(
+    tmp_path, cli, user_error, snapshot
+) -> None:
     argv = CONFIGS["frames"](tmp_path)
-    assert cli("train", *argv, "--out", tmp_path / "a").code == 0
-    before = (tmp_path / "a" / "weights.safetensors").read_bytes()
-    result = cli("train", *argv, "--out", tmp_path / "a", "--resume")
-    assert result.code == 0 and "resuming at step" in result.out
-    assert not any(line.startswith("epoch ") for line in result.out.splitlines())  # none to run
-    assert (tmp_path / "a" / "weights.safetensors").read_bytes() == before
+    result = cli("train", *argv, "--out", tmp_path / "a", "--checkpoint-every", "5")
+    assert result.code == 0
+    assert "checkpoint removed (--keep-checkpoint keeps it for --resume)" in result.out
+    assert not (tmp_path / "a" / "checkpoint").exists()
+    before = snapshot(tmp_path / "a")
+    line = user_error(cli("train", *argv, "--out", tmp_path / "a", "--resume"))
+    assert line == (
+        f"error: --resume: {tmp_path / 'a'} holds a finished model and no checkpoint "
+        "(removed when its training ended; --keep-checkpoint keeps it): nothing to resume; "
+        "train without --resume to start afresh"
+    )
+    assert snapshot(tmp_path / "a") == before
+
+
+def test_a_kept_checkpoint_of_a_finished_run_trains_on_only_with_more_epochs(
+    tmp_path, cli, user_error, snapshot
+) -> None:
+    argv = CONFIGS["frames"](tmp_path)  # 6 epochs
+    result = cli("train", *argv, "--out", tmp_path / "a", "--keep-checkpoint")
+    assert result.code == 0
+    assert f"checkpoint kept in {tmp_path / 'a' / 'checkpoint'}" in result.out
+    before = snapshot(tmp_path / "a")
+    line = user_error(cli("train", *argv, "--out", tmp_path / "a", "--resume"))
+    assert line.endswith("nothing to resume: all 6 epochs are done; give more --epochs to train on")
+    assert snapshot(tmp_path / "a") == before
+    more = cli("train", *argv, "--epochs", "8", "--out", tmp_path / "a", "--resume")
+    assert more.code == 0 and "resuming at step" in more.out
+    assert [line.split("/")[0] for line in more.out.splitlines() if line.startswith("epoch ")] == [
+        "epoch   7",
+        "epoch   8",
+    ]
+    assert cli("train", *argv, "--epochs", "8", "--out", tmp_path / "b").code == 0
+    _same_model(tmp_path / "a", tmp_path / "b")  # as if it had been given 8 at the start
+
+
+def test_a_run_stopped_before_its_model_was_saved_resumes_to_it(tmp_path, cli, monkeypatch) -> None:
+    """Interrupted between its last checkpoint and saving the model: --resume saves it."""
+    argv = CONFIGS["frames"](tmp_path)
+    assert cli("train", *argv, "--out", tmp_path / "reference").code == 0
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FrameClassifier, "save", interrupted)
+        assert cli("train", *argv, "--out", tmp_path / "a").code == 130
+    assert (tmp_path / "a" / "checkpoint" / "latest.json").is_file()
+    assert not (tmp_path / "a" / "config.json").exists()
+    resumed = cli("train", *argv, "--out", tmp_path / "a", "--resume")
+    assert resumed.code == 0 and "resuming at step" in resumed.out
+    assert not any(line.startswith("epoch ") for line in resumed.out.splitlines())  # none left
+    _same_model(tmp_path / "reference", tmp_path / "a")
+    assert not (tmp_path / "a" / "checkpoint").exists()
 
 
 def test_a_checkpoint_of_another_run_or_a_damaged_one_is_refused(
     tmp_path, cli, user_error, snapshot
 ) -> None:
     argv = CONFIGS["frames"](tmp_path)
-    assert cli("train", *argv, "--out", tmp_path / "m", "--checkpoint-every", "5").code == 0
+    kept = ("--checkpoint-every", "5", "--keep-checkpoint")
+    assert cli("train", *argv, "--out", tmp_path / "m", *kept).code == 0
     before = snapshot(tmp_path / "m")
     line = user_error(cli("train", *argv, "--hidden", "8", "--out", tmp_path / "m", "--resume"))
     assert "the checkpoint is of another run (hidden: " in line

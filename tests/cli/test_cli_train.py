@@ -36,8 +36,7 @@ def train_argv(data, out, *extra):
 
 def test_model_directory_holds_config_weights_and_vocab(rnn_model):
     assert sorted(p.name for p in rnn_model.iterdir()) == [
-        "checkpoint",  # DESIGN §5: the run's last state, for --resume
-        "config.json",
+        "config.json",  # no checkpoint/: removed once the run ended (--keep-checkpoint)
         "curves.png",  # beside the model, not part of it: the run's loss and accuracy
         "evaluation.json",  # the validation report, for rnnkit report
         "vocab.json",

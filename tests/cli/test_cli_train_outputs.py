@@ -127,6 +127,22 @@ def test_the_classifiers_evaluation_matches_rnnkit_evaluate(trained, run_cli) ->
 
 
 @pytest.mark.parametrize("task", TASKS)
+def test_every_task_says_why_it_stopped_and_removes_its_checkpoint(trained, task) -> None:
+    model, printed = trained[task]
+    lines = printed.splitlines()
+    history = read_config(model)["training"]["history"]
+    kept = history["best_epoch"]
+    assert f"stopped: all 2 epochs done; kept epoch {kept}" in lines
+    assert history["stopped"] == "epochs" and kept in (1, 2)
+    assert lines.index(f"stopped: all 2 epochs done; kept epoch {kept}") < next(
+        i for i, line in enumerate(lines) if line.startswith("trained in ")
+    )
+    assert "checkpoint removed (--keep-checkpoint keeps it for --resume)" in lines
+    assert not (model / "checkpoint").exists()
+    assert "checkpoint_step" not in read_config(model)["training"]
+
+
+@pytest.mark.parametrize("task", TASKS)
 def test_grad_norms_log_every_step_of_every_task(trained, task) -> None:
     model, _ = trained[task]
     with (model / "grad_norms.csv").open(newline="") as f:
@@ -156,7 +172,7 @@ def test_a_resumed_run_appends_to_its_log(tmp_path, cli, reviews, write_csv) -> 
     data = write_csv(tmp_path / "train.csv", reviews(48, 1))
     argv = ["train", "--task", "classify", "--data", data, "--out", tmp_path / "m",
             "--hidden", "6", "--embed", "6", "--batch-size", "8", "--log-grad-norms"]  # fmt: skip
-    assert cli(*argv, "--epochs", "1").code == 0
+    assert cli(*argv, "--epochs", "1", "--keep-checkpoint").code == 0
     first = (tmp_path / "m" / "grad_norms.csv").read_text().splitlines()
     assert cli(*argv, "--epochs", "2", "--resume").code == 0
     both = (tmp_path / "m" / "grad_norms.csv").read_text().splitlines()

@@ -3,7 +3,9 @@
 ::
 
     OUT/
-      checkpoint/       the run's latest state, for --resume (--checkpoint-every N)
+      checkpoint/       the run's latest state, for --resume (--checkpoint-every N);
+                        removed when the run ends normally, unless --keep-checkpoint
+                        is given or the time budget ended it
       curves.png        loss (and accuracy) by epoch, training and validation
       evaluation.json   the reports of the validation part and of --test, as
                         ``rnnkit evaluate --json`` prints them, by part
@@ -23,8 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rnnkit.errors import ConfigError
-from rnnkit.io import atomic_write_json, json_safe
+from rnnkit.errors import ConfigError, RnnkitError
+from rnnkit.io import CONFIG_FILE, atomic_write_json, json_safe, read_config, read_json
 from rnnkit.training import Checkpoints, GradNormLog
 from rnnkit.viz.curves import plot_history
 
@@ -62,11 +64,36 @@ def use_checkpoints(model: Any, args: argparse.Namespace) -> None:
     }
     ck = Checkpoints(Path(args.out) / "checkpoint", every=every, resume=resume, identity=identity)
     latest = ck.directory / "latest.json"
+    saved = _saved_checkpoint_step(Path(args.out)) if resume else None
     if resume and not latest.is_file():
+        if saved is not None:
+            raise ConfigError(
+                f"--resume: {args.out} holds a finished model and no checkpoint (removed "
+                "when its training ended; --keep-checkpoint keeps it): nothing to resume; "
+                "train without --resume to start afresh"
+            )
         print(f"no checkpoint in {ck.directory}: training from the start")
     elif not resume and latest.is_file():
         print(f"{ck.directory} holds an earlier run; starting afresh (--resume continues it)")
+    if resume and latest.is_file() and saved is not None:
+        try:
+            ck.model_saved = read_json(latest).get("step") == saved
+        except (RnnkitError, AttributeError):  # a damaged pointer: loading names it
+            pass
     model.checkpoints = ck
+
+
+def _saved_checkpoint_step(out: Path) -> int | None:
+    """The checkpoint step of the model saved in `out` (-1 when its checkpoint was
+    removed), or None when `out` holds no readable model."""
+    if not (out / CONFIG_FILE).is_file():
+        return None
+    try:
+        training = read_config(out).get("training")
+    except RnnkitError:
+        return None
+    step = training.get("checkpoint_step") if isinstance(training, dict) else None
+    return step if isinstance(step, int) else -1
 
 
 def run_record(args: argparse.Namespace, seconds: float) -> dict[str, Any]:

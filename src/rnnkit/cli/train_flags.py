@@ -257,6 +257,9 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="also checkpoint every N steps into OUT/checkpoint (always: every epoch end)"),
     TrainFlag("resume", "training", None, options={"action": "store_true"},
               help="continue the run in OUT/checkpoint exactly where it stopped (same flags)"),
+    TrainFlag("keep_checkpoint", "training", None, options={"action": "store_true"},
+              help="keep OUT/checkpoint after a run that ends normally (removed otherwise; "
+              "a run the time budget ends keeps it)"),
     TrainFlag("log_grad_norms", "training", None, options={"action": "store_true"},
               help="write every step's gradient norms (global, clipped or not, per parameter) "
               "to OUT/grad_norms.csv"),

@@ -79,6 +79,10 @@ class Checkpoints:
     identity : dict
         What must be the same for a run to resume from a checkpoint (settings, data);
         a checkpoint of another run is refused, naming each value that differs.
+    model_saved : bool
+        The run of the latest checkpoint ended and its model was saved: resuming it is
+        refused unless there is more to train (more epochs, or a run its time budget
+        ended, which resumes under a new budget).
     """
 
     directory: Path
@@ -87,6 +91,9 @@ class Checkpoints:
     identity: dict[str, Any] = field(default_factory=dict)
     #: the step of the newest checkpoint saved or loaded by this run
     last_step: int | None = None
+    #: the model that the latest checkpoint's run ended with is saved: resuming that
+    #: run when it has ended (early stopping, all epochs done) is refused
+    model_saved: bool = False
 
     def __post_init__(self) -> None:
         self.directory = Path(self.directory)
@@ -120,6 +127,13 @@ class Checkpoints:
                 shutil.rmtree(old, ignore_errors=True)
         self.last_step = step
         return target
+
+    def remove(self) -> None:
+        """Delete the checkpoint folder. ``latest.json`` goes first, so a removal cut
+        short leaves no checkpoint to resume from rather than a damaged one."""
+        (self.directory / LATEST).unlink(missing_ok=True)
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.last_step = None
 
     def _step_dirs(self) -> Iterator[Path]:
         if self.directory.is_dir():
@@ -208,6 +222,7 @@ class Progress:
     best_epoch: int | None = None
     waited: int = 0  # epochs since the best
     stopped: str | None = None  # "early_stopping" or "time_budget" once the run has ended
+    budget_from: float = 0.0  # training seconds when the time budget began (0, or a resume's)
 
     def next_epoch(self) -> None:
         self.epoch, self.batch, self.sums = self.epoch + 1, 0, _zero_sums()

@@ -7,6 +7,12 @@ whatever stdout is, so a log file holds the run's figures:
 ...           "tokens_per_s": 12000.0, "seconds": 1.25}
 >>> print(epoch_line(record, epochs=20))
 epoch   3/20  loss 0.4100  val_acc 0.8800  val_entity_f1 0.4120  12,000 tok/s  1.2s
+
+An epoch the time budget cut short says so, with the batches it trained:
+
+>>> print(epoch_line({"epoch": 12, "loss": 0.38, "cut_after": 40, "batches": 106,
+...                   "tokens_per_s": 11000.0, "seconds": 0.5}, epochs=60))
+epoch  12/60 (cut: 40/106 batches)  loss 0.3800  11,000 tok/s  0.5s
 """
 
 from __future__ import annotations
@@ -23,7 +29,10 @@ SHOWN = (("accuracy", "acc"), ("val_loss", "val_loss"), ("val_accuracy", "val_ac
 
 def epoch_line(r: dict[str, float], epochs: int) -> str:
     """One epoch's record as the line printed after it (see the module docstring)."""
-    line = f"epoch {int(r['epoch']):>3}/{epochs}  loss {r['loss']:.4f}"
+    line = f"epoch {int(r['epoch']):>3}/{epochs}"
+    if "cut_after" in r:
+        line += f" (cut: {int(r['cut_after'])}/{int(r['batches'])} batches)"
+    line += f"  loss {r['loss']:.4f}"
     for key, name in SHOWN:
         if key in r:
             line += f"  {name} {r[key]:.4f}"

@@ -107,6 +107,12 @@ class History:
     (cross-entropy), not for the mean squared error; the figures of
     :attr:`FitConfig.val_scores` join them as ``val_<name>``. ``best_epoch`` is the
     best by ``monitor``, the validation figure that early stopping followed.
+
+    ``stopped`` says why the run ended: ``"epochs"`` (all of them done),
+    ``"early_stopping"`` (``patience`` epochs without a better ``monitor``) or
+    ``"time_budget"`` (``max_minutes`` passed). An epoch the time budget cut short
+    records ``cut_after``, its batches trained, and ``batches``, those it has in all;
+    :attr:`cut` gives the last epoch's pair.
     """
 
     epochs: list[dict[str, float]] = field(default_factory=list)
@@ -117,6 +123,15 @@ class History:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def cut(self) -> tuple[int, int] | None:
+        """(batches trained, batches in all) of the last epoch if the time budget cut
+        it short, else None."""
+        last = self.epochs[-1] if self.epochs else {}
+        if "cut_after" not in last:
+            return None
+        return int(last["cut_after"]), int(last["batches"])
 
 
 def evaluate(model: Trainable, data: BatchSource, batch_size: int = 256) -> dict[str, float]:
@@ -175,12 +190,15 @@ class _Run:
         config, ck = self.config, self.config.checkpoints
         if ck is not None and ck.resume:
             restore(self, ck)
+            if ck.last_step is not None:
+                self._resumable(ck)
             if config.verbose and ck.last_step is not None:
                 p = self.p
                 print(f"resuming at step {p.step}: epoch {p.epoch}, batch {p.batch}", flush=True)
         start = time.perf_counter()
         budget = None if config.max_minutes is None else 60.0 * config.max_minutes
-        deadline = None if budget is None else start + budget - self.seconds_before
+        spent = self.seconds_before - self.p.budget_from  # of this budget, before a resume
+        deadline = None if budget is None else start + budget - spent
         sign = -1.0 if config.monitor == "val_loss" else 1.0
         while self.p.stopped is None and self.p.epoch <= config.epochs:
             t0 = time.perf_counter()
@@ -196,7 +214,8 @@ class _Run:
                 print(epoch_line(record, config.epochs), flush=True)
             if self.valid is not None:
                 self._judge(sign * self._monitored(record))
-            if out_of_time:
+            past = deadline is not None and time.perf_counter() > deadline
+            if out_of_time or (past and self.p.epoch < config.epochs):
                 self.p.stopped = "time_budget"
             elif config.patience is not None and self.p.waited >= config.patience:
                 self.p.stopped = "early_stopping"
@@ -209,6 +228,22 @@ class _Run:
             self.model.set_weights(self.best_weights)
         self.history.seconds = self.seconds_before + time.perf_counter() - start
         return self.history
+
+    def _resumable(self, ck: Checkpoints) -> None:
+        """After a restore: a run its time budget ended continues under a new budget; a
+        run that ended otherwise, its model saved, is refused (nothing to resume)."""
+        p, config = self.p, self.config
+        if p.stopped == "time_budget":
+            p.stopped, p.budget_from = None, self.seconds_before
+        if not ck.model_saved:  # killed before the model was saved: finish it
+            return
+        if p.stopped == "early_stopping":
+            why = f"early stopping ended it after epoch {p.epoch - 1}; train without --resume"
+        elif p.epoch > config.epochs:
+            why = f"all {config.epochs} epochs are done; give more --epochs to train on"
+        else:
+            return
+        raise ConfigError(f"{ck.directory}: nothing to resume: {why}")
 
     def _monitored(self, record: dict[str, float]) -> float:
         monitor = self.config.monitor
@@ -262,6 +297,8 @@ class _Run:
         if bar is not None:
             bar.close()
         record = {"epoch": p.epoch, "loss": sums["loss_sum"] / max(sums["seqs"], 1)}
+        if out_of_time:  # NOTE: recorded, so a resumed run's history still shows it
+            record["cut_after"], record["batches"] = p.batch, len(batches)
         if sums["count"]:
             record["accuracy"] = sums["correct"] / sums["count"]
         elapsed = max(time.perf_counter() - t0, 1e-9)

@@ -72,9 +72,11 @@ def train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model: Any
     if args.model == "bow-nb":
-        if args.resume or args.checkpoint_every is not None or args.log_grad_norms:
+        if (args.resume or args.checkpoint_every is not None or args.log_grad_norms
+                or args.keep_checkpoint):  # fmt: skip
             raise ConfigError(
-                "--resume, --checkpoint-every and --log-grad-norms apply to the recurrent network"
+                "--resume, --checkpoint-every, --keep-checkpoint and --log-grad-norms apply "
+                "to the recurrent network"
             )
         model = BagOfWordsClassifier().fit(data.texts, data.labels)
     else:

@@ -10,11 +10,11 @@ from typing import Any
 from rnnkit.cli.data_flags import FORMAT_FLAGS, flag_value, refuse_format, refuse_format_flags
 from rnnkit.cli.outputs import (
     draw_curves,
-    run_record,
     use_checkpoints,
     use_grad_log,
     write_evaluation,
 )
+from rnnkit.cli.tasks.finish import save_trained
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import formats_for
 from rnnkit.data.corpus import TextCorpus, read_corpus
@@ -67,8 +67,7 @@ def train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model.fit_corpus(corpus, valid)
     seconds = time.perf_counter() - started
-    model.save(args.out, extra={**run_record(args, seconds), "initial_loss": model.initial_loss_})
-    print(f"trained in {seconds:.1f}s; model saved to {args.out}")
+    save_trained(args, model, seconds, initial_loss=model.initial_loss_)
     draw_curves(args.out, model.history_.to_dict(), args.task)
     parts = []
     for name, part in (("validation", valid), ("test", test)):

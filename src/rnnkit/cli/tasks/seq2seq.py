@@ -18,11 +18,11 @@ from rnnkit.cli.data_flags import (
 )
 from rnnkit.cli.outputs import (
     draw_curves,
-    run_record,
     use_checkpoints,
     use_grad_log,
     write_evaluation,
 )
+from rnnkit.cli.tasks.finish import save_trained
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import PairCorpus, formats_for, read_pair_file
 from rnnkit.data.splits import split_indices
@@ -106,8 +106,7 @@ def train(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model.fit_corpus(data, valid)
     seconds = time.perf_counter() - started
-    model.save(args.out, extra=run_record(args, seconds))
-    print(f"trained in {seconds:.1f}s; model saved to {args.out}")
+    save_trained(args, model, seconds)
     draw_curves(args.out, model.history_.to_dict(), args.task)
     parts = []
     for name, part in (("validation", valid), ("test", test)):
