@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnnkit.cli.tasks.small_data import MIN_SPLIT
 from rnnkit.io import read_config
 from rnnkit.models import load_model
 
@@ -71,7 +72,8 @@ def _task_argv(task: str, d: Path, reviews, write_csv) -> list:
     if task == "seq2seq":
         return ["--task", "seq2seq", "--data", _pairs(d / "train.tsv", 60, 1),
                 "--test", _pairs(d / "test.tsv", 10, 2), "--embed", "6"]  # fmt: skip
-    return ["--task", "regress", "--data", _frames(d / "train.csv", 40, 1),
+    # MIN_SPLIT sequences: fewer would not be split for validation by default
+    return ["--task", "regress", "--data", _frames(d / "train.csv", MIN_SPLIT, 1),
             "--test", _frames(d / "test.csv", 10, 2)]  # fmt: skip
 
 

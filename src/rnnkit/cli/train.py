@@ -15,6 +15,7 @@ from rnnkit.cli.data_flags import add_format_flags, chosen_format, either, refus
 from rnnkit.cli.data_format import record_data_format
 from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
 from rnnkit.cli.tasks.seq2seq import LEVEL_FLAGS
+from rnnkit.cli.tasks.small_data import MIN_SPLIT
 from rnnkit.cli.train_flags import add_train_flags
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import TASKS
@@ -23,6 +24,8 @@ from rnnkit.io import CONFIG_FILE, read_config
 
 __all__ = ["add_parser", "run"]
 
+#: without --valid, the share of --data held out for validation
+VALID_SPLIT = 0.1
 #: --task -> how it trains on texts (each task of real-valued frames: tasks.frames)
 TEXT_TRAINERS = {
     "classify": classify.train,
@@ -47,8 +50,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     t.add_argument(
         "--valid-split",
         type=float,
-        default=0.1,
-        help="without --valid, hold out this fraction of --data (lm: its last part; 0 = none)",
+        default=None,
+        help=f"without --valid, hold out this fraction of --data (default {VALID_SPLIT}; "
+        f"frames: only from {MIN_SPLIT} sequences on; lm: its last part; 0 = none)",
     )
     t.add_argument("--test", help="also evaluate on this file after training")
     t.add_argument(
@@ -82,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    # NOTE: whether --valid-split was given matters: frames below MIN_SPLIT sequences
+    # are not split by default, but are when asked to
+    args.valid_split_given = args.valid_split is not None
+    if args.valid_split is None:
+        args.valid_split = VALID_SPLIT
     if not 0.0 <= args.valid_split < 1.0:
         raise ConfigError(f"--valid-split {args.valid_split}: must lie in [0, 1)")
     check_out(args)

@@ -17,6 +17,7 @@ import numpy as np
 from rnnkit.cli.data_flags import FORMAT_FLAGS, flag_value, refuse_format_flags
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
 from rnnkit.cli.tasks.finish import finish_training
+from rnnkit.cli.tasks.small_data import plan_training
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import read_frame_file
@@ -97,15 +98,28 @@ def train(args: argparse.Namespace) -> int:
     refuse_format_flags(args, frame_formats, tuple(FORMAT_FLAGS), message)
     if args.plot and args.task == "regress":
         raise ConfigError(NO_CONFUSION)
-    model = MODELS[args.task](**model_settings(args, args.task, frames=True))
+    settings = model_settings(args, args.task, frames=True)
+    model = MODELS[args.task](**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)
     forecast = model.settings.get("forecast")
     data = read(args.data, args)
+    plan = plan_training(
+        len(data),
+        args.valid_split,
+        split_given=getattr(args, "valid_split_given", True),
+        batch_size=model.settings["batch_size"],
+        epochs=model.settings["epochs"],
+        epochs_given="epochs" in settings,
+        has_valid=bool(args.valid),
+    )
+    if plan.message is not None:
+        print(plan.message)
+    model.settings["epochs"] = plan.epochs
     valid = None
     if args.valid:
         valid = read(args.valid, args).aligned(data.features)
-    elif args.valid_split > 0:
+    elif plan.split:
         keep, held = split_indices(len(data), args.valid_split, args.seed)
         data, valid = data.subset(keep), data.subset(held)
     test = read(args.test, args).aligned(data.features) if args.test else None
