@@ -10,10 +10,23 @@ Pads never reach the loss, a metric or a gradient.
 With ``crf=True`` the outputs are scores E_t = V h_t + c, and a linear-chain CRF
 (:mod:`rnnkit.models.crf_head`) adds a score for each pair of neighbouring tags: the
 loss is -log p(tags | sentence) of the whole path, and prediction is the best path
-(Viterbi) instead of the best tag at each step.
+(Viterbi) instead of the best tag at each step. The default, ``crf="auto"``, puts a CRF
+on BIO or IOBES tags (entities span tokens, and an ``I-X`` may only follow a ``B-X`` or
+an ``I-X``) and none on tags of single tokens (parts of speech).
+
+With ``char_features`` (the default) each word is also read from its characters
+(:class:`~rnnkit.layers.WordCharEmbedding`): a word never seen in training still has
+a spelling. With ``embeddings``, pretrained vectors start the word embedding, and the
+file's ``pretrained_words`` most frequent words join the vocabulary, so that a word
+first met at test time keeps its vector.
+
+The defaults were chosen on the dev sets of UD English-EWT (UPOS) and WNUT-17 (NER):
+a bidirectional LSTM of 100 units each way over 100-d words and 30/50 character
+features, dropout 0.5 on its input and output, word dropout 0.05, Adam at 1e-3 in
+batches of 32, early stopping after 15 epochs without a better dev figure.
 
 >>> tagger = SequenceTagger(hidden=16, embed_dim=16, lr=0.01, epochs=30, dropout=0,
-...                         embed_dropout=0, seed=0, verbose=0)
+...                         embed_dropout=0, word_dropout=0, seed=0, verbose=0)
 >>> sentences = [["the", "movie", "was", "good"], ["a", "film", "was", "bad"]] * 8
 >>> tags = [["DET", "NOUN", "AUX", "ADJ"]] * 16
 >>> tagger.fit(sentences, tags).predict([["the", "film", "was", "good"]])
