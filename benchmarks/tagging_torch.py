@@ -40,31 +40,21 @@ from pathlib import Path
 import numpy as np
 import torch
 import torchcrf
+from tagging import DATA, load  # the splits rnnkit's side reads (benchmarks/tagging.py)
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from rnnkit.data import bucket_batches, read_conll, read_conllu, read_embeddings
+from rnnkit.data import bucket_batches, read_embeddings
 from rnnkit.metrics import entity_scores, tag_scheme
 from rnnkit.models.pretrained import with_file_words
 from rnnkit.text import Vocabulary, char_vocabulary, encode_chars
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 BATCH = 32
 CLIP = 5.0
 DROPOUT = 0.5
 WORD_DIM = 100  # without --embeddings
 CHAR_DIM, CHAR_UNITS, MAX_CHARS = 30, 50, 30
 EVAL_BATCH = 256
-
-
-def load(corpus: str):
-    """The train, dev and test TaggedCorpus of `corpus`."""
-    if corpus == "ewt":
-        d = DATA / "ud_english_ewt"
-        return [read_conllu(d / f"en_ewt-ud-{s}.conllu") for s in ("train", "dev", "test")]
-    d = DATA / "wnut17"
-    names = ("wnut17train.conll", "emerging.dev.conll", "emerging.test.annotated")
-    return [read_conll(d / n) for n in names]
 
 
 @dataclass
