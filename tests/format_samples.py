@@ -1,6 +1,7 @@
 """One small file of every data format, for the tests of the format registry
 (tests/data/test_formats.py) and of the command line's format choices
-(tests/cli/test_cli_registry.py)."""
+(tests/cli/test_cli_registry.py); and a frames CSV of three labels that trains in a
+moment (tests/cli/test_cli_resume.py, test_cli_stopping.py)."""
 
 from __future__ import annotations
 
@@ -34,4 +35,18 @@ def write_sample(root: Path, name: str) -> Path:
         np.savez(path, X=np.ones((2, 3, 1)), lengths=np.array([3, 2]), y=np.array(["a", "b"]))
     else:
         path.write_text(contents, encoding="utf-8")
+    return path
+
+
+def frames_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
+    """`n` short real-valued sequences of three labels (x, y, z: their features' mean is
+    the label's index), written to `path` in the frames format."""
+    rng = np.random.default_rng(seed)
+    lines = ["series_id,t,label,a,b,c"]
+    for i in range(n):
+        label = i % 3
+        for t in range(int(rng.integers(4, 12))):
+            a, b, c = rng.normal(loc=label, size=3)
+            lines.append(f"s{i},{t},{'xyz'[label]},{a:.5f},{b:.5f},{c:.5f}")
+    path.write_text("\n".join(lines) + "\n")
     return path

@@ -21,25 +21,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from format_samples import frames_csv
 from rnnkit.io import load_weights
 from rnnkit.layers import Dense
 from rnnkit.models import FrameClassifier
 from rnnkit.models.frames import FRAME_CLASSIFIER_DEFAULTS
 
 RNNKIT = [sys.executable, "-m", "rnnkit.cli.main"]
-
-
-def _frames_csv(path: Path, n: int = 120, seed: int = 0) -> Path:
-    """Small real-valued sequences with three labels (the vowels data need not exist)."""
-    rng = np.random.default_rng(seed)
-    lines = ["series_id,t,label,a,b,c"]
-    for i in range(n):
-        label = i % 3
-        for t in range(int(rng.integers(4, 12))):
-            a, b, c = rng.normal(loc=label, size=3)
-            lines.append(f"s{i},{t},{'xyz'[label]},{a:.5f},{b:.5f},{c:.5f}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def _run(argv: list[str], out: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -112,7 +100,7 @@ def _same_model(a: Path, b: Path) -> None:
 
 CONFIGS = {
     # dropout draws and a shuffled order each epoch: every generator must come back
-    "frames": lambda d: ["--task", "classify", "--data", str(_frames_csv(d / "f.csv")),
+    "frames": lambda d: ["--task", "classify", "--data", str(frames_csv(d / "f.csv")),
                          "--hidden", "24", "--dropout", "0.3", "--epochs", "6",
                          "--batch-size", "8", "--patience", "100"],
     # the state carried from window to window (truncated BPTT) must come back too

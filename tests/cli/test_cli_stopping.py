@@ -12,28 +12,15 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
+from format_samples import frames_csv
 from rnnkit.models import load_model
 from rnnkit.training import trainer as trainer_module
 
 
-def _frames_csv(path: Path, n: int = 120) -> Path:
-    """Short real-valued sequences of three labels: 108 train, 12 validate, 14 batches."""
-    rng = np.random.default_rng(0)
-    lines = ["series_id,t,label,a,b,c"]
-    for i in range(n):
-        label = i % 3
-        for t in range(int(rng.integers(4, 12))):
-            a, b, c = rng.normal(loc=label, size=3)
-            lines.append(f"s{i},{t},{'xyz'[label]},{a:.5f},{b:.5f},{c:.5f}")
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def _argv(d: Path, *extra: str) -> list:
-    data = _frames_csv(d / "f.csv")
+    data = frames_csv(d / "f.csv")
     return ["train", "--task", "classify", "--data", data, "--hidden", "8",
             "--batch-size", "8", "--out", d / "m", *extra]  # fmt: skip
 
