@@ -54,3 +54,9 @@ def test_none_join_with_zero_or_without_a_file(glove) -> None:
 def test_a_bad_count_is_refused(n) -> None:
     with pytest.raises(ConfigError, match="pretrained_words"):
         SequenceTagger(pretrained_words=n)
+
+
+def test_pretrained_words_without_a_file_is_refused() -> None:
+    with pytest.raises(ConfigError, match="pretrained_words needs embeddings"):
+        SequenceTagger(pretrained_words=10, **FAST).fit(SENTENCES, TAGS)
+    SequenceTagger(pretrained_words=0, **FAST).fit(SENTENCES, TAGS)  # none asked for: fine

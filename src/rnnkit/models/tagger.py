@@ -159,6 +159,8 @@ class SequenceTagger(TagOutputs, TaskModel):
         y = self._learn_tags(tags)
         words = [self._words(sentence) for sentence in sentences]
         self.vocab_ = Vocabulary.build(words, min_freq=s["min_freq"], max_size=s["max_vocab"])
+        if s["embeddings"] is None and "pretrained_words" in self._given and s["pretrained_words"]:
+            raise ConfigError("pretrained_words needs embeddings, a file of word vectors")
         if s["embeddings"] is not None and s["pretrained_words"]:
             trained = len(self.vocab_)
             self.vocab_ = with_file_words(
