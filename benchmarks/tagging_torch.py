@@ -1,8 +1,8 @@
 """The PyTorch peer of SequenceTagger on UD English-EWT UPOS and WNUT-17 NER.
 
-    python benchmarks/tagging_torch.py {ewt,wnut17} [--chars] [--crf] [--embeddings FILE]
-        [--pretrained-words N] [--freeze-embeddings] [--word-dropout P] [--hidden 100]
-        [--max-minutes M]
+    python benchmarks/tagging_torch.py {ewt,wnut17} [--chars] [--crf] [--iobes]
+        [--embeddings FILE] [--pretrained-words N] [--freeze-embeddings] [--word-dropout P]
+        [--hidden 100] [--max-minutes M]
         [--epochs 60] [--patience 8] [--threads N] [--seed 0]
 
 The same network and budget as ``benchmarks/tagging.py`` with an LSTM tagger, so that
@@ -19,6 +19,9 @@ and length-bucketed batches, so both sides see the same ids in the same batches:
 - dropout 0.5 -> bidirectional LSTM (``--hidden`` each way) -> dropout 0.5 -> linear;
 - loss: cross-entropy summed over each sentence's tokens, mean over the sentences; or
   with ``--crf`` a linear-chain CRF (``pytorch-crf``), Viterbi for prediction;
+- with ``--iobes``: BIO tags learnt as IOBES and predicted back in BIO, as
+  SequenceTagger does by default (``pytorch-crf`` has no transition constraints, so
+  an ill-formed path is read as the entity scores read it);
 - Adam (lr 1e-3), global-norm clipping at 5, batches of 32, float32.
 
 Training stops after ``--epochs``, after ``--patience`` epochs without a better dev
@@ -46,6 +49,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnkit.data import bucket_batches, read_embeddings
 from rnnkit.metrics import entity_scores, tag_scheme
+from rnnkit.metrics.schemes import bio_to_iobes, iobes_to_bio
 from rnnkit.models.pretrained import with_file_words
 from rnnkit.text import Vocabulary, char_vocabulary, encode_chars
 
@@ -77,11 +81,15 @@ class Encoded:
         return np.array([len(w) for w in self.words])
 
 
-def encode(corpus, vocab: Vocabulary, chars: Vocabulary | None, labels: list[str]) -> Encoded:
-    """The ids of a split, with the training side's vocabularies and tag list."""
+def encode(
+    corpus, vocab: Vocabulary, chars: Vocabulary | None, labels: list[str], iobes: bool
+) -> Encoded:
+    """The ids of a split, with the training side's vocabularies and tag list (the
+    tags converted to IOBES first with `iobes`, as SequenceTagger learns BIO tags)."""
     index = {t: k for k, t in enumerate(labels)}
     words = [vocab.encode([w.lower() for w in s]) for s in corpus.sentences]
-    tags = [np.array([index.get(t, -1) for t in seq]) for seq in corpus.tags]
+    learnt = [bio_to_iobes(seq) for seq in corpus.tags] if iobes else corpus.tags
+    tags = [np.array([index.get(t, -1) for t in seq]) for seq in learnt]
     char_ids = char_lengths = None
     if chars is not None:
         pairs = [encode_chars([s], chars, max_chars=MAX_CHARS) for s in corpus.sentences]
@@ -230,8 +238,9 @@ def train_epoch(net, opt, data: Encoded, rng, deadline: float) -> tuple[float, i
     return total / seen, tokens, busy, False
 
 
-def tag(net, data: Encoded, labels: list[str]) -> list[list[str]]:
-    """The predicted tags of every sentence, in order."""
+def tag(net, data: Encoded, labels: list[str], iobes: bool = False) -> list[list[str]]:
+    """The predicted tags of every sentence, in order (IOBES given back in BIO with
+    `iobes`)."""
     net.eval()
     pred: list[list[str]] = [[] for _ in data.words]
     order = np.argsort(data.lengths, kind="stable")  # by length: little of a batch is padding
@@ -241,7 +250,7 @@ def tag(net, data: Encoded, labels: list[str]) -> list[list[str]]:
             b = batch(data, idx)
             for i, ids in zip(idx, net.predict(net(b), b), strict=True):
                 pred[i] = [labels[k] for k in ids]
-    return pred
+    return [iobes_to_bio(seq) for seq in pred] if iobes else pred
 
 
 def score(gold: list[list[str]], pred: list[list[str]], scheme: str | None) -> dict:
@@ -259,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("corpus", choices=["ewt", "wnut17"])
     p.add_argument("--chars", action="store_true", help="join a character BiLSTM's features")
     p.add_argument("--crf", action="store_true", help="a CRF over the tag scores")
+    p.add_argument("--iobes", action="store_true", help="learn BIO tags as IOBES, score BIO")
     p.add_argument("--embeddings", type=Path, help="pretrained word vectors (GloVe, ...)")
     p.add_argument(
         "--pretrained-words",
@@ -298,14 +308,17 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
 
     train, dev, test = load(args.corpus)
-    labels = sorted({t for seq in train.tags for t in seq})  # as SequenceTagger orders them
-    scheme = tag_scheme(labels)
+    scheme = tag_scheme({t for seq in train.tags for t in seq})
+    if args.iobes and scheme != "BIO":
+        p.error("--iobes: the training tags are not BIO")
+    learnt = [bio_to_iobes(seq) for seq in train.tags] if args.iobes else train.tags
+    labels = sorted({t for seq in learnt for t in seq})  # as SequenceTagger orders them
     figure = "entity f1" if scheme else "accuracy"
     vocab = Vocabulary.build([[w.lower() for w in s] for s in train.sentences], min_freq=1)
     if args.embeddings is not None and args.pretrained_words:
         vocab = with_file_words(vocab, args.embeddings, args.pretrained_words, lower=True)
     chars = char_vocabulary(train.sentences) if args.chars else None
-    tr, dv, te = (encode(c, vocab, chars, labels) for c in (train, dev, test))
+    tr, dv, te = (encode(c, vocab, chars, labels, args.iobes) for c in (train, dev, test))
     net = build(args, vocab, chars, len(labels))
     if args.freeze_embeddings:
         net.embed.weight.requires_grad_(False)
@@ -322,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         loss, n, dt, cut = train_epoch(net, opt, tr, rng, deadline)
         tokens, busy = tokens + n, busy + dt
-        dev_scores = score(dv.gold, tag(net, dv, labels), scheme)
+        dev_scores = score(dv.gold, tag(net, dv, labels, args.iobes), scheme)
         value = dev_scores["f1" if scheme else "accuracy"]
         print(f"epoch {epoch}{' (cut)' if cut else ''}  loss {loss:.4f}  dev {figure} "
               f"{value:.4f}  {time.perf_counter() - t0:.1f}s", flush=True)  # fmt: skip
@@ -334,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - start
 
     net.load_state_dict(best_state)
-    report = score(te.gold, tag(net, te, labels), scheme)
+    report = score(te.gold, tag(net, te, labels, args.iobes), scheme)
     entities = ""
     if scheme:
         entities = (f"  test entity P/R/F1 {report['precision']:.4f} {report['recall']:.4f} "
@@ -342,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     emb = "none" if args.embeddings is None else args.embeddings.name
     if args.embeddings is not None:
         emb += f" words+{args.pretrained_words}{' frozen' if args.freeze_embeddings else ''}"
-    print(f"torch {args.corpus} chars={args.chars} crf={args.crf} emb={emb} "
+    print(f"torch {args.corpus} chars={args.chars} crf={args.crf} iobes={args.iobes} emb={emb} "
           f"word_dropout={args.word_dropout} "
           f"threads={args.threads}: test acc {report['accuracy']:.4f}{entities}  "
           f"dev {figure} {best:.4f}  best epoch {best_epoch}/{epoch}  train {seconds:.0f}s  "

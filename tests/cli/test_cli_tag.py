@@ -100,7 +100,8 @@ def test_bio_tags_add_entity_f1(tmp_path, run_cli) -> None:
     assert r.code == 0, r.err
     lines = r.out.splitlines()
     assert all("  val_entity_f1 " in line for line in lines if line.startswith("epoch "))
-    assert "early stopping and the kept epoch follow the validation entity F1 (BIO tags)" in lines
+    followed = "early stopping and the kept epoch follow the validation entity F1"
+    assert f"{followed} (BIO tags, learnt as IOBES)" in lines
     r = run_cli("evaluate", out, "--data", tmp_path / "test.conll", "--json")
     d = json.loads(r.out)
     assert 0.0 <= d["entity_f1"] <= 1.0 and set(d["labels"]) == {"B-person", "I-person", "O"}
@@ -236,7 +237,8 @@ def crf_files(tmp_path_factory, run_cli):
     r = run_cli("train", "--task", "tag", "--crf", "--data", d / "train.conll", "--out",
                 d / "model", "--test", d / "test.conll", *TINY_TAG)  # fmt: skip
     assert r.code == 0, r.err
-    assert "early stopping and the kept epoch follow the validation entity F1 (BIO tags)" in r.out
+    followed = "early stopping and the kept epoch follow the validation entity F1"
+    assert f"{followed} (BIO tags, learnt as IOBES)" in r.out
     return d
 
 
@@ -245,8 +247,11 @@ def test_train_crf_saves_a_crf_tagger(crf_files) -> None:
     assert config["training"]["settings"]["crf"] is True
     assert config["architecture"]["loss"] == "crf"
     last = config["architecture"]["layers"][-1]
-    assert last["class"] == "CRF" and last["config"]["scheme"] == "BIO"
-    assert last["config"]["tags"] == ["B-person", "I-person", "O"]
+    # the BIO tags were learnt as IOBES: the CRF knows where an entity ends
+    assert last["class"] == "CRF" and last["config"]["scheme"] == "IOBES"
+    assert last["config"]["tags"] == ["B-person", "E-person", "O"]
+    vocab = json.loads((crf_files / "model" / "vocab.json").read_text())
+    assert vocab["labels"] == last["config"]["tags"] and vocab["given_scheme"] == "BIO"
     evaluation = json.loads((crf_files / "model" / "evaluation.json").read_text())
     assert "test" in json.dumps(evaluation)
 
@@ -262,6 +267,8 @@ def test_tag_and_evaluate_a_crf_tagger(crf_files, run_cli) -> None:
     keys = ("accuracy", "per_class_accuracy", "confusion_matrix", "labels", "n", "macro_f1")
     assert all(key in d for key in keys) and 0.0 <= d["entity_f1"] <= 1.0
     assert d["n"] == 80 and np.array(d["confusion_matrix"]).sum() == 80
+    assert d["labels"] == ["B-person", "I-person", "O"]  # learnt as IOBES, scored in BIO
+    assert set(tagged["tags"]) <= {"B-person", "I-person", "O"}
 
 
 def test_diagnose_and_report_a_crf_tagger_and_trace_refuses_it(crf_files, tmp_path, run_cli):

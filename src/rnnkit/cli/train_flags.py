@@ -220,6 +220,8 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="training words replaced by <unk> with this probability"),
     TrainFlag("crf", "model", "crf", tasks=("tag",), inputs="texts", options=_SWITCH,
               help="a CRF over the tag scores: whole-path loss, Viterbi decoding"),
+    TrainFlag("iobes", "model", "iobes", tasks=("tag",), inputs="texts", options=_SWITCH,
+              help="learn BIO tags as IOBES (where each entity ends), predict BIO"),
     TrainFlag("char_features", "model", "char_features", tasks=("tag",), inputs="texts",
               options=_SWITCH,
               help="also read each word's characters (a bidirectional --char-cell) and join "

@@ -35,6 +35,7 @@ from rnnkit.layers import (
 )
 from rnnkit.metrics import ClassificationReport, entity_scores, tag_scheme
 from rnnkit.metrics.labelling import LabellingReport
+from rnnkit.metrics.schemes import bio_labels, bio_to_iobes, iobes_to_bio
 from rnnkit.models.crf_head import crf_layers
 from rnnkit.models.heads import UNSEEN
 from rnnkit.text import lengths_to_mask
@@ -173,6 +174,9 @@ class TagOutputs:
     item, unit = "sequence", "step"
     #: set by fit: the validation figure early stopping followed (:func:`tag_monitor`)
     monitor_: str
+    #: "BIO" when BIO training tags were learnt as IOBES (the ``iobes`` setting):
+    #: ``labels_`` are then IOBES, and :meth:`predict` gives BIO back
+    given_scheme_: str | None = None
 
     if TYPE_CHECKING:  # supplied by the task model
 
@@ -226,20 +230,46 @@ class TagOutputs:
         predictions on `x` against the BIO or IOBES `tags`, read in the scheme of
         ``labels_`` (seqeval's default mode)."""
         gold = [[str(t) for t in seq] for seq in tags]
-        scheme = tag_scheme(self.labels_)
+        scheme = self.given_scheme_ or tag_scheme(self.labels_)
         return lambda: {"entity_f1": entity_scores(gold, self.predict(x), scheme)["f1"]}
 
+    @property
+    def tags_(self) -> list[str]:
+        """The tags :meth:`predict` gives, sorted: ``labels_``, or their BIO names
+        when BIO tags were learnt as IOBES."""
+        return bio_labels(self.labels_) if self.given_scheme_ else self.labels_
+
     def _learn_tags(self, tags: Sequence[Sequence[Any]]) -> list[Array]:
-        """Set ``labels_`` from the training tags; their ids, one array per sequence."""
-        self.labels_ = sorted({str(t) for seq in tags for t in seq})
-        if len(self.labels_) < 2:
-            raise DataError(f"only one tag {self.labels_!r}: a tagger needs at least two")
+        """Set ``labels_`` (and ``given_scheme_``) from the training tags; their ids,
+        one array per sequence."""
+        given = sorted({str(t) for seq in tags for t in seq})
+        if len(given) < 2:
+            raise DataError(f"only one tag {given!r}: a tagger needs at least two")
+        self.given_scheme_ = "BIO" if self._learns_iobes(given) else None
+        self.labels_ = given
+        if self.given_scheme_:
+            self.labels_ = sorted({t for seq in tags for t in bio_to_iobes(list(map(str, seq)))})
         return self._tag_ids(tags)
+
+    def _learns_iobes(self, labels: list[str]) -> bool:
+        """Whether BIO `labels` are learnt as IOBES: the ``iobes`` setting, where
+        ``"auto"`` is yes for BIO tags (IOBES and other tags are learnt as given)."""
+        iobes = self.settings.get("iobes", False)
+        scheme = tag_scheme(labels)
+        if iobes is True and scheme is None:
+            raise ConfigError(
+                "iobes=True: the training tags are neither BIO nor IOBES "
+                f"(for example {next(t for t in labels if tag_scheme([t]) is None)!r})"
+            )
+        return bool(iobes) and scheme == "BIO"
 
     def _tag_ids(self, tags: Sequence[Sequence[Any]], unseen: bool = False) -> list[Array]:
         """Tag ids, one array per sequence; a tag not in ``labels_`` is a DataError, or
-        with `unseen` the id :data:`~rnnkit.models.heads.UNSEEN` (no loss, always wrong)."""
+        with `unseen` the id :data:`~rnnkit.models.heads.UNSEEN` (no loss, always wrong).
+        BIO tags learnt as IOBES are converted first (:func:`.schemes.bio_to_iobes`)."""
         index = {t: i for i, t in enumerate(self.labels_)}
+        if self.given_scheme_:
+            tags = [bio_to_iobes([str(t) for t in seq]) for seq in tags]
         out = []
         for i, seq in enumerate(tags):
             unknown = [t for t in seq if str(t) not in index]
@@ -255,7 +285,8 @@ class TagOutputs:
         return SequenceDataset(self._inputs(x), self._tag_ids(tags), per_step=True)
 
     def predict_proba(self, x: Any) -> list[Array]:
-        """Per sequence, a (T_i, K) array of tag probabilities (columns as ``labels_``).
+        """Per sequence, a (T_i, K) array of tag probabilities (columns as ``labels_``,
+        the tags the network learnt: IOBES when BIO tags were learnt as IOBES).
 
         With a CRF, the marginals ``P(y_t = k | x)`` over all paths (forward-backward),
         not the softmax of the emission scores; their argmax step by step need not be
@@ -270,14 +301,17 @@ class TagOutputs:
 
     def predict(self, x: Any) -> list[list[str]]:
         """The most probable tag of every step; with a CRF, the most probable path
-        (Viterbi), which never takes a transition the tags' scheme forbids."""
+        (Viterbi), which never takes a transition the tags' scheme forbids. Tags
+        learnt as IOBES come back in BIO, the scheme they were given in."""
         crf = self.model_.output_layer if hasattr(self, "model_") else None
         if not isinstance(crf, CRF):
-            return [[self.labels_[k] for k in p.argmax(axis=1)] for p in self.predict_proba(x)]
-        inputs = self._inputs(x)
-        E = self.model_.predict(inputs)  # (N, T, K) emission scores, zeros at pads
-        paths = crf.decode(E, lengths_to_mask([len(seq) for seq in inputs]))
-        return [[self.labels_[k] for k in path] for path in paths]
+            paths = [p.argmax(axis=1) for p in self.predict_proba(x)]
+        else:
+            inputs = self._inputs(x)
+            E = self.model_.predict(inputs)  # (N, T, K) emission scores, zeros at pads
+            paths = crf.decode(E, lengths_to_mask([len(seq) for seq in inputs]))
+        tags = [[self.labels_[k] for k in path] for path in paths]
+        return [iobes_to_bio(seq) for seq in tags] if self.given_scheme_ else tags
 
     def evaluate(self, x: Any, tags: Sequence[Sequence[Any]]) -> LabellingReport:
         """Step accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO or IOBES).
@@ -286,7 +320,7 @@ class TagOutputs:
         """
         check_pairs(x, tags, self.item, self.unit)
         gold = [[str(t) for t in seq] for seq in tags]
-        return LabellingReport.from_sequences(gold, self.predict(x), self.labels_)
+        return LabellingReport.from_sequences(gold, self.predict(x), self.tags_)
 
 
 def tag_monitor(monitor: str, labels: Sequence[str]) -> str:

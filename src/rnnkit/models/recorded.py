@@ -24,6 +24,7 @@ COUNT_SETTINGS = ("layers", "decoder_layers")
 CHOICES: dict[str, tuple[Any, ...]] = {
     "dtype": ("float32", "float64"),
     "crf": (True, False, "auto"),
+    "iobes": (True, False, "auto"),
 }
 #: settings that name a file, recorded for information: a string or null
 PATH_SETTINGS = ("embeddings",)

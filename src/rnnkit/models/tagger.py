@@ -12,7 +12,9 @@ With ``crf=True`` the outputs are scores E_t = V h_t + c, and a linear-chain CRF
 loss is -log p(tags | sentence) of the whole path, and prediction is the best path
 (Viterbi) instead of the best tag at each step. The default, ``crf="auto"``, puts a CRF
 on BIO or IOBES tags (entities span tokens, and an ``I-X`` may only follow a ``B-X`` or
-an ``I-X``) and none on tags of single tokens (parts of speech).
+an ``I-X``) and none on tags of single tokens (parts of speech). BIO tags are learnt
+as IOBES (``iobes="auto"``): the network also says where each entity ends, and
+:meth:`predict` gives the entities back in BIO (:mod:`rnnkit.metrics.schemes`).
 
 With ``char_features`` (the default) each word is also read from its characters
 (:class:`~rnnkit.layers.WordCharEmbedding`): a word never seen in training still has
@@ -44,6 +46,7 @@ from rnnkit.errors import ConfigError, DataError, ModelFileError
 from rnnkit.io import ModelFiles
 from rnnkit.layers import CharEncoder, Layer, WordCharEmbedding, cell_layer
 from rnnkit.layers.word_chars import word_char_ids
+from rnnkit.metrics import tag_scheme
 from rnnkit.models.outputs import MONITORS, TagOutputs, check_pairs, tag_monitor
 from rnnkit.models.pretrained import with_file_words
 from rnnkit.models.task import TaskModel
@@ -74,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     # and BIO / IOBES tags never get a forbidden transition (O -> I-X); "auto": for BIO
     # or IOBES tags (entities), not for tags of single tokens (parts of speech)
     "crf": "auto",
+    # BIO tags learnt as IOBES (E- ends an entity, S- is one of a single token) and
+    # predicted in BIO; "auto": for BIO tags (IOBES and other tags are learnt as given)
+    "iobes": "auto",
     # each word also read from its characters (a bidirectional char_cell of char_units
     # each way over char_dim-d character embeddings), the two final states joined onto
     # its embedding: unseen words are tagged from their spelling
@@ -123,8 +129,9 @@ class SequenceTagger(TagOutputs, TaskModel):
         super()._check_settings()
         if self.settings["monitor"] not in MONITORS:
             tag_monitor(self.settings["monitor"], [])  # refuses the name, listing the choices
-        if self.settings["crf"] not in (True, False, "auto"):
-            raise ConfigError(f"crf={self.settings['crf']!r}: give True, False or 'auto'")
+        for key in ("crf", "iobes"):
+            if self.settings[key] not in (True, False, "auto"):
+                raise ConfigError(f"{key}={self.settings[key]!r}: give True, False or 'auto'")
         if self.settings["crf"] is True and self.settings["reduction"] != "sequence_mean":
             raise ConfigError(
                 f"reduction={self.settings['reduction']!r} does not apply with crf=True: "
@@ -208,10 +215,13 @@ class SequenceTagger(TagOutputs, TaskModel):
         record = super()._vocab_record() or {}
         if self.chars_ is not None:
             record["chars"] = self.chars_.to_dict()
+        if self.given_scheme_:  # the labels are IOBES; predict gives them back in BIO
+            record["given_scheme"] = self.given_scheme_
         return record
 
     def _read_vocab(self, files: ModelFiles) -> None:
         super()._read_vocab(files)
+        self._read_given_scheme(files)
         self.chars_ = None
         if not self.settings["char_features"]:
             return
@@ -224,6 +234,15 @@ class SequenceTagger(TagOutputs, TaskModel):
             raise ModelFileError(f"{where}: chars: {exc}") from None
         if self.chars_.pad_id != 0:
             raise ModelFileError(f"{where}: chars: <pad> must have id 0")
+
+    def _read_given_scheme(self, files: ModelFiles) -> None:
+        where = files.path / "vocab.json"
+        given = self._vocab_json(files).get("given_scheme")
+        if given not in (None, "BIO"):
+            raise ModelFileError(f"{where}: given_scheme {given!r}: only 'BIO' is known")
+        self.given_scheme_ = given
+        if self.given_scheme_ and tag_scheme(self.labels_) != "IOBES":
+            raise ModelFileError(f"{where}: given_scheme 'BIO' needs IOBES labels")
 
     def _inputs(self, x: Any) -> list[Array]:
         return self.encode(x)

@@ -66,6 +66,8 @@ def followed(model: SequenceTagger) -> str:
     (the command line leaves ``monitor`` at "auto": the tags decide)."""
     scheme = tag_scheme(model.labels_)
     why = f"{scheme} tags" if scheme else "the tags are neither BIO nor IOBES"
+    if model.given_scheme_:
+        why = f"{model.given_scheme_} tags, learnt as {scheme}"
     return f"early stopping and the kept epoch follow {FIGURES[model.monitor_]} ({why})"
 
 
