@@ -1,8 +1,9 @@
 """``rnnkit explore``: the JSON routes give ``rnnkit trace``'s numbers, the model's own
 predictions and its gradient; the server keeps to 127.0.0.1 and its own routes.
 
-Each server runs in a thread of the test (``serve_forever``) and is shut down after; the
-command itself runs in a subprocess, stopped by SIGINT once it has printed its address.
+Each server runs in a thread of the test (the ``serving`` fixture of conftest.py) and is
+shut down after; the command itself runs in a subprocess, stopped by SIGINT once it has
+printed its address.
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ import numpy as np
 import pytest
 
 from rnnkit.cli.explore_server import LOOPBACK, ExploreServer, make_server
-from rnnkit.cli.explore_views import MAX_CHARS, Explorer, open_explorer, toy_explorer
+from rnnkit.cli.explore_views import MAX_CHARS, open_explorer, toy_explorer
 from rnnkit.cli.trace import toy_model
 from rnnkit.errors import ConfigError
 from rnnkit.models import load_model
@@ -43,20 +41,6 @@ TEXTS = {
 def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny trained model of every task, saved (a few milliseconds each)."""
     return {task: s.path for task, s in save_all(tmp_path_factory.mktemp("tiny")).items()}
-
-
-@contextmanager
-def serving(explorer: Explorer) -> Iterator[ExploreServer]:
-    """A server for `explorer` answering in a thread until the block ends."""
-    server = make_server(explorer)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def get(server: ExploreServer, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -83,7 +67,7 @@ def traced(cli, *argv: str) -> dict:
 
 
 # -- the numbers are rnnkit's own --------------------------------------------------------------
-def test_the_toy_page_gives_the_notes_numbers_as_trace_does(cli) -> None:
+def test_the_toy_page_gives_the_notes_numbers_as_trace_does(cli, serving) -> None:
     with serving(toy_explorer()) as server:
         status, d = analyse(server, "movie was good")
     assert status == 200
@@ -98,7 +82,7 @@ def test_the_toy_page_gives_the_notes_numbers_as_trace_does(cli) -> None:
     assert round(out["probs"][1], 4) == 0.7654 == round(d["trace"]["output"][0], 4)
 
 
-def test_occlusion_is_the_model_on_the_text_without_each_token() -> None:
+def test_occlusion_is_the_model_on_the_text_without_each_token(serving) -> None:
     model = toy_model("float64")
     with serving(toy_explorer()) as server:
         _, d = analyse(server, "movie was not good")
@@ -110,7 +94,7 @@ def test_occlusion_is_the_model_on_the_text_without_each_token() -> None:
     assert one["output"]["occlusion"] == [None]  # nothing is left without the only word
 
 
-def test_the_toy_gradient_at_the_last_step_is_the_output_layers() -> None:
+def test_the_toy_gradient_at_the_last_step_is_the_output_layers(serving) -> None:
     """dL/dh_3 = (y - 1) V for the sigmoid's cross-entropy at the predicted label 1."""
     with serving(toy_explorer()) as server:
         _, d = analyse(server, "movie was good")
@@ -123,7 +107,7 @@ def test_the_toy_gradient_at_the_last_step_is_the_output_layers() -> None:
 
 
 @pytest.mark.parametrize("task", sorted(TEXTS))
-def test_every_tasks_trace_is_rnnkit_traces(task: str, saved, cli) -> None:
+def test_every_tasks_trace_is_rnnkit_traces(task: str, saved, cli, serving) -> None:
     with serving(open_explorer(str(saved[task]))) as server:
         status, d = analyse(server, TEXTS[task])
     assert status == 200, d
@@ -135,7 +119,7 @@ def test_every_tasks_trace_is_rnnkit_traces(task: str, saved, cli) -> None:
     assert all(len(v) >= 1 for v in d["gradients"]["entries"].values())
 
 
-def test_the_classifiers_probabilities_are_predict_probas(saved) -> None:
+def test_the_classifiers_probabilities_are_predict_probas(saved, serving) -> None:
     model = load_model(saved["classify"])
     with serving(open_explorer(str(saved["classify"]))) as server:
         _, d = analyse(server, "bad unknown film")
@@ -144,7 +128,7 @@ def test_the_classifiers_probabilities_are_predict_probas(saved) -> None:
     assert any("<unk>" in note for note in d["notes"])
 
 
-def test_the_taggers_tags_and_probabilities_are_its_own(saved) -> None:
+def test_the_taggers_tags_and_probabilities_are_its_own(saved, serving) -> None:
     model = load_model(saved["tag"])
     words = TEXTS["tag"].split()
     with serving(open_explorer(str(saved["tag"]))) as server:
@@ -156,7 +140,7 @@ def test_the_taggers_tags_and_probabilities_are_its_own(saved) -> None:
     np.testing.assert_allclose(out["probs"], expected)
 
 
-def test_the_language_models_next_tokens_follow_its_forward_pass(saved) -> None:
+def test_the_language_models_next_tokens_follow_its_forward_pass(saved, serving) -> None:
     model = load_model(saved["lm"])
     with serving(open_explorer(str(saved["lm"]))) as server:
         _, d = analyse(server, "nama")
@@ -174,7 +158,7 @@ def test_the_language_models_next_tokens_follow_its_forward_pass(saved) -> None:
     assert hot == 400 and "temperature" in refused["error"]
 
 
-def test_the_seq2seq_output_and_attention_are_its_decoders(saved) -> None:
+def test_the_seq2seq_output_and_attention_are_its_decoders(saved, serving) -> None:
     model = load_model(saved["seq2seq"])
     with serving(open_explorer(str(saved["seq2seq"]))) as server:
         _, d = analyse(server, "a b b")
@@ -197,14 +181,14 @@ def test_the_seq2seq_output_and_attention_are_its_decoders(saved) -> None:
         ("good " * (MAX_CHARS // 5 + 1), f"at most {MAX_CHARS}"),
     ],
 )
-def test_bad_input_gets_one_line(text: str, says: str) -> None:
+def test_bad_input_gets_one_line(text: str, says: str, serving) -> None:
     with serving(toy_explorer()) as server:
         status, d = analyse(server, text)
     assert status == 400 and set(d) == {"error"}
     assert says in d["error"] and "\n" not in d["error"] and "Traceback" not in d["error"]
 
 
-def test_sampling_is_for_language_models_only() -> None:
+def test_sampling_is_for_language_models_only(serving) -> None:
     with serving(toy_explorer()) as server:
         status, d = get(server, "/api/sample?text=movie&temperature=1")
     assert status == 400 and "language models" in d["error"]
@@ -217,7 +201,7 @@ def test_the_server_refuses_to_bind_anything_but_the_loopback(host: str) -> None
         make_server(toy_explorer(), 0, host=host)
 
 
-def test_the_server_listens_on_the_loopback_only() -> None:
+def test_the_server_listens_on_the_loopback_only(serving) -> None:
     with serving(toy_explorer()) as server:
         assert server.server_address[0] == LOOPBACK
         assert server.url.startswith("http://127.0.0.1:")
@@ -228,13 +212,13 @@ def test_the_server_listens_on_the_loopback_only() -> None:
     ["/etc/passwd", "/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/explore_page/index.html",
      "/explore.js/../../pyproject.toml", "//etc/passwd", "/api", "/api/analyse/x", "/favicon.ico"],
 )  # fmt: skip
-def test_a_path_outside_its_routes_is_refused(path: str) -> None:
+def test_a_path_outside_its_routes_is_refused(path: str, serving) -> None:
     with serving(toy_explorer()) as server:
         status, d = get(server, path)
     assert status == 404 and d["error"].startswith("no such page")
 
 
-def test_the_page_and_its_assets_are_served_with_a_strict_policy() -> None:
+def test_the_page_and_its_assets_are_served_with_a_strict_policy(serving) -> None:
     with serving(toy_explorer()) as server:
         for path in ("/", "/explore.js", "/explore.css"):
             with urllib.request.urlopen(server.url.rstrip("/") + path, timeout=30) as r:
@@ -244,7 +228,7 @@ def test_the_page_and_its_assets_are_served_with_a_strict_policy() -> None:
     assert "http://" not in page and "https://" not in page  # nothing from elsewhere
 
 
-def test_a_request_naming_another_host_is_refused() -> None:
+def test_a_request_naming_another_host_is_refused(serving) -> None:
     with serving(toy_explorer()) as server:
         status, d = get(server, "/api/model", {"Host": "evil.example:80"})
     assert status == 403 and "own address" in d["error"]

@@ -56,6 +56,12 @@ class ExploreServer(ThreadingHTTPServer):
             route: ((page / name).read_bytes(), kind) for route, (name, kind) in ASSETS.items()
         }
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A page closed mid-request is no error; anything else gets one line."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, ConnectionError):
+            print(f"rnnkit explore: {type(exc).__name__}: {exc}", file=sys.stderr)
+
     @property
     def url(self) -> str:
         return f"http://{LOOPBACK}:{self.server_address[1]}/"

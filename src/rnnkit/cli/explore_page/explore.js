@@ -16,6 +16,7 @@ function el(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (k === "class") node.className = v;
     else if (k === "text") node.textContent = v;
+    else if (k === "style") Object.assign(node.style, v); // the CSSOM: allowed by the page's policy
     else node.setAttribute(k, v);
   }
   for (const c of children) node.append(c);
@@ -72,7 +73,8 @@ function render(data) {
   }
   if (state.prefix === null || state.prefix >= data.tokens.length) state.prefix = data.tokens.length - 1;
   drawTokens(data);
-  $("notes").textContent = data.notes.join(" · ");
+  const said = data.task === "classify" ? ["under each token: how much P(predicted) falls without it"] : [];
+  $("notes").textContent = [...said, ...data.notes].join(" · ");
   drawOutput(data);
   drawStrips(data);
   drawEquation(data);
@@ -124,7 +126,7 @@ function drawOutput(data) {
 }
 
 function bar(label, p, cls) {
-  const track = el("div", { class: "bar-track" }, el("div", { class: "bar", style: `width:${(100 * p).toFixed(1)}%` }));
+  const track = el("div", { class: "bar-track" }, el("div", { class: "bar", style: { width: `${(100 * p).toFixed(1)}%` } }));
   return el("div", { class: "bar-row " + (cls || "") }, el("span", { class: "label", text: label }), track,
     el("span", { class: "num", text: fmt(p) }));
 }
@@ -190,7 +192,7 @@ function drawAttention(box, data) {
   const table = el("table", { id: "attention" });
   table.append(el("tr", {}, el("th", { text: "" }), ...data.tokens.map((t) => el("th", { text: t }))));
   out.attention.forEach((row, j) => {
-    const cells = row.map((w) => el("td", { style: `background:${colour(w, 1)}`, text: w.toFixed(2) }));
+    const cells = row.map((w) => el("td", { style: { background: colour(w, 1) }, text: w.toFixed(2) }));
     table.append(el("tr", {}, el("th", { text: out.output[j] ?? "<eos>" }), ...cells));
   });
   box.append(el("div", { class: "scroll" }, table));
@@ -217,8 +219,8 @@ function drawStrips(data) {
     box.append(el("h3", { text: section.title }));
     for (const row of section.rows) {
       const d = row.values[0].length;
-      const cw = Math.max(6, Math.min(32, Math.floor(width / T)));
-      const rh = d <= 16 ? 14 : d <= 64 ? 5 : 2;
+      const cw = Math.max(6, Math.min(48, Math.floor(width / T)));
+      const rh = d <= 16 ? 20 : d <= 64 ? 5 : 2;
       const canvas = el("canvas", { width: String(cw * T), height: String(rh * d), "data-key": row.key,
         "aria-label": `${row.label}: ${d} units by ${T} steps` });
       paint(canvas, row.values, cw, rh, si, row.key);
@@ -259,7 +261,8 @@ function drawEquation(data) {
   const strip = data.strips[sel.strip];
   const section = data.trace.sections.find((s) => s.layer === strip.layer && s.direction === strip.direction);
   const step = section.steps.find((s) => s.t === sel.t + 1);
-  box.append(el("div", { class: "where", text: `${section.title}, ${step.title}, unit ${sel.unit + 1}` }));
+  const token = step.token === null ? "" : ` ${JSON.stringify(step.token)}`;
+  box.append(el("div", { class: "where", text: `${section.title}; step t = ${step.t}${token}, unit ${sel.unit + 1}` }));
   const d = strip.rows[0].values[0].length;
   for (const [key, label] of Object.entries(step.labels)) {
     const v = step.values[key];
