@@ -25,7 +25,7 @@ from rnnkit.cli.explore_server import LOOPBACK, ExploreServer, make_server
 from rnnkit.cli.explore_views import MAX_CHARS, open_explorer, toy_explorer
 from rnnkit.cli.trace import toy_model
 from rnnkit.errors import ConfigError
-from rnnkit.models import load_model
+from rnnkit.models import SequenceTagger, load_model
 from tiny_models import save_all
 
 #: a text each tiny model reads (words it was trained on, and one it was not)
@@ -138,6 +138,24 @@ def test_the_taggers_tags_and_probabilities_are_its_own(saved, serving) -> None:
     P = model.predict_proba([words])[0]
     expected = [P[i, model.labels_.index(tag)] for i, tag in enumerate(out["tags"])]
     np.testing.assert_allclose(out["probs"], expected)
+
+
+def test_a_crf_taggers_tags_are_its_viterbi_path(tmp_path: Path, serving) -> None:
+    """A BIO tagger (a CRF, character features, a bidirectional LSTM by default): its
+    network is traced up to the emission scores, the tags are ``predict``'s."""
+    sentences = [["alice", "met", "bob", "in", "paris"]] * 6
+    tags = [["B-PER", "O", "B-PER", "O", "B-LOC"]] * 6
+    model = SequenceTagger(hidden=4, embed_dim=4, epochs=2, seed=0, verbose=0, dropout=0)
+    model.fit(sentences, tags).save(tmp_path / "ner")
+    words = "Alice met Carol in Paris".split()
+    with serving(open_explorer(str(tmp_path / "ner"))) as server:
+        status, d = analyse(server, " ".join(words))
+    assert status == 200, d
+    assert d["output"]["crf"] is True and d["output"]["tags"] == model.predict([words])[0]
+    assert "the CRF is not traced" in d["notes"][-1]
+    assert {s["direction"] for s in d["strips"]} == {"forward", "backward"}
+    assert [r["key"] for r in d["strips"][0]["rows"]] == ["i", "f", "g", "o", "c", "h"]
+    assert any(name.endswith(" c") for name in d["gradients"]["entries"])  # dL/dc_t too
 
 
 def test_the_language_models_next_tokens_follow_its_forward_pass(saved, serving) -> None:

@@ -69,8 +69,10 @@ function render(data) {
     state.sel.t < data.tokens.length && data.strips[state.sel.strip].rows.some((r) => r.key === state.sel.key);
   if (!stripsOk && data.strips.length) {
     const s = data.strips[0];
-    state.sel = { strip: 0, key: s.rows[0].key, t: data.tokens.length - 1, unit: 0 };
+    const h = s.rows.find((r) => r.key === "h") || s.rows[0];
+    state.sel = { strip: 0, key: h.key, t: data.tokens.length - 1, unit: 0, atEnd: true };
   }
+  if (state.sel && state.sel.atEnd) state.sel.t = data.tokens.length - 1; // follow the typing
   if (state.prefix === null || state.prefix >= data.tokens.length) state.prefix = data.tokens.length - 1;
   drawTokens(data);
   const said = data.task === "classify" ? ["under each token: how much P(predicted) falls without it"] : [];
@@ -228,7 +230,7 @@ function drawStrips(data) {
         const r = canvas.getBoundingClientRect();
         const t = Math.min(T - 1, Math.max(0, Math.floor((event.clientX - r.left) / cw)));
         const unit = Math.min(d - 1, Math.max(0, Math.floor((event.clientY - r.top) / rh)));
-        state.sel = { strip: si, key: row.key, t, unit };
+        state.sel = { strip: si, key: row.key, t, unit, atEnd: t === T - 1 };
         drawEquation(data);
       };
       canvas.addEventListener("pointermove", pick);
@@ -267,7 +269,7 @@ function drawEquation(data) {
   for (const [key, label] of Object.entries(step.labels)) {
     const v = step.values[key];
     const flat = Array.isArray(v) ? v : [v];
-    const unit = flat.length === d ? `unit ${sel.unit + 1}: ${fmt(flat[sel.unit])}   ` : "";
+    const unit = flat.length === d && key !== "x" ? `unit ${sel.unit + 1}: ${fmt(flat[sel.unit])}   ` : "";
     const ints = flat.every((x) => Number.isInteger(x)) && key === "x";
     const all = ints && flat.length > 12 ? `one-hot: 1 at ${flat.indexOf(1)} of ${flat.length}` : ints ? `[${flat.join(" ")}]` : vector(flat);
     box.append(el("div", { class: "row" + (key === sel.key ? " current" : ""), "data-key": key },
@@ -293,7 +295,8 @@ function drawGradients(g, tokens) {
       ctx.fillRect((K - 1 - k) * cw + 1, H - h, cw - 2, h);
     });
     const ratio = norms[0] ? norms[K - 1] / norms[0] : null;
-    const words = `${name}: ||dL/dh|| ${fmt(norms[0])} at the last step (k = 0), ${fmt(norms[K - 1])} at the first` +
+    const symbol = name.endsWith(" c") ? "||dL/dc||" : "||dL/dh||"; // an LSTM's cell state
+    const words = `${name}: ${symbol} ${fmt(norms[0])} at the last step (k = 0), ${fmt(norms[K - 1])} at the first` +
       ` (k = ${K - 1}${ratio === null ? "" : `, ${ratio.toPrecision(3)} times`})`;
     box.append(el("div", { class: "strip" }, el("div", { class: "eq", text: words }), el("div", { class: "scroll" }, canvas)));
   }
