@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,29 @@ def traced(cli, *argv: str) -> dict:
     return t
 
 
+def assert_same_as_trace(server: ExploreServer, text: str, d: dict, expected: dict) -> None:
+    """The outline of the analysis, and every step the page can ask for, are exactly
+    what ``rnnkit trace --json`` printed for `text`."""
+    sections = expected["sections"]
+    outline = {**expected, "sections": [{**s, "steps": len(s["steps"])} for s in sections]}
+    assert d["trace"] == outline
+    assert d["output_step"] == sections[-1]["steps"][-1]
+    for i, section in enumerate(sections):
+        for step in section["steps"]:
+            if step["t"] is None:
+                continue
+            q = urllib.parse.urlencode({"text": text, "section": i, "t": step["t"]})
+            status, view = get(server, "/api/step?" + q)
+            assert status == 200 and view["step"] == step
+            assert view["section"]["title"] == section["title"]
+
+
 # -- the numbers are rnnkit's own --------------------------------------------------------------
 def test_the_toy_page_gives_the_notes_numbers_as_trace_does(cli, serving) -> None:
     with serving(toy_explorer()) as server:
         status, d = analyse(server, "movie was good")
-    assert status == 200
-    assert d["trace"] == traced(cli, "--toy", "movie was good")  # the same numbers
+        assert status == 200
+        assert_same_as_trace(server, "movie was good", d, traced(cli, "--toy", "movie was good"))
     assert d["tokens"] == ["movie", "was", "good"]
     (strip,) = d["strips"]
     (h,) = strip["rows"]
@@ -110,9 +128,9 @@ def test_the_toy_gradient_at_the_last_step_is_the_output_layers(serving) -> None
 def test_every_tasks_trace_is_rnnkit_traces(task: str, saved, cli, serving) -> None:
     with serving(open_explorer(str(saved[task]))) as server:
         status, d = analyse(server, TEXTS[task])
-    assert status == 200, d
+        assert status == 200, d
+        assert_same_as_trace(server, TEXTS[task], d, traced(cli, str(saved[task]), TEXTS[task]))
     assert d["task"] == task
-    assert d["trace"] == traced(cli, str(saved[task]), TEXTS[task])
     for strip in d["strips"]:
         for row in strip["rows"]:
             assert np.array(row["values"]).shape[0] == len(d["tokens"])
@@ -204,6 +222,16 @@ def test_bad_input_gets_one_line(text: str, says: str, serving) -> None:
         status, d = analyse(server, text)
     assert status == 400 and set(d) == {"error"}
     assert says in d["error"] and "\n" not in d["error"] and "Traceback" not in d["error"]
+
+
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [("section=5&t=1", "section 5"), ("section=0&t=4", "t = 4"), ("section=x&t=1", "not a number")],
+)
+def test_a_step_outside_the_trace_gets_one_line(query: str, says: str, serving) -> None:
+    with serving(toy_explorer()) as server:
+        status, d = get(server, "/api/step?text=movie+was+good&" + query)
+    assert status == 400 and says in d["error"]
 
 
 def test_sampling_is_for_language_models_only(serving) -> None:

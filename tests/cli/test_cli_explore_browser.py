@@ -151,6 +151,10 @@ def test_pointing_at_a_cell_shows_its_equation(browser, serving):
         box = v.page.locator("#strips canvas").bounding_box()
         # the first step's column, the third unit's row (3 rows of equal height)
         v.page.mouse.move(box["x"] + 2, box["y"] + box["height"] * 5 / 6)
+        v.page.wait_for_function(
+            "() => document.querySelector('#equation .where').textContent.includes('t = 1')",
+            timeout=PATIENCE,
+        )
         where = v.page.inner_text("#equation .where")
         current = v.page.inner_text("#equation .row.current")
     assert 'step t = 1 "movie", unit 3' in where

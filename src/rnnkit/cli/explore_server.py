@@ -9,6 +9,8 @@ request:
   (``rnnkit/cli/explore_page``);
 - ``/api/model``: :meth:`Explorer.info <rnnkit.cli.explore_views.Explorer.info>`;
 - ``/api/analyse?text=...``: :meth:`Explorer.analyse`, the numbers of one text;
+- ``/api/step?text=...&section=I&t=N``: :meth:`Explorer.step`, every number of the
+  trace's step N (from 1) of section I (from 0);
 - ``/api/sample?text=...&temperature=X[&seed=N]``: one token drawn by a language model.
 
 A text the model cannot read is answered with status 400 and ``{"error": "..."}`` (one
@@ -97,6 +99,11 @@ class _Handler(BaseHTTPRequestHandler):
         routes = {
             "/api/model": lambda: ex.info(),
             "/api/analyse": lambda: ex.analyse(_one(query, "text", "")),
+            "/api/step": lambda: ex.step(
+                _one(query, "text", ""),
+                _number(_one(query, "section", "0"), "section", int),
+                _number(_one(query, "t", "1"), "t", int),
+            ),
             "/api/sample": lambda: ex.sample(
                 _one(query, "text", ""),
                 _number(_one(query, "temperature", "1"), "temperature", float),

@@ -8,8 +8,9 @@ prints), the task model's own predictions, and the gradient through time
 target). The page only draws what it is given.
 
 :meth:`Explorer.analyse` returns ``task``, ``text``, ``tokens``, ``notes``, ``trace``
-(:meth:`~rnnkit.viz.Trace.to_dict`), ``strips`` (per recurrent section, each state
-and gate as a (T, d) array: the heat strips), ``output`` (the task's own view, below)
+(its :func:`~rnnkit.cli.explore_trace.outline`), ``strips`` (per recurrent section,
+each state and gate as (T, d): the heat strips), ``output_step`` (the last step of the
+output layer, every number), ``output`` (the task's own view, below)
 and ``gradients`` (``entries``: name -> ||dL/dh_t|| by distance k from the last step,
 ``target``, ``loss``, ``notes``):
 
@@ -26,6 +27,9 @@ and ``gradients`` (``entries``: name -> ||dL/dh_t|| by distance k from the last 
 (['movie', 'was', 'good'], 0.7654)
 >>> [round(v, 4) for v in out["strips"][0]["rows"][0]["values"][2]]      # h_3
 [-0.1251, -0.5561, -0.5572]
+>>> ex.step("movie was good", 0, 3)["step"]["labels"]["h"]             # its equation
+'h_3 = tanh(U x_3 + W h_2 + b)'
+
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.cli.explore_outputs import task_output
+from rnnkit.cli.explore_trace import outline, step_view, strips
 from rnnkit.cli.trace import TOY_LABELS, toy_model, trace_text, trace_toy_text
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import BagOfWordsClassifier, LanguageModel, Seq2Seq, SequenceTagger, load_model
@@ -49,9 +54,6 @@ __all__ = ["MAX_CHARS", "MAX_TOKENS", "Explorer", "open_explorer", "toy_explorer
 
 #: the longest text the page may send, in characters and in tokens
 MAX_CHARS, MAX_TOKENS = 2000, 200
-#: the keys of a trace step shown as heat strips: the states and gates (one letter), not
-#: the pre-activation a, the bias b or the input x
-NOT_STRIPS = ("a", "b", "x")
 
 
 @dataclass
@@ -71,6 +73,8 @@ class Explorer:
     # NOTE: layers reuse their buffers and the gradient pass writes the weights' grads,
     # so one request at a time computes
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    #: the last text traced, and its trace
+    last_trace: tuple[str, Trace] | None = field(default=None, repr=False)
 
     def info(self) -> dict[str, Any]:
         """What the page shows before any input: the model, its task and the limits."""
@@ -94,7 +98,7 @@ class Explorer:
         """Everything the page draws for `text` (DataError for text it cannot read)."""
         text = check_text(text)
         with self.lock:
-            t = self.trace(text)
+            t = self._traced(text)
             out = task_output(self, text, t)
             grads = self.gradients(text, t, out)
         return {
@@ -102,11 +106,25 @@ class Explorer:
             "text": text,
             "tokens": t.tokens,
             "notes": t.notes,
-            "trace": t.to_dict(),
+            "trace": outline(t),
             "strips": strips(t),
+            "output_step": t.sections[-1].steps[-1].to_dict(),
             "output": out,
             "gradients": grads,
         }
+
+    def step(self, text: str, section: int, step: int) -> dict[str, Any]:
+        """One step of the trace of `text`, every number of it (see
+        :func:`~rnnkit.cli.explore_trace.step_view`)."""
+        text = check_text(text)
+        with self.lock:
+            return step_view(self._traced(text), section, step)
+
+    def _traced(self, text: str) -> Trace:
+        """The trace of `text`, kept for the steps the page asks for next."""
+        if self.last_trace is None or self.last_trace[0] != text:
+            self.last_trace = (text, self.trace(text))
+        return self.last_trace[1]
 
     def trace(self, text: str) -> Trace:
         """The forward trace of `text`, as ``rnnkit trace`` prints it."""
@@ -173,22 +191,6 @@ def check_text(text: str, empty: bool = False) -> str:
     if len(text.split()) > MAX_TOKENS:
         raise DataError(f"the text has {len(text.split())} words: at most {MAX_TOKENS}")
     return text
-
-
-def strips(t: Trace) -> list[dict[str, Any]]:
-    """Per recurrent section of `t`, each state and gate as (T, d): the heat strips."""
-    out = []
-    for s in t.sections:
-        if not s.steps or s.direction == "merge" or not s.equations:
-            continue
-        keys = [k for k, _, _ in s.steps[0].rows if len(k) == 1 and k not in NOT_STRIPS]
-        # the section's equations are its states' and gates', in the order of the rows
-        labels = s.equations if len(s.equations) == len(keys) else keys
-        rows = [{"key": k, "label": lab, "values": s.stack(k).tolist()}
-                for k, lab in zip(keys, labels, strict=True)]  # fmt: skip
-        out.append({"layer": s.layer, "direction": s.direction, "title": s.title,
-                    "equations": s.equations, "rows": rows})  # fmt: skip
-    return out
 
 
 def open_explorer(model_dir: str) -> Explorer:

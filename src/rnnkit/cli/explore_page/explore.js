@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 const fmt = (x) => (x === null || x === undefined ? "-" : (x + 0).toFixed(4));
 
 // what the page shows now, and timings a test or a benchmark can read
-const state = { info: null, data: null, sel: null, prefix: null, seq: 0, timer: null };
+const state = { info: null, data: null, sel: null, prefix: null, seq: 0, timer: null, steps: new Map() };
 window.rnnkitExplore = { renders: 0, errors: 0, last: null, state };
 
 function el(tag, attrs, ...children) {
@@ -52,7 +52,10 @@ async function analyse(inputAt) {
     if (seq !== state.seq) return; // a newer keystroke has already asked again
     const receivedAt = performance.now();
     state.data = data;
+    state.steps = new Map(); // the steps of this text, as the pointer asks for them
     render(data);
+    await showStep(data);
+    if (seq !== state.seq) return;
     say("");
     window.rnnkitExplore.renders += 1;
     window.rnnkitExplore.last = { inputAt, sentAt, receivedAt, renderedAt: performance.now(), text };
@@ -79,7 +82,6 @@ function render(data) {
   $("notes").textContent = [...said, ...data.notes].join(" · ");
   drawOutput(data);
   drawStrips(data);
-  drawEquation(data);
   drawGradients(data.gradients, data.tokens);
 }
 
@@ -138,9 +140,7 @@ function drawClassify(box, data) {
   const probs = el("div", { id: "probs" });
   out.labels.forEach((label, k) => probs.append(bar(label, out.probs[k], "prob")));
   box.append(probs, el("p", { class: "predicted", text: `predicted: ${out.predicted}` }));
-  const sections = data.trace.sections;
-  const last = sections[sections.length - 1];
-  const step = last.steps[last.steps.length - 1];
+  const step = data.output_step; // the output layer's last step, as the trace gives it
   for (const [key, label] of Object.entries(step.labels)) {
     if (key === "y") box.append(el("p", { class: "eq output-eq", text: `${label} = ${vector(step.values[key])}` }));
   }
@@ -231,7 +231,7 @@ function drawStrips(data) {
         const t = Math.min(T - 1, Math.max(0, Math.floor((event.clientX - r.left) / cw)));
         const unit = Math.min(d - 1, Math.max(0, Math.floor((event.clientY - r.top) / rh)));
         state.sel = { strip: si, key: row.key, t, unit, atEnd: t === T - 1 };
-        drawEquation(data);
+        showStep(data).catch((err) => say(err.message, true));
       };
       canvas.addEventListener("pointermove", pick);
       canvas.addEventListener("pointerdown", pick);
@@ -241,31 +241,58 @@ function drawStrips(data) {
   });
 }
 
+// one pixel per (step, unit) in a small image, scaled up without smoothing: quick even
+// for hundreds of units over tens of steps
 function paint(canvas, values, cw, rh) {
-  const ctx = canvas.getContext("2d");
+  const T = values.length, d = values[0].length;
   let scale = 0;
   for (const col of values) for (const v of col) scale = Math.max(scale, Math.abs(v));
   scale = scale <= 1 ? 1 : scale; // states and gates of tanh and sigmoid: their own range
+  const small = document.createElement("canvas");
+  small.width = T;
+  small.height = d;
+  const sctx = small.getContext("2d");
+  const image = sctx.createImageData(T, d);
   values.forEach((col, t) => col.forEach((v, j) => {
-    ctx.fillStyle = colour(v, scale);
-    ctx.fillRect(t * cw, j * rh, cw, rh);
+    const a = Math.max(-1, Math.min(1, v / scale));
+    const fade = Math.round(255 * (1 - Math.abs(a)));
+    const at = 4 * (j * T + t);
+    image.data.set(a >= 0 ? [255, fade, fade, 255] : [fade, fade, 255, 255], at);
   }));
+  sctx.putImageData(image, 0, 0);
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(small, 0, 0, T * cw, d * rh);
 }
 
-function drawEquation(data) {
+// the step under the pointer: every number of it, asked of the server once per step
+async function showStep(data) {
+  const sel = state.sel;
+  if (!sel) return drawEquation(data, null);
+  const strip = data.strips[sel.strip];
+  const key = `${strip.section}:${sel.t + 1}`;
+  if (!state.steps.has(key)) {
+    const q = `text=${encodeURIComponent(data.text)}&section=${strip.section}&t=${sel.t + 1}`;
+    const view = await getJSON("/api/step?" + q);
+    if (data !== state.data) return; // a newer text has come meanwhile
+    state.steps.set(key, view);
+  }
+  const now = state.sel;
+  if (`${data.strips[now.strip].section}:${now.t + 1}` === key) drawEquation(data, state.steps.get(key));
+}
+
+function drawEquation(data, view) {
   const box = $("equation");
   box.replaceChildren();
-  const sel = state.sel;
-  if (!sel) {
+  if (!view) {
     box.append(el("p", { class: "hint", text: "this model has no recurrent layer to show" }));
     return;
   }
-  const strip = data.strips[sel.strip];
-  const section = data.trace.sections.find((s) => s.layer === strip.layer && s.direction === strip.direction);
-  const step = section.steps.find((s) => s.t === sel.t + 1);
+  const sel = state.sel;
+  const { section, step } = view;
   const token = step.token === null ? "" : ` ${JSON.stringify(step.token)}`;
   box.append(el("div", { class: "where", text: `${section.title}; step t = ${step.t}${token}, unit ${sel.unit + 1}` }));
-  const d = strip.rows[0].values[0].length;
+  const d = data.strips[sel.strip].rows[0].values[0].length;
   for (const [key, label] of Object.entries(step.labels)) {
     const v = step.values[key];
     const flat = Array.isArray(v) ? v : [v];
