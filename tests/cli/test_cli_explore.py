@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from rnnkit.cli.explore_server import LOOPBACK, ExploreServer, make_server
-from rnnkit.cli.explore_views import MAX_CHARS, open_explorer, toy_explorer
+from rnnkit.cli.explore_views import MAX_CHARS, MAX_TOKENS, open_explorer, toy_explorer
 from rnnkit.cli.trace import toy_model
 from rnnkit.errors import ConfigError
 from rnnkit.models import SequenceTagger, load_model
@@ -215,6 +215,7 @@ def test_the_seq2seq_output_and_attention_are_its_decoders(saved, serving) -> No
         ("movie was great", "'great' is not in the toy vocabulary"),
         ("   ", "empty"),
         ("good " * (MAX_CHARS // 5 + 1), f"at most {MAX_CHARS}"),
+        ("good " * (MAX_TOKENS + 1), f"{MAX_TOKENS + 1} tokens: at most {MAX_TOKENS}"),
     ],
 )
 def test_bad_input_gets_one_line(text: str, says: str, serving) -> None:
@@ -232,6 +233,15 @@ def test_a_step_outside_the_trace_gets_one_line(query: str, says: str, serving) 
     with serving(toy_explorer()) as server:
         status, d = get(server, "/api/step?text=movie+was+good&" + query)
     assert status == 400 and says in d["error"]
+
+
+def test_a_character_models_tokens_are_counted_as_it_splits_them(saved, serving) -> None:
+    text = "nam" * (MAX_TOKENS // 3 + 1)  # one word of more than MAX_TOKENS characters
+    with serving(open_explorer(str(saved["lm"]))) as server:
+        status, d = analyse(server, text)
+        unknown, said = analyse(server, "namaz")
+    assert status == 400 and f"at most {MAX_TOKENS}" in d["error"]
+    assert unknown == 400 and "'z'" in said["error"]  # a character it never saw
 
 
 def test_sampling_is_for_language_models_only(serving) -> None:

@@ -42,7 +42,7 @@ import numpy as np
 
 from rnnkit.cli.explore_outputs import task_output
 from rnnkit.cli.explore_trace import outline, step_view, strips
-from rnnkit.cli.trace import TOY_LABELS, toy_model, trace_text, trace_toy_text
+from rnnkit.cli.trace import TOY_LABELS, text_tokens, toy_model, trace_text, trace_toy_text
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import BagOfWordsClassifier, LanguageModel, Seq2Seq, SequenceTagger, load_model
 from rnnkit.models.frames import FrameModel
@@ -121,8 +121,12 @@ class Explorer:
             return step_view(self._traced(text), section, step)
 
     def _traced(self, text: str) -> Trace:
-        """The trace of `text`, kept for the steps the page asks for next."""
+        """The trace of `text`, kept for the steps the page asks for next (DataError
+        past :data:`MAX_TOKENS` tokens, counted as the model splits the text)."""
         if self.last_trace is None or self.last_trace[0] != text:
+            n = len(text.split()) if self.toy else len(text_tokens(self.model, text)[0])
+            if n > MAX_TOKENS:
+                raise DataError(f"the text has {n} tokens: at most {MAX_TOKENS}")
             self.last_trace = (text, self.trace(text))
         return self.last_trace[1]
 
@@ -188,8 +192,6 @@ def check_text(text: str, empty: bool = False) -> str:
     text = text.strip()
     if not text and not empty:
         raise DataError("type a text: it is empty")
-    if len(text.split()) > MAX_TOKENS:
-        raise DataError(f"the text has {len(text.split())} words: at most {MAX_TOKENS}")
     return text
 
 
