@@ -8,6 +8,7 @@ printed its address.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -308,11 +309,14 @@ def test_the_command_prints_its_address_and_stops_on_ctrl_c() -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline()  # printed once the server is listening
         assert line.startswith("rnnkit explore: toy (classify) on http://127.0.0.1:"), line
-        url = line.split(" on ")[1].strip()
-        with urllib.request.urlopen(url + "api/model", timeout=30) as r:
-            assert json.loads(r.read())["toy"] is True
+        port = int(line.rsplit(":", 1)[1].strip(" /\n"))
+        # a page left open: a kept-alive connection must not keep the server from stopping
+        page = http.client.HTTPConnection(LOOPBACK, port, timeout=30)
+        page.request("GET", "/api/model")
+        assert json.loads(page.getresponse().read())["toy"] is True
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
+        page.close()
     finally:
         proc.kill() if proc.poll() is None else None
     assert proc.returncode == 0, err
