@@ -90,7 +90,8 @@ function drawTokens(data) {
   box.replaceChildren();
   const out = data.output;
   data.tokens.forEach((tok, i) => {
-    const span = el("span", { class: "token", "data-t": String(i + 1), title: `t = ${i + 1}` }, tok);
+    const shown = tok === "\n" ? "↵" : tok.trim() === "" ? "␣" : tok; // a space, visible
+    const span = el("span", { class: "token", "data-t": String(i + 1), title: `t = ${i + 1}` }, shown);
     if (data.task === "classify" && out.occlusion[i]) {
       // how much the predicted class loses when this token is left out
       const k = out.labels.indexOf(out.predicted);
@@ -222,7 +223,7 @@ function drawStrips(data) {
     for (const row of section.rows) {
       const d = row.values[0].length;
       const cw = Math.max(6, Math.min(48, Math.floor(width / T)));
-      const rh = d <= 16 ? 20 : d <= 64 ? 5 : 2;
+      const rh = Math.max(1, Math.min(20, Math.floor(160 / d))); // a strip stays under ~160 px but for d > 160
       const canvas = el("canvas", { width: String(cw * T), height: String(rh * d), "data-key": row.key,
         "aria-label": `${row.label}: ${d} units by ${T} steps` });
       paint(canvas, row.values, cw, rh, si, row.key);
