@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -297,6 +298,14 @@ def test_the_command_needs_a_model_or_toy_but_not_both(cli, user_error, saved) -
     assert "not both" in user_error(cli("explore", saved["classify"], "--toy"))
     assert "real-valued frames" in user_error(cli("explore", saved["frames"]))
     assert "--port 70000" in user_error(cli("explore", "--toy", "--port", "70000"))
+
+
+def test_a_port_in_use_is_one_line(cli, user_error) -> None:
+    with socket.socket() as taken:
+        taken.bind((LOOPBACK, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert "in use" in user_error(cli("explore", "--toy", "--port", str(port)))
 
 
 def test_the_command_prints_its_address_and_stops_on_ctrl_c() -> None:
