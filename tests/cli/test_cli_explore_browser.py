@@ -57,7 +57,9 @@ def test_typing_a_review_updates_probabilities_strips_and_equation(browser, serv
 def test_pointing_at_a_cell_shows_its_equation(browser, serving):
     with serving(toy_explorer()) as server, visit(browser, server, "desktop") as v:
         v.rendered()
-        box = v.page.locator("#strips canvas").bounding_box()
+        strip = v.page.locator("#strips canvas")
+        strip.scroll_into_view_if_needed()
+        box = strip.bounding_box()
         # the first step's column, the third unit's row (3 rows of equal height)
         v.page.mouse.move(box["x"] + 2, box["y"] + box["height"] * 5 / 6)
         v.page.wait_for_function(
@@ -69,6 +71,22 @@ def test_pointing_at_a_cell_shows_its_equation(browser, serving):
     assert 'step t = 1 "movie", unit 3' in where
     assert current.startswith("h_1 = tanh(U x_1 + W h_0 + b)")
     assert "unit 3: 0.1240" in current  # h_1 of the notes: [0.2385 0.5756 0.1240]
+
+
+def test_the_arrow_keys_move_along_a_strip(browser, serving):
+    with serving(toy_explorer()) as server, visit(browser, server, "phone") as v:
+        v.rendered()
+        v.page.locator("#strips canvas").focus()  # the selection starts at h_3, unit 1
+        v.page.keyboard.press("ArrowLeft")
+        v.page.keyboard.press("ArrowDown")
+        v.page.wait_for_function(
+            "() => document.querySelector('#equation .where').textContent.includes('unit 2')",
+            timeout=PATIENCE,
+        )
+        where = v.page.inner_text("#equation .where")
+        pointed = v.page.locator("#tokens .token.pointed").inner_text()
+    assert 'step t = 2 "was", unit 2' in where and pointed.startswith("was")
+    assert v.errors == []
 
 
 def test_a_word_the_model_cannot_read_gets_a_message(browser, serving):

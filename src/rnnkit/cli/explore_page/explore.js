@@ -8,7 +8,7 @@ const $ = (id) => document.getElementById(id);
 const fmt = (x) => (x === null || x === undefined ? "-" : (x + 0).toFixed(4));
 
 // what the page shows now, and timings a test or a benchmark can read
-const state = { info: null, data: null, sel: null, prefix: null, seq: 0, timer: null, steps: new Map() };
+const state = { info: null, data: null, sel: null, prefix: null, seq: 0, timer: null, steps: new Map(), canvases: [] };
 window.rnnkitExplore = { renders: 0, errors: 0, last: null, state };
 
 function el(tag, attrs, ...children) {
@@ -216,6 +216,7 @@ function vector(values) {
 function drawStrips(data) {
   const box = $("strips");
   box.replaceChildren();
+  state.canvases = [];
   const T = data.tokens.length;
   const width = Math.max(200, box.clientWidth || 300);
   data.strips.forEach((section, si) => {
@@ -225,26 +226,57 @@ function drawStrips(data) {
       const cw = Math.max(6, Math.min(48, Math.floor(width / T)));
       const rh = Math.max(1, Math.min(20, Math.floor(160 / d))); // a strip stays under ~160 px but for d > 160
       const canvas = el("canvas", { width: String(cw * T), height: String(rh * d), "data-key": row.key,
-        "aria-label": `${row.label}: ${d} units by ${T} steps` });
-      paint(canvas, row.values, cw, rh, si, row.key);
+        tabindex: "0", "aria-label": `${row.label}: ${d} units by ${T} steps; arrow keys move` });
+      const strip = { canvas, small: image(row.values), si, key: row.key, cw, rh };
+      state.canvases.push(strip);
+      const choose = (t, unit) => {
+        t = Math.min(T - 1, Math.max(0, t));
+        unit = Math.min(d - 1, Math.max(0, unit));
+        state.sel = { strip: si, key: row.key, t, unit, atEnd: t === T - 1 };
+        markSelection();
+        showStep(data).catch((err) => say(err.message, true));
+      };
       const pick = (event) => {
         const r = canvas.getBoundingClientRect();
-        const t = Math.min(T - 1, Math.max(0, Math.floor((event.clientX - r.left) / cw)));
-        const unit = Math.min(d - 1, Math.max(0, Math.floor((event.clientY - r.top) / rh)));
-        state.sel = { strip: si, key: row.key, t, unit, atEnd: t === T - 1 };
-        showStep(data).catch((err) => say(err.message, true));
+        choose(Math.floor((event.clientX - r.left) / cw), Math.floor((event.clientY - r.top) / rh));
       };
       canvas.addEventListener("pointermove", pick);
       canvas.addEventListener("pointerdown", pick);
+      canvas.addEventListener("keydown", (event) => { // the same, without a pointer
+        const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+        if (!(event.key in moves)) return;
+        event.preventDefault();
+        const here = state.sel && state.sel.strip === si && state.sel.key === row.key ? state.sel : { t: T - 1, unit: 0 };
+        choose(here.t + moves[event.key][0], here.unit + moves[event.key][1]);
+      });
       box.append(el("div", { class: "strip" }, el("div", { class: "eq", text: row.label }),
         el("div", { class: "scroll" }, canvas)));
     }
   });
+  markSelection();
 }
 
-// one pixel per (step, unit) in a small image, scaled up without smoothing: quick even
-// for hundreds of units over tens of steps
-function paint(canvas, values, cw, rh) {
+// each strip drawn again, the selected cell outlined and its token marked
+function markSelection() {
+  const sel = state.sel;
+  for (const s of state.canvases) {
+    const ctx = s.canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(s.small, 0, 0, s.canvas.width, s.canvas.height);
+    if (sel && sel.strip === s.si && sel.key === s.key) {
+      ctx.strokeStyle = "#000";
+      ctx.lineWidth = 2;
+      ctx.strokeRect(sel.t * s.cw + 1, sel.unit * s.rh, s.cw - 2, Math.max(2, s.rh));
+    }
+  }
+  document.querySelectorAll("#tokens .token").forEach((span, i) => {
+    span.classList.toggle("pointed", !!sel && i === sel.t);
+  });
+}
+
+// one pixel per (step, unit) in a small image, scaled up without smoothing when drawn:
+// quick even for hundreds of units over tens of steps
+function image(values) {
   const T = values.length, d = values[0].length;
   let scale = 0;
   for (const col of values) for (const v of col) scale = Math.max(scale, Math.abs(v));
@@ -253,17 +285,14 @@ function paint(canvas, values, cw, rh) {
   small.width = T;
   small.height = d;
   const sctx = small.getContext("2d");
-  const image = sctx.createImageData(T, d);
+  const pixels = sctx.createImageData(T, d);
   values.forEach((col, t) => col.forEach((v, j) => {
     const a = Math.max(-1, Math.min(1, v / scale));
     const fade = Math.round(255 * (1 - Math.abs(a)));
-    const at = 4 * (j * T + t);
-    image.data.set(a >= 0 ? [255, fade, fade, 255] : [fade, fade, 255, 255], at);
+    pixels.data.set(a >= 0 ? [255, fade, fade, 255] : [fade, fade, 255, 255], 4 * (j * T + t));
   }));
-  sctx.putImageData(image, 0, 0);
-  const ctx = canvas.getContext("2d");
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(small, 0, 0, T * cw, d * rh);
+  sctx.putImageData(pixels, 0, 0);
+  return small;
 }
 
 // the step under the pointer: every number of it, asked of the server once per step
