@@ -10,10 +10,14 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import shutil
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -189,3 +193,65 @@ def mr_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("mr") / "mr_sample.tsv"
     path.write_bytes(b"\n".join(lines[:150] + lines[-150:]) + b"\n")
     return path
+
+
+# -- a headless browser, for the pages' tests (marker ``browser``) ---------------------
+def _chromium() -> str | None:
+    """The Chromium executable: RNNKIT_CHROMIUM, else chromium or chromium-browser on PATH."""
+    named = os.environ.get("RNNKIT_CHROMIUM")
+    if named:
+        return shutil.which(named)
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module, or a skip saying what is missing."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # not installed, or installed without its parts
+        pytest.skip(f"playwright is not importable ({exc}); the test extra installs it")
+    executable = _chromium()
+    if executable is None:
+        named = os.environ.get("RNNKIT_CHROMIUM")
+        where = f"RNNKIT_CHROMIUM={named} is not an executable" if named else (
+            "no chromium or chromium-browser on PATH (apt-get install chromium, or set "
+            "RNNKIT_CHROMIUM to a Chromium executable)"
+        )  # fmt: skip
+        pytest.skip(f"no Chromium to open the report in: {where}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def screenshot_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a page test keeps its screenshots: RNNKIT_SCREENSHOTS when that names a
+    directory (made if missing), else a folder in pytest's tmp dir."""
+    named = os.environ.get("RNNKIT_SCREENSHOTS")
+    folder = Path(named) if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@contextlib.contextmanager
+def _serving(explorer: Any) -> Iterator[Any]:
+    from rnnkit.cli.explore_server import make_server
+
+    server = make_server(explorer)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def serving() -> Callable[[Any], AbstractContextManager[Any]]:
+    """``with serving(explorer) as server``: ``rnnkit explore``'s server for `explorer`,
+    answering in a thread on a free port of 127.0.0.1 until the block ends."""
+    return _serving

@@ -2,9 +2,9 @@
 
 The page of every task's tiny model (evaluated on a small --data file where the task
 has a reader for one) is opened from its file in headless Chromium, driven by
-Playwright through the browser's own executable: the Debian package ``chromium``,
-``chromium-browser`` on the PATH, or the program that RNNKIT_CHROMIUM names. Without
-one of them, or without Playwright, the tests skip and say which is missing.
+Playwright through the browser's own executable (the ``browser`` fixture of
+tests/cli/conftest.py: without Chromium or Playwright the tests skip and say which is
+missing).
 
 One browser serves the whole module; each page gets a fresh context 375 pixels wide
 (a phone's), in which every request is intercepted: the page file itself is served,
@@ -14,9 +14,6 @@ kept in pytest's tmp_path, or in RNNKIT_SCREENSHOTS when that names a directory.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,35 +60,6 @@ MEASURE = """async () => {
 }"""
 
 
-def _chromium() -> str | None:
-    """The Chromium executable: RNNKIT_CHROMIUM, else chromium or chromium-browser on PATH."""
-    named = os.environ.get("RNNKIT_CHROMIUM")
-    if named:
-        return shutil.which(named)
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module, or a skip saying what is missing."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # not installed, or installed without its parts
-        pytest.skip(f"playwright is not importable ({exc}); the test extra installs it")
-    executable = _chromium()
-    if executable is None:
-        named = os.environ.get("RNNKIT_CHROMIUM")
-        where = f"RNNKIT_CHROMIUM={named} is not an executable" if named else (
-            "no chromium or chromium-browser on PATH (apt-get install chromium, or set "
-            "RNNKIT_CHROMIUM to a Chromium executable)"
-        )  # fmt: skip
-        pytest.skip(f"no Chromium to open the report in: {where}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory, run_cli: Any) -> dict[str, Path]:
     """The report of every task's tiny model, by task."""
@@ -119,13 +87,6 @@ class Visit:
     screenshot: Path
     errors: list[str]  # console errors and warnings, uncaught exceptions
     requests: list[str]  # every URL the page asked for, itself included
-
-
-def _screenshots(tmp_path: Path) -> Path:
-    named = os.environ.get("RNNKIT_SCREENSHOTS")
-    folder = Path(named) if named else tmp_path
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _visit(browser: Any, html: Path, screenshot: Path) -> Visit:
@@ -157,11 +118,9 @@ def _visit(browser: Any, html: Path, screenshot: Path) -> Visit:
 
 
 @pytest.fixture(scope="module")
-def visits(
-    browser: Any, pages: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, Visit]:
+def visits(browser: Any, pages: dict[str, Path], screenshot_folder: Path) -> dict[str, Visit]:
     """Every task's page opened once; the tests below read what each visit showed."""
-    folder = _screenshots(tmp_path_factory.mktemp("screenshots"))
+    folder = screenshot_folder
     return {
         task: _visit(browser, html, folder / f"report-{task}.png") for task, html in pages.items()
     }

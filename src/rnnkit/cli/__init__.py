@@ -2,7 +2,7 @@
 ``add_parser(subparsers)`` and ``run(args)``.
 
 - verbs: ``demo``, ``train``, ``evaluate``, ``tag``, ``predict``, ``summary``,
-  ``generate``, ``translate``, ``trace``, ``diagnose``, ``report``, ``bench``;
+  ``generate``, ``translate``, ``trace``, ``diagnose``, ``report``, ``explore``, ``bench``;
 - :mod:`~rnnkit.cli.tasks`: each task's reading, training and scoring, which the
   verbs import;
 - :mod:`~rnnkit.cli.train_flags` and :mod:`~rnnkit.cli.data_flags`: the model,

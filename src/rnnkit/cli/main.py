@@ -15,6 +15,7 @@ from rnnkit.cli import (
     demo,
     diagnose,
     evaluate,
+    explore,
     generate,
     predict,
     report,
@@ -42,6 +43,7 @@ VERBS = (
     trace,
     diagnose,
     report,
+    explore,
     bench,
 )
 

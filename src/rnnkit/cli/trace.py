@@ -39,7 +39,15 @@ from rnnkit.text import Vocabulary, get_tokenizer
 from rnnkit.viz.toy import TOY_REVIEWS, TOY_VOCABULARY, toy_ids, toy_weights
 from rnnkit.viz.trace import Trace, trace
 
-__all__ = ["add_parser", "run", "toy_model"]
+__all__ = [
+    "TOY_LABELS",
+    "add_parser",
+    "run",
+    "text_tokens",
+    "toy_model",
+    "trace_text",
+    "trace_toy_text",
+]
 
 #: what the example's one sigmoid output is the probability of
 TOY_LABELS = ["negative", "positive"]
@@ -111,16 +119,20 @@ def _toy_traces(args: argparse.Namespace) -> list[tuple[str, Trace]]:
     given = [] if args.model_dir is None else [args.model_dir, *args.texts]
     if given and Path(given[0]).is_dir():
         raise ConfigError(f"give a model directory or --toy, not both ({given[0]} is a directory)")
+    model = toy_model()
+    return [(text, trace_toy_text(model, text)) for text in given or [r for r, _ in TOY_REVIEWS]]
+
+
+def trace_toy_text(model: Sequential, text: str) -> Trace:
+    """Trace the course's example network `model` (:func:`toy_model`) on `text`, words
+    of its vocabulary (DataError naming a word it does not know)."""
+    ids = toy_ids(text)
     labelled = dict(TOY_REVIEWS)
-    model, out = toy_model(), []
-    for text in given or [review for review, _ in TOY_REVIEWS]:
-        ids = toy_ids(text)
-        notes = []
-        if text in labelled:
-            notes.append(f"the notes' label: {labelled[text]} ({TOY_LABELS[labelled[text]]})")
-        tokens = [TOY_VOCABULARY[i] for i in ids]
-        out.append((text, trace(model, ids, tokens=tokens, labels=TOY_LABELS, notes=notes)))
-    return out
+    notes = []
+    if text in labelled:
+        notes.append(f"the notes' label: {labelled[text]} ({TOY_LABELS[labelled[text]]})")
+    tokens = [TOY_VOCABULARY[i] for i in ids]
+    return trace(model, ids, tokens=tokens, labels=TOY_LABELS, notes=notes)
 
 
 def _model_traces(args: argparse.Namespace) -> list[tuple[str, Trace]]:
@@ -137,13 +149,14 @@ def _model_traces(args: argparse.Namespace) -> list[tuple[str, Trace]]:
     for text in args.texts:
         if not text:
             raise DataError("TEXT is empty: give the words to trace")
-        out.append((text, _trace_text(model, text)))
+        out.append((text, trace_text(model, text)))
     return out
 
 
-def _trace_text(model: Any, text: str) -> Trace:
-    """Tokenise `text` as the model does and trace its network on the ids."""
-    tokens, words, vocab = _tokens(model, text)
+def trace_text(model: Any, text: str, layers: list[Any] | None = None) -> Trace:
+    """Tokenise `text` as the model does and trace its network on the ids (or the
+    given `layers` of it: a CRF tagger's, all but the CRF)."""
+    tokens, words, vocab = text_tokens(model, text)
     if not tokens:
         raise DataError(f"TEXT {text!r} has no tokens")
     ids = vocab.encode(words)
@@ -157,10 +170,11 @@ def _trace_text(model: Any, text: str) -> Trace:
     if isinstance(model, Seq2Seq):
         notes.append("the encoder only: the decoder writes the output (rnnkit translate)")
         return trace(model.model_.encoder, ids, tokens=tokens, notes=notes)
-    return trace(model.model_, ids, tokens=tokens, labels=model.labels_, notes=notes)
+    network = model.model_ if layers is None else layers
+    return trace(network, ids, tokens=tokens, labels=model.labels_, notes=notes)
 
 
-def _tokens(model: Any, text: str) -> tuple[list[str], list[str], Vocabulary]:
+def text_tokens(model: Any, text: str) -> tuple[list[str], list[str], Vocabulary]:
     """The tokens of `text` as shown, as looked up, and the vocabulary they are in."""
     s = model.settings
     if isinstance(model, SequenceClassifier):
