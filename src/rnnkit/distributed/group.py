@@ -1,0 +1,203 @@
+"""Data-parallel training steps: each rank's share, then one fixed-order sum.
+
+One step of :class:`MPIGroup` on rank ``r`` of ``N``:
+
+1. cut its share of the global batch (:func:`~rnnkit.distributed.shard`), forward
+   and BPTT on it alone;
+2. gather every rank's counts (loss weight ``w_r``, loss and accuracy sums, tokens,
+   which gradients are row-sparse and how many rows): one small message;
+3. pack its gradients times ``w_r / sum w`` into one buffer, gather every rank's,
+   and add them in rank order (:mod:`~rnnkit.distributed.reduction`).
+
+The result is the gradient of the global batch's loss, a mean over all of its
+sequences (or tokens), never a mean of the ranks' means; every rank holds the same
+bits, applies the same optimizer step and so keeps the same weights.
+
+:class:`Accumulate` runs the same steps in one process, the ``N`` shares one after
+the other: ``mpiexec -n N`` and ``Accumulate(N)`` train the same weights.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+import numpy as np
+
+from rnnkit.distributed.reduction import combine, pack
+from rnnkit.distributed.sharding import shard, share_size
+from rnnkit.errors import ConfigError
+from rnnkit.training.checkpoint import model_generators
+from rnnkit.training.optimizers import ParamSlot
+from rnnkit.training.trainer import StepResult
+
+__all__ = ["Accumulate", "MPIGroup"]
+
+Array = np.ndarray
+T = TypeVar("T")
+#: the counts every rank sends each step, before its gradients
+COUNTS = ("weight", "loss_sum", "correct", "count", "n_sequences", "tokens")
+
+
+class _Steps:
+    """What both groups share: a rank's share trained, the counts, the stale rows."""
+
+    rank: int
+    size: int
+
+    def __init__(self) -> None:
+        #: slot key -> rows of a sparse gradient this group wrote (the union of the
+        #: ranks'), which the model's zero_grad, knowing only its own, would leave
+        self._written: dict[str, Array] = {}
+        self._seeded = False
+
+    def _train_share(self, model: Any, source: Any, index: Any, rank: int):
+        """Forward and BPTT on `rank`'s share; (counts, (gradient, rows) per slot)."""
+        for key, _, g, _ in model.param_slots():  # zero what the last sum wrote
+            rows = self._written.pop(key, None)
+            if rows is not None:
+                g[rows] = 0.0
+        model.zero_grad()
+        part = shard(index, rank, self.size)
+        counts = np.zeros(len(COUNTS))
+        if share_size(part):  # an empty share (fewer rows than ranks) adds nothing
+            weight = getattr(model, "loss_weight", None)
+            if weight is None:
+                raise ConfigError(f"{type(model).__name__} cannot train data parallel: no loss_weight")
+            batch = source.batch(part)
+            r = model.train_batch(batch)
+            counts[:] = (weight(batch), r.loss_sum, r.correct, r.count, r.n_sequences, batch.n_tokens)
+        grads = [(g, rows) for _, _, g, rows in model.param_slots()]
+        return counts, grads
+
+    def _finish(self, counts: Array, slots: list[ParamSlot], values, rows, sparse):
+        """The global StepResult and tokens; the summed gradients written into `slots`."""
+        n_slots = len(slots)
+        row_counts = counts[:, len(COUNTS) + n_slots :]
+        out = combine(values, rows, row_counts, slots, sparse)
+        for key, _, _, union in out:
+            if union is not None:
+                self._written[key] = union
+        total = [float(sum(counts[r, i] for r in range(len(counts)))) for i in range(len(COUNTS))]
+        _, loss_sum, correct, count, n_seq, tokens = total  # summed in rank order
+        return StepResult(loss_sum, int(correct), int(count), int(n_seq)), int(tokens), out
+
+
+def _layout(counts: Array, n_slots: int) -> list[bool]:
+    """Which slots travel as rows: those every rank holds sparse."""
+    dense = counts[:, len(COUNTS) : len(COUNTS) + n_slots]
+    return [not dense[:, j].any() for j in range(n_slots)]
+
+
+def _slot_counts(grads: list[tuple[Array, Array | None]]) -> Array:
+    """Per slot: 1 if dense; then per slot the rows touched (0 if dense)."""
+    dense = [1.0 if rows is None else 0.0 for _, rows in grads]
+    n_rows = [0.0 if rows is None else float(len(rows)) for _, rows in grads]
+    return np.array(dense + n_rows)
+
+
+def _scale(counts: Array, rank: int) -> float:
+    """This rank's share of the global loss weight, w_r / sum_r w_r."""
+    total = float(sum(counts[r, 0] for r in range(len(counts))))
+    return float(counts[rank, 0]) / total if total > 0 else 0.0
+
+
+class MPIGroup(_Steps):
+    """The ranks of an MPI communicator training one model (mpi4py's ``COMM_WORLD``).
+
+    Parameters
+    ----------
+    comm : an mpi4py communicator (``MPI.COMM_WORLD``)
+    """
+
+    def __init__(self, comm: Any) -> None:
+        super().__init__()
+        self.comm = comm
+        self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
+
+    def train_step(self, model: Any, source: Any, index: Any):
+        self._seed_per_rank(model)
+        counts, grads = self._train_share(model, source, index, self.rank)
+        counts = np.concatenate([counts, _slot_counts(grads)])
+        everyone = np.empty((self.size, len(counts)))
+        self.comm.Allgather(counts, everyone)  # (N, k): the ranks' counts, in rank order
+        slots = model.param_slots()
+        sparse = _layout(everyone, len(slots))
+        values, rows = pack(grads, sparse, _scale(everyone, self.rank))
+        all_values = self._gather(values, everyone, sparse, slots)
+        n_rows = everyone[:, len(COUNTS) + len(slots) :]
+        all_rows = self._gatherv(rows, [int(sum(n_rows[r] * sparse)) for r in range(self.size)])
+        return self._finish(everyone, slots, all_values, all_rows, sparse)
+
+    def _gather(self, values: Array, everyone: Array, sparse, slots) -> list[Array]:
+        """Every rank's values buffer; their lengths follow from the counts."""
+        n_rows = everyone[:, len(COUNTS) + len(slots) :]
+        sizes = []
+        for r in range(self.size):
+            n = 0
+            for j, (_, _, g, _) in enumerate(slots):
+                width = int(np.prod(g.shape[1:], dtype=np.int64))
+                n += int(n_rows[r, j]) * width if sparse[j] else g.size
+            sizes.append(n)
+        return self._gatherv(values, sizes)
+
+    def _gatherv(self, buf: Array, sizes: list[int]) -> list[Array]:
+        """Allgatherv: one contiguous message in, every rank's buffer out."""
+        out = np.empty(sum(sizes), dtype=buf.dtype)
+        self.comm.Allgatherv(np.ascontiguousarray(buf), [out, sizes])
+        return np.split(out, np.cumsum(sizes)[:-1])
+
+    def _seed_per_rank(self, model: Any) -> None:
+        """Once: each rank's dropout generators drawn from the seed's and the rank, so
+        the ranks' shares do not share their dropout masks."""
+        if self._seeded:
+            return
+        self._seeded = True
+        for g in model_generators(model):
+            g.bit_generator.state = np.random.default_rng(
+                [int(g.integers(2**32)), self.rank]
+            ).bit_generator.state
+
+    def from_root(self, value: T) -> T:
+        """Rank 0's `value` (a bool, or a dict of floats), sent as JSON: no pickle,
+        and a float's repr reads back to the same bits."""
+        data = np.frombuffer(json.dumps(value).encode(), np.uint8) if self.rank == 0 else None
+        size = np.array([0 if data is None else data.size], np.int64)
+        self.comm.Bcast(size, root=0)
+        buf = data.copy() if data is not None else np.empty(int(size[0]), np.uint8)
+        self.comm.Bcast(buf, root=0)
+        return json.loads(buf.tobytes().decode())
+
+
+class Accumulate(_Steps):
+    """One process accumulating the ``size`` shares of every batch in rank order: the
+    same weights as ``mpiexec -n size`` (without dropout), for checking and for
+    training a large batch in small pieces.
+
+    >>> Accumulate(2).size, Accumulate(2).rank
+    (2, 0)
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        if size < 1:
+            raise ConfigError(f"size={size}: at least one share")
+        self.rank, self.size = 0, int(size)
+
+    def train_step(self, model: Any, source: Any, index: Any):
+        if getattr(index, "carry", False) and self.size > 1:
+            raise ConfigError("carried states (stateful text streams) need one rank per share")
+        shares = []
+        for r in range(self.size):  # each share's gradient, copied before the next
+            counts, grads = self._train_share(model, source, index, r)
+            copies = [(g.copy(), None if rows is None else rows.copy()) for g, rows in grads]
+            shares.append((np.concatenate([counts, _slot_counts(grads)]), copies))
+        everyone = np.stack([c for c, _ in shares])
+        slots = model.param_slots()
+        sparse = _layout(everyone, len(slots))
+        packed = [pack(g, sparse, _scale(everyone, r)) for r, (_, g) in enumerate(shares)]
+        values, rows = [v for v, _ in packed], [w for _, w in packed]
+        return self._finish(everyone, slots, values, rows, sparse)
+
+    def from_root(self, value: T) -> T:
+        return value

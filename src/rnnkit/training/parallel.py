@@ -1,0 +1,33 @@
+"""What the training loop asks of a data-parallel group (``rnnkit.distributed``).
+
+The loop stays the same with one process or many: a group trains each global batch
+(its share on every rank, the gradients summed into the model's), and tells the ranks
+one decision where each could otherwise decide alone (a time budget passed, the
+validation figures), so they never part ways. Rank 0 alone prints and writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from rnnkit.training.optimizers import ParamSlot
+
+__all__ = ["ParallelGroup"]
+
+T = TypeVar("T")
+
+
+class ParallelGroup(Protocol):
+    """The ranks training one model together; ``rank`` 0 is the one that writes."""
+
+    rank: int
+    size: int
+
+    def train_step(self, model: Any, source: Any, index: Any) -> tuple[Any, int, list[ParamSlot]]:
+        """Train the global batch `index` of `source`: the StepResult and tokens of the
+        whole batch, and the parameter slots holding its summed gradient."""
+        ...
+
+    def from_root(self, value: T) -> T:
+        """Rank 0's `value`, on every rank."""
+        ...
