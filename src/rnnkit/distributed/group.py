@@ -45,14 +45,22 @@ class _Steps:
     rank: int
     size: int
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
         #: slot key -> rows of a sparse gradient this group wrote (the union of the
         #: ranks'), which the model's zero_grad, knowing only its own, would leave
         self._written: dict[str, Array] = {}
-        self._seeded = False
 
-    def _train_share(self, model: Any, source: Any, index: Any, rank: int):
-        """Forward and BPTT on `rank`'s share; (counts, (gradient, rows) per slot)."""
+    def _train_share(self, model: Any, source: Any, index: Any, rank: int, step: int):
+        """Forward and BPTT on `rank`'s share; (counts, (gradient, rows) per slot).
+
+        The model's random generators (dropout, scheduled sampling) are drawn afresh
+        from (seed, step, rank): each share its own masks, the same in every run with
+        this many ranks, after a resume too, with no per-rank state to save.
+        """
+        for i, g in enumerate(model_generators(model)):
+            fresh = np.random.default_rng([self.seed, step, rank, i])
+            g.bit_generator.state = fresh.bit_generator.state
         for key, _, g, _ in model.param_slots():  # zero what the last sum wrote
             rows = self._written.pop(key, None)
             if rows is not None:
@@ -63,10 +71,12 @@ class _Steps:
         if share_size(part):  # an empty share (fewer rows than ranks) adds nothing
             weight = getattr(model, "loss_weight", None)
             if weight is None:
-                raise ConfigError(f"{type(model).__name__} cannot train data parallel: no loss_weight")
+                name = type(model).__name__
+                raise ConfigError(f"{name} cannot train data parallel: it has no loss_weight")
             batch = source.batch(part)
             r = model.train_batch(batch)
-            counts[:] = (weight(batch), r.loss_sum, r.correct, r.count, r.n_sequences, batch.n_tokens)
+            sums = (r.loss_sum, r.correct, r.count, r.n_sequences, batch.n_tokens)
+            counts[:] = (weight(batch), *sums)
         grads = [(g, rows) for _, _, g, rows in model.param_slots()]
         return counts, grads
 
@@ -108,16 +118,17 @@ class MPIGroup(_Steps):
     Parameters
     ----------
     comm : an mpi4py communicator (``MPI.COMM_WORLD``)
+    seed : int
+        With the step and the rank, seeds the model's dropout at every step.
     """
 
-    def __init__(self, comm: Any) -> None:
-        super().__init__()
+    def __init__(self, comm: Any, seed: int = 0) -> None:
+        super().__init__(seed)
         self.comm = comm
         self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
 
-    def train_step(self, model: Any, source: Any, index: Any):
-        self._seed_per_rank(model)
-        counts, grads = self._train_share(model, source, index, self.rank)
+    def train_step(self, model: Any, source: Any, index: Any, step: int):
+        counts, grads = self._train_share(model, source, index, self.rank, step)
         counts = np.concatenate([counts, _slot_counts(grads)])
         everyone = np.empty((self.size, len(counts)))
         self.comm.Allgather(counts, everyone)  # (N, k): the ranks' counts, in rank order
@@ -147,17 +158,6 @@ class MPIGroup(_Steps):
         self.comm.Allgatherv(np.ascontiguousarray(buf), [out, sizes])
         return np.split(out, np.cumsum(sizes)[:-1])
 
-    def _seed_per_rank(self, model: Any) -> None:
-        """Once: each rank's dropout generators drawn from the seed's and the rank, so
-        the ranks' shares do not share their dropout masks."""
-        if self._seeded:
-            return
-        self._seeded = True
-        for g in model_generators(model):
-            g.bit_generator.state = np.random.default_rng(
-                [int(g.integers(2**32)), self.rank]
-            ).bit_generator.state
-
     def from_root(self, value: T) -> T:
         """Rank 0's `value` (a bool, or a dict of floats), sent as JSON: no pickle,
         and a float's repr reads back to the same bits."""
@@ -171,25 +171,25 @@ class MPIGroup(_Steps):
 
 class Accumulate(_Steps):
     """One process accumulating the ``size`` shares of every batch in rank order: the
-    same weights as ``mpiexec -n size`` (without dropout), for checking and for
+    same weights as ``mpiexec -n size`` with the same `seed`, for checking and for
     training a large batch in small pieces.
 
     >>> Accumulate(2).size, Accumulate(2).rank
     (2, 0)
     """
 
-    def __init__(self, size: int) -> None:
-        super().__init__()
+    def __init__(self, size: int, seed: int = 0) -> None:
+        super().__init__(seed)
         if size < 1:
             raise ConfigError(f"size={size}: at least one share")
         self.rank, self.size = 0, int(size)
 
-    def train_step(self, model: Any, source: Any, index: Any):
+    def train_step(self, model: Any, source: Any, index: Any, step: int):
         if getattr(index, "carry", False) and self.size > 1:
             raise ConfigError("carried states (stateful text streams) need one rank per share")
         shares = []
         for r in range(self.size):  # each share's gradient, copied before the next
-            counts, grads = self._train_share(model, source, index, r)
+            counts, grads = self._train_share(model, source, index, r, step)
             copies = [(g.copy(), None if rows is None else rows.copy()) for g, rows in grads]
             shares.append((np.concatenate([counts, _slot_counts(grads)]), copies))
         everyone = np.stack([c for c, _ in shares])

@@ -45,8 +45,9 @@ def launched_ranks(environ: dict[str, str] | None = None) -> int:
     return 1
 
 
-def world() -> MPIGroup | None:
-    """The group of every rank under ``mpiexec -n N`` with N > 1, else None.
+def world(seed: int = 0) -> MPIGroup | None:
+    """The group of every rank under ``mpiexec -n N`` with N > 1, else None; `seed`
+    seeds the ranks' dropout with the step (see :class:`MPIGroup`).
 
     BLAS threads per rank default to the host's cores over its ranks, unless
     ``OPENBLAS_NUM_THREADS`` (or ``OMP_NUM_THREADS``) says otherwise.
@@ -64,7 +65,7 @@ def world() -> MPIGroup | None:
     if comm.Get_size() < 2:
         return None
     _share_cores(comm)
-    return MPIGroup(comm)
+    return MPIGroup(comm, seed)
 
 
 def _share_cores(comm: Any) -> None:
@@ -93,7 +94,7 @@ def abort_on_error(group: MPIGroup | None) -> Iterator[None]:
         return
     try:
         yield
-    except BaseException as exc:  # noqa: BLE001 - every failure must end the job
+    except BaseException as exc:
         code = 2 if isinstance(exc, RnnkitError) else 1
         if code == 2:
             if group.rank != 0:  # the same mistake on rank 0 says it once

@@ -23,7 +23,7 @@ import numpy as np
 from rnnkit.errors import ConfigError
 from rnnkit.training.streams import Window
 
-__all__ = ["share_size", "shard"]
+__all__ = ["shard", "share_size"]
 
 
 def shard(index: Any, rank: int, size: int) -> Any:

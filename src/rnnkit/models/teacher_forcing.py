@@ -91,6 +91,7 @@ class TeacherForcing(WrapsNetwork):
     def loss_weight(self, batch: Batch) -> float:
         """What the batch's loss is a mean over: its pairs, or its real target steps
         with ``reduction="token_mean"``."""
-        if self.reduction == "token_mean" and isinstance(batch, PairBatch) and batch.y_mask is not None:
-            return float(batch.y_mask.sum())
+        y_mask = batch.y_mask if isinstance(batch, PairBatch) else None
+        if self.reduction == "token_mean" and y_mask is not None:
+            return float(y_mask.sum())
         return float(len(batch.lengths))

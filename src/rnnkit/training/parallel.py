@@ -23,9 +23,12 @@ class ParallelGroup(Protocol):
     rank: int
     size: int
 
-    def train_step(self, model: Any, source: Any, index: Any) -> tuple[Any, int, list[ParamSlot]]:
-        """Train the global batch `index` of `source`: the StepResult and tokens of the
-        whole batch, and the parameter slots holding its summed gradient."""
+    def train_step(
+        self, model: Any, source: Any, index: Any, step: int
+    ) -> tuple[Any, int, list[ParamSlot]]:
+        """Train the global batch `index` of `source` at optimizer step `step` (counted
+        from 0 over the run): the StepResult and tokens of the whole batch, and the
+        parameter slots holding its summed gradient."""
         ...
 
     def from_root(self, value: T) -> T:

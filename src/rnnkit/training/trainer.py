@@ -252,7 +252,7 @@ class _Run:
         """Forward and BPTT on the batch at `index`: its sums, its tokens, and the
         slots holding its gradient (with ranks: the whole global batch's, summed)."""
         if self.group is not None:
-            return self.group.train_step(self.model, self.train, index)
+            return self.group.train_step(self.model, self.train, index, self.p.step)
         batch = self.train.batch(index)
         self.model.zero_grad()
         r = self.model.train_batch(batch)
