@@ -78,6 +78,7 @@ TEST_HELPERS = {
     "tiny_models.py",
     "format_samples.py",
     "scripted.py",
+    "data_parallel.py",
     "test_architecture.py",
 }
 #: test folders named after no subpackage: the fuzz tests span every reader

@@ -104,4 +104,6 @@ def abort_on_error(group: MPIGroup | None) -> Iterator[None]:
             line = f"error: rank {group.rank} of {group.size} failed: {type(exc).__name__}: {exc}"
         print(line, file=sys.stderr, flush=True)
         group.comm.Abort(code)
-        raise  # pragma: no cover - Abort does not return
+        # NOTE: MPICH's MPI_Abort may return once it has told the launcher; leave at
+        # once, so no traceback follows the line and nothing else runs
+        os._exit(code)
