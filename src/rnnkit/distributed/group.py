@@ -50,6 +50,7 @@ class _Steps:
         #: slot key -> rows of a sparse gradient this group wrote (the union of the
         #: ranks'), which the model's zero_grad, knowing only its own, would leave
         self._written: dict[str, Array] = {}
+        self._generators: tuple[Any, list[np.random.Generator]] | None = None
 
     def _train_share(self, model: Any, source: Any, index: Any, rank: int, step: int):
         """Forward and BPTT on `rank`'s share; (counts, (gradient, rows) per slot).
@@ -58,7 +59,9 @@ class _Steps:
         from (seed, step, rank): each share its own masks, the same in every run with
         this many ranks, after a resume too, with no per-rank state to save.
         """
-        for i, g in enumerate(model_generators(model)):
+        if self._generators is None or self._generators[0] is not model:
+            self._generators = (model, model_generators(model))  # found once: a walk
+        for i, g in enumerate(self._generators[1]):
             fresh = np.random.default_rng([self.seed, step, rank, i])
             g.bit_generator.state = fresh.bit_generator.state
         for key, _, g, _ in model.param_slots():  # zero what the last sum wrote
@@ -158,6 +161,24 @@ class MPIGroup(_Steps):
         self.comm.Allgatherv(np.ascontiguousarray(buf), [out, sizes])
         return np.split(out, np.cumsum(sizes)[:-1])
 
+    def gather_rows(self, arrays: dict[str, Array]) -> dict[str, Array]:
+        """Every rank's arrays joined along their rows in rank order (rank 0's names;
+        a rank holding none of an array, its share empty, adds no rows)."""
+        out = {}
+        for name in self.from_root(sorted(arrays)):
+            own = arrays.get(name)
+            spec: list[Any] = [] if own is None else [list(own.shape[1:]), own.dtype.str]
+            shape, dtype = self.from_root(spec)  # rank 0 holds every name
+            rows = np.zeros((0, *shape), dtype) if own is None else np.ascontiguousarray(own)
+            sizes = np.empty(self.size, np.int64)
+            self.comm.Allgather(np.array([rows.size], np.int64), sizes)
+            parts = self._gatherv(rows.reshape(-1), [int(n) for n in sizes])
+            out[name] = np.concatenate(parts).reshape(-1, *shape)
+        return out
+
+    def own_rows(self, arrays: dict[str, Array]) -> dict[str, Array]:
+        return {k: shard(v, self.rank, self.size) for k, v in arrays.items()}
+
     def from_root(self, value: T) -> T:
         """Rank 0's `value` (a bool, or a dict of floats), sent as JSON: no pickle,
         and a float's repr reads back to the same bits."""
@@ -201,3 +222,9 @@ class Accumulate(_Steps):
 
     def from_root(self, value: T) -> T:
         return value
+
+    def gather_rows(self, arrays: dict[str, Array]) -> dict[str, Array]:
+        return arrays
+
+    def own_rows(self, arrays: dict[str, Array]) -> dict[str, Array]:
+        return arrays

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
+import numpy as np
+
 from rnnkit.training.optimizers import ParamSlot
 
 __all__ = ["ParallelGroup"]
 
 T = TypeVar("T")
+Array = np.ndarray
 
 
 class ParallelGroup(Protocol):
@@ -33,4 +36,13 @@ class ParallelGroup(Protocol):
 
     def from_root(self, value: T) -> T:
         """Rank 0's `value`, on every rank."""
+        ...
+
+    def gather_rows(self, arrays: dict[str, Array]) -> dict[str, Array]:
+        """Every rank's arrays (states carried per batch row), joined along their rows
+        in rank order: the arrays of the whole batch."""
+        ...
+
+    def own_rows(self, arrays: dict[str, Array]) -> dict[str, Array]:
+        """This rank's rows of whole-batch arrays (the inverse of gather_rows)."""
         ...

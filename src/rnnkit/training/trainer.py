@@ -224,8 +224,8 @@ class _Run:
             elif config.patience is not None and self.p.waited >= config.patience:
                 self.p.stopped = "early_stopping"
             self.p.next_epoch()
-            if ck is not None and self.writes:
-                save(self, ck, self.seconds_before + time.perf_counter() - start)
+            if ck is not None:
+                self._save(ck, start)
         self.history.stopped = self.p.stopped or "epochs"
         self.history.best_epoch = self.p.best_epoch
         if config.restore_best and self.best_weights is not None:
@@ -243,6 +243,15 @@ class _Run:
             if self.config.val_scores is not None:
                 record.update({f"val_{k}": float(v) for k, v in self.config.val_scores().items()})
         return self._agree(record)
+
+    def _save(self, ck: Checkpoints, start: float) -> None:
+        """Checkpoint the run: rank 0 writes, holding the carried states of every
+        rank's rows (gathered in rank order: the whole batch's, as one process's)."""
+        carry = None
+        if self.group is not None and hasattr(self.model, "carry_arrays"):
+            carry = self.group.gather_rows(self.model.carry_arrays())
+        if self.writes:
+            save(self, ck, self.seconds_before + time.perf_counter() - start, carry)
 
     def _agree(self, value: Any) -> Any:
         """Rank 0's `value` on every rank (a decision no rank may take alone)."""
@@ -319,9 +328,8 @@ class _Run:
             if late and i + 1 < len(batches):
                 out_of_time = True
                 break
-            due = ck is not None and ck.every and p.step % ck.every == 0 and self.writes
-            if due and i + 1 < len(batches):
-                save(self, ck, self.seconds_before + time.perf_counter() - start)
+            if ck is not None and ck.every and p.step % ck.every == 0 and i + 1 < len(batches):
+                self._save(ck, start)
         if bar is not None:
             bar.close()
         record = {"epoch": p.epoch, "loss": sums["loss_sum"] / max(sums["seqs"], 1)}
