@@ -3,7 +3,8 @@
 ``python data_parallel.py train OUT`` trains :func:`tagger` on every rank and writes
 each rank's weights to OUT/rank<r>.npz (the test's own files, to compare the ranks);
 ``python data_parallel.py fail OUT`` makes the last rank raise in its third step,
-inside :func:`rnnkit.distributed.abort_on_error`.
+inside :func:`rnnkit.distributed.abort_on_error`; ``rows`` gathers each rank's rows
+of a carried state and splits them again.
 
 >>> words, tags = sentences(3)
 >>> [len(s) for s in words] == [len(t) for t in tags]
@@ -58,6 +59,12 @@ def main(what: str, out: Path) -> None:
 
     group = MPIGroup(MPI.COMM_WORLD, seed=GROUP_SEED)
     with abort_on_error(group):
+        if what == "rows":  # each rank's carried rows, gathered, then its own again
+            own = {"0.h": np.full((2 + group.rank, 3), group.rank, np.float32)}
+            whole = group.gather_rows(own)
+            back = group.own_rows(whole)
+            np.savez(out / f"rows{group.rank}.npz", whole=whole["0.h"], back=back["0.h"])
+            return
         if what == "fail":
             _fail_on_last_rank(group)
         model = tagger(group)

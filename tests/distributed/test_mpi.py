@@ -1,5 +1,5 @@
 """``mpiexec -n 2``: the ranks agree bit for bit, equal one process accumulating the
-same shares, abort together, and leave the writing to rank 0.
+same shares, and abort together.
 
 Each test starts mpiexec in a subprocess with a timeout (a hang fails, it never
 blocks the suite); all skip, saying why, without mpi4py or mpiexec (the ``mpi``
@@ -19,7 +19,6 @@ import pytest
 
 from data_parallel import GROUP_SEED, tagger
 from rnnkit.distributed import Accumulate
-from rnnkit.io import read_config
 
 pytest.importorskip("mpi4py", reason="mpi4py is missing: pip install 'rnnkit[mpi]'")
 threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl is missing")
@@ -73,45 +72,11 @@ def test_a_rank_that_raises_ends_the_job_with_one_clear_line(tmp_path: Path) -> 
     assert not list(tmp_path.iterdir())  # no rank got as far as writing
 
 
-def _conllu(path: Path, n: int = 60) -> Path:
-    rng = np.random.default_rng(0)
-    lines = []
-    for _ in range(n):
-        for i, w in enumerate(rng.integers(0, 30, size=rng.integers(2, 9)), 1):
-            lines.append(f"{i}\tw{w}\t_\t{'NOUN' if w % 2 else 'VERB'}\t_\t_\t_\t_\t_\t_")
-        lines.append("")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-TRAIN = ("train", "--task", "tag", "--hidden", "8", "--embed", "8", "--batch-size", "7")
-
-
-def _train(data: Path, out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
-    return _run("-m", "rnnkit.cli.main", *TRAIN, "--data", data, "--out", out, *flags)
-
-
-def test_rank_0_alone_prints_and_writes(tmp_path: Path) -> None:
-    data = _conllu(tmp_path / "train.conllu")
-    work = tmp_path / "work"
-    work.mkdir()
-    done = _run("-m", "rnnkit.cli.main", *TRAIN, "--data", data, "--out", "m", cwd=work)
+def test_carried_rows_gather_in_rank_order_and_split_back(tmp_path: Path) -> None:
+    done = _run(HELPER, "rows", tmp_path)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in work.iterdir()) == ["m"]  # nothing beside the model
-    assert done.stdout.count("model saved to m") == 1
-    assert done.stdout.count("epoch   1/") == 1
-    assert read_config(work / "m")["task"] == "tag"
-
-
-@pytest.mark.slow
-def test_resume_under_mpi_trains_on_to_the_same_weights(tmp_path: Path) -> None:
-    data = _conllu(tmp_path / "train.conllu")
-    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    assert _train(data, straight, "--epochs", "2").returncode == 0
-    first = _train(data, resumed, "--epochs", "1", "--keep-checkpoint")
-    assert first.returncode == 0, first.stderr
-    done = _train(data, resumed, "--epochs", "2", "--resume")
-    assert done.returncode == 0, done.stderr
-    assert "resuming at step" in done.stdout
-    a = (straight / "weights.safetensors").read_bytes()
-    assert a == (resumed / "weights.safetensors").read_bytes()
+    for r in range(2):
+        with np.load(tmp_path / f"rows{r}.npz") as f:
+            assert f["whole"][:, 0].tolist() == [0, 0, 1, 1, 1]  # rank 0's 2 rows, rank 1's 3
+            # split back by the sharding rule: 3 and 2 rows (the first share the longer)
+            assert f["back"].shape == ((3, 3) if r == 0 else (2, 3))
