@@ -6,8 +6,11 @@ One step of :class:`MPIGroup` on rank ``r`` of ``N``:
    and BPTT on it alone;
 2. gather every rank's counts (loss weight ``w_r``, loss and accuracy sums, tokens,
    which gradients are row-sparse and how many rows): one small message;
-3. pack its gradients times ``w_r / sum w`` into one buffer, gather every rank's,
-   and add them in rank order (:mod:`~rnnkit.distributed.reduction`).
+3. pack its gradients times ``w_r / sum w`` (and the ids of the embedding rows it
+   touched) into one buffer, gather every rank's in one message, and add them in
+   rank order (:mod:`~rnnkit.distributed.reduction`).
+
+Two collectives a step, whatever the number of parameters.
 
 The result is the gradient of the global batch's loss, a mean over all of its
 sequences (or tokens), never a mean of the ranks' means; every rank holds the same
@@ -109,6 +112,23 @@ def _slot_counts(grads: list[tuple[Array, Array | None]]) -> Array:
     return np.array(dense + n_rows)
 
 
+def _lengths(counts: Array, slots: list[ParamSlot], sparse: list[bool]):
+    """Per rank: the entries of its values buffer, and the ids of its rows buffer."""
+    n_rows = counts[:, len(COUNTS) + len(slots) :]
+    n_values, n_ids = [], []
+    for r in range(len(counts)):
+        values = ids = 0
+        for j, (_, _, g, _) in enumerate(slots):
+            if sparse[j]:
+                ids += int(n_rows[r, j])
+                values += int(n_rows[r, j]) * int(np.prod(g.shape[1:], dtype=np.int64))
+            else:
+                values += g.size
+        n_values.append(values)
+        n_ids.append(ids)
+    return n_values, n_ids
+
+
 def _scale(counts: Array, rank: int) -> float:
     """This rank's share of the global loss weight, w_r / sum_r w_r."""
     total = float(sum(counts[r, 0] for r in range(len(counts))))
@@ -138,22 +158,16 @@ class MPIGroup(_Steps):
         slots = model.param_slots()
         sparse = _layout(everyone, len(slots))
         values, rows = pack(grads, sparse, _scale(everyone, self.rank))
-        all_values = self._gather(values, everyone, sparse, slots)
-        n_rows = everyone[:, len(COUNTS) + len(slots) :]
-        all_rows = self._gatherv(rows, [int(sum(n_rows[r] * sparse)) for r in range(self.size)])
+        # one message: the values, then the rows' ids, as bytes; each rank's lengths
+        # follow from the counts every rank already holds
+        n_values, n_rows = _lengths(everyone, slots, sparse)
+        sent = np.concatenate([values.view(np.uint8), rows.view(np.uint8)])
+        item = values.dtype.itemsize
+        sizes = [v * item + 8 * n for v, n in zip(n_values, n_rows, strict=True)]
+        parts = list(zip(self._gatherv(sent, sizes), n_values, strict=True))
+        all_values = [p[: v * item].view(values.dtype) for p, v in parts]
+        all_rows = [p[v * item :].view(np.int64) for p, v in parts]
         return self._finish(everyone, slots, all_values, all_rows, sparse)
-
-    def _gather(self, values: Array, everyone: Array, sparse, slots) -> list[Array]:
-        """Every rank's values buffer; their lengths follow from the counts."""
-        n_rows = everyone[:, len(COUNTS) + len(slots) :]
-        sizes = []
-        for r in range(self.size):
-            n = 0
-            for j, (_, _, g, _) in enumerate(slots):
-                width = int(np.prod(g.shape[1:], dtype=np.int64))
-                n += int(n_rows[r, j]) * width if sparse[j] else g.size
-            sizes.append(n)
-        return self._gatherv(values, sizes)
 
     def _gatherv(self, buf: Array, sizes: list[int]) -> list[Array]:
         """Allgatherv: one contiguous message in, every rank's buffer out."""
