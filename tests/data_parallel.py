@@ -3,8 +3,8 @@
 ``python data_parallel.py train OUT`` trains :func:`tagger` on every rank and writes
 each rank's weights to OUT/rank<r>.npz (the test's own files, to compare the ranks);
 ``python data_parallel.py fail OUT`` makes the last rank raise in its third step,
-inside :func:`rnnkit.distributed.abort_on_error`; ``rows`` gathers each rank's rows
-of a carried state and splits them again.
+inside :func:`rnnkit.distributed.abort_on_error`, and ``die`` kills it there;
+``rows`` gathers each rank's rows of a carried state and splits them again.
 
 >>> words, tags = sentences(3)
 >>> [len(s) for s in words] == [len(t) for t in tags]
@@ -13,6 +13,8 @@ True
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -65,14 +67,15 @@ def main(what: str, out: Path) -> None:
             back = group.own_rows(whole)
             np.savez(out / f"rows{group.rank}.npz", whole=whole["0.h"], back=back["0.h"])
             return
-        if what == "fail":
-            _fail_on_last_rank(group)
+        if what in ("fail", "die"):
+            _fail_on_last_rank(group, die=what == "die")
         model = tagger(group)
         np.savez(out / f"rank{group.rank}.npz", *model.model_.get_weights())
 
 
-def _fail_on_last_rank(group: MPIGroup) -> None:
-    """Make the last rank's third training batch raise, as a bug would."""
+def _fail_on_last_rank(group: MPIGroup, die: bool) -> None:
+    """Make the last rank's third training batch raise, as a bug would, or (`die`)
+    kill its process, as the kernel's out-of-memory killer would."""
     if group.rank != group.size - 1:
         return
     train_batch = sequential.Sequential.train_batch
@@ -80,6 +83,8 @@ def _fail_on_last_rank(group: MPIGroup) -> None:
 
     def failing(self, batch):
         calls.append(1)
+        if len(calls) == 3 and die:
+            os.kill(os.getpid(), signal.SIGKILL)
         if len(calls) == 3:
             raise RuntimeError("a bug in the third batch")
         return train_batch(self, batch)

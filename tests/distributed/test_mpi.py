@@ -72,6 +72,12 @@ def test_a_rank_that_raises_ends_the_job_with_one_clear_line(tmp_path: Path) -> 
     assert not list(tmp_path.iterdir())  # no rank got as far as writing
 
 
+def test_a_rank_killed_mid_epoch_ends_the_job(tmp_path: Path) -> None:
+    done = _run(HELPER, "die", tmp_path)  # the others wait in a collective: mpiexec ends them
+    assert done.returncode != 0
+    assert not list(tmp_path.iterdir())
+
+
 def test_carried_rows_gather_in_rank_order_and_split_back(tmp_path: Path) -> None:
     done = _run(HELPER, "rows", tmp_path)
     assert done.returncode == 0, done.stderr
