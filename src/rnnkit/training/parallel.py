@@ -4,6 +4,10 @@ The loop stays the same with one process or many: a group trains each global bat
 (its share on every rank, the gradients summed into the model's), and tells the ranks
 one decision where each could otherwise decide alone (a time budget passed, the
 validation figures), so they never part ways. Rank 0 alone prints and writes.
+
+A model trained so has, beside the :class:`~rnnkit.training.trainer.Trainable` calls,
+``loss_weight(batch)``: what its loss on the batch is a mean over (sequences, or
+tokens), so that each rank's gradient counts by its share of the global batch.
 """
 
 from __future__ import annotations
