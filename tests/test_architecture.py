@@ -1,12 +1,12 @@
 """The package's layering (DESIGN §1), public names and test folders, checked from the source.
 
-Imports point one way: core <- layers <- training <- models <- bench <- cli. text, data, io
-and metrics never import the network code (io may read the cell descriptions of core);
-viz sits beside training (core and layers below it) to trace and diagnose them; nothing
-below the top imports the top-level package. Beyond the layering: no import cycles
-between modules, and no module imports another module's private names. The tests
-mirror the package (tests/core for rnnkit.core, ...) and never skip for want of one
-of rnnkit's own modules.
+Imports point one way: core <- layers <- training <- models <- bench <- cli, and
+training <- distributed <- cli. text, data, io and metrics never import the network code
+(io may read the cell descriptions of core); viz sits beside training (core and layers
+below it) to trace and diagnose them; nothing below the top imports the top-level
+package. Beyond the layering: no import cycles between modules, and no module imports
+another module's private names. The tests mirror the package (tests/core for
+rnnkit.core, ...) and never skip for want of one of rnnkit's own modules.
 
 How imports are read. Every import statement anywhere in a module's body counts: at the
 top, inside a function, under ``if TYPE_CHECKING:`` (a function-level import hides a
@@ -40,6 +40,8 @@ ALLOWED = {
     "core": {"core"},
     "layers": {"core", "layers"},
     "training": {"core", "layers", "training", "data", "text", "io"},
+    # MPI data parallelism: drives training's loop through its ParallelGroup protocol
+    "distributed": {"core", "layers", "training", "data", "text", "io", "distributed"},
     "models": {"core", "layers", "training", "models", "io", "text", "data", "metrics"},
     "bench": {"core", "layers", "training", "models", "io", "bench"},
     "cli": {
@@ -53,6 +55,7 @@ ALLOWED = {
         "metrics",
         "viz",
         "bench",
+        "distributed",
         "cli",
     },
     "text": {"text", "io"},
@@ -75,6 +78,7 @@ TEST_HELPERS = {
     "tiny_models.py",
     "format_samples.py",
     "scripted.py",
+    "data_parallel.py",
     "test_architecture.py",
 }
 #: test folders named after no subpackage: the fuzz tests span every reader

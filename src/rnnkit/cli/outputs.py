@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rnnkit.cli.ranks import writes
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.io import CONFIG_FILE, atomic_write_json, json_safe, read_config, read_json
 from rnnkit.training import Checkpoints, GradNormLog
@@ -113,7 +114,7 @@ def run_record(args: argparse.Namespace, seconds: float) -> dict[str, Any]:
 def use_grad_log(model: Any, args: argparse.Namespace) -> None:
     """``--log-grad-norms``: the model's fit streams OUT/grad_norms.csv (appended to
     with ``--resume``). Without the flag nothing is logged and nothing costs."""
-    if getattr(args, "log_grad_norms", False):
+    if getattr(args, "log_grad_norms", False) and writes(args):
         model.grad_log = GradNormLog(Path(args.out) / GRAD_NORMS_FILE, append=args.resume)
 
 

@@ -13,12 +13,14 @@ from typing import Any
 
 from rnnkit.cli.data_flags import add_format_flags, chosen_format, either, refuse_format_flags
 from rnnkit.cli.data_format import record_data_format
+from rnnkit.cli.ranks import quiet_unless_writer, writes
 from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
 from rnnkit.cli.tasks.seq2seq import LEVEL_FLAGS
 from rnnkit.cli.tasks.small_data import MIN_SPLIT
 from rnnkit.cli.train_flags import add_train_flags
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import TASKS
+from rnnkit.distributed import abort_on_error, world
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.io import CONFIG_FILE, read_config
 
@@ -79,9 +81,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """``rnnkit train``: dispatch on --task and on the data being texts or frames; the
-    format --data was read in is recorded with the model (config.json ``data``)."""
-    code = _train(args)
-    record_data_format(args, args.task)
+    format --data was read in is recorded with the model (config.json ``data``).
+
+    Under ``mpiexec -n N`` every rank trains its share of each batch and rank 0 alone
+    prints and writes (:mod:`rnnkit.cli.ranks`); a rank that fails ends the job.
+    """
+    args.group = world(args.seed)
+    with abort_on_error(args.group), quiet_unless_writer(args):
+        code = _train(args)
+        if writes(args):
+            record_data_format(args, args.task)
     return code
 
 

@@ -194,6 +194,7 @@ class LanguageModel(TaskModel):
             verbose=s["verbose"],
             checkpoints=self.checkpoints,
             grad_log=self.grad_log,
+            group=self.group,
         )
         rng = np.random.default_rng([s["seed"], 1])
         try:

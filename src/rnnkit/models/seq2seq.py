@@ -145,6 +145,7 @@ class Seq2Seq(TaskModel):
             verbose=s["verbose"],
             checkpoints=self.checkpoints,
             grad_log=self.grad_log,
+            group=self.group,
         )
         optimizer = get_optimizer(s["optimizer"], s["lr"])
         rng = np.random.default_rng([s["seed"], 1])

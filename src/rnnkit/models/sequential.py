@@ -241,6 +241,14 @@ class Sequential(LayerStack):
         B = len(batch.lengths)
         return StepResult(value * B, correct, count, B)
 
+    def loss_weight(self, batch: Batch) -> float:
+        """What the batch's loss is a mean over: its sequences, or its real steps with
+        ``reduction="token_mean"`` (data parallelism weighs each rank's share by it)."""
+        mask = self._loss_mask(batch)
+        if self.reduction == "token_mean" and mask is not None:
+            return float(mask.sum())
+        return float(len(batch.lengths))
+
     def eval_batch(self, batch: Batch) -> StepResult:
         value, _, correct, count, _ = self._step(batch, training=False)
         B = len(batch.lengths)

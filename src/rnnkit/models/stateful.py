@@ -89,6 +89,10 @@ class StatefulNetwork(WrapsNetwork):
     def eval_batch(self, batch: Batch) -> StepResult:
         return self._step(batch, "eval", training=False)
 
+    def loss_weight(self, batch: Batch) -> float:
+        """The batch's targets: its loss is the mean over every one of them."""
+        return float(batch.n_tokens)
+
 
 def _as_tuple(state: Any) -> tuple[Array, ...]:
     """A layer's state as a tuple: (h,), or the tuple it already is ((h, c))."""

@@ -22,7 +22,7 @@ from rnnkit.models.pretrained import pretrained_matrix
 from rnnkit.models.recorded import check_recorded_settings
 from rnnkit.models.sequential import Sequential
 from rnnkit.text import Vocabulary
-from rnnkit.training import Checkpoints, GradNormLog
+from rnnkit.training import Checkpoints, GradNormLog, ParallelGroup
 
 __all__ = ["TaskModel"]
 
@@ -40,6 +40,9 @@ class TaskModel:
     #: where fit() streams the per-step gradient norms: a
     #: :class:`~rnnkit.training.GradNormLog`, set before fit (not a setting: not saved)
     grad_log: GradNormLog | None = None
+    #: the ranks fit() trains with, data parallel: an ``rnnkit.distributed`` group
+    #: (``world()`` under mpiexec), set before fit; None trains in this process alone
+    group: ParallelGroup | None = None
 
     def __init__(self, **settings: Any) -> None:
         unknown = sorted(set(settings) - set(self.DEFAULTS))
@@ -156,6 +159,7 @@ class TaskModel:
             verbose=s["verbose"],
             checkpoints=self.checkpoints,
             grad_log=self.grad_log,
+            group=self.group,
             **{"monitor": s["monitor"], **options},
         )
 

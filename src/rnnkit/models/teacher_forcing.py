@@ -87,3 +87,11 @@ class TeacherForcing(WrapsNetwork):
 
     def eval_batch(self, batch: Batch) -> StepResult:
         return self._run(batch, training=False)
+
+    def loss_weight(self, batch: Batch) -> float:
+        """What the batch's loss is a mean over: its pairs, or its real target steps
+        with ``reduction="token_mean"``."""
+        y_mask = batch.y_mask if isinstance(batch, PairBatch) else None
+        if self.reduction == "token_mean" and y_mask is not None:
+            return float(y_mask.sum())
+        return float(len(batch.lengths))

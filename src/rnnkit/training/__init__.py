@@ -4,6 +4,7 @@ from rnnkit.training.checkpoint import Checkpoints
 from rnnkit.training.dataset import Batch, SequenceDataset
 from rnnkit.training.grad_log import GradNormLog, GradNorms, read_grad_norms
 from rnnkit.training.optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, get_optimizer
+from rnnkit.training.parallel import ParallelGroup
 from rnnkit.training.streams import TextStreams, Window
 from rnnkit.training.trainer import FitConfig, History, StepResult, evaluate, fit
 
@@ -19,6 +20,7 @@ __all__ = [
     "History",
     "Momentum",
     "Optimizer",
+    "ParallelGroup",
     "SequenceDataset",
     "StepResult",
     "TextStreams",

@@ -228,15 +228,16 @@ class Progress:
         self.epoch, self.batch, self.sums = self.epoch + 1, 0, _zero_sums()
 
 
-def save(run: Any, ck: Checkpoints, seconds: float) -> None:
-    """Checkpoint a training run (the trainer's ``_Run``) as it stands after a step."""
+def save(run: Any, ck: Checkpoints, seconds: float, carry: dict[str, Array] | None = None) -> None:
+    """Checkpoint a training run (the trainer's ``_Run``) as it stands after a step;
+    `carry` replaces the model's carried states (those of every rank, gathered)."""
     weights = run.model.get_weights()
     if not all(np.isfinite(w).all() for w in weights):
         raise NumericalError(
             f"training diverged at step {run.p.step}: a weight is NaN or infinite; the last "
             f"good checkpoint is kept in {ck.directory}; try --clip 1 or a lower --lr"
         )
-    carry = getattr(run.model, "carry_arrays", None)
+    own_carry = getattr(run.model, "carry_arrays", None)
     state = {
         "format": "rnnkit-checkpoint",
         "step": run.p.step,
@@ -251,7 +252,7 @@ def save(run: Any, ck: Checkpoints, seconds: float) -> None:
         "weights": _numbered(weights),
         "optimizer": run.optimizer.state_arrays(),
         "best": _numbered(run.best_weights or []),
-        "carry": carry() if carry is not None else {},
+        "carry": carry if carry is not None else own_carry() if own_carry is not None else {},
     }
     ck.save(state, arrays)
 
@@ -274,8 +275,10 @@ def restore(run: Any, ck: Checkpoints) -> None:
         run.optimizer.load_state(state["optimizer"], arrays["optimizer"], shapes)
         run.rng.bit_generator.state = state["rng"]
         set_generator_states(model, state["generators"], where)
-        if arrays["carry"]:
-            model.load_carry_arrays(arrays["carry"])
+        if arrays["carry"]:  # with ranks: each takes the rows of its share
+            group = getattr(run, "group", None)
+            carry = arrays["carry"] if group is None else group.own_rows(arrays["carry"])
+            model.load_carry_arrays(carry)
         run.history.epochs = list(state["history"])
         run.seconds_before = float(state["seconds"])
     except RnnkitError:

@@ -25,6 +25,7 @@ from rnnkit.training.checkpoint import Checkpoints, Progress, restore, save
 from rnnkit.training.dataset import Batch
 from rnnkit.training.grad_log import GradNormLog, param_norms
 from rnnkit.training.optimizers import Optimizer, ParamSlot
+from rnnkit.training.parallel import ParallelGroup
 from rnnkit.training.progress import epoch_line, progress_bar, show_batch
 
 __all__ = ["BatchSource", "FitConfig", "History", "StepResult", "Trainable", "evaluate", "fit"]
@@ -79,6 +80,8 @@ class FitConfig:
     verbose: int = 1  # 0 silent, 1 one line per epoch (plus a bar on a terminal)
     checkpoints: Checkpoints | None = None  # save (and resume) the run's state
     grad_log: GradNormLog | None = None  # per-step gradient norms to a CSV (None: no cost)
+    #: data parallelism over ranks (rnnkit.distributed); None trains in this process alone
+    group: ParallelGroup | None = None
 
     def __post_init__(self) -> None:
         if self.epochs < 1:
@@ -185,6 +188,9 @@ class _Run:
         self.p = Progress()
         self.best_weights: list[np.ndarray] | None = None
         self.seconds_before = 0.0  # trained before this process resumed the run
+        self.group = config.group
+        self.writes = self.group is None or self.group.rank == 0  # rank 0 prints and saves
+        self.verbose = config.verbose if self.writes else 0
 
     def run(self) -> History:
         config, ck = self.config, self.config.checkpoints
@@ -192,7 +198,7 @@ class _Run:
             restore(self, ck)
             if ck.last_step is not None:
                 self._resumable(ck)
-            if config.verbose and ck.last_step is not None:
+            if self.verbose and ck.last_step is not None:
                 p = self.p
                 print(f"resuming at step {p.step}: epoch {p.epoch}, batch {p.batch}", flush=True)
         start = time.perf_counter()
@@ -204,30 +210,62 @@ class _Run:
             t0 = time.perf_counter()
             record, out_of_time = self._epoch(deadline, start)
             if self.valid is not None:
-                record.update({f"val_{k}": v for k, v in evaluate(self.model, self.valid).items()})
-                if config.val_scores is not None:
-                    record.update({f"val_{k}": float(v) for k, v in config.val_scores().items()})
+                record.update(self._validate())
             record["seconds"] = time.perf_counter() - t0
             record["lr"] = self.optimizer.lr
             self.history.epochs.append(record)
-            if config.verbose:
+            if self.verbose:
                 print(epoch_line(record, config.epochs), flush=True)
             if self.valid is not None:
                 self._judge(sign * self._monitored(record))
-            past = deadline is not None and time.perf_counter() > deadline
+            past = self._agree(deadline is not None and time.perf_counter() > deadline)
             if out_of_time or (past and self.p.epoch < config.epochs):
                 self.p.stopped = "time_budget"
             elif config.patience is not None and self.p.waited >= config.patience:
                 self.p.stopped = "early_stopping"
             self.p.next_epoch()
             if ck is not None:
-                save(self, ck, self.seconds_before + time.perf_counter() - start)
+                self._save(ck, start)
         self.history.stopped = self.p.stopped or "epochs"
         self.history.best_epoch = self.p.best_epoch
         if config.restore_best and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
         self.history.seconds = self.seconds_before + time.perf_counter() - start
         return self.history
+
+    def _validate(self) -> dict[str, float]:
+        """The validation figures of the epoch, ``val_<name>``: with ranks, rank 0's
+        (over the whole set, as one process scores it), so every rank judges alike."""
+        record: dict[str, float] = {}
+        if self.writes:
+            assert self.valid is not None
+            record = {f"val_{k}": v for k, v in evaluate(self.model, self.valid).items()}
+            if self.config.val_scores is not None:
+                record.update({f"val_{k}": float(v) for k, v in self.config.val_scores().items()})
+        return self._agree(record)
+
+    def _save(self, ck: Checkpoints, start: float) -> None:
+        """Checkpoint the run: rank 0 writes, holding the carried states of every
+        rank's rows (gathered in rank order: the whole batch's, as one process's)."""
+        carry = None
+        if self.group is not None and hasattr(self.model, "carry_arrays"):
+            carry = self.group.gather_rows(self.model.carry_arrays())
+        if self.writes:
+            save(self, ck, self.seconds_before + time.perf_counter() - start, carry)
+
+    def _agree(self, value: Any) -> Any:
+        """Rank 0's `value` on every rank (a decision no rank may take alone)."""
+        return value if self.group is None else self.group.from_root(value)
+
+    def _train_step(self, index: Any) -> tuple[StepResult, int, list[ParamSlot]]:
+        """Forward and BPTT on the batch at `index`: its sums, its tokens, and the
+        slots holding its gradient (with ranks: the whole global batch's, summed)."""
+        if self.group is not None:
+            return self.group.train_step(self.model, self.train, index, self.p.step)
+        batch = self.train.batch(index)
+        self.model.zero_grad()
+        r = self.model.train_batch(batch)
+        return r, batch.n_tokens, self.model.param_slots()
 
     def _resumable(self, ck: Checkpoints) -> None:
         """After a restore: a run its time budget ended continues under a new budget; a
@@ -267,33 +305,31 @@ class _Run:
     def _epoch(self, deadline: float | None, start: float) -> tuple[dict[str, float], bool]:
         """Train the epoch under way from where it stands; its record, and whether the
         time budget cut it short."""
-        model, config, p, ck = self.model, self.config, self.p, self.config.checkpoints
+        config, p, ck = self.config, self.p, self.config.checkpoints
         if p.batch == 0:
             p.epoch_rng = self.rng.bit_generator.state
         else:  # resumed part-way: the same shuffle again, then on from the next batch
             self.rng.bit_generator.state = p.epoch_rng
         batches = self.train.batches(config.batch_size, rng=self.rng, bucket=config.bucket)
-        bar = progress_bar(len(batches), p.epoch, config.epochs, config.verbose)
+        bar = progress_bar(len(batches), p.epoch, config.epochs, self.verbose)
         t0, sums, out_of_time = time.perf_counter(), p.sums, False
         tokens_before = sums["tokens"]  # trained before a resume part-way through
         for i in range(p.batch, len(batches)):
-            batch = self.train.batch(batches[i])
-            model.zero_grad()
-            r = model.train_batch(batch)
-            slots = model.param_slots()
+            r, tokens, slots = self._train_step(batches[i])
             self._update(slots, r.loss_sum, i + 1)
             for key, value in (("loss_sum", r.loss_sum), ("correct", r.correct),
                                ("count", r.count), ("seqs", r.n_sequences),
-                               ("tokens", batch.n_tokens)):  # fmt: skip
+                               ("tokens", tokens)):  # fmt: skip
                 sums[key] += value
             p.batch, p.step = i + 1, p.step + 1
             if bar is not None:
                 show_batch(bar, sums, time.perf_counter() - t0)
-            if deadline is not None and time.perf_counter() > deadline and i + 1 < len(batches):
+            late = deadline is not None and self._agree(time.perf_counter() > deadline)
+            if late and i + 1 < len(batches):
                 out_of_time = True
                 break
             if ck is not None and ck.every and p.step % ck.every == 0 and i + 1 < len(batches):
-                save(self, ck, self.seconds_before + time.perf_counter() - start)
+                self._save(ck, start)
         if bar is not None:
             bar.close()
         record = {"epoch": p.epoch, "loss": sums["loss_sum"] / max(sums["seqs"], 1)}
@@ -307,7 +343,8 @@ class _Run:
 
     def _update(self, slots: list[ParamSlot], loss_sum: float, batch: int) -> None:
         """Check, clip and apply one step's gradients (logging their norms if asked)."""
-        config, log = self.config, self.config.grad_log
+        config = self.config
+        log = config.grad_log if self.writes else None  # the norms are alike on every rank
         grads = [g for _, _, g, _ in slots]
         rows = [r for _, _, _, r in slots]
         norm = before = global_norm(grads, rows)

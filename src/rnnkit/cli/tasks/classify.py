@@ -16,6 +16,7 @@ from rnnkit.cli.data_flags import (
     report_skipped,
 )
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
+from rnnkit.cli.ranks import use_group
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import Table, check_labels, formats_for
@@ -83,6 +84,7 @@ def train(args: argparse.Namespace) -> int:
         model = SequenceClassifier(**settings)
         use_checkpoints(model, args)
         use_grad_log(model, args)
+        use_group(model, args)
         valid_pair = None if valid is None else (valid.texts, valid.labels)
         model.fit(data.texts, data.labels, valid=valid_pair)
     finish_training(args, model, started, valid, test, lambda t: model.evaluate(t.texts, t.labels))

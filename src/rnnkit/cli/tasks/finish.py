@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnkit.cli.outputs import draw_curves, run_record, write_evaluation
+from rnnkit.cli.ranks import writes
 from rnnkit.metrics import ClassificationReport, LabellingReport
 from rnnkit.training import Checkpoints, History
 
@@ -32,6 +33,8 @@ def finish_training(
     `evaluate` scores one part (a table, corpus or frame set with a ``path``); with
     --plot, a report that has a confusion matrix is also drawn beside the model.
     """
+    if not writes(args):  # another rank of mpiexec: rank 0 saves and reports
+        return
     seconds = time.perf_counter() - started
     if getattr(model, "truncated_", 0):
         limit = model.settings["max_len"]

@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnkit.cli.data_flags import FORMAT_FLAGS, flag_value, refuse_format_flags
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
+from rnnkit.cli.ranks import use_group
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.tasks.small_data import plan_training
 from rnnkit.cli.train_flags import model_settings
@@ -102,6 +103,7 @@ def train(args: argparse.Namespace) -> int:
     model = MODELS[args.task](**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)
+    use_group(model, args)
     forecast = model.settings.get("forecast")
     data = read(args.data, args)
     plan = plan_training(

@@ -14,6 +14,7 @@ from rnnkit.cli.outputs import (
     use_grad_log,
     write_evaluation,
 )
+from rnnkit.cli.ranks import use_group, writes
 from rnnkit.cli.tasks.finish import save_trained
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import formats_for
@@ -53,6 +54,7 @@ def train(args: argparse.Namespace) -> int:
     model = LanguageModel(**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)
+    use_group(model, args)
     s = model.settings
     corpus = read(args.data, args, s["level"], min_freq=s["min_freq"], max_vocab=s["max_vocab"])
     if args.valid:
@@ -66,6 +68,8 @@ def train(args: argparse.Namespace) -> int:
     print(f"{corpus.path}: {len(corpus):,} {s['level']} tokens for training, vocabulary {V:,}")
     started = time.perf_counter()
     model.fit_corpus(corpus, valid)
+    if not writes(args):  # another rank: rank 0 saves and reports
+        return 0
     seconds = time.perf_counter() - started
     save_trained(args, model, seconds, initial_loss=model.initial_loss_)
     draw_curves(args.out, model.history_.to_dict(), args.task)

@@ -22,6 +22,7 @@ from rnnkit.cli.outputs import (
     use_grad_log,
     write_evaluation,
 )
+from rnnkit.cli.ranks import use_group, writes
 from rnnkit.cli.tasks.finish import save_trained
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import PairCorpus, formats_for, read_pair_file
@@ -102,9 +103,12 @@ def train(args: argparse.Namespace) -> int:
     model = Seq2Seq(**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)
+    use_group(model, args)
     print(f"{data.path}: {len(data):,} pairs for training")
     started = time.perf_counter()
     model.fit_corpus(data, valid)
+    if not writes(args):  # another rank: rank 0 saves and reports
+        return 0
     seconds = time.perf_counter() - started
     save_trained(args, model, seconds)
     draw_curves(args.out, model.history_.to_dict(), args.task)

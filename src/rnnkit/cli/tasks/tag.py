@@ -17,6 +17,7 @@ from rnnkit.cli.data_flags import (
     report_skipped,
 )
 from rnnkit.cli.outputs import use_checkpoints, use_grad_log
+from rnnkit.cli.ranks import use_group
 from rnnkit.cli.tasks.finish import finish_training
 from rnnkit.cli.train_flags import model_settings
 from rnnkit.data import TaggedCorpus, formats_for, read_tagged
@@ -98,6 +99,7 @@ def train(args: argparse.Namespace) -> int:
     model = SequenceTagger(**settings)
     use_checkpoints(model, args)
     use_grad_log(model, args)
+    use_group(model, args)
     pair = None
     if valid is not None:
         pair = (valid.sentences, valid.tags)

@@ -1,0 +1,88 @@
+"""``mpiexec -n 2``: the ranks agree bit for bit, equal one process accumulating the
+same shares, and abort together.
+
+Each test starts mpiexec in a subprocess with a timeout (a hang fails, it never
+blocks the suite); all skip, saying why, without mpi4py or mpiexec (the ``mpi``
+extra). Threads: one per rank, and one in this process, so BLAS sums alike.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_parallel import GROUP_SEED, tagger
+from rnnkit.distributed import Accumulate
+
+pytest.importorskip("mpi4py", reason="mpi4py is missing: pip install 'rnnkit[mpi]'")
+threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl is missing")
+
+HELPER = Path(__file__).parents[1] / "data_parallel.py"
+#: seconds one mpiexec run may take on a loaded machine before the test fails
+TIMEOUT = 120
+
+
+def _mpiexec() -> str:
+    """The mpiexec next to this Python (the venv's MPICH wheel), else on PATH."""
+    beside = Path(sys.prefix) / "bin" / "mpiexec"
+    found = str(beside) if beside.is_file() else shutil.which("mpiexec")
+    if found is None:
+        pytest.skip("mpiexec is missing: pip install 'rnnkit[mpi]'")
+    return found
+
+
+def _run(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).parents[2] / "src"), env.get("PYTHONPATH", "")]
+    )
+    command = [_mpiexec(), "-n", "2", sys.executable, *map(str, argv)]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=cwd, check=False
+    )
+
+
+def _load(path: Path) -> list[np.ndarray]:
+    with np.load(path) as f:
+        return [f[f"arr_{i}"] for i in range(len(f.files))]
+
+
+def test_ranks_hold_the_weights_of_one_process_accumulating_their_shares(tmp_path: Path) -> None:
+    done = _run(HELPER, "train", tmp_path)
+    assert done.returncode == 0, done.stderr
+    rank0, rank1 = _load(tmp_path / "rank0.npz"), _load(tmp_path / "rank1.npz")
+    with threadpoolctl.threadpool_limits(1):
+        accumulated = tagger(Accumulate(2, seed=GROUP_SEED)).model_.get_weights()
+    for a, b, c in zip(rank0, rank1, accumulated, strict=True):
+        np.testing.assert_array_equal(a, b)  # every rank: the same bits
+        np.testing.assert_array_equal(a, c)  # the same sums in the same order
+
+
+def test_a_rank_that_raises_ends_the_job_with_one_clear_line(tmp_path: Path) -> None:
+    done = _run(HELPER, "fail", tmp_path)
+    assert done.returncode != 0
+    assert "error: rank 1 of 2 failed: RuntimeError: a bug in the third batch" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())  # no rank got as far as writing
+
+
+def test_a_rank_killed_mid_epoch_ends_the_job(tmp_path: Path) -> None:
+    done = _run(HELPER, "die", tmp_path)  # the others wait in a collective: mpiexec ends them
+    assert done.returncode != 0
+    assert not list(tmp_path.iterdir())
+
+
+def test_carried_rows_gather_in_rank_order_and_split_back(tmp_path: Path) -> None:
+    done = _run(HELPER, "rows", tmp_path)
+    assert done.returncode == 0, done.stderr
+    for r in range(2):
+        with np.load(tmp_path / f"rows{r}.npz") as f:
+            assert f["whole"][:, 0].tolist() == [0, 0, 1, 1, 1]  # rank 0's 2 rows, rank 1's 3
+            # split back by the sharding rule: 3 and 2 rows (the first share the longer)
+            assert f["back"].shape == ((3, 3) if r == 0 else (2, 3))
