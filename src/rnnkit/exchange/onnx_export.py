@@ -1,0 +1,291 @@
+"""An rnnkit network as an ONNX graph, built with the ``onnx`` package's helpers.
+
+The recurrent layers become ONNX's own RNN, LSTM and GRU operators (DESIGN §4): W
+[D, g d, n_in], R [D, g d, d] and B [D, 2 g d] in ONNX's gate order (LSTM i, o, f, c;
+GRU z, r, h with ``linear_before_reset`` = 1 for rnnkit's reset_after GRU), ``layout``
+0 (time-major, which ONNX Runtime requires of recurrent nodes) with a transpose on
+each side, and ``sequence_lens`` from the ``lengths`` input, so a padded batch gives
+the same numbers as each sequence alone. Batch and time are dynamic axes.
+
+Inputs and outputs of the graph:
+
+===============  ===================  ===============================================
+name             shape                meaning
+===============  ===================  ===============================================
+``ids``          int64 (B, T)         token ids (``vocab`` in the metadata), or
+``frames``       float32 (B, T, F)    raw features (standardised inside the graph)
+``lengths``      int64 (B,)           real steps of each sequence, at least 1
+``probabilities``  (B, k) / (B, T, k)  softmax, or sigmoid (k = 1) for two classes
+``values``       (B, k) / (B, T, k)   the regressor's outputs, in the targets' units
+``emissions``    (B, T, K)            a CRF tagger's scores; with ``transitions``
+                                      (K, K), ``start`` and ``end`` (K,) for Viterbi
+===============  ===================  ===============================================
+
+Per-step outputs are zero at padded steps, as rnnkit's ``predict`` gives them. The
+metadata (``metadata_props``) holds ``rnnkit`` (JSON, see
+:meth:`~rnnkit.exchange.portable.Portable.metadata`): the vocabulary, the labels, the
+tokenizer settings, the feature names and scalings.
+
+ONNX Runtime writes zeros in ``Y`` at padded steps; rnnkit does too, so no step
+differs. Keras instead carries the previous output there (see
+:mod:`rnnkit.exchange.keras_files`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.core.cells import Cell
+from rnnkit.errors import ConfigError
+from rnnkit.exchange.portable import Portable, portable, require
+from rnnkit.layers import (
+    CRF,
+    Bidirectional,
+    Dense,
+    Dropout,
+    Embedding,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    Layer,
+    OneHot,
+)
+from rnnkit.layers.recurrent import RecurrentLayer
+
+__all__ = ["OPSET", "export_onnx", "onnx_model", "onnx_weights"]
+
+Array = np.ndarray
+
+#: the operator set the graphs use (ReduceMax's axes still an attribute)
+OPSET = 17
+#: ONNX's names of rnnkit's activations
+ONNX_ACTIVATIONS = {"tanh": "Tanh", "relu": "Relu", "sigmoid": "Sigmoid"}
+
+
+def onnx_weights(cell: Cell, directions: list[dict[str, Array]]) -> tuple[Array, Array, Array]:
+    """W [D, g d, n_in], R [D, g d, d], B [D, 2 g d] from each direction's U, W, b.
+
+    >>> from rnnkit.core.cells import get_cell
+    >>> d = 2
+    >>> U = np.arange(4 * 4 * d, dtype=float).reshape(4, 4 * d)   # i, f, c, o blocks
+    >>> W_, R_, B_ = onnx_weights(get_cell("lstm"),
+    ...     [{"U": U, "W": np.zeros((d, 4 * d)), "b": np.arange(4 * d, dtype=float)}])
+    >>> W_.shape, R_.shape, B_.shape
+    ((1, 8, 4), (1, 8, 2), (1, 16))
+    >>> B_[0, :8]      # ONNX's order i, o, f, c; then the recurrent bias, zeros
+    array([0., 1., 6., 7., 2., 3., 4., 5.])
+    """
+    order = cell.permutation(cell.onnx_gates)
+
+    def blocks(a: Array) -> Array:  # (..., g d) with the gate blocks in ONNX's order
+        parts = np.split(a, cell.n_gates, axis=-1)
+        return np.concatenate([parts[k] for k in order], axis=-1)
+
+    Ws, Rs, Bs = [], [], []
+    for p in directions:
+        b = np.asarray(p["b"])
+        b_x, b_h = (b[0], b[1]) if b.ndim == 2 else (b, np.zeros_like(b))
+        Ws.append(blocks(p["U"]).T)  # (g d, n_in)
+        Rs.append(blocks(p["W"]).T)  # (g d, d)
+        Bs.append(np.concatenate([blocks(b_x), blocks(b_h)]))  # (2 g d,)
+    return tuple(np.stack(a).astype(np.float32) for a in (Ws, Rs, Bs))  # type: ignore[return-value]
+
+
+class _Graph:
+    """Nodes and initialisers under construction, with fresh tensor names."""
+
+    def __init__(self, onnx: Any) -> None:
+        self.onnx = onnx
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self.count = 0
+
+    def fresh(self, stem: str) -> str:
+        self.count += 1
+        return f"{stem}_{self.count}"
+
+    def const(self, stem: str, value: Array) -> str:
+        name = self.fresh(stem)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def op(self, op_type: str, inputs: list[str], n_out: int = 1, **attrs: Any) -> Any:
+        """Add a node; its output name (a list of them when n_out > 1)."""
+        outs = [self.fresh(op_type.lower()) for _ in range(n_out)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, outs, **attrs))
+        return outs[0] if n_out == 1 else outs
+
+
+class _Flow:
+    """The tensor between two layers: (B, T, n) or (B, n), batch-major."""
+
+    def __init__(self, name: str, time: bool) -> None:
+        self.name, self.time = name, time
+
+
+def onnx_model(model: Portable) -> Any:
+    """The ``onnx.ModelProto`` of a portable network (checked with ``onnx.checker``)."""
+    onnx = require("onnx")
+    require("onnx.numpy_helper")
+    g = _Graph(onnx)
+    TensorProto = onnx.TensorProto
+    first = "frames" if model.inputs == "frames" else "ids"
+    if first == "frames":
+        F = int(model.network.input_dim or 0)
+        x_info = onnx.helper.make_tensor_value_info(
+            first, TensorProto.FLOAT, ["batch", "time", F]
+        )
+    else:
+        x_info = onnx.helper.make_tensor_value_info(first, TensorProto.INT64, ["batch", "time"])
+    lengths_info = onnx.helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])
+    lens32 = g.op("Cast", ["lengths"], to=TensorProto.INT32)
+    mask = _step_mask(g, first)  # (B, T) float, 1 at real steps
+    x = first
+    if model.input_scaling is not None:
+        mean, std = model.input_scaling
+        x = g.op("Div", [g.op("Sub", [x, g.const("mean", mean.astype(np.float32))]),
+                         g.const("std", std.astype(np.float32))])  # fmt: skip
+    flow = _Flow(x, time=True)
+    for layer in model.network.layers:
+        if isinstance(layer, CRF):
+            break  # the emissions leave the graph; Viterbi is the user's
+        flow = _layer(g, layer, flow, lens32, mask)
+    out = flow.name
+    if model.output_scaling is not None:
+        mean, std = model.output_scaling
+        out = g.op("Add", [g.op("Mul", [out, g.const("std", std.astype(np.float32))]),
+                           g.const("mean", mean.astype(np.float32))])  # fmt: skip
+    if flow.time:  # pad steps output zero, as rnnkit's predict gives them
+        out = g.op("Mul", [out, g.op("Unsqueeze", [mask, g.const("axes", np.array([2]))])])
+    outputs = _outputs(g, model, out)
+    graph = onnx.helper.make_graph(
+        g.nodes, "rnnkit", [x_info, lengths_info], outputs, initializer=g.initializers
+    )
+    proto = onnx.helper.make_model(
+        graph,
+        opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+        producer_name="rnnkit",
+        doc_string=f"rnnkit {model.task} model: inputs {first}, lengths",
+    )
+    proto.ir_version = 8  # read by every ONNX Runtime since 1.10
+    onnx.helper.set_model_props(
+        proto, {"rnnkit": json.dumps(model.metadata(), ensure_ascii=False)}
+    )
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
+
+
+def export_onnx(directory: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write the model directory's network as an ONNX file; returns its path."""
+    proto = onnx_model(portable(directory, "ONNX"))
+    path = Path(out)
+    path.write_bytes(proto.SerializeToString())
+    return path
+
+
+def _outputs(g: _Graph, model: Portable, out: str) -> list[Any]:
+    """Name the final tensor; a CRF's transitions leave beside its emissions."""
+    helper, FLOAT = g.onnx.helper, g.onnx.TensorProto.FLOAT
+    dense = [l for l in model.network.layers if isinstance(l, Dense)][-1]
+    k = dense.units
+    shape: list[Any] = ["batch", "time", k] if model.per_step else ["batch", k]
+    crf = model.crf
+    if crf is not None:
+        name = "emissions"
+    elif model.output_scaling is not None or dense.activation == "linear":
+        name = "values"
+    else:
+        name = "probabilities"
+    g.nodes.append(helper.make_node("Identity", [out], [name]))
+    infos = [helper.make_tensor_value_info(name, FLOAT, shape)]
+    if crf is not None:
+        for key, onnx_name in (("A", "transitions"), ("start", "start"), ("end", "end")):
+            value = crf.params[key].astype(np.float32)
+            g.nodes.append(helper.make_node("Identity", [g.const(key, value)], [onnx_name]))
+            infos.append(helper.make_tensor_value_info(onnx_name, FLOAT, list(value.shape)))
+    return infos
+
+
+def _step_mask(g: _Graph, first: str) -> str:
+    """(B, T) float32: 1 where t < lengths[b], else 0."""
+    T = g.op("Gather", [g.op("Shape", [first]), g.const("one", np.array(1))])
+    steps = g.op("Range", [g.const("zero", np.array(0)), T, g.const("step", np.array(1))])
+    lens = g.op("Unsqueeze", ["lengths", g.const("axes", np.array([1]))])  # (B, 1)
+    real = g.op("Less", [g.op("Unsqueeze", [steps, g.const("axes", np.array([0]))]), lens])
+    return g.op("Cast", [real], to=g.onnx.TensorProto.FLOAT)
+
+
+def _layer(g: _Graph, layer: Layer, flow: _Flow, lens32: str, mask: str) -> _Flow:
+    """The nodes of one layer; the tensor it hands to the next."""
+    if isinstance(layer, Dropout):
+        return flow  # the identity at inference
+    if isinstance(layer, Embedding):
+        E = g.const("E", layer.params["E"].astype(np.float32))
+        return _Flow(g.op("Gather", [E, flow.name], axis=0), time=True)
+    if isinstance(layer, OneHot):
+        depth = g.const("depth", np.array(layer.depth))
+        values = g.const("values", np.array([0.0, 1.0], dtype=np.float32))
+        return _Flow(g.op("OneHot", [flow.name, depth, values], axis=-1), time=True)
+    if isinstance(layer, RecurrentLayer | Bidirectional):
+        return _recurrent(g, layer, flow, lens32)
+    if isinstance(layer, GlobalAveragePooling1D):
+        total = g.op("ReduceSum", [flow.name, g.const("axes", np.array([1]))], keepdims=0)
+        count = g.op("ReduceSum", [mask, g.const("axes", np.array([1]))], keepdims=1)  # (B, 1)
+        return _Flow(g.op("Div", [total, count]), time=False)
+    if isinstance(layer, GlobalMaxPooling1D):
+        real = g.op("Cast", [g.op("Unsqueeze", [mask, g.const("axes", np.array([2]))])],
+                    to=g.onnx.TensorProto.BOOL)  # fmt: skip
+        lowest = g.const("lowest", np.array(-np.inf, dtype=np.float32))
+        masked = g.op("Where", [real, flow.name, lowest])  # pads never win
+        return _Flow(g.op("ReduceMax", [masked], axes=[1], keepdims=0), time=False)
+    if isinstance(layer, Dense):
+        return _Flow(_dense(g, layer, flow.name), time=flow.time)
+    raise ConfigError(f"cannot export to ONNX: layer {type(layer).__name__} has no counterpart")
+
+
+def _dense(g: _Graph, layer: Dense, x: str) -> str:
+    V = g.const("V", layer.params["V"].astype(np.float32))
+    c = g.const("c", layer.params["c"].astype(np.float32))
+    a = g.op("Add", [g.op("MatMul", [x, V]), c])
+    if layer.activation == "softmax":
+        return g.op("Softmax", [a], axis=-1)
+    if layer.activation == "linear":
+        return a
+    if layer.activation in ONNX_ACTIVATIONS:
+        return g.op(ONNX_ACTIVATIONS[layer.activation], [a])
+    raise ConfigError(f"cannot export to ONNX: {layer.name} has activation={layer.activation!r}")
+
+
+def _recurrent(g: _Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, lens32: str) -> _Flow:
+    """One ONNX RNN / LSTM / GRU node, both directions at once when bidirectional."""
+    both = isinstance(layer, Bidirectional)
+    rnns: list[Any] = [layer.forward_layer, layer.backward_layer] if both else [layer]
+    rnn: RecurrentLayer = rnns[0]
+    cell, d, D = rnn.cell, rnn.units, len(rnns)
+    W, R, B = onnx_weights(cell, [r.params for r in rnns])
+    attrs: dict[str, Any] = {
+        "hidden_size": d,
+        "direction": "bidirectional" if both else "forward",
+        "activations": _activations(rnn) * D,
+    }
+    if cell.name == "gru":
+        attrs["linear_before_reset"] = int(rnn.params["b"].ndim == 2)  # reset_after
+    x_tm = g.op("Transpose", [flow.name], perm=[1, 0, 2])  # (T, B, n): layout 0
+    inputs = [x_tm, g.const("W", W), g.const("R", R), g.const("B", B), lens32]
+    n_out = 3 if cell.name == "lstm" else 2
+    Y, Y_h, *_ = g.op(cell.onnx, inputs, n_out=n_out, **attrs)
+    if rnn.return_sequences:  # Y (T, D, B, d) -> (B, T, D d): the directions concatenated
+        y = g.op("Transpose", [Y], perm=[2, 0, 1, 3])
+        return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, 0, -1]))]), time=True)
+    y = g.op("Transpose", [Y_h], perm=[1, 0, 2])  # Y_h (D, B, d) -> (B, D, d): last real steps
+    return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, D * d]))]), time=False)
+
+
+def _activations(rnn: RecurrentLayer) -> list[str]:
+    """ONNX's activation list for one direction: the gates' sigmoid first."""
+    f = ONNX_ACTIVATIONS[rnn.activation]
+    return {"rnn": [f], "lstm": ["Sigmoid", f, f], "gru": ["Sigmoid", f]}[rnn.cell.name]

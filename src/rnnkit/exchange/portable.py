@@ -1,0 +1,211 @@
+"""What leaves rnnkit with a network: the layers other frameworks have, and the files
+that tell a user how to feed it.
+
+Every task model whose inference is one pass through a :class:`~rnnkit.models.Sequential`
+can leave: the classifiers (text and frames), the taggers, the frame regressor and the
+language model (its next-token distribution at every step). What it reads and writes
+travels beside it: the model directory's ``vocab.json`` (tokens and labels) and any
+further JSON file (``features.json``: the feature names and their scaling; the
+regressor's ``regression.json``), with the settings that say how text becomes ids.
+
+Anything without a counterpart is refused in one line that names it
+(:class:`~rnnkit.errors.ConfigError`):
+
+>>> from rnnkit.layers import TimeDistributed, Dense
+>>> check_layers([TimeDistributed(Dense(2))], "ONNX")
+Traceback (most recent call last):
+...
+rnnkit.errors.ConfigError: cannot export to ONNX: layer TimeDistributed has no counterpart there
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from rnnkit.errors import ConfigError
+from rnnkit.io import ModelFiles, load_model_dir
+from rnnkit.layers import (
+    CRF,
+    Bidirectional,
+    Dense,
+    Dropout,
+    Embedding,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    Layer,
+    OneHot,
+)
+from rnnkit.layers.recurrent import RecurrentLayer
+from rnnkit.models import (
+    BagOfWordsClassifier,
+    FrameRegressor,
+    Seq2Seq,
+    Sequential,
+    load_model,
+)
+
+__all__ = ["EXTRAS", "Portable", "check_layers", "portable", "require"]
+
+#: the layers every exporter handles (CRF: as emission scores and its transitions)
+SUPPORTED = (
+    Embedding,
+    OneHot,
+    Dropout,
+    RecurrentLayer,
+    Bidirectional,
+    GlobalAveragePooling1D,
+    GlobalMaxPooling1D,
+    Dense,
+    CRF,
+)
+#: the activations each framework's recurrent layers share with rnnkit
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+#: the pip extra that brings each optional module
+EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "keras": "keras", "torch": "torch"}
+
+
+def require(module: str) -> ModuleType:
+    """Import an optional module, or say in one line which extra brings it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        extra = EXTRAS.get(module, module)
+        raise ConfigError(
+            f"{module} is not installed: pip install 'rnnkit[{extra}]'"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Portable:
+    """A trained network and what a user of another framework needs to run it.
+
+    Attributes
+    ----------
+    task : str
+        "classify", "tag", "lm" or "regress".
+    network : Sequential
+        The layers, in order.
+    inputs : {"ids", "frames"}
+        Token ids (B, T) or real-valued frames (B, T, F).
+    input_scaling : (mean, std) of (F,) arrays, or None
+        Frames are standardised, (x - mean) / std, before the first layer.
+    output_scaling : (mean, std) of (k,) arrays, or None
+        The regressor's outputs go back to the targets' units, y std + mean.
+    files : ModelFiles
+        The model directory it came from (its config and JSON files travel along).
+    """
+
+    task: str
+    network: Sequential
+    inputs: str
+    input_scaling: tuple[np.ndarray, np.ndarray] | None
+    output_scaling: tuple[np.ndarray, np.ndarray] | None
+    files: ModelFiles
+
+    @property
+    def per_step(self) -> bool:
+        """Whether the network gives an output at every step (B, T, k)."""
+        return bool(self.network.output_spec.time)
+
+    @property
+    def crf(self) -> CRF | None:
+        """The final CRF layer, or None."""
+        out = self.network.output_layer
+        return out if isinstance(out, CRF) else None
+
+    def metadata(self) -> dict[str, Any]:
+        """JSON-ready: what the inputs and outputs mean, and the model directory's JSON.
+
+        ``config`` is the directory's ``config.json`` (less its file list and digests),
+        ``vocab`` its ``vocab.json``, ``files`` its further JSON files by name: enough
+        to write the model directory again (``rnnkit import``).
+        """
+        config = {k: v for k, v in self.files.config.items() if k not in ("files", "sha256")}
+        settings = config.get("training", {}).get("settings", {})
+        return {
+            "task": self.task,
+            "inputs": self.inputs,
+            "per_step": self.per_step,
+            "tokenizer": {k: settings[k] for k in ("level", "lower") if k in settings},
+            "vocab": self.files.vocab,
+            "files": self.files.extra,
+            "config": config,
+        }
+
+
+def portable(directory: str | os.PathLike[str], target: str) -> Portable:
+    """Load a model directory and check that every layer has a counterpart in `target`.
+
+    ConfigError in one line for a task or layer that cannot leave (seq2seq: two
+    networks and a search; the bag-of-words baseline: not a network).
+    """
+    model = load_model(directory)
+    files = load_model_dir(directory)
+    if isinstance(model, Seq2Seq):
+        raise ConfigError(
+            f"cannot export to {target}: a seq2seq model is two networks and a search "
+            "(beam or greedy) that feeds each output back in; export the one-pass tasks"
+        )
+    if isinstance(model, BagOfWordsClassifier):
+        raise ConfigError(f"cannot export to {target}: the bag-of-words baseline is not a network")
+    network = model.model_
+    check_layers(network.layers, target)
+    scaler = getattr(model, "scaler_", None)
+    target_scaler = model.target_scaler_ if isinstance(model, FrameRegressor) else None
+    return Portable(
+        task=model.task,
+        network=network,
+        inputs="frames" if network.input_dim is not None else "ids",
+        input_scaling=None if scaler is None else (scaler.mean, scaler.std),
+        output_scaling=None if target_scaler is None else (target_scaler.mean, target_scaler.std),
+        files=files,
+    )
+
+
+def check_layers(layers: list[Layer], target: str) -> None:
+    """ConfigError naming the first layer (or setting) `target` has no counterpart for."""
+    for layer in layers:
+        if not isinstance(layer, SUPPORTED):
+            hint = (
+                " (character features: retrain with --no-char-features)"
+                if type(layer).__name__ == "WordCharEmbedding"
+                else ""
+            )
+            raise ConfigError(
+                f"cannot export to {target}: layer {type(layer).__name__} has no counterpart "
+                f"there{hint}"
+            )
+        if isinstance(layer, Bidirectional) and (
+            layer.merge_mode != "concat" or layer.concat_input
+        ):
+            raise ConfigError(
+                f"cannot export to {target}: {layer.name} merges its directions with "
+                f"merge_mode={layer.merge_mode!r}, concat_input={layer.concat_input}; "
+                "only 'concat' has a counterpart"
+            )
+        rnn = layer.forward_layer if isinstance(layer, Bidirectional) else layer
+        if isinstance(rnn, RecurrentLayer):
+            _check_recurrent(rnn, target)
+
+
+def _check_recurrent(rnn: RecurrentLayer, target: str) -> None:
+    activation = rnn.activation
+    gate = getattr(rnn, "recurrent_activation", "sigmoid")
+    if activation not in ACTIVATIONS or gate != "sigmoid":
+        raise ConfigError(
+            f"cannot export to {target}: {rnn.name} uses activation={activation!r}, "
+            f"recurrent_activation={gate!r}; give one of {', '.join(ACTIVATIONS)} and sigmoid"
+        )
+    if target == "PyTorch" and rnn.cell.name != "rnn" and activation != "tanh":
+        raise ConfigError(
+            f"cannot export to {target}: {rnn.name} is a {rnn.cell.name} with "
+            f"activation={activation!r}; nn.{rnn.cell.torch} has tanh only"
+        )
+    if rnn.return_state:
+        raise ConfigError(f"cannot export to {target}: {rnn.name} returns its states")
