@@ -1,6 +1,6 @@
 """The package's layering (DESIGN §1), public names and test folders, checked from the source.
 
-Imports point one way: core <- layers <- training <- models <- bench <- cli. text, data, io
+Imports point one way: core <- layers <- training <- models <- bench, exchange <- cli. text, data, io
 and metrics never import the network code (io may read the cell descriptions of core);
 viz sits beside training (core and layers below it) to trace and diagnose them; nothing
 below the top imports the top-level package. Beyond the layering: no import cycles
@@ -53,8 +53,11 @@ ALLOWED = {
         "metrics",
         "viz",
         "bench",
+        "exchange",
         "cli",
     },
+    # exchange: networks leaving for ONNX, PyTorch and Keras files, and coming back
+    "exchange": {"core", "layers", "models", "io", "exchange"},
     "text": {"text", "io"},
     "data": {"data", "text", "io"},
     # core: interop reads each cell's gate orders from its description (core.cells),

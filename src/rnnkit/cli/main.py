@@ -15,7 +15,9 @@ from rnnkit.cli import (
     demo,
     diagnose,
     evaluate,
+    export,
     generate,
+    import_model,
     predict,
     report,
     summary,
@@ -42,6 +44,8 @@ VERBS = (
     trace,
     diagnose,
     report,
+    export,
+    import_model,
     bench,
 )
 

@@ -6,8 +6,19 @@
 Every path is checked by running the other side in the tests.
 """
 
+from rnnkit.exchange.keras_files import export_keras, import_keras, keras_model
 from rnnkit.exchange.onnx_export import export_onnx, onnx_model
 from rnnkit.exchange.portable import Portable, portable
 from rnnkit.exchange.torch_files import export_torch, import_torch
 
-__all__ = ["Portable", "export_onnx", "export_torch", "import_torch", "onnx_model", "portable"]
+__all__ = [
+    "Portable",
+    "export_keras",
+    "export_onnx",
+    "export_torch",
+    "import_keras",
+    "import_torch",
+    "keras_model",
+    "onnx_model",
+    "portable",
+]

@@ -76,8 +76,8 @@ def onnx_weights(cell: Cell, directions: list[dict[str, Array]]) -> tuple[Array,
     ...     [{"U": U, "W": np.zeros((d, 4 * d)), "b": np.arange(4 * d, dtype=float)}])
     >>> W_.shape, R_.shape, B_.shape
     ((1, 8, 4), (1, 8, 2), (1, 16))
-    >>> B_[0, :8]      # ONNX's order i, o, f, c; then the recurrent bias, zeros
-    array([0., 1., 6., 7., 2., 3., 4., 5.])
+    >>> B_[0, :8].tolist()      # ONNX's order i, o, f, c; then the recurrent bias, zeros
+    [0.0, 1.0, 6.0, 7.0, 2.0, 3.0, 4.0, 5.0]
     """
     order = cell.permutation(cell.onnx_gates)
 

@@ -1,0 +1,96 @@
+"""ONNX export, run in ONNX Runtime: rnnkit's outputs to 1e-5 on padded batches.
+
+Every cell, one direction and both, one and two layers, every one-pass task; the
+batches mix lengths, so ``sequence_lens`` and the masks of pooling and per-step
+outputs are all exercised. The vocabulary and labels travel in the metadata.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from rnnkit.errors import ConfigError
+from rnnkit.exchange import export_onnx, onnx_model, portable
+
+from .conftest import CASES
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra (pip install 'rnnkit[onnx]')")
+ort = pytest.importorskip("onnxruntime", reason="the onnx extra (pip install 'rnnkit[onnx]')")
+
+# NOTE: both sides compute in float32 and add in different orders: a few units in the
+# last place, about 1e-7 on outputs of order 1 (1e-5 is the target, with room).
+ATOL = 1e-5
+
+
+def _session(proto) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(proto.SerializeToString(), options)
+
+
+@pytest.mark.parametrize(("task", "cell", "bidirectional", "layers"), CASES)
+def test_onnx_runtime_gives_rnnkits_outputs(trained, task, cell, bidirectional, layers) -> None:
+    t = trained(task, cell, bidirectional, layers)
+    session = _session(onnx_model(portable(t.path, "ONNX")))
+    (got,) = session.run(None, {t.inputs: t.x, "lengths": t.lengths})
+    assert got.shape == t.expected.shape
+    np.testing.assert_allclose(got, t.expected, rtol=0, atol=ATOL)
+
+
+def test_the_file_runs_without_rnnkit_from_its_metadata(trained, tmp_path) -> None:
+    t = trained("classify", "gru", True, 1)
+    path = export_onnx(t.path, tmp_path / "model.onnx")
+    proto = onnx.load(str(path))
+    meta = json.loads({p.key: p.value for p in proto.metadata_props}["rnnkit"])
+    tokens = meta["vocab"]["tokens"]["tokens"]
+    assert meta["vocab"]["labels"] == ["neg", "pos"] and meta["tokenizer"]["lower"] is True
+    ids = np.array([[tokens.index(w) for w in "movie was good".split()]], dtype=np.int64)
+    (p,) = _session(proto).run(None, {"ids": ids, "lengths": np.array([3])})
+    np.testing.assert_allclose(p, t.model.predict_proba(["movie was good"])[:, 1:], atol=ATOL)
+    names = [o.name for o in proto.graph.output]
+    dims = [d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert names == ["probabilities"] and dims == ["batch", "time"]
+
+
+def test_a_crf_tagger_leaves_its_emissions_and_transitions(tmp_path) -> None:
+    from rnnkit.models import SequenceTagger
+
+    from .conftest import SENTENCES, TAGS, padded
+
+    model = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False,
+                           crf=True).fit(SENTENCES, TAGS)  # fmt: skip
+    model.save(tmp_path / "m")
+    x, lengths = padded(model.encode(SENTENCES[:3]), "ids")
+    emissions, A, start, end = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
+        None, {"ids": x, "lengths": lengths}
+    )
+    crf = model.model_.output_layer
+    np.testing.assert_allclose(emissions, model.model_.predict(model.encode(SENTENCES[:3])),
+                               atol=ATOL)  # fmt: skip
+    np.testing.assert_array_equal(A, crf.params["A"])
+    np.testing.assert_array_equal(start, crf.params["start"])
+    np.testing.assert_array_equal(end, crf.params["end"])
+
+
+def test_a_seq2seq_model_is_refused_in_one_line(tmp_path) -> None:
+    from rnnkit.models import Seq2Seq
+
+    words = [list("ab"), list("ba")] * 4
+    Seq2Seq(hidden=4, embed_dim=4, epochs=1, verbose=0).fit(words, words).save(tmp_path / "m")
+    with pytest.raises(ConfigError, match=r"^cannot export to ONNX: a seq2seq model is two"):
+        portable(tmp_path / "m", "ONNX")
+
+
+def test_character_features_are_refused_naming_the_layer(tmp_path) -> None:
+    from rnnkit.models import SequenceTagger
+
+    from .conftest import SENTENCES, TAGS
+
+    SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4,
+                   char_units=4).fit(SENTENCES, TAGS).save(tmp_path / "m")  # fmt: skip
+    with pytest.raises(ConfigError, match="layer WordCharEmbedding has no counterpart"):
+        portable(tmp_path / "m", "ONNX")
