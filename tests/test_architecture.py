@@ -1,7 +1,7 @@
 """The package's layering (DESIGN §1), public names and test folders, checked from the source.
 
-Imports point one way: core <- layers <- training <- models <- bench, exchange <- cli. text, data, io
-and metrics never import the network code (io may read the cell descriptions of core);
+Imports point one way: core <- layers <- training <- models <- bench, exchange <- cli. text,
+data, io and metrics never import the network code (io may read the cell descriptions of core);
 viz sits beside training (core and layers below it) to trace and diagnose them; nothing
 below the top imports the top-level package. Beyond the layering: no import cycles
 between modules, and no module imports another module's private names. The tests
@@ -78,6 +78,7 @@ TEST_HELPERS = {
     "tiny_models.py",
     "format_samples.py",
     "scripted.py",
+    "exported.py",
     "test_architecture.py",
 }
 #: test folders named after no subpackage: the fuzz tests span every reader

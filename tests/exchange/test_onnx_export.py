@@ -12,10 +12,9 @@ import json
 import numpy as np
 import pytest
 
+from exported import CASES, SENTENCES, TAGS, padded
 from rnnkit.errors import ConfigError
 from rnnkit.exchange import export_onnx, onnx_model, portable
-
-from .conftest import CASES
 
 onnx = pytest.importorskip("onnx", reason="the onnx extra (pip install 'rnnkit[onnx]')")
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra (pip install 'rnnkit[onnx]')")
@@ -59,8 +58,6 @@ def test_the_file_runs_without_rnnkit_from_its_metadata(trained, tmp_path) -> No
 def test_a_crf_tagger_leaves_its_emissions_and_transitions(tmp_path) -> None:
     from rnnkit.models import SequenceTagger
 
-    from .conftest import SENTENCES, TAGS, padded
-
     model = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False,
                            crf=True).fit(SENTENCES, TAGS)  # fmt: skip
     model.save(tmp_path / "m")
@@ -87,8 +84,6 @@ def test_a_seq2seq_model_is_refused_in_one_line(tmp_path) -> None:
 
 def test_character_features_are_refused_naming_the_layer(tmp_path) -> None:
     from rnnkit.models import SequenceTagger
-
-    from .conftest import SENTENCES, TAGS
 
     SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4,
                    char_units=4).fit(SENTENCES, TAGS).save(tmp_path / "m")  # fmt: skip

@@ -185,7 +185,10 @@ def import_keras(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
         if not layer.params or isinstance(layer, CRF):
             continue
         try:
-            weights = [np.asarray(keras.ops.convert_to_numpy(w)) for w in loaded.get_layer(layer.name).weights]
+            weights = [
+                np.asarray(keras.ops.convert_to_numpy(w))
+                for w in loaded.get_layer(layer.name).weights
+            ]
         except ValueError:
             raise ModelFileError(f"{path}: no Keras layer named {layer.name!r}") from None
         layer.set_weights(weights)

@@ -136,9 +136,7 @@ def onnx_model(model: Portable) -> Any:
     first = "frames" if model.inputs == "frames" else "ids"
     if first == "frames":
         F = int(model.network.input_dim or 0)
-        x_info = onnx.helper.make_tensor_value_info(
-            first, TensorProto.FLOAT, ["batch", "time", F]
-        )
+        x_info = onnx.helper.make_tensor_value_info(first, TensorProto.FLOAT, ["batch", "time", F])
     else:
         x_info = onnx.helper.make_tensor_value_info(first, TensorProto.INT64, ["batch", "time"])
     lengths_info = onnx.helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])
@@ -172,9 +170,7 @@ def onnx_model(model: Portable) -> Any:
         doc_string=f"rnnkit {model.task} model: inputs {first}, lengths",
     )
     proto.ir_version = 8  # read by every ONNX Runtime since 1.10
-    onnx.helper.set_model_props(
-        proto, {"rnnkit": json.dumps(model.metadata(), ensure_ascii=False)}
-    )
+    onnx.helper.set_model_props(proto, {"rnnkit": json.dumps(model.metadata(), ensure_ascii=False)})
     onnx.checker.check_model(proto, full_check=True)
     return proto
 
@@ -263,7 +259,7 @@ def _dense(g: _Graph, layer: Dense, x: str) -> str:
 def _recurrent(g: _Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, lens32: str) -> _Flow:
     """One ONNX RNN / LSTM / GRU node, both directions at once when bidirectional."""
     both = isinstance(layer, Bidirectional)
-    rnns: list[Any] = [layer.forward_layer, layer.backward_layer] if both else [layer]
+    rnns: list[Any] = list(layer.sublayers) if both else [layer]  # forward, backward
     rnn: RecurrentLayer = rnns[0]
     cell, d, D = rnn.cell, rnn.units, len(rnns)
     W, R, B = onnx_weights(cell, [r.params for r in rnns])
@@ -277,7 +273,7 @@ def _recurrent(g: _Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, le
     x_tm = g.op("Transpose", [flow.name], perm=[1, 0, 2])  # (T, B, n): layout 0
     inputs = [x_tm, g.const("W", W), g.const("R", R), g.const("B", B), lens32]
     n_out = 3 if cell.name == "lstm" else 2
-    Y, Y_h, *_ = g.op(cell.onnx, inputs, n_out=n_out, **attrs)
+    Y, Y_h, *_ = g.op(str(cell.onnx), inputs, n_out=n_out, **attrs)
     if rnn.return_sequences:  # Y (T, D, B, d) -> (B, T, D d): the directions concatenated
         y = g.op("Transpose", [Y], perm=[2, 0, 1, 3])
         return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, 0, -1]))]), time=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -67,18 +68,22 @@ SUPPORTED = (
 #: the activations each framework's recurrent layers share with rnnkit
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 #: the pip extra that brings each optional module
-EXTRAS = {"onnx": "onnx", "onnxruntime": "onnx", "keras": "keras", "torch": "torch"}
+EXTRAS = {"onnx": "onnx", "onnx.numpy_helper": "onnx", "keras": "keras", "torch": "torch"}
 
 
 def require(module: str) -> ModuleType:
-    """Import an optional module, or say in one line which extra brings it."""
+    """Import an optional module, or say in one line which extra brings it.
+
+    Keras runs on the PyTorch backend unless ``KERAS_BACKEND`` names another: the
+    keras extra brings PyTorch, not TensorFlow.
+    """
+    if module == "keras" and "keras" not in sys.modules:
+        os.environ.setdefault("KERAS_BACKEND", "torch")
     try:
         return importlib.import_module(module)
     except ImportError:
         extra = EXTRAS.get(module, module)
-        raise ConfigError(
-            f"{module} is not installed: pip install 'rnnkit[{extra}]'"
-        ) from None
+        raise ConfigError(f"{module} is not installed: pip install 'rnnkit[{extra}]'") from None
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ def stack_of(network: Sequential, target: str) -> Stack:
             f"cannot export to {target}: the layers {names} are not an input layer, "
             "recurrent layers, pooling and a Dense layer"
         )
-    rnns = [l.forward_layer if isinstance(l, Bidirectional) else l for l in recurrent]
+    rnns: list[Any] = [l.forward_layer if isinstance(l, Bidirectional) else l for l in recurrent]
     kinds = {(type(r).__name__, r.units, r.activation, isinstance(l, Bidirectional))
              for r, l in zip(rnns, recurrent, strict=True)}  # fmt: skip
     if len(kinds) > 1:

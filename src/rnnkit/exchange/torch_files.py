@@ -34,8 +34,8 @@ import numpy as np
 from rnnkit.errors import ModelFileError
 from rnnkit.exchange.portable import Portable, portable
 from rnnkit.exchange.stack import Stack, stack_of
-from rnnkit.io import read_weights_metadata, save_model_dir, save_weights
 from rnnkit.io import load_weights as read_safetensors
+from rnnkit.io import read_weights_metadata, save_model_dir, save_weights
 from rnnkit.io.interop import from_torch, to_torch
 from rnnkit.layers.registry import layer_from_config
 from rnnkit.models import Sequential, load_model
@@ -137,7 +137,9 @@ def import_torch(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
         layers = [layer_from_config(spec) for spec in arch["layers"]]
         network = Sequential(layers, input_dim=arch.get("input_dim"), seed=arch.get("seed", 0))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: the 'rnnkit' metadata does not describe a network ({exc})") from None
+        raise ModelFileError(
+            f"{path}: the 'rnnkit' metadata does not describe a network ({exc})"
+        ) from None
     stack = stack_of(network, "PyTorch")
     _load_state_dict(stack, read_safetensors(path), path)
     save_model_dir(

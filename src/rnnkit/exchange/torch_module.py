@@ -68,7 +68,9 @@ class RecurrentNet(nn.Module):
         self.spec = spec
         if spec["inputs"] == "ids":
             self.embedding = nn.Embedding(spec["vocab_size"], spec["input_size"])
-        options: dict[str, Any] = {"nonlinearity": spec["nonlinearity"]} if spec["cell"] == "rnn" else {}
+        options: dict[str, Any] = (
+            {"nonlinearity": spec["nonlinearity"]} if spec["cell"] == "rnn" else {}
+        )
         self.rnn = RNNS[spec["cell"]](
             spec["input_size"],
             spec["hidden_size"],
@@ -84,8 +86,16 @@ class RecurrentNet(nn.Module):
         for name in ("input_scaling", "output_scaling"):
             scaling = spec.get(name)
             if scaling is not None:  # buffers: not in the state_dict's parameters
-                self.register_buffer(f"{name}_mean", torch.tensor(scaling["mean"], dtype=torch.float64), persistent=False)
-                self.register_buffer(f"{name}_std", torch.tensor(scaling["std"], dtype=torch.float64), persistent=False)
+                self.register_buffer(
+                    f"{name}_mean",
+                    torch.tensor(scaling["mean"], dtype=torch.float64),
+                    persistent=False,
+                )
+                self.register_buffer(
+                    f"{name}_std",
+                    torch.tensor(scaling["std"], dtype=torch.float64),
+                    persistent=False,
+                )
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Outputs (B, k), or (B, T, k) with zeros at pads, from (B, T) ids or (B, T, F)
@@ -96,7 +106,8 @@ class RecurrentNet(nn.Module):
         elif spec["inputs"] == "one_hot":
             x = nn.functional.one_hot(x, spec["vocab_size"]).to(dtype)
         elif spec.get("input_scaling") is not None:
-            x = ((x - self.input_scaling_mean) / self.input_scaling_std).to(dtype)
+            mean, std = self.get_buffer("input_scaling_mean"), self.get_buffer("input_scaling_std")
+            x = ((x - mean) / std).to(dtype)
         T = x.shape[1]
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
@@ -118,7 +129,7 @@ class RecurrentNet(nn.Module):
         elif activation != "linear":
             y = getattr(torch, activation)(y)  # sigmoid, tanh, relu
         if spec.get("output_scaling") is not None:
-            y = y * self.output_scaling_std + self.output_scaling_mean
+            y = y * self.get_buffer("output_scaling_std") + self.get_buffer("output_scaling_mean")
         if spec["pooling"] == "none":
             y = y * real[:, :, None]  # pad steps output zero
         return y
