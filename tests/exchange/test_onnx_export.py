@@ -15,6 +15,7 @@ import pytest
 from exported import CASES, SENTENCES, TAGS, padded
 from rnnkit.errors import ConfigError
 from rnnkit.exchange import export_onnx, onnx_model, portable
+from rnnkit.models import Seq2Seq, SequenceTagger
 
 onnx = pytest.importorskip("onnx", reason="the onnx extra (pip install 'rnnkit[onnx]')")
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra (pip install 'rnnkit[onnx]')")
@@ -55,22 +56,56 @@ def test_the_file_runs_without_rnnkit_from_its_metadata(trained, tmp_path) -> No
     assert names == ["probabilities"] and dims == ["batch", "time"]
 
 
-def test_a_crf_tagger_leaves_its_emissions_and_transitions(tmp_path) -> None:
-    from rnnkit.models import SequenceTagger
+#: BIO tags: the CRF's scheme forbids O then I-X, which the exported scores must carry
+BIO = [["B-X", "I-X", "O", "O"], ["B-X", "I-X", "O", "O", "B-Y"], ["O"]] * 3
+#: sentences with words unseen in training, mixed lengths, a one-letter word
+UNSEEN = [["The", "unseen", "words"], ["x"], ["a", "film", "was", "bad", "yes", "Zork"]]
 
-    model = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False,
-                           crf=True).fit(SENTENCES, TAGS)  # fmt: skip
+
+def _viterbi(emissions: np.ndarray, A: np.ndarray, start: np.ndarray, end: np.ndarray) -> list:
+    """The best path of one sentence's (T, K) scores: what a user runs on the outputs."""
+    score, back = start + emissions[0], []
+    for e in emissions[1:]:
+        total = score[:, None] + A + e[None, :]  # (from, to)
+        back.append(total.argmax(axis=0))
+        score = total.max(axis=0)
+    path = [int((score + end).argmax())]
+    for b in reversed(back):
+        path.append(int(b[path[-1]]))
+    return path[::-1]
+
+
+def _tagger_batch(model, sentences) -> tuple[np.ndarray, np.ndarray]:
+    """(B, T, 1 + L) ids padded on both axes, or (B, T) without character features."""
+    seqs = model.encode(sentences)
+    if seqs[0].ndim == 1:
+        return padded(seqs, "ids")
+    lengths = np.array([len(s) for s in seqs])
+    x = np.zeros((len(seqs), lengths.max(), max(s.shape[1] for s in seqs)), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        x[i, : len(s), : s.shape[1]] = s
+    return x, lengths
+
+
+@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("crf", [False, True])
+def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
+    model = SequenceTagger(
+        hidden=4, embed_dim=4, epochs=1, verbose=0, char_dim=3, char_units=2,
+        char_cell=char_cell, crf=crf, layers=2,
+    ).fit(SENTENCES, BIO)  # fmt: skip
     model.save(tmp_path / "m")
-    x, lengths = padded(model.encode(SENTENCES[:3]), "ids")
-    emissions, A, start, end = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
+    x, lengths = _tagger_batch(model, UNSEEN)
+    outputs = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
         None, {"ids": x, "lengths": lengths}
     )
-    crf = model.model_.output_layer
-    np.testing.assert_allclose(emissions, model.model_.predict(model.encode(SENTENCES[:3])),
-                               atol=ATOL)  # fmt: skip
-    np.testing.assert_array_equal(A, crf.params["A"])
-    np.testing.assert_array_equal(start, crf.params["start"])
-    np.testing.assert_array_equal(end, crf.params["end"])
+    expected = model.model_.predict(model.encode(UNSEEN))
+    np.testing.assert_allclose(outputs[0], expected, rtol=0, atol=ATOL)
+    if crf:
+        emissions, A, start, end = outputs
+        assert np.isneginf(A).any()  # the scheme's forbidden transitions
+        paths = [_viterbi(emissions[i, :n], A, start, end) for i, n in enumerate(lengths)]
+        assert [[model.labels_[k] for k in p] for p in paths] == model.predict(UNSEEN)
 
 
 def test_a_seq2seq_model_is_refused_in_one_line(tmp_path) -> None:
@@ -82,10 +117,9 @@ def test_a_seq2seq_model_is_refused_in_one_line(tmp_path) -> None:
         portable(tmp_path / "m", "ONNX")
 
 
-def test_character_features_are_refused_naming_the_layer(tmp_path) -> None:
-    from rnnkit.models import SequenceTagger
-
+def test_character_features_are_refused_naming_the_layer_outside_onnx(tmp_path) -> None:
     SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4,
                    char_units=4).fit(SENTENCES, TAGS).save(tmp_path / "m")  # fmt: skip
-    with pytest.raises(ConfigError, match="layer WordCharEmbedding has no counterpart"):
-        portable(tmp_path / "m", "ONNX")
+    for target in ("PyTorch", "Keras"):
+        with pytest.raises(ConfigError, match="layer WordCharEmbedding has no counterpart"):
+            portable(tmp_path / "m", target)

@@ -13,12 +13,15 @@ Inputs and outputs of the graph:
 name             shape                meaning
 ===============  ===================  ===============================================
 ``ids``          int64 (B, T)         token ids (``vocab`` in the metadata), or
+                 int64 (B, T, 1 + L)  with character features: each word's id, then
+                                      its character ids, 0 after the last, or
 ``frames``       float32 (B, T, F)    raw features (standardised inside the graph)
 ``lengths``      int64 (B,)           real steps of each sequence, at least 1
 ``probabilities``  (B, k) / (B, T, k)  softmax, or sigmoid (k = 1) for two classes
 ``values``       (B, k) / (B, T, k)   the regressor's outputs, in the targets' units
 ``emissions``    (B, T, K)            a CRF tagger's scores; with ``transitions``
                                       (K, K), ``start`` and ``end`` (K,) for Viterbi
+                                      (-inf where the tagging scheme forbids)
 ===============  ===================  ===============================================
 
 Per-step outputs are zero at padded steps, as rnnkit's ``predict`` gives them. The
@@ -53,6 +56,7 @@ from rnnkit.layers import (
     GlobalMaxPooling1D,
     Layer,
     OneHot,
+    WordCharEmbedding,
 )
 from rnnkit.layers.recurrent import RecurrentLayer
 
@@ -137,6 +141,9 @@ def onnx_model(model: Portable) -> Any:
     if first == "frames":
         F = int(model.network.input_dim or 0)
         x_info = onnx.helper.make_tensor_value_info(first, TensorProto.FLOAT, ["batch", "time", F])
+    elif isinstance(model.network.layers[0], WordCharEmbedding):  # word id, then characters
+        dims = ["batch", "time", "chars"]
+        x_info = onnx.helper.make_tensor_value_info(first, TensorProto.INT64, dims)
     else:
         x_info = onnx.helper.make_tensor_value_info(first, TensorProto.INT64, ["batch", "time"])
     lengths_info = onnx.helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])
@@ -198,10 +205,11 @@ def _outputs(g: _Graph, model: Portable, out: str) -> list[Any]:
         name = "probabilities"
     g.nodes.append(helper.make_node("Identity", [out], [name]))
     infos = [helper.make_tensor_value_info(name, FLOAT, shape)]
-    if crf is not None:
-        for key, onnx_name in (("A", "transitions"), ("start", "start"), ("end", "end")):
-            value = crf.params[key].astype(np.float32)
-            g.nodes.append(helper.make_node("Identity", [g.const(key, value)], [onnx_name]))
+    scores = model.crf_scores()
+    if scores is not None:  # as rnnkit's Viterbi reads them: -inf where the scheme forbids
+        for value, onnx_name in zip(scores, ("transitions", "start", "end"), strict=True):
+            value = value.astype(np.float32)
+            g.nodes.append(helper.make_node("Identity", [g.const(onnx_name, value)], [onnx_name]))
             infos.append(helper.make_tensor_value_info(onnx_name, FLOAT, list(value.shape)))
     return infos
 
@@ -226,6 +234,8 @@ def _layer(g: _Graph, layer: Layer, flow: _Flow, lens32: str, mask: str) -> _Flo
         depth = g.const("depth", np.array(layer.depth))
         values = g.const("values", np.array([0.0, 1.0], dtype=np.float32))
         return _Flow(g.op("OneHot", [flow.name, depth, values], axis=-1), time=True)
+    if isinstance(layer, WordCharEmbedding):
+        return _Flow(_word_chars(g, layer, flow.name), time=True)
     if isinstance(layer, RecurrentLayer | Bidirectional):
         return _recurrent(g, layer, flow, lens32)
     if isinstance(layer, GlobalAveragePooling1D):
@@ -257,7 +267,26 @@ def _dense(g: _Graph, layer: Dense, x: str) -> str:
 
 
 def _recurrent(g: _Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, lens32: str) -> _Flow:
-    """One ONNX RNN / LSTM / GRU node, both directions at once when bidirectional."""
+    """A recurrent layer on (B, T, n): layout 0 inside, batch-major outside."""
+    x_tm = g.op("Transpose", [flow.name], perm=[1, 0, 2])  # (T, B, n): layout 0
+    Y, Y_h = _rnn_node(g, layer, x_tm, lens32)
+    if layer.return_sequences:  # Y (T, D, B, d) -> (B, T, D d): the directions concatenated
+        y = g.op("Transpose", [Y], perm=[2, 0, 1, 3])
+        return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, 0, -1]))]), time=True)
+    return _Flow(_last_states(g, Y_h), time=False)
+
+
+def _last_states(g: _Graph, Y_h: str) -> str:
+    """Y_h (D, B, d), each direction's state after its last real step -> (B, D d)."""
+    y = g.op("Transpose", [Y_h], perm=[1, 0, 2])  # (B, D, d)
+    return g.op("Reshape", [y, g.const("shape", np.array([0, -1]))])
+
+
+def _rnn_node(
+    g: _Graph, layer: RecurrentLayer | Bidirectional, x_tm: str, lens32: str
+) -> tuple[str, str]:
+    """One ONNX RNN / LSTM / GRU node on time-major (T, B, n), both directions at once
+    when bidirectional; its outputs Y (T, D, B, d) and Y_h (D, B, d)."""
     both = isinstance(layer, Bidirectional)
     rnns: list[Any] = list(layer.sublayers) if both else [layer]  # forward, backward
     rnn: RecurrentLayer = rnns[0]
@@ -270,15 +299,47 @@ def _recurrent(g: _Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, le
     }
     if cell.name == "gru":
         attrs["linear_before_reset"] = int(rnn.params["b"].ndim == 2)  # reset_after
-    x_tm = g.op("Transpose", [flow.name], perm=[1, 0, 2])  # (T, B, n): layout 0
     inputs = [x_tm, g.const("W", W), g.const("R", R), g.const("B", B), lens32]
     n_out = 3 if cell.name == "lstm" else 2
     Y, Y_h, *_ = g.op(str(cell.onnx), inputs, n_out=n_out, **attrs)
-    if rnn.return_sequences:  # Y (T, D, B, d) -> (B, T, D d): the directions concatenated
-        y = g.op("Transpose", [Y], perm=[2, 0, 1, 3])
-        return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, 0, -1]))]), time=True)
-    y = g.op("Transpose", [Y_h], perm=[1, 0, 2])  # Y_h (D, B, d) -> (B, D, d): last real steps
-    return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, D * d]))]), time=False)
+    return Y, Y_h
+
+
+def _word_chars(g: _Graph, layer: WordCharEmbedding, x: str) -> str:
+    """(B, T, 1 + L) ids -> [word embedding, character features] (B, T, e + 2 u).
+
+    Every word's characters are one sequence of a (B T)-row batch for one
+    bidirectional node. A word of no characters (a pad slot) reads one pad character,
+    since ONNX Runtime refuses a length of 0, and its features are then set to zero,
+    as rnnkit gives them.
+    """
+    INT64, FLOAT = g.onnx.TensorProto.INT64, g.onnx.TensorProto.FLOAT
+    E = g.const("E", layer.words.params["E"].astype(np.float32))
+    words = g.op("Gather", [x, g.const("zero", np.array(0))], axis=2)  # (B, T)
+    e = g.op("Gather", [E, words], axis=0)  # (B, T, e)
+    big = np.iinfo(np.int64).max
+    chars = g.op("Slice", [x, g.const("start", np.array([1])), g.const("end", np.array([big])),
+                           g.const("axes", np.array([2]))])  # fmt: skip
+    L = g.op("Slice", [g.op("Shape", [chars]), g.const("start", np.array([2])),
+                       g.const("end", np.array([3]))])  # fmt: skip
+    rows = g.op("Reshape", [chars, g.op("Concat", [g.const("all", np.array([-1])), L], axis=0)])
+    n = g.op("ReduceSum", [g.op("Cast", [g.op("Greater", [rows, g.const("pad", np.array(0))])],
+                                to=INT64), g.const("axes", np.array([1]))], keepdims=0)  # fmt: skip
+    read = g.op(
+        "Cast", [g.op("Max", [n, g.const("one", np.array(1))])], to=g.onnx.TensorProto.INT32
+    )
+    enc = layer.chars
+    char_E = g.const("char_E", enc.embedding.params["E"].astype(np.float32))
+    c_tm = g.op("Gather", [char_E, g.op("Transpose", [rows], perm=[1, 0])], axis=0)  # (L, N, c)
+    _, Y_h = _rnn_node(g, enc.rnn, c_tm, read)
+    h = _last_states(g, Y_h)  # (N, 2 u)
+    some = g.op("Cast", [g.op("Greater", [n, g.const("none", np.array(0))])], to=FLOAT)
+    h = g.op("Mul", [h, g.op("Unsqueeze", [some, g.const("axes", np.array([1]))])])
+    BT = g.op("Slice", [g.op("Shape", [x]), g.const("start", np.array([0])),
+                        g.const("end", np.array([2]))])  # fmt: skip
+    width = g.const("width", np.array([2 * enc.units]))
+    c = g.op("Reshape", [h, g.op("Concat", [BT, width], axis=0)])  # (B, T, 2 u)
+    return g.op("Concat", [e, c], axis=-1)
 
 
 def _activations(rnn: RecurrentLayer) -> list[str]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.crf import constrain
 from rnnkit.errors import ConfigError
 from rnnkit.io import ModelFiles, load_model_dir
 from rnnkit.layers import (
@@ -41,6 +42,7 @@ from rnnkit.layers import (
     GlobalMaxPooling1D,
     Layer,
     OneHot,
+    WordCharEmbedding,
 )
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models import (
@@ -67,6 +69,8 @@ SUPPORTED = (
 )
 #: the activations each framework's recurrent layers share with rnnkit
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
+#: the settings that say how text becomes ids (max_word_chars: characters per word)
+TOKENIZER = ("level", "lower", "char_features", "max_word_chars")
 #: the pip extra that brings each optional module
 EXTRAS = {"onnx": "onnx", "onnx.numpy_helper": "onnx", "keras": "keras", "torch": "torch"}
 
@@ -124,6 +128,14 @@ class Portable:
         out = self.network.output_layer
         return out if isinstance(out, CRF) else None
 
+    def crf_scores(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """The CRF's transitions (K, K), start and end (K,) as its Viterbi uses them:
+        -inf where the tagging scheme forbids (O then I-X in BIO); None without a CRF."""
+        crf = self.crf
+        if crf is None:
+            return None
+        return constrain(crf.params["A"], crf.params["start"], crf.params["end"], crf.constraints)
+
     def metadata(self) -> dict[str, Any]:
         """JSON-ready: what the inputs and outputs mean, and the model directory's JSON.
 
@@ -137,7 +149,7 @@ class Portable:
             "task": self.task,
             "inputs": self.inputs,
             "per_step": self.per_step,
-            "tokenizer": {k: settings[k] for k in ("level", "lower") if k in settings},
+            "tokenizer": {k: settings[k] for k in TOKENIZER if k in settings},
             "vocab": self.files.vocab,
             "files": self.files.extra,
             "config": config,
@@ -176,6 +188,9 @@ def portable(directory: str | os.PathLike[str], target: str) -> Portable:
 def check_layers(layers: list[Layer], target: str) -> None:
     """ConfigError naming the first layer (or setting) `target` has no counterpart for."""
     for layer in layers:
+        if isinstance(layer, WordCharEmbedding) and target == "ONNX":
+            check_layers([layer.chars.rnn], target)  # the character encoder's
+            continue
         if not isinstance(layer, SUPPORTED):
             hint = (
                 " (character features: retrain with --no-char-features)"
