@@ -20,8 +20,9 @@ pytestmark = pytest.mark.filterwarnings(
 
 @pytest.fixture(scope="module")
 def tagger_dir(tmp_path_factory):
-    model = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False,
-                           crf=False).fit(SENTENCES, TAGS)  # fmt: skip
+    model = SequenceTagger(
+        hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False, crf=False
+    ).fit(SENTENCES, TAGS)
     return model.save(tmp_path_factory.mktemp("tagger") / "model")
 
 
@@ -33,8 +34,9 @@ def test_export_onnx_writes_a_file_onnx_runtime_runs(cli, tagger_dir, tmp_path) 
     model = load_model(tagger_dir)
     ids = model.encode([["the", "film", "was", "good"]])[0][None].astype(np.int64)
     (p,) = session.run(None, {"ids": ids, "lengths": np.array([4])})
-    np.testing.assert_allclose(p[0], model.predict_proba([["the", "film", "was", "good"]])[0],
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        p[0], model.predict_proba([["the", "film", "was", "good"]])[0], atol=1e-5
+    )
 
 
 @pytest.mark.parametrize(("fmt", "name"), [("torch", "m.safetensors"), ("keras", "m.keras")])

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exported import CASES, POOLING
+from exported import CASES, POOLING, SENTENCES, TAGS
 from rnnkit.errors import ConfigError
 from rnnkit.exchange import export_keras, import_keras
 from rnnkit.io import load_model_dir
+from rnnkit.models import SequenceTagger
 
 pytestmark = pytest.mark.filterwarnings(
     # Keras 3's PyTorch-backend Variable.__array__ takes no `copy` argument, which
@@ -99,11 +100,9 @@ def test_keras_masked_steps_carry_one_way_and_are_zero_both_ways(
 
 
 def test_a_crf_is_refused_in_one_line(tmp_path) -> None:
-    from exported import SENTENCES, TAGS
-    from rnnkit.models import SequenceTagger
-
-    SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False,
-                   crf=True).fit(SENTENCES, TAGS).save(tmp_path / "m")  # fmt: skip
+    SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False, crf=True).fit(
+        SENTENCES, TAGS
+    ).save(tmp_path / "m")
     with pytest.raises(ConfigError, match=r"^cannot export to Keras: layer CRF has no counterpart"):
         export_keras(tmp_path / "m", tmp_path / "m.keras")
 

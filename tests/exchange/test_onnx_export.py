@@ -91,9 +91,16 @@ def _tagger_batch(model, sentences) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("crf", [False, True])
 def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
     model = SequenceTagger(
-        hidden=4, embed_dim=4, epochs=1, verbose=0, char_dim=3, char_units=2,
-        char_cell=char_cell, crf=crf, layers=2,
-    ).fit(SENTENCES, BIO)  # fmt: skip
+        hidden=4,
+        embed_dim=4,
+        epochs=1,
+        verbose=0,
+        char_dim=3,
+        char_units=2,
+        char_cell=char_cell,
+        crf=crf,
+        layers=2,
+    ).fit(SENTENCES, BIO)
     model.save(tmp_path / "m")
     x, lengths = _tagger_batch(model, UNSEEN)
     outputs = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
@@ -109,8 +116,6 @@ def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
 
 
 def test_a_seq2seq_model_is_refused_in_one_line(tmp_path) -> None:
-    from rnnkit.models import Seq2Seq
-
     words = [list("ab"), list("ba")] * 4
     Seq2Seq(hidden=4, embed_dim=4, epochs=1, verbose=0).fit(words, words).save(tmp_path / "m")
     with pytest.raises(ConfigError, match=r"^cannot export to ONNX: a seq2seq model is two"):
@@ -118,8 +123,9 @@ def test_a_seq2seq_model_is_refused_in_one_line(tmp_path) -> None:
 
 
 def test_character_features_are_refused_naming_the_layer_outside_onnx(tmp_path) -> None:
-    SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4,
-                   char_units=4).fit(SENTENCES, TAGS).save(tmp_path / "m")  # fmt: skip
+    SequenceTagger(
+        hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4, char_units=4
+    ).fit(SENTENCES, TAGS).save(tmp_path / "m")
     for target in ("PyTorch", "Keras"):
         with pytest.raises(ConfigError, match="layer WordCharEmbedding has no counterpart"):
             portable(tmp_path / "m", target)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exported import CASES, SENTENCES, TAGS, padded
+from exported import CASES, SENTENCES, padded
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.exchange import export_torch, import_torch
-from rnnkit.io import load_model_dir, read_weights_metadata, save_weights
-from rnnkit.models import SequenceTagger
+from rnnkit.exchange.stack import stack_of
+from rnnkit.exchange.torch_files import torch_state_dict
+from rnnkit.io import load_model_dir, load_weights, read_weights_metadata, save_weights
+from rnnkit.layers import GRU, Dense, Embedding
+from rnnkit.models import SequenceTagger, Sequential
 
 torch = pytest.importorskip("torch", reason="PyTorch (the bench extra, in test)")
 
@@ -46,8 +49,6 @@ def test_pytorch_gives_rnnkits_outputs_and_import_the_same_bits(
 def test_state_dict_names_are_pytorchs(trained, tmp_path) -> None:
     t = trained("tag", "lstm", True, 2)
     path = export_torch(t.path, tmp_path / "model.safetensors")
-    from rnnkit.io import load_weights
-
     names = set(load_weights(path))
     assert {
         "embedding.weight",
@@ -61,26 +62,31 @@ def test_state_dict_names_are_pytorchs(trained, tmp_path) -> None:
     }
 
 
-def test_a_crf_taggers_transitions_under_pytorch_crf_names(tmp_path) -> None:
+#: BIO tags: the CRF's scheme forbids O then I-X
+BIO = [["B-X", "I-X", "O", "O"], ["B-X", "I-X", "O", "O", "B-Y"], ["O"]] * 3
+
+
+def test_a_crf_taggers_transitions_decode_in_pytorch_crf(tmp_path) -> None:
     model = SequenceTagger(
         hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False, crf=True
-    ).fit(SENTENCES, TAGS)
+    ).fit(SENTENCES, BIO)
     model.save(tmp_path / "m")
     path = export_torch(tmp_path / "m", tmp_path / "m.safetensors")
     net, _ = torch_module.load(str(path))
     x, lengths = padded(model.encode(SENTENCES[:3]), "ids")
     expected = model.model_.predict(model.encode(SENTENCES[:3]))
-    np.testing.assert_allclose(_outputs(net, x, lengths), expected, atol=ATOL)
+    emissions = _outputs(net, x, lengths)
+    np.testing.assert_allclose(emissions, expected, atol=ATOL)
     torchcrf = pytest.importorskip("torchcrf", reason="pytorch-crf (in the test extra)")
     crf = torchcrf.CRF(len(model.labels_), batch_first=True)
+    transitions, start, end = net.crf.constrained()
+    assert torch.isneginf(transitions).any()  # O then I-X
     crf.load_state_dict(
-        {k[len("crf.") :]: v for k, v in net.state_dict().items() if k.startswith("crf.")}
+        {"transitions": transitions, "start_transitions": start, "end_transitions": end}
     )
+    mask = torch.from_numpy(np.arange(x.shape[1]) < lengths[:, None])
     with torch.no_grad():
-        emissions = torch.from_numpy(_outputs(net, x, lengths))
-        paths = crf.decode(
-            emissions, mask=torch.from_numpy(np.arange(x.shape[1]) < lengths[:, None])
-        )
+        paths = crf.decode(torch.from_numpy(emissions), mask=mask)
     assert [[model.labels_[k] for k in p] for p in paths] == model.predict(SENTENCES[:3])
 
 
@@ -93,8 +99,6 @@ def test_import_refuses_a_file_without_the_rnnkit_metadata(tmp_path) -> None:
 def test_import_names_a_tensor_of_the_wrong_shape(trained, tmp_path) -> None:
     t = trained("classify", "gru", False, 1)
     path = export_torch(t.path, tmp_path / "m.safetensors")
-    from rnnkit.io import load_weights
-
     weights = load_weights(path)
     weights["linear.bias"] = np.zeros(7, dtype=np.float32)
     save_weights(tmp_path / "bad.safetensors", weights, metadata=read_weights_metadata(path))
@@ -103,10 +107,6 @@ def test_import_names_a_tensor_of_the_wrong_shape(trained, tmp_path) -> None:
 
 
 def test_a_gru_without_reset_after_is_refused(tmp_path) -> None:
-    from rnnkit.exchange.stack import stack_of
-    from rnnkit.exchange.torch_files import torch_state_dict
-    from rnnkit.layers import GRU, Dense, Embedding
-    from rnnkit.models import Sequential
 
     net = Sequential([Embedding(5, 3), GRU(2, reset_after=False), Dense(2, "softmax")], seed=0)
     with pytest.raises(ConfigError, match="reset_after=False"):

@@ -72,8 +72,9 @@ def keras_model(model: Portable) -> Any:
         x = L.Masking(0.0, name="masking")(inp)
         if model.input_scaling is not None:
             mean, std = model.input_scaling
-            x = L.Normalization(mean=mean.tolist(), variance=(std**2).tolist(),
-                                name="standardize", dtype=dtype)(x)  # fmt: skip
+            x = L.Normalization(
+                mean=mean.tolist(), variance=(std**2).tolist(), name="standardize", dtype=dtype
+            )(x)
     else:
         inp = keras.Input((None,), dtype="int32", name="ids")
         x = inp
@@ -81,8 +82,9 @@ def keras_model(model: Portable) -> Any:
         x = _keras_layer(keras, stack, layer, dtype)(x) if _has_counterpart(layer) else x
     if model.output_scaling is not None:
         mean, std = model.output_scaling
-        x = L.Rescaling(scale=std.tolist(), offset=mean.tolist(), name="target_units",
-                        dtype=dtype)(x)  # fmt: skip
+        x = L.Rescaling(scale=std.tolist(), offset=mean.tolist(), name="target_units", dtype=dtype)(
+            x
+        )
     return keras.Model(inp, x, name=model.network.name)
 
 
@@ -132,8 +134,14 @@ def _keras_layer(keras: Any, stack: Stack, layer: Layer, dtype: str) -> Any:
         options = {"reset_after": rnn.reset_after} if rnn.cell.name == "gru" else {}
         cls = getattr(L, rnn.cell.keras)
         both = isinstance(layer, Bidirectional)
-        inner = cls(rnn.units, activation=rnn.activation, return_sequences=rnn.return_sequences,
-                    dtype=dtype, name=None if both else name, **options)  # fmt: skip
+        inner = cls(
+            rnn.units,
+            activation=rnn.activation,
+            return_sequences=rnn.return_sequences,
+            dtype=dtype,
+            name=None if both else name,
+            **options,
+        )
         out = L.Bidirectional(inner, merge_mode="concat", name=name, dtype=dtype) if both else inner
         weights = layer.get_weights()
 
@@ -179,8 +187,11 @@ def import_keras(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
     loaded = keras.saving.load_model(path)
     config = meta["config"]
     arch = config["architecture"]
-    network = Sequential([layer_from_config(spec) for spec in arch["layers"]],
-                         input_dim=arch.get("input_dim"), seed=arch.get("seed", 0))  # fmt: skip
+    network = Sequential(
+        [layer_from_config(spec) for spec in arch["layers"]],
+        input_dim=arch.get("input_dim"),
+        seed=arch.get("seed", 0),
+    )
     for layer in network.layers:
         if not layer.params or isinstance(layer, CRF):
             continue
@@ -192,7 +203,12 @@ def import_keras(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
         except ValueError:
             raise ModelFileError(f"{path}: no Keras layer named {layer.name!r}") from None
         layer.set_weights(weights)
-    save_model_dir(out, config=config, weights=network.named_weights(),
-                   vocab=meta.get("vocab"), extra_json=meta.get("files") or {})  # fmt: skip
+    save_model_dir(
+        out,
+        config=config,
+        weights=network.named_weights(),
+        vocab=meta.get("vocab"),
+        extra_json=meta.get("files") or {},
+    )
     load_model(out)
     return Path(out)

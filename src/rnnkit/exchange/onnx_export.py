@@ -152,8 +152,13 @@ def onnx_model(model: Portable) -> Any:
     x = first
     if model.input_scaling is not None:
         mean, std = model.input_scaling
-        x = g.op("Div", [g.op("Sub", [x, g.const("mean", mean.astype(np.float32))]),
-                         g.const("std", std.astype(np.float32))])  # fmt: skip
+        x = g.op(
+            "Div",
+            [
+                g.op("Sub", [x, g.const("mean", mean.astype(np.float32))]),
+                g.const("std", std.astype(np.float32)),
+            ],
+        )
     flow = _Flow(x, time=True)
     for layer in model.network.layers:
         if isinstance(layer, CRF):
@@ -162,8 +167,13 @@ def onnx_model(model: Portable) -> Any:
     out = flow.name
     if model.output_scaling is not None:
         mean, std = model.output_scaling
-        out = g.op("Add", [g.op("Mul", [out, g.const("std", std.astype(np.float32))]),
-                           g.const("mean", mean.astype(np.float32))])  # fmt: skip
+        out = g.op(
+            "Add",
+            [
+                g.op("Mul", [out, g.const("std", std.astype(np.float32))]),
+                g.const("mean", mean.astype(np.float32)),
+            ],
+        )
     if flow.time:  # pad steps output zero, as rnnkit's predict gives them
         out = g.op("Mul", [out, g.op("Unsqueeze", [mask, g.const("axes", np.array([2]))])])
     outputs = _outputs(g, model, out)
@@ -243,8 +253,11 @@ def _layer(g: _Graph, layer: Layer, flow: _Flow, lens32: str, mask: str) -> _Flo
         count = g.op("ReduceSum", [mask, g.const("axes", np.array([1]))], keepdims=1)  # (B, 1)
         return _Flow(g.op("Div", [total, count]), time=False)
     if isinstance(layer, GlobalMaxPooling1D):
-        real = g.op("Cast", [g.op("Unsqueeze", [mask, g.const("axes", np.array([2]))])],
-                    to=g.onnx.TensorProto.BOOL)  # fmt: skip
+        real = g.op(
+            "Cast",
+            [g.op("Unsqueeze", [mask, g.const("axes", np.array([2]))])],
+            to=g.onnx.TensorProto.BOOL,
+        )
         lowest = g.const("lowest", np.array(-np.inf, dtype=np.float32))
         masked = g.op("Where", [real, flow.name, lowest])  # pads never win
         return _Flow(g.op("ReduceMax", [masked], axes=[1], keepdims=0), time=False)
@@ -318,13 +331,28 @@ def _word_chars(g: _Graph, layer: WordCharEmbedding, x: str) -> str:
     words = g.op("Gather", [x, g.const("zero", np.array(0))], axis=2)  # (B, T)
     e = g.op("Gather", [E, words], axis=0)  # (B, T, e)
     big = np.iinfo(np.int64).max
-    chars = g.op("Slice", [x, g.const("start", np.array([1])), g.const("end", np.array([big])),
-                           g.const("axes", np.array([2]))])  # fmt: skip
-    L = g.op("Slice", [g.op("Shape", [chars]), g.const("start", np.array([2])),
-                       g.const("end", np.array([3]))])  # fmt: skip
+    chars = g.op(
+        "Slice",
+        [
+            x,
+            g.const("start", np.array([1])),
+            g.const("end", np.array([big])),
+            g.const("axes", np.array([2])),
+        ],
+    )
+    L = g.op(
+        "Slice",
+        [g.op("Shape", [chars]), g.const("start", np.array([2])), g.const("end", np.array([3]))],
+    )
     rows = g.op("Reshape", [chars, g.op("Concat", [g.const("all", np.array([-1])), L], axis=0)])
-    n = g.op("ReduceSum", [g.op("Cast", [g.op("Greater", [rows, g.const("pad", np.array(0))])],
-                                to=INT64), g.const("axes", np.array([1]))], keepdims=0)  # fmt: skip
+    n = g.op(
+        "ReduceSum",
+        [
+            g.op("Cast", [g.op("Greater", [rows, g.const("pad", np.array(0))])], to=INT64),
+            g.const("axes", np.array([1])),
+        ],
+        keepdims=0,
+    )
     read = g.op(
         "Cast", [g.op("Max", [n, g.const("one", np.array(1))])], to=g.onnx.TensorProto.INT32
     )
@@ -335,8 +363,10 @@ def _word_chars(g: _Graph, layer: WordCharEmbedding, x: str) -> str:
     h = _last_states(g, Y_h)  # (N, 2 u)
     some = g.op("Cast", [g.op("Greater", [n, g.const("none", np.array(0))])], to=FLOAT)
     h = g.op("Mul", [h, g.op("Unsqueeze", [some, g.const("axes", np.array([1]))])])
-    BT = g.op("Slice", [g.op("Shape", [x]), g.const("start", np.array([0])),
-                        g.const("end", np.array([2]))])  # fmt: skip
+    BT = g.op(
+        "Slice",
+        [g.op("Shape", [x]), g.const("start", np.array([0])), g.const("end", np.array([2]))],
+    )
     width = g.const("width", np.array([2 * enc.units]))
     c = g.op("Reshape", [h, g.op("Concat", [BT, width], axis=0)])  # (B, T, 2 u)
     return g.op("Concat", [e, c], axis=-1)

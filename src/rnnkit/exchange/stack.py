@@ -127,8 +127,10 @@ def stack_of(network: Sequential, target: str) -> Stack:
             "recurrent layers, pooling and a Dense layer"
         )
     rnns: list[Any] = [l.forward_layer if isinstance(l, Bidirectional) else l for l in recurrent]
-    kinds = {(type(r).__name__, r.units, r.activation, isinstance(l, Bidirectional))
-             for r, l in zip(rnns, recurrent, strict=True)}  # fmt: skip
+    kinds = {
+        (type(r).__name__, r.units, r.activation, isinstance(l, Bidirectional))
+        for r, l in zip(rnns, recurrent, strict=True)
+    }
     if len(kinds) > 1:
         raise ConfigError(
             f"cannot export to {target}: the recurrent layers differ in cell, size or "

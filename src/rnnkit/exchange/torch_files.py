@@ -88,18 +88,28 @@ def _load_state_dict(stack: Stack, sd: dict[str, Array], where: Path) -> None:
     np.copyto(stack.dense.params["V"], sd["linear.weight"].T)
     np.copyto(stack.dense.params["c"], sd["linear.bias"])
     if stack.crf is not None:
-        for key, name in (("A", "transitions"), ("start", "start_transitions"),
-                          ("end", "end_transitions")):  # fmt: skip
+        for key, name in (
+            ("A", "transitions"),
+            ("start", "start_transitions"),
+            ("end", "end_transitions"),
+        ):
             np.copyto(stack.crf.params[key], sd[f"crf.{name}"])
 
 
 def torch_module_spec(model: Portable, stack: Stack) -> dict[str, Any]:
     """What :class:`~rnnkit.exchange.torch_module.RecurrentNet` builds (JSON-ready)."""
     spec = stack.config(model.inputs)
-    for name, scaling in (("input_scaling", model.input_scaling),
-                          ("output_scaling", model.output_scaling)):  # fmt: skip
-        spec[name] = None if scaling is None else {"mean": scaling[0].tolist(),
-                                                   "std": scaling[1].tolist()}  # fmt: skip
+    crf = stack.crf
+    if crf is not None and crf.constraints is not None:  # the scheme's allowed transitions
+        keys = ("transitions", "start", "end")
+        spec["crf_allowed"] = {
+            key: np.asarray(ok).tolist() for key, ok in zip(keys, crf.constraints, strict=True)
+        }
+    scalings = {"input_scaling": model.input_scaling, "output_scaling": model.output_scaling}
+    for name, scaling in scalings.items():
+        spec[name] = (
+            None if scaling is None else {"mean": scaling[0].tolist(), "std": scaling[1].tolist()}
+        )
     return spec
 
 

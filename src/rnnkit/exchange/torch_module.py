@@ -22,7 +22,8 @@ or maximum over the real steps, or every step ("none", zeros at pads), and
 ``nn.Linear`` with its softmax or sigmoid. A CRF tagger returns the emission scores;
 ``crf.transitions``, ``crf.start_transitions`` and ``crf.end_transitions`` have the
 names and meaning of pytorch-crf's ``CRF`` (``torchcrf.CRF(K, batch_first=True)``
-loads them), whose ``decode`` is the Viterbi search.
+loads them), whose ``decode`` is the Viterbi search; ``net.crf.constrained()`` gives
+them with -inf where the tagging scheme (BIO, IOBES) forbids, as rnnkit decodes.
 """
 
 from __future__ import annotations
@@ -42,13 +43,34 @@ RNNS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class CRFScores(nn.Module):
-    """The transition scores of a CRF, under pytorch-crf's names."""
+    """The transition scores of a CRF, under pytorch-crf's names.
 
-    def __init__(self, num_tags: int) -> None:
+    `allowed` (the ``crf_allowed`` metadata, or None) says which transitions, first
+    and last tags the tagging scheme allows; :meth:`constrained` gives the scores
+    with -inf elsewhere, as rnnkit's Viterbi reads them.
+    """
+
+    def __init__(self, num_tags: int, allowed: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.start_transitions = nn.Parameter(torch.zeros(num_tags))
         self.end_transitions = nn.Parameter(torch.zeros(num_tags))
         self.transitions = nn.Parameter(torch.zeros(num_tags, num_tags))  # [from, to]
+        for key in ("transitions", "start", "end"):
+            ok = torch.tensor(allowed[key]) if allowed else torch.ones(self._shape(key, num_tags))
+            self.register_buffer(f"allowed_{key}", ok.bool(), persistent=False)
+
+    @staticmethod
+    def _shape(key: str, k: int) -> tuple[int, ...]:
+        return (k, k) if key == "transitions" else (k,)
+
+    def constrained(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """transitions (K, K), start and end (K,), -inf where the scheme forbids."""
+        scores = (self.transitions, self.start_transitions, self.end_transitions)
+        keys = ("transitions", "start", "end")
+        return tuple(  # type: ignore[return-value]
+            s.masked_fill(~self.get_buffer(f"allowed_{k}"), float("-inf"))
+            for s, k in zip(scores, keys, strict=True)
+        )
 
 
 class RecurrentNet(nn.Module):
@@ -82,7 +104,7 @@ class RecurrentNet(nn.Module):
         directions = 2 if spec["bidirectional"] else 1
         self.linear = nn.Linear(directions * spec["hidden_size"], spec["output_size"])
         if spec["crf"]:
-            self.crf = CRFScores(spec["output_size"])
+            self.crf = CRFScores(spec["output_size"], spec.get("crf_allowed"))
         for name in ("input_scaling", "output_scaling"):
             scaling = spec.get(name)
             if scaling is not None:  # buffers: not in the state_dict's parameters
