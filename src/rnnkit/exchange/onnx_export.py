@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.cells import Cell
 from rnnkit.errors import ConfigError
+from rnnkit.exchange.onnx_graph import ONNX_ACTIVATIONS, Graph, last_states, rnn_node
 from rnnkit.exchange.portable import Portable, portable, require
 from rnnkit.layers import (
     CRF,
@@ -60,68 +60,12 @@ from rnnkit.layers import (
 )
 from rnnkit.layers.recurrent import RecurrentLayer
 
-__all__ = ["OPSET", "export_onnx", "onnx_model", "onnx_weights"]
+__all__ = ["OPSET", "export_onnx", "onnx_model"]
 
 Array = np.ndarray
 
 #: the operator set the graphs use (ReduceMax's axes still an attribute)
 OPSET = 17
-#: ONNX's names of rnnkit's activations
-ONNX_ACTIVATIONS = {"tanh": "Tanh", "relu": "Relu", "sigmoid": "Sigmoid"}
-
-
-def onnx_weights(cell: Cell, directions: list[dict[str, Array]]) -> tuple[Array, Array, Array]:
-    """W [D, g d, n_in], R [D, g d, d], B [D, 2 g d] from each direction's U, W, b.
-
-    >>> from rnnkit.core.cells import get_cell
-    >>> d = 2
-    >>> U = np.arange(4 * 4 * d, dtype=float).reshape(4, 4 * d)   # i, f, c, o blocks
-    >>> W_, R_, B_ = onnx_weights(get_cell("lstm"),
-    ...     [{"U": U, "W": np.zeros((d, 4 * d)), "b": np.arange(4 * d, dtype=float)}])
-    >>> W_.shape, R_.shape, B_.shape
-    ((1, 8, 4), (1, 8, 2), (1, 16))
-    >>> B_[0, :8].tolist()      # ONNX's order i, o, f, c; then the recurrent bias, zeros
-    [0.0, 1.0, 6.0, 7.0, 2.0, 3.0, 4.0, 5.0]
-    """
-    order = cell.permutation(cell.onnx_gates)
-
-    def blocks(a: Array) -> Array:  # (..., g d) with the gate blocks in ONNX's order
-        parts = np.split(a, cell.n_gates, axis=-1)
-        return np.concatenate([parts[k] for k in order], axis=-1)
-
-    Ws, Rs, Bs = [], [], []
-    for p in directions:
-        b = np.asarray(p["b"])
-        b_x, b_h = (b[0], b[1]) if b.ndim == 2 else (b, np.zeros_like(b))
-        Ws.append(blocks(p["U"]).T)  # (g d, n_in)
-        Rs.append(blocks(p["W"]).T)  # (g d, d)
-        Bs.append(np.concatenate([blocks(b_x), blocks(b_h)]))  # (2 g d,)
-    return tuple(np.stack(a).astype(np.float32) for a in (Ws, Rs, Bs))  # type: ignore[return-value]
-
-
-class _Graph:
-    """Nodes and initialisers under construction, with fresh tensor names."""
-
-    def __init__(self, onnx: Any) -> None:
-        self.onnx = onnx
-        self.nodes: list[Any] = []
-        self.initializers: list[Any] = []
-        self.count = 0
-
-    def fresh(self, stem: str) -> str:
-        self.count += 1
-        return f"{stem}_{self.count}"
-
-    def const(self, stem: str, value: Array) -> str:
-        name = self.fresh(stem)
-        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value), name))
-        return name
-
-    def op(self, op_type: str, inputs: list[str], n_out: int = 1, **attrs: Any) -> Any:
-        """Add a node; its output name (a list of them when n_out > 1)."""
-        outs = [self.fresh(op_type.lower()) for _ in range(n_out)]
-        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, outs, **attrs))
-        return outs[0] if n_out == 1 else outs
 
 
 class _Flow:
@@ -135,7 +79,7 @@ def onnx_model(model: Portable) -> Any:
     """The ``onnx.ModelProto`` of a portable network (checked with ``onnx.checker``)."""
     onnx = require("onnx")
     require("onnx.numpy_helper")
-    g = _Graph(onnx)
+    g = Graph(onnx)
     TensorProto = onnx.TensorProto
     first = "frames" if model.inputs == "frames" else "ids"
     if first == "frames":
@@ -200,7 +144,7 @@ def export_onnx(directory: str | os.PathLike[str], out: str | os.PathLike[str]) 
     return path
 
 
-def _outputs(g: _Graph, model: Portable, out: str) -> list[Any]:
+def _outputs(g: Graph, model: Portable, out: str) -> list[Any]:
     """Name the final tensor; a CRF's transitions leave beside its emissions."""
     helper, FLOAT = g.onnx.helper, g.onnx.TensorProto.FLOAT
     dense = [l for l in model.network.layers if isinstance(l, Dense)][-1]
@@ -224,7 +168,7 @@ def _outputs(g: _Graph, model: Portable, out: str) -> list[Any]:
     return infos
 
 
-def _step_mask(g: _Graph, first: str) -> str:
+def _step_mask(g: Graph, first: str) -> str:
     """(B, T) float32: 1 where t < lengths[b], else 0."""
     T = g.op("Gather", [g.op("Shape", [first]), g.const("one", np.array(1))])
     steps = g.op("Range", [g.const("zero", np.array(0)), T, g.const("step", np.array(1))])
@@ -233,7 +177,7 @@ def _step_mask(g: _Graph, first: str) -> str:
     return g.op("Cast", [real], to=g.onnx.TensorProto.FLOAT)
 
 
-def _layer(g: _Graph, layer: Layer, flow: _Flow, lens32: str, mask: str) -> _Flow:
+def _layer(g: Graph, layer: Layer, flow: _Flow, lens32: str, mask: str) -> _Flow:
     """The nodes of one layer; the tensor it hands to the next."""
     if isinstance(layer, Dropout):
         return flow  # the identity at inference
@@ -266,7 +210,7 @@ def _layer(g: _Graph, layer: Layer, flow: _Flow, lens32: str, mask: str) -> _Flo
     raise ConfigError(f"cannot export to ONNX: layer {type(layer).__name__} has no counterpart")
 
 
-def _dense(g: _Graph, layer: Dense, x: str) -> str:
+def _dense(g: Graph, layer: Dense, x: str) -> str:
     V = g.const("V", layer.params["V"].astype(np.float32))
     c = g.const("c", layer.params["c"].astype(np.float32))
     a = g.op("Add", [g.op("MatMul", [x, V]), c])
@@ -279,46 +223,17 @@ def _dense(g: _Graph, layer: Dense, x: str) -> str:
     raise ConfigError(f"cannot export to ONNX: {layer.name} has activation={layer.activation!r}")
 
 
-def _recurrent(g: _Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, lens32: str) -> _Flow:
+def _recurrent(g: Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, lens32: str) -> _Flow:
     """A recurrent layer on (B, T, n): layout 0 inside, batch-major outside."""
     x_tm = g.op("Transpose", [flow.name], perm=[1, 0, 2])  # (T, B, n): layout 0
-    Y, Y_h = _rnn_node(g, layer, x_tm, lens32)
+    Y, Y_h = rnn_node(g, layer, x_tm, lens32)
     if layer.return_sequences:  # Y (T, D, B, d) -> (B, T, D d): the directions concatenated
         y = g.op("Transpose", [Y], perm=[2, 0, 1, 3])
         return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, 0, -1]))]), time=True)
-    return _Flow(_last_states(g, Y_h), time=False)
+    return _Flow(last_states(g, Y_h), time=False)
 
 
-def _last_states(g: _Graph, Y_h: str) -> str:
-    """Y_h (D, B, d), each direction's state after its last real step -> (B, D d)."""
-    y = g.op("Transpose", [Y_h], perm=[1, 0, 2])  # (B, D, d)
-    return g.op("Reshape", [y, g.const("shape", np.array([0, -1]))])
-
-
-def _rnn_node(
-    g: _Graph, layer: RecurrentLayer | Bidirectional, x_tm: str, lens32: str
-) -> tuple[str, str]:
-    """One ONNX RNN / LSTM / GRU node on time-major (T, B, n), both directions at once
-    when bidirectional; its outputs Y (T, D, B, d) and Y_h (D, B, d)."""
-    both = isinstance(layer, Bidirectional)
-    rnns: list[Any] = list(layer.sublayers) if both else [layer]  # forward, backward
-    rnn: RecurrentLayer = rnns[0]
-    cell, d, D = rnn.cell, rnn.units, len(rnns)
-    W, R, B = onnx_weights(cell, [r.params for r in rnns])
-    attrs: dict[str, Any] = {
-        "hidden_size": d,
-        "direction": "bidirectional" if both else "forward",
-        "activations": _activations(rnn) * D,
-    }
-    if cell.name == "gru":
-        attrs["linear_before_reset"] = int(rnn.params["b"].ndim == 2)  # reset_after
-    inputs = [x_tm, g.const("W", W), g.const("R", R), g.const("B", B), lens32]
-    n_out = 3 if cell.name == "lstm" else 2
-    Y, Y_h, *_ = g.op(str(cell.onnx), inputs, n_out=n_out, **attrs)
-    return Y, Y_h
-
-
-def _word_chars(g: _Graph, layer: WordCharEmbedding, x: str) -> str:
+def _word_chars(g: Graph, layer: WordCharEmbedding, x: str) -> str:
     """(B, T, 1 + L) ids -> [word embedding, character features] (B, T, e + 2 u).
 
     Every word's characters are one sequence of a (B T)-row batch for one
@@ -359,8 +274,8 @@ def _word_chars(g: _Graph, layer: WordCharEmbedding, x: str) -> str:
     enc = layer.chars
     char_E = g.const("char_E", enc.embedding.params["E"].astype(np.float32))
     c_tm = g.op("Gather", [char_E, g.op("Transpose", [rows], perm=[1, 0])], axis=0)  # (L, N, c)
-    _, Y_h = _rnn_node(g, enc.rnn, c_tm, read)
-    h = _last_states(g, Y_h)  # (N, 2 u)
+    _, Y_h = rnn_node(g, enc.rnn, c_tm, read)
+    h = last_states(g, Y_h)  # (N, 2 u)
     some = g.op("Cast", [g.op("Greater", [n, g.const("none", np.array(0))])], to=FLOAT)
     h = g.op("Mul", [h, g.op("Unsqueeze", [some, g.const("axes", np.array([1]))])])
     BT = g.op(
@@ -370,9 +285,3 @@ def _word_chars(g: _Graph, layer: WordCharEmbedding, x: str) -> str:
     width = g.const("width", np.array([2 * enc.units]))
     c = g.op("Reshape", [h, g.op("Concat", [BT, width], axis=0)])  # (B, T, 2 u)
     return g.op("Concat", [e, c], axis=-1)
-
-
-def _activations(rnn: RecurrentLayer) -> list[str]:
-    """ONNX's activation list for one direction: the gates' sigmoid first."""
-    f = ONNX_ACTIVATIONS[rnn.activation]
-    return {"rnn": [f], "lstm": ["Sigmoid", f, f], "gru": ["Sigmoid", f]}[rnn.cell.name]
