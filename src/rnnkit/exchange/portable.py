@@ -5,8 +5,10 @@ Every task model whose inference is one pass through a :class:`~rnnkit.models.Se
 can leave: the classifiers (text and frames), the taggers, the frame regressor and the
 language model (its next-token distribution at every step). What it reads and writes
 travels beside it: the model directory's ``vocab.json`` (tokens and labels) and any
-further JSON file (``features.json``: the feature names and their scaling; the
-regressor's ``regression.json``), with the settings that say how text becomes ids.
+further JSON file (``features.json``: the feature names, their scaling, and the
+regressor's targets and their scaling), with the settings that say how text becomes
+ids. A seq2seq model does not leave: it is two networks joined by attention and a
+search (greedy or beam) that feeds each output back in, not one pass.
 
 Anything without a counterpart is refused in one line that names it
 (:class:`~rnnkit.errors.ConfigError`):
