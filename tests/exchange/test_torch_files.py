@@ -4,6 +4,8 @@ gives rnnkit's outputs on padded batches, and ``import`` gives back the same bit
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -104,6 +106,19 @@ def test_import_names_a_tensor_of_the_wrong_shape(trained, tmp_path) -> None:
     save_weights(tmp_path / "bad.safetensors", weights, metadata=read_weights_metadata(path))
     with pytest.raises(ModelFileError, match=r"linear.bias is float32 \(7,\)"):
         import_torch(tmp_path / "bad.safetensors", tmp_path / "out")
+
+
+def test_import_refuses_a_size_larger_than_any_tensor_before_building(trained, tmp_path) -> None:
+    t = trained("classify", "rnn", False, 1)
+    path = export_torch(t.path, tmp_path / "m.safetensors")
+    metadata = read_weights_metadata(path)
+    meta = json.loads(metadata["rnnkit"])
+    meta["config"]["architecture"]["layers"][1]["config"]["units"] = 2**40
+    metadata["rnnkit"] = json.dumps(meta)
+    save_weights(tmp_path / "huge.safetensors", load_weights(path), metadata=metadata)
+    with pytest.raises(ModelFileError, match=r"units=1099511627776: no tensor in the file is"):
+        import_torch(tmp_path / "huge.safetensors", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_gru_without_reset_after_is_refused(tmp_path) -> None:

@@ -47,12 +47,15 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError, ModelFileError
-from rnnkit.exchange.portable import Portable, portable, require
+from rnnkit.exchange.portable import (
+    Portable,
+    network_from_record,
+    portable,
+    require,
+    save_imported,
+)
 from rnnkit.exchange.stack import Stack, stack_of
-from rnnkit.io import save_model_dir
 from rnnkit.layers import CRF, Bidirectional, Layer
-from rnnkit.layers.registry import layer_from_config
-from rnnkit.models import Sequential, load_model
 
 __all__ = ["RNNKIT_ENTRY", "export_keras", "import_keras", "keras_model"]
 
@@ -175,23 +178,18 @@ def import_keras(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read(RNNKIT_ENTRY))
+            record = archive.read(RNNKIT_ENTRY).decode("utf-8")
     except KeyError:
         raise ModelFileError(
             f"{path}: no {RNNKIT_ENTRY} (the architecture, vocabulary and labels): write "
             "the file with rnnkit export --format keras"
         ) from None
-    except (zipfile.BadZipFile, ValueError) as exc:
+    except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{path}: not a .keras file ({exc})") from None
     keras = require("keras")
     loaded = keras.saving.load_model(path)
-    config = meta["config"]
-    arch = config["architecture"]
-    network = Sequential(
-        [layer_from_config(spec) for spec in arch["layers"]],
-        input_dim=arch.get("input_dim"),
-        seed=arch.get("seed", 0),
-    )
+    largest = max((d for w in loaded.weights for d in w.shape), default=0)
+    meta, network = network_from_record(record, largest, path)
     for layer in network.layers:
         if not layer.params or isinstance(layer, CRF):
             continue
@@ -203,12 +201,4 @@ def import_keras(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
         except ValueError:
             raise ModelFileError(f"{path}: no Keras layer named {layer.name!r}") from None
         layer.set_weights(weights)
-    save_model_dir(
-        out,
-        config=config,
-        weights=network.named_weights(),
-        vocab=meta.get("vocab"),
-        extra_json=meta.get("files") or {},
-    )
-    load_model(out)
-    return Path(out)
+    return save_imported(meta, network, out)

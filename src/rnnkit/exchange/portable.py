@@ -23,17 +23,20 @@ rnnkit.errors.ConfigError: cannot export to ONNX: layer TimeDistributed has no c
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from rnnkit.core.crf import constrain
-from rnnkit.errors import ConfigError
-from rnnkit.io import ModelFiles, load_model_dir
+from rnnkit.errors import ConfigError, ModelFileError
+from rnnkit.io import ModelFiles, load_model_dir, save_model_dir
 from rnnkit.layers import (
     CRF,
     Bidirectional,
@@ -47,6 +50,7 @@ from rnnkit.layers import (
     WordCharEmbedding,
 )
 from rnnkit.layers.recurrent import RecurrentLayer
+from rnnkit.layers.registry import layer_from_config
 from rnnkit.models import (
     BagOfWordsClassifier,
     FrameRegressor,
@@ -54,8 +58,17 @@ from rnnkit.models import (
     Sequential,
     load_model,
 )
+from rnnkit.models.persist import SIZE_KEYS
 
-__all__ = ["EXTRAS", "Portable", "check_layers", "portable", "require"]
+__all__ = [
+    "EXTRAS",
+    "Portable",
+    "check_layers",
+    "network_from_record",
+    "portable",
+    "require",
+    "save_imported",
+]
 
 #: the layers every exporter handles (CRF: as emission scores and its transitions)
 SUPPORTED = (
@@ -231,3 +244,52 @@ def _check_recurrent(rnn: RecurrentLayer, target: str) -> None:
         )
     if rnn.return_state:
         raise ConfigError(f"cannot export to {target}: {rnn.name} returns its states")
+
+
+def network_from_record(record: str, largest: int, path: Path) -> tuple[dict[str, Any], Sequential]:
+    """The metadata an exported file carries (JSON text) and the untrained network it
+    describes; ModelFileError naming `path` if it describes none.
+
+    `largest` is the largest dimension of the file's tensors: a size in the
+    architecture beyond it is refused before anything is built (building allocates
+    every parameter, so a size of 2**40 would ask for terabytes first).
+    """
+    try:
+        meta = json.loads(record)
+        config = meta["config"]
+        arch = config["architecture"]
+        for key, value in _items(arch):
+            if key in SIZE_KEYS and value is not None and not 0 < int(value) <= largest:
+                raise ValueError(f"{key}={value!r}: no tensor in the file is that large")
+        layers = [layer_from_config(spec) for spec in arch["layers"]]
+        network = Sequential(layers, input_dim=arch.get("input_dim"), seed=arch.get("seed", 0))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        detail = exc.args[0] if exc.args else type(exc).__name__
+        raise ModelFileError(
+            f"{path}: the 'rnnkit' metadata does not describe a network ({detail})"
+        ) from None
+    return meta, network
+
+
+def save_imported(meta: dict[str, Any], network: Sequential, out: str | os.PathLike[str]) -> Path:
+    """Write the model directory of an imported network, then open it as a check."""
+    save_model_dir(
+        out,
+        config=meta["config"],
+        weights=network.named_weights(),
+        vocab=meta.get("vocab"),
+        extra_json=meta.get("files") or {},
+    )
+    load_model(out)  # the directory opens as the task model it was
+    return Path(out)
+
+
+def _items(value: Any) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) of the dicts nested in `value` (layers wrap layers)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from _items(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _items(item)

@@ -32,13 +32,11 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ModelFileError
-from rnnkit.exchange.portable import Portable, portable
+from rnnkit.exchange.portable import Portable, network_from_record, portable, save_imported
 from rnnkit.exchange.stack import Stack, stack_of
 from rnnkit.io import load_weights as read_safetensors
-from rnnkit.io import read_weights_metadata, save_model_dir, save_weights
+from rnnkit.io import read_weights_metadata, save_weights
 from rnnkit.io.interop import from_torch, to_torch
-from rnnkit.layers.registry import layer_from_config
-from rnnkit.models import Sequential, load_model
 
 __all__ = ["export_torch", "import_torch", "torch_module_spec", "torch_state_dict"]
 
@@ -140,24 +138,8 @@ def import_torch(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
             f"{path}: no 'rnnkit' metadata (the architecture, vocabulary and labels): "
             "write the file with rnnkit export --format torch, or copy that entry from one"
         )
-    try:
-        meta = json.loads(record)
-        config = meta["config"]
-        arch = config["architecture"]
-        layers = [layer_from_config(spec) for spec in arch["layers"]]
-        network = Sequential(layers, input_dim=arch.get("input_dim"), seed=arch.get("seed", 0))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(
-            f"{path}: the 'rnnkit' metadata does not describe a network ({exc})"
-        ) from None
-    stack = stack_of(network, "PyTorch")
-    _load_state_dict(stack, read_safetensors(path), path)
-    save_model_dir(
-        out,
-        config=config,
-        weights=network.named_weights(),
-        vocab=meta.get("vocab"),
-        extra_json=meta.get("files") or {},
-    )
-    load_model(out)  # the directory opens as the task model it was
-    return Path(out)
+    weights = read_safetensors(path)
+    largest = max((d for a in weights.values() for d in a.shape), default=0)
+    meta, network = network_from_record(record, largest, path)
+    _load_state_dict(stack_of(network, "PyTorch"), weights, path)
+    return save_imported(meta, network, out)
