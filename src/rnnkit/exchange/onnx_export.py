@@ -64,7 +64,8 @@ __all__ = ["OPSET", "export_onnx", "onnx_model"]
 
 Array = np.ndarray
 
-#: the operator set the graphs use (ReduceMax's axes still an attribute)
+#: the operator set the graphs use (ReduceMax's axes still an attribute); every tensor
+#: is float32, a float64 model's weights included
 OPSET = 17
 
 
