@@ -53,11 +53,15 @@ def test_export_then_import_gives_the_same_model(cli, tagger_dir, tmp_path, fmt,
     assert all(np.array_equal(after.weights[k], v) for k, v in before.weights.items())
 
 
-def test_a_seq2seq_model_is_refused_in_one_line(cli, user_error, tmp_path) -> None:
+def test_a_seq2seq_model_leaves_as_two_onnx_graphs_and_no_other_file(cli, user_error, tmp_path):
+    pytest.importorskip("onnx", reason="the onnx extra")
     words = [list("ab"), list("ba")] * 4
     Seq2Seq(hidden=4, embed_dim=4, epochs=1, verbose=0).fit(words, words).save(tmp_path / "m")
     r = cli("export", tmp_path / "m", "--format", "onnx", "--out", tmp_path / "m.onnx")
-    assert user_error(r).startswith("error: cannot export to ONNX: a seq2seq model")
+    assert r.code == 0 and r.out.count("wrote") == 2
+    assert (tmp_path / "m.encoder.onnx").is_file() and (tmp_path / "m.decoder.onnx").is_file()
+    r = cli("export", tmp_path / "m", "--format", "keras", "--out", tmp_path / "m.keras")
+    assert user_error(r).startswith("error: cannot export to Keras: a seq2seq model")
 
 
 def test_without_the_extra_the_command_names_it(cli, user_error, tagger_dir, tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ import pytest
 from exported import CASES, SENTENCES, TAGS, padded
 from rnnkit.errors import ConfigError
 from rnnkit.exchange import export_onnx, onnx_model, portable
-from rnnkit.models import Seq2Seq, SequenceTagger
+from rnnkit.models import SequenceTagger
 
 onnx = pytest.importorskip("onnx", reason="the onnx extra (pip install 'rnnkit[onnx]')")
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra (pip install 'rnnkit[onnx]')")
@@ -43,7 +43,7 @@ def test_onnx_runtime_gives_rnnkits_outputs(trained, task, cell, bidirectional, 
 
 def test_the_file_runs_without_rnnkit_from_its_metadata(trained, tmp_path) -> None:
     t = trained("classify", "gru", True, 1)
-    path = export_onnx(t.path, tmp_path / "model.onnx")
+    (path,) = export_onnx(t.path, tmp_path / "model.onnx")
     proto = onnx.load(str(path))
     meta = json.loads({p.key: p.value for p in proto.metadata_props}["rnnkit"])
     tokens = meta["vocab"]["tokens"]["tokens"]
@@ -113,13 +113,6 @@ def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
         assert np.isneginf(A).any()  # the scheme's forbidden transitions
         paths = [_viterbi(emissions[i, :n], A, start, end) for i, n in enumerate(lengths)]
         assert [[model.labels_[k] for k in p] for p in paths] == model.predict(UNSEEN)
-
-
-def test_a_seq2seq_model_is_refused_in_one_line(tmp_path) -> None:
-    words = [list("ab"), list("ba")] * 4
-    Seq2Seq(hidden=4, embed_dim=4, epochs=1, verbose=0).fit(words, words).save(tmp_path / "m")
-    with pytest.raises(ConfigError, match=r"^cannot export to ONNX: a seq2seq model is two"):
-        portable(tmp_path / "m", "ONNX")
 
 
 def test_character_features_are_refused_naming_the_layer_outside_onnx(tmp_path) -> None:

@@ -1,7 +1,8 @@
 """``rnnkit export DIR --format onnx|torch|keras --out PATH``: a file another framework runs.
 
 - ``onnx``: a graph of ONNX's RNN, LSTM and GRU operators for ONNX Runtime, the
-  vocabulary and labels in its metadata (extra ``rnnkit[onnx]``);
+  vocabulary and labels in its metadata (extra ``rnnkit[onnx]``); a seq2seq model as
+  two graphs, its encoder and one decoder step;
 - ``torch``: a safetensors file of ``state_dict`` names, which
   :mod:`rnnkit.exchange.torch_module` turns into a ``torch.nn.Module``;
 - ``keras``: a ``.keras`` file that ``keras.saving.load_model`` opens (extra
@@ -36,6 +37,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Write the file and say where."""
-    path = FORMATS[args.fmt](args.model_dir, args.out)
-    print(f"wrote {path} ({args.fmt})")
+    written = FORMATS[args.fmt](args.model_dir, args.out)
+    for path in written if isinstance(written, list) else [written]:
+        print(f"wrote {path} ({args.fmt})")
     return 0

@@ -44,8 +44,10 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
-from rnnkit.exchange.onnx_graph import ONNX_ACTIVATIONS, Graph, last_states, rnn_node
-from rnnkit.exchange.portable import Portable, portable, require
+from rnnkit.exchange.onnx_graph import Graph, dense, last_states, rnn_node
+from rnnkit.exchange.onnx_seq2seq import decoder_graph, encoder_graph
+from rnnkit.exchange.portable import Portable, directory_metadata, portable, require
+from rnnkit.io import load_model_dir, read_config
 from rnnkit.layers import (
     CRF,
     Bidirectional,
@@ -59,6 +61,7 @@ from rnnkit.layers import (
     WordCharEmbedding,
 )
 from rnnkit.layers.recurrent import RecurrentLayer
+from rnnkit.models import load_model
 
 __all__ = ["OPSET", "export_onnx", "onnx_model"]
 
@@ -137,12 +140,28 @@ def onnx_model(model: Portable) -> Any:
     return proto
 
 
-def export_onnx(directory: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
-    """Write the model directory's network as an ONNX file; returns its path."""
-    proto = onnx_model(portable(directory, "ONNX"))
-    path = Path(out)
-    path.write_bytes(proto.SerializeToString())
-    return path
+def export_onnx(directory: str | os.PathLike[str], out: str | os.PathLike[str]) -> list[Path]:
+    """Write the model directory's network as an ONNX file; returns its path.
+
+    A seq2seq model becomes two files beside `out`, ``<stem>.encoder.onnx`` and
+    ``<stem>.decoder.onnx`` (:mod:`rnnkit.exchange.onnx_seq2seq`); both paths return.
+    """
+    out = Path(out)
+    if read_config(directory)["task"] == "seq2seq":
+        onnx = require("onnx")
+        require("onnx.numpy_helper")
+        model, files = load_model(directory), load_model_dir(directory)
+        meta = {**directory_metadata(files), "sos": model.vocab_["<sos>"],
+                "eos": model.vocab_["<eos>"]}  # fmt: skip
+        pairs = [
+            (out.with_name(f"{out.stem}.encoder.onnx"), encoder_graph(onnx, model.model_, meta)),
+            (out.with_name(f"{out.stem}.decoder.onnx"), decoder_graph(onnx, model.model_, meta)),
+        ]
+    else:
+        pairs = [(out, onnx_model(portable(directory, "ONNX")))]
+    for path, proto in pairs:
+        path.write_bytes(proto.SerializeToString())
+    return [path for path, _ in pairs]
 
 
 def _outputs(g: Graph, model: Portable, out: str) -> list[Any]:
@@ -207,27 +226,14 @@ def _layer(g: Graph, layer: Layer, flow: _Flow, lens32: str, mask: str) -> _Flow
         masked = g.op("Where", [real, flow.name, lowest])  # pads never win
         return _Flow(g.op("ReduceMax", [masked], axes=[1], keepdims=0), time=False)
     if isinstance(layer, Dense):
-        return _Flow(_dense(g, layer, flow.name), time=flow.time)
+        return _Flow(dense(g, layer, flow.name), time=flow.time)
     raise ConfigError(f"cannot export to ONNX: layer {type(layer).__name__} has no counterpart")
-
-
-def _dense(g: Graph, layer: Dense, x: str) -> str:
-    V = g.const("V", layer.params["V"].astype(np.float32))
-    c = g.const("c", layer.params["c"].astype(np.float32))
-    a = g.op("Add", [g.op("MatMul", [x, V]), c])
-    if layer.activation == "softmax":
-        return g.op("Softmax", [a], axis=-1)
-    if layer.activation == "linear":
-        return a
-    if layer.activation in ONNX_ACTIVATIONS:
-        return g.op(ONNX_ACTIVATIONS[layer.activation], [a])
-    raise ConfigError(f"cannot export to ONNX: {layer.name} has activation={layer.activation!r}")
 
 
 def _recurrent(g: Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, lens32: str) -> _Flow:
     """A recurrent layer on (B, T, n): layout 0 inside, batch-major outside."""
     x_tm = g.op("Transpose", [flow.name], perm=[1, 0, 2])  # (T, B, n): layout 0
-    Y, Y_h = rnn_node(g, layer, x_tm, lens32)
+    Y, Y_h, *_ = rnn_node(g, layer, x_tm, lens32)
     if layer.return_sequences:  # Y (T, D, B, d) -> (B, T, D d): the directions concatenated
         y = g.op("Transpose", [Y], perm=[2, 0, 1, 3])
         return _Flow(g.op("Reshape", [y, g.const("shape", np.array([0, 0, -1]))]), time=True)
@@ -275,7 +281,7 @@ def _word_chars(g: Graph, layer: WordCharEmbedding, x: str) -> str:
     enc = layer.chars
     char_E = g.const("char_E", enc.embedding.params["E"].astype(np.float32))
     c_tm = g.op("Gather", [char_E, g.op("Transpose", [rows], perm=[1, 0])], axis=0)  # (L, N, c)
-    _, Y_h = rnn_node(g, enc.rnn, c_tm, read)
+    _, Y_h, *_ = rnn_node(g, enc.rnn, c_tm, read)
     h = last_states(g, Y_h)  # (N, 2 u)
     some = g.op("Cast", [g.op("Greater", [n, g.const("none", np.array(0))])], to=FLOAT)
     h = g.op("Mul", [h, g.op("Unsqueeze", [some, g.const("axes", np.array([1]))])])

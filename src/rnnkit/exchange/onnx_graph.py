@@ -15,10 +15,19 @@ from typing import Any
 import numpy as np
 
 from rnnkit.core.cells import Cell
-from rnnkit.layers import Bidirectional
+from rnnkit.errors import ConfigError
+from rnnkit.layers import Bidirectional, Dense
 from rnnkit.layers.recurrent import RecurrentLayer
 
-__all__ = ["ONNX_ACTIVATIONS", "Graph", "activations", "last_states", "onnx_weights", "rnn_node"]
+__all__ = [
+    "ONNX_ACTIVATIONS",
+    "Graph",
+    "activations",
+    "dense",
+    "last_states",
+    "onnx_weights",
+    "rnn_node",
+]
 
 Array = np.ndarray
 
@@ -86,6 +95,20 @@ class Graph:
         return outs[0] if n_out == 1 else outs
 
 
+def dense(g: Graph, layer: Dense, x: str) -> str:
+    """x V + c and the layer's activation (softmax over the last axis)."""
+    V = g.const("V", layer.params["V"].astype(np.float32))
+    c = g.const("c", layer.params["c"].astype(np.float32))
+    a = g.op("Add", [g.op("MatMul", [x, V]), c])
+    if layer.activation == "softmax":
+        return g.op("Softmax", [a], axis=-1)
+    if layer.activation == "linear":
+        return a
+    if layer.activation in ONNX_ACTIVATIONS:
+        return g.op(ONNX_ACTIVATIONS[layer.activation], [a])
+    raise ConfigError(f"cannot export to ONNX: {layer.name} has activation={layer.activation!r}")
+
+
 def last_states(g: Graph, Y_h: str) -> str:
     """Y_h (D, B, d), each direction's state after its last real step -> (B, D d)."""
     y = g.op("Transpose", [Y_h], perm=[1, 0, 2])  # (B, D, d)
@@ -93,10 +116,18 @@ def last_states(g: Graph, Y_h: str) -> str:
 
 
 def rnn_node(
-    g: Graph, layer: RecurrentLayer | Bidirectional, x_tm: str, lens32: str
-) -> tuple[str, str]:
+    g: Graph,
+    layer: RecurrentLayer | Bidirectional,
+    x_tm: str,
+    lens32: str,
+    initial: list[str] | None = None,
+) -> list[str]:
     """One ONNX RNN / LSTM / GRU node on time-major (T, B, n), both directions at once
-    when bidirectional; its outputs Y (T, D, B, d) and Y_h (D, B, d)."""
+    when bidirectional; its outputs Y (T, D, B, d), Y_h (D, B, d) and the LSTM's Y_c.
+
+    `lens32` is the int32 (B,) ``sequence_lens`` ("" when every sequence is T long);
+    `initial` the initial states (D, B, d), h (and the LSTM's c), zeros when None.
+    """
     both = isinstance(layer, Bidirectional)
     rnns: list[Any] = list(layer.sublayers) if both else [layer]  # forward, backward
     rnn: RecurrentLayer = rnns[0]
@@ -109,10 +140,9 @@ def rnn_node(
     }
     if cell.name == "gru":
         attrs["linear_before_reset"] = int(rnn.params["b"].ndim == 2)  # reset_after
-    inputs = [x_tm, g.const("W", W), g.const("R", R), g.const("B", B), lens32]
+    inputs = [x_tm, g.const("W", W), g.const("R", R), g.const("B", B), lens32, *(initial or [])]
     n_out = 3 if cell.name == "lstm" else 2
-    Y, Y_h, *_ = g.op(str(cell.onnx), inputs, n_out=n_out, **attrs)
-    return Y, Y_h
+    return list(g.op(str(cell.onnx), inputs, n_out=n_out, **attrs))
 
 
 def activations(rnn: RecurrentLayer) -> list[str]:

@@ -7,8 +7,9 @@ language model (its next-token distribution at every step). What it reads and wr
 travels beside it: the model directory's ``vocab.json`` (tokens and labels) and any
 further JSON file (``features.json``: the feature names, their scaling, and the
 regressor's targets and their scaling), with the settings that say how text becomes
-ids. A seq2seq model does not leave: it is two networks joined by attention and a
-search (greedy or beam) that feeds each output back in, not one pass.
+ids. A seq2seq model is two networks joined by attention and a search (greedy or beam)
+that feeds each output back in, not one pass: it leaves for ONNX only, as two graphs
+(:mod:`rnnkit.exchange.onnx_seq2seq`).
 
 Anything without a counterpart is refused in one line that names it
 (:class:`~rnnkit.errors.ConfigError`):
@@ -64,6 +65,7 @@ __all__ = [
     "EXTRAS",
     "Portable",
     "check_layers",
+    "directory_metadata",
     "network_from_record",
     "portable",
     "require",
@@ -85,7 +87,7 @@ SUPPORTED = (
 #: the activations each framework's recurrent layers share with rnnkit
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 #: the settings that say how text becomes ids (max_word_chars: characters per word)
-TOKENIZER = ("level", "lower", "char_features", "max_word_chars")
+TOKENIZER = ("level", "lower", "char_features", "max_word_chars", "source_level", "target_level")
 #: the pip extra that brings each optional module
 EXTRAS = {"onnx": "onnx", "onnx.numpy_helper": "onnx", "keras": "keras", "torch": "torch"}
 
@@ -158,17 +160,21 @@ class Portable:
         ``vocab`` its ``vocab.json``, ``files`` its further JSON files by name: enough
         to write the model directory again (``rnnkit import``).
         """
-        config = {k: v for k, v in self.files.config.items() if k not in ("files", "sha256")}
-        settings = config.get("training", {}).get("settings", {})
+        settings = self.files.config.get("training", {}).get("settings", {})
         return {
             "task": self.task,
             "inputs": self.inputs,
             "per_step": self.per_step,
             "tokenizer": {k: settings[k] for k in TOKENIZER if k in settings},
-            "vocab": self.files.vocab,
-            "files": self.files.extra,
-            "config": config,
+            **directory_metadata(self.files),
         }
+
+
+def directory_metadata(files: ModelFiles) -> dict[str, Any]:
+    """A model directory's JSON, ready to travel: ``config`` (less its file list and
+    digests), ``vocab`` (vocab.json) and ``files`` (the further JSON files by name)."""
+    config = {k: v for k, v in files.config.items() if k not in ("files", "sha256")}
+    return {"vocab": files.vocab, "files": files.extra, "config": config}
 
 
 def portable(directory: str | os.PathLike[str], target: str) -> Portable:
@@ -182,7 +188,8 @@ def portable(directory: str | os.PathLike[str], target: str) -> Portable:
     if isinstance(model, Seq2Seq):
         raise ConfigError(
             f"cannot export to {target}: a seq2seq model is two networks and a search "
-            "(beam or greedy) that feeds each output back in; export the one-pass tasks"
+            "(beam or greedy) that feeds each output back in; --format onnx writes its "
+            "encoder and one decoder step as two graphs"
         )
     if isinstance(model, BagOfWordsClassifier):
         raise ConfigError(f"cannot export to {target}: the bag-of-words baseline is not a network")
