@@ -29,7 +29,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write a model as an ONNX, PyTorch or Keras file")
     p.add_argument("model_dir", help="a model directory written by rnnkit train")
     p.add_argument(
-        "--format", required=True, choices=list(FORMATS), dest="fmt", help="the file to write"
+        "--format",
+        required=True,
+        choices=list(FORMATS),
+        dest="fmt",
+        help="onnx (for ONNX Runtime), torch (a safetensors state_dict) or keras (.keras)",
     )
     p.add_argument("--out", required=True, help="the file to write (.onnx, .safetensors, .keras)")
     return p
