@@ -180,12 +180,17 @@ def test_frames_refuse_the_column_flags(tmp_path, cli, user_error, task, dest) -
 # -- verbs --------------------------------------------------------------------------------
 
 
+def _verb_name(verb) -> str:
+    """The module's name, or its VERB where that cannot be a module's (``import``)."""
+    return getattr(verb, "VERB", verb.__name__.rsplit(".", 1)[-1])
+
+
 def test_every_verb_module_registers_itself() -> None:
     choices = _subparsers(build_parser()).choices
-    assert list(choices) == [verb.__name__.rsplit(".", 1)[-1] for verb in VERBS]
+    assert list(choices) == [_verb_name(verb) for verb in VERBS]
     for verb in VERBS:
         assert callable(verb.add_parser) and callable(verb.run), verb.__name__
-        assert choices[verb.__name__.rsplit(".", 1)[-1]].get_default("run") is verb.run
+        assert choices[_verb_name(verb)].get_default("run") is verb.run
 
 
 def test_every_module_with_a_parser_is_a_verb() -> None:
@@ -268,7 +273,7 @@ def test_the_help_gives_each_task_models_default(flag: TrainFlag) -> None:
     assert "; default " in flag.describe()
 
 
-@pytest.mark.parametrize("verb", ["rnnkit", *(v.__name__.rsplit(".", 1)[-1] for v in VERBS)])
+@pytest.mark.parametrize("verb", ["rnnkit", *(_verb_name(v) for v in VERBS)])
 def test_every_option_and_positional_has_a_help(verb: str) -> None:
     parser = build_parser()
     if verb != "rnnkit":

@@ -16,7 +16,9 @@ from rnnkit.cli import (
     diagnose,
     evaluate,
     explore,
+    export,
     generate,
+    import_model,
     predict,
     report,
     summary,
@@ -44,6 +46,8 @@ VERBS = (
     diagnose,
     report,
     explore,
+    export,
+    import_model,
     bench,
 )
 

@@ -1,0 +1,204 @@
+"""Keras files: a network as a ``.keras`` file that ``keras.saving.load_model`` opens, and back.
+
+rnnkit's parameters are already in Keras's layout (DESIGN §4: U is ``kernel``, W
+``recurrent_kernel``, b ``bias``, the GRU's two bias rows are ``reset_after=True``),
+so each layer's ``get_weights()`` list is its rnnkit arrays unchanged, and the round
+trip through a ``.keras`` file is bit-identical. Each Keras layer keeps its rnnkit
+name.
+
+============================  ============================================================
+rnnkit                        Keras 3
+============================  ============================================================
+Embedding                     ``Embedding(N, e, mask_zero=True)``: id 0 (``<pad>``) masks
+OneHot                        ``Embedding(N, N, mask_zero=True)`` holding the identity
+frames, standardised          ``Masking(0.0)`` then ``Normalization(mean, variance)``
+SimpleRNN / LSTM / GRU        ``SimpleRNN`` / ``LSTM`` / ``GRU(reset_after=True)``
+Bidirectional (concat)        ``Bidirectional(merge_mode="concat")``
+mean pooling                  ``GlobalAveragePooling1D`` (honours the mask)
+max pooling                   ``GlobalMaxPooling1D`` (ignores the mask; see below)
+Dense                         ``Dense``
+regression targets' units     ``Rescaling(scale=std, offset=mean)``
+============================  ============================================================
+
+Masking differs. rnnkit and ONNX Runtime output zeros at padded steps. Keras 3 (3.15
+on the torch backend, checked in the tests) carries the previous output through the
+masked steps of a one-direction layer with ``return_sequences``, and writes zeros
+there in a ``Bidirectional`` one; the real steps agree either way. So per-step
+outputs agree on real steps only, and ``GlobalMaxPooling1D``, which ignores the mask,
+agrees with rnnkit after a one-direction layer (the carried copies of the last output
+change no maximum) but not after a bidirectional one (its zeros could): that
+combination is refused. A frame whose features are all exactly 0 is a pad to
+``Masking``.
+
+The file is the zip Keras writes, with one more entry, ``rnnkit.json``: the model
+directory's config and JSON files (the vocabulary and labels), which Keras ignores
+and ``rnnkit import model.keras --out DIR`` reads to write the model directory again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnkit.errors import ConfigError, ModelFileError
+from rnnkit.exchange.portable import (
+    Portable,
+    network_from_record,
+    portable,
+    require,
+    save_imported,
+)
+from rnnkit.exchange.stack import Stack, stack_of
+from rnnkit.layers import CRF, Bidirectional, Layer
+
+__all__ = ["RNNKIT_ENTRY", "export_keras", "import_keras", "keras_model"]
+
+#: the entry of the .keras zip that carries the model directory's JSON
+RNNKIT_ENTRY = "rnnkit.json"
+
+
+def keras_model(model: Portable) -> Any:
+    """A ``keras.Model`` with the network's layers and weights (Keras 3)."""
+    keras = require("keras")
+    stack = _keras_stack(model)
+    dtype = model.network.layers[-1].dtype.name
+    L = keras.layers
+    if model.inputs == "frames":
+        F = int(model.network.input_dim or 0)
+        inp = keras.Input((None, F), dtype=dtype, name="frames")
+        x = L.Masking(0.0, name="masking")(inp)
+        if model.input_scaling is not None:
+            mean, std = model.input_scaling
+            x = L.Normalization(
+                mean=mean.tolist(), variance=(std**2).tolist(), name="standardize", dtype=dtype
+            )(x)
+    else:
+        inp = keras.Input((None,), dtype="int32", name="ids")
+        x = inp
+    for layer in model.network.layers:
+        x = _keras_layer(keras, stack, layer, dtype)(x) if _has_counterpart(layer) else x
+    if model.output_scaling is not None:
+        mean, std = model.output_scaling
+        x = L.Rescaling(scale=std.tolist(), offset=mean.tolist(), name="target_units", dtype=dtype)(
+            x
+        )
+    return keras.Model(inp, x, name=model.network.name)
+
+
+def _keras_stack(model: Portable) -> Stack:
+    """The stack, with the refusals particular to Keras."""
+    stack = stack_of(model.network, "Keras")
+    if stack.crf is not None:
+        raise ConfigError("cannot export to Keras: layer CRF has no counterpart there")
+    if stack.pooling == "max" and stack.directions == 2:
+        raise ConfigError(
+            "cannot export to Keras: max pooling after a bidirectional layer (Keras's "
+            "GlobalMaxPooling1D ignores the mask, and its pads are zeros)"
+        )
+    return stack
+
+
+def _has_counterpart(layer: Layer) -> bool:
+    return type(layer).__name__ not in ("Dropout", "CRF")
+
+
+def _keras_layer(keras: Any, stack: Stack, layer: Layer, dtype: str) -> Any:
+    """The Keras layer of one rnnkit layer, its weights set, named as in rnnkit."""
+    L, name = keras.layers, layer.name
+    kind = type(layer).__name__
+    if kind == "Embedding":
+        E = layer.params["E"]
+        out = L.Embedding(E.shape[0], E.shape[1], mask_zero=True, name=name, dtype=dtype)
+        weights = [E]
+    elif kind == "OneHot":
+        n = int(layer.depth)  # type: ignore[attr-defined]
+        out = L.Embedding(n, n, mask_zero=True, trainable=False, name=name, dtype=dtype)
+        weights = [np.eye(n, dtype=dtype)]
+    elif kind in ("GlobalAveragePooling1D", "GlobalMaxPooling1D"):
+        pool = getattr(L, kind)(name=name, dtype=dtype)
+
+        def quiet_pool(x: Any) -> Any:
+            with warnings.catch_warnings():  # NOTE: the mask it drops: see the docstring
+                warnings.filterwarnings("ignore", "Layer .* does not support masking")
+                return pool(x)
+
+        return quiet_pool
+    elif kind == "Dense":
+        out = L.Dense(layer.units, activation=layer.activation, name=name, dtype=dtype)  # type: ignore[attr-defined]
+        weights = layer.get_weights()
+    else:  # a recurrent layer, or Bidirectional around one
+        rnn: Any = stack.directions_of(layer)[0]
+        options = {"reset_after": rnn.reset_after} if rnn.cell.name == "gru" else {}
+        cls = getattr(L, rnn.cell.keras)
+        both = isinstance(layer, Bidirectional)
+        inner = cls(
+            rnn.units,
+            activation=rnn.activation,
+            return_sequences=rnn.return_sequences,
+            dtype=dtype,
+            name=None if both else name,
+            **options,
+        )
+        out = L.Bidirectional(inner, merge_mode="concat", name=name, dtype=dtype) if both else inner
+        weights = layer.get_weights()
+
+    def build_and_set(x: Any) -> Any:
+        y = out(x)
+        out.set_weights(weights)
+        return y
+
+    return build_and_set
+
+
+def export_keras(directory: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write the model directory's network as a ``.keras`` file; returns its path."""
+    path = Path(out)
+    if path.suffix != ".keras":
+        raise ConfigError(f"{path}: a Keras file's name must end in .keras")
+    model = portable(directory, "Keras")
+    keras_model(model).save(path)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(RNNKIT_ENTRY, json.dumps(model.metadata(), ensure_ascii=False))
+    return path
+
+
+def import_keras(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Write the model directory of a ``.keras`` file :func:`export_keras` wrote.
+
+    The weights come from Keras's own loading of the file, layer by layer by name; the
+    architecture, vocabulary and labels from its ``rnnkit.json``. The directory is
+    loaded back as a check before this returns.
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            record = archive.read(RNNKIT_ENTRY).decode("utf-8")
+    except KeyError:
+        raise ModelFileError(
+            f"{path}: no {RNNKIT_ENTRY} (the architecture, vocabulary and labels): write "
+            "the file with rnnkit export --format keras"
+        ) from None
+    except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{path}: not a .keras file ({exc})") from None
+    keras = require("keras")
+    loaded = keras.saving.load_model(path)
+    largest = max((d for w in loaded.weights for d in w.shape), default=0)
+    meta, network = network_from_record(record, largest, path)
+    for layer in network.layers:
+        if not layer.params or isinstance(layer, CRF):
+            continue
+        try:
+            weights = [
+                np.asarray(keras.ops.convert_to_numpy(w))
+                for w in loaded.get_layer(layer.name).weights
+            ]
+        except ValueError:
+            raise ModelFileError(f"{path}: no Keras layer named {layer.name!r}") from None
+        layer.set_weights(weights)
+    return save_imported(meta, network, out)

@@ -1,0 +1,76 @@
+"""``rnnkit export`` and ``rnnkit import``: the files, the round trip, the refusals."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from exported import SENTENCES, TAGS
+from rnnkit.io import load_model_dir
+from rnnkit.models import Seq2Seq, SequenceTagger, load_model
+
+pytestmark = pytest.mark.filterwarnings(
+    # Keras 3's PyTorch-backend Variable.__array__ takes no `copy` argument, which
+    # NumPy 2 reports as a DeprecationWarning whenever get_weights() converts one
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
+
+@pytest.fixture(scope="module")
+def tagger_dir(tmp_path_factory):
+    model = SequenceTagger(
+        hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False, crf=False
+    ).fit(SENTENCES, TAGS)
+    return model.save(tmp_path_factory.mktemp("tagger") / "model")
+
+
+def test_export_onnx_writes_a_file_onnx_runtime_runs(cli, tagger_dir, tmp_path) -> None:
+    ort = pytest.importorskip("onnxruntime", reason="the onnx extra")
+    r = cli("export", tagger_dir, "--format", "onnx", "--out", tmp_path / "m.onnx")
+    assert r.code == 0 and "m.onnx" in r.out
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    model = load_model(tagger_dir)
+    ids = model.encode([["the", "film", "was", "good"]])[0][None].astype(np.int64)
+    (p,) = session.run(None, {"ids": ids, "lengths": np.array([4])})
+    np.testing.assert_allclose(
+        p[0], model.predict_proba([["the", "film", "was", "good"]])[0], atol=1e-5
+    )
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("torch", "m.safetensors"), ("keras", "m.keras")])
+def test_export_then_import_gives_the_same_model(cli, tagger_dir, tmp_path, fmt, name) -> None:
+    if fmt == "torch":
+        pytest.importorskip("torch", reason="PyTorch (the bench extra, in test)")
+    else:
+        pytest.importorskip("keras", reason="Keras (the keras extra, in test)")
+    assert cli("export", tagger_dir, "--format", fmt, "--out", tmp_path / name).code == 0
+    r = cli("import", tmp_path / name, "--out", tmp_path / "back")
+    assert r.code == 0, r.err
+    before, after = load_model_dir(tagger_dir), load_model_dir(tmp_path / "back")
+    assert before.vocab == after.vocab
+    assert all(np.array_equal(after.weights[k], v) for k, v in before.weights.items())
+
+
+def test_a_seq2seq_model_leaves_as_two_onnx_graphs_and_no_other_file(cli, user_error, tmp_path):
+    pytest.importorskip("onnx", reason="the onnx extra")
+    words = [list("ab"), list("ba")] * 4
+    Seq2Seq(hidden=4, embed_dim=4, epochs=1, verbose=0).fit(words, words).save(tmp_path / "m")
+    r = cli("export", tmp_path / "m", "--format", "onnx", "--out", tmp_path / "m.onnx")
+    assert r.code == 0 and r.out.count("wrote") == 2
+    assert (tmp_path / "m.encoder.onnx").is_file() and (tmp_path / "m.decoder.onnx").is_file()
+    r = cli("export", tmp_path / "m", "--format", "keras", "--out", tmp_path / "m.keras")
+    assert user_error(r).startswith("error: cannot export to Keras: a seq2seq model")
+
+
+def test_without_the_extra_the_command_names_it(cli, user_error, tagger_dir, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    r = cli("export", tagger_dir, "--format", "onnx", "--out", tmp_path / "m.onnx")
+    assert user_error(r) == "error: onnx is not installed: pip install 'rnnkit[onnx]'"
+
+
+def test_import_refuses_a_file_it_does_not_read(cli, user_error, tmp_path) -> None:
+    (tmp_path / "m.onnx").write_bytes(b"")
+    r = cli("import", tmp_path / "m.onnx", "--out", tmp_path / "back")
+    assert "give a .safetensors (PyTorch) or .keras file" in user_error(r)

@@ -1,0 +1,124 @@
+"""ONNX export, run in ONNX Runtime: rnnkit's outputs to 1e-5 on padded batches.
+
+Every cell, one direction and both, one and two layers, every one-pass task; the
+batches mix lengths, so ``sequence_lens`` and the masks of pooling and per-step
+outputs are all exercised. The vocabulary and labels travel in the metadata.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from exported import CASES, SENTENCES, TAGS, padded
+from rnnkit.errors import ConfigError
+from rnnkit.exchange import export_onnx, onnx_model, portable
+from rnnkit.models import SequenceTagger
+
+onnx = pytest.importorskip("onnx", reason="the onnx extra (pip install 'rnnkit[onnx]')")
+ort = pytest.importorskip("onnxruntime", reason="the onnx extra (pip install 'rnnkit[onnx]')")
+
+# NOTE: both sides compute in float32 and add in different orders: a few units in the
+# last place, about 1e-7 on outputs of order 1 (1e-5 is the target, with room).
+ATOL = 1e-5
+
+
+def _session(proto) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(proto.SerializeToString(), options)
+
+
+@pytest.mark.parametrize(("task", "cell", "bidirectional", "layers"), CASES)
+def test_onnx_runtime_gives_rnnkits_outputs(trained, task, cell, bidirectional, layers) -> None:
+    t = trained(task, cell, bidirectional, layers)
+    session = _session(onnx_model(portable(t.path, "ONNX")))
+    (got,) = session.run(None, {t.inputs: t.x, "lengths": t.lengths})
+    assert got.shape == t.expected.shape
+    np.testing.assert_allclose(got, t.expected, rtol=0, atol=ATOL)
+
+
+def test_the_file_runs_without_rnnkit_from_its_metadata(trained, tmp_path) -> None:
+    t = trained("classify", "gru", True, 1)
+    (path,) = export_onnx(t.path, tmp_path / "model.onnx")
+    proto = onnx.load(str(path))
+    meta = json.loads({p.key: p.value for p in proto.metadata_props}["rnnkit"])
+    tokens = meta["vocab"]["tokens"]["tokens"]
+    assert meta["vocab"]["labels"] == ["neg", "pos"] and meta["tokenizer"]["lower"] is True
+    ids = np.array([[tokens.index(w) for w in "movie was good".split()]], dtype=np.int64)
+    (p,) = _session(proto).run(None, {"ids": ids, "lengths": np.array([3])})
+    np.testing.assert_allclose(p, t.model.predict_proba(["movie was good"])[:, 1:], atol=ATOL)
+    names = [o.name for o in proto.graph.output]
+    dims = [d.dim_param for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert names == ["probabilities"] and dims == ["batch", "time"]
+
+
+#: BIO tags: the CRF's scheme forbids O then I-X, which the exported scores must carry
+BIO = [["B-X", "I-X", "O", "O"], ["B-X", "I-X", "O", "O", "B-Y"], ["O"]] * 3
+#: sentences with words unseen in training, mixed lengths, a one-letter word
+UNSEEN = [["The", "unseen", "words"], ["x"], ["a", "film", "was", "bad", "yes", "Zork"]]
+
+
+def _viterbi(emissions: np.ndarray, A: np.ndarray, start: np.ndarray, end: np.ndarray) -> list:
+    """The best path of one sentence's (T, K) scores: what a user runs on the outputs."""
+    score, back = start + emissions[0], []
+    for e in emissions[1:]:
+        total = score[:, None] + A + e[None, :]  # (from, to)
+        back.append(total.argmax(axis=0))
+        score = total.max(axis=0)
+    path = [int((score + end).argmax())]
+    for b in reversed(back):
+        path.append(int(b[path[-1]]))
+    return path[::-1]
+
+
+def _tagger_batch(model, sentences) -> tuple[np.ndarray, np.ndarray]:
+    """(B, T, 1 + L) ids padded on both axes, or (B, T) without character features."""
+    seqs = model.encode(sentences)
+    if seqs[0].ndim == 1:
+        return padded(seqs, "ids")
+    lengths = np.array([len(s) for s in seqs])
+    x = np.zeros((len(seqs), lengths.max(), max(s.shape[1] for s in seqs)), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        x[i, : len(s), : s.shape[1]] = s
+    return x, lengths
+
+
+@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("crf", [False, True])
+def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
+    model = SequenceTagger(
+        hidden=4,
+        embed_dim=4,
+        epochs=1,
+        verbose=0,
+        char_dim=3,
+        char_units=2,
+        char_cell=char_cell,
+        crf=crf,
+        layers=2,
+    ).fit(SENTENCES, BIO)
+    model.save(tmp_path / "m")
+    x, lengths = _tagger_batch(model, UNSEEN)
+    outputs = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
+        None, {"ids": x, "lengths": lengths}
+    )
+    expected = model.model_.predict(model.encode(UNSEEN))
+    np.testing.assert_allclose(outputs[0], expected, rtol=0, atol=ATOL)
+    if crf:
+        emissions, A, start, end = outputs
+        assert np.isneginf(A).any()  # the scheme's forbidden transitions
+        paths = [_viterbi(emissions[i, :n], A, start, end) for i, n in enumerate(lengths)]
+        assert [[model.labels_[k] for k in p] for p in paths] == model.predict(UNSEEN)
+
+
+def test_character_features_are_refused_naming_the_layer_outside_onnx(tmp_path) -> None:
+    SequenceTagger(
+        hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4, char_units=4
+    ).fit(SENTENCES, TAGS).save(tmp_path / "m")
+    for target in ("PyTorch", "Keras"):
+        with pytest.raises(ConfigError, match="layer WordCharEmbedding has no counterpart"):
+            portable(tmp_path / "m", target)
