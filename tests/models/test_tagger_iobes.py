@@ -61,6 +61,8 @@ def test_bio_tags_are_learnt_as_iobes_and_predicted_in_bio(tagger, data) -> None
     report = tagger.evaluate(x, y)
     assert report.labels == tagger.tags_ and report.to_dict()["entity_f1"] > 0.9
     assert all(p.shape == (len(s), 5) for p, s in zip(tagger.predict_proba(x), x, strict=True))
+    learnt = [[tagger.labels_[k] for k in ids] for ids in tagger.predict_ids(x)]
+    assert predicted == [iobes_to_bio(seq) for seq in learnt]
 
 
 def test_it_is_training_on_the_converted_tags(tagger, data) -> None:

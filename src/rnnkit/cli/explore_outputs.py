@@ -30,7 +30,9 @@ def task_output(explorer: Any, text: str, t: Trace) -> dict[str, Any]:
     if task == "tag":
         tags = model.predict([t.tokens])[0]
         P = model.predict_proba([t.tokens])[0]  # (T, K): a CRF's marginals
-        probs = [float(P[i, model.labels_.index(tag)]) for i, tag in enumerate(tags)]
+        # NOTE: of the tags as learnt (IOBES where BIO tags were learnt as IOBES)
+        ids = model.predict_ids([t.tokens])[0]
+        probs = [float(P[i, k]) for i, k in enumerate(ids)]
         crf = getattr(model.model_.output_layer, "kind", "") == "crf"
         return {"tags": tags, "probs": probs, "crf": crf}
     if task == "lm":

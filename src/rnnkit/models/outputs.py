@@ -303,15 +303,19 @@ class TagOutputs:
         """The most probable tag of every step; with a CRF, the most probable path
         (Viterbi), which never takes a transition the tags' scheme forbids. Tags
         learnt as IOBES come back in BIO, the scheme they were given in."""
+        tags = [[self.labels_[k] for k in path] for path in self.predict_ids(x)]
+        return [iobes_to_bio(seq) for seq in tags] if self.given_scheme_ else tags
+
+    def predict_ids(self, x: Any) -> list[Array]:
+        """Per sequence, the (T_i,) ids into ``labels_`` of the predicted tags (as the
+        network learnt them): the best tag of each step, or with a CRF the Viterbi path."""
         crf = self.model_.output_layer if hasattr(self, "model_") else None
         if not isinstance(crf, CRF):
-            paths = [p.argmax(axis=1) for p in self.predict_proba(x)]
-        else:
-            inputs = self._inputs(x)
-            E = self.model_.predict(inputs)  # (N, T, K) emission scores, zeros at pads
-            paths = crf.decode(E, lengths_to_mask([len(seq) for seq in inputs]))
-        tags = [[self.labels_[k] for k in path] for path in paths]
-        return [iobes_to_bio(seq) for seq in tags] if self.given_scheme_ else tags
+            return [p.argmax(axis=1) for p in self.predict_proba(x)]
+        inputs = self._inputs(x)
+        E = self.model_.predict(inputs)  # (N, T, K) emission scores, zeros at pads
+        paths = crf.decode(E, lengths_to_mask([len(seq) for seq in inputs]))
+        return [np.asarray(path, dtype=np.int64) for path in paths]
 
     def evaluate(self, x: Any, tags: Sequence[Sequence[Any]]) -> LabellingReport:
         """Step accuracy, per-tag accuracy, confusion matrix, F1 (and entity F1 for BIO or IOBES).
