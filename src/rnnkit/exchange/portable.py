@@ -84,6 +84,8 @@ SUPPORTED = (
     Dense,
     CRF,
 )
+#: the targets that build the character features of a tagger (WordCharEmbedding)
+CHAR_TARGETS = ("ONNX", "PyTorch")
 #: the activations each framework's recurrent layers share with rnnkit
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 #: the settings that say how text becomes ids (max_word_chars: characters per word)
@@ -210,7 +212,7 @@ def portable(directory: str | os.PathLike[str], target: str) -> Portable:
 def check_layers(layers: list[Layer], target: str) -> None:
     """ConfigError naming the first layer (or setting) `target` has no counterpart for."""
     for layer in layers:
-        if isinstance(layer, WordCharEmbedding) and target == "ONNX":
+        if isinstance(layer, WordCharEmbedding) and target in CHAR_TARGETS:
             check_layers([layer.chars.rnn], target)  # the character encoder's
             continue
         if not isinstance(layer, SUPPORTED):
