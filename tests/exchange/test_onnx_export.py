@@ -12,8 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from exported import BIO, CASES, SENTENCES, TAGS, UNSEEN, tagger_batch
-from rnnkit.errors import ConfigError
+from exported import BIO, CASES, SENTENCES, UNSEEN, tagger_batch
 from rnnkit.exchange import export_onnx, onnx_model, portable
 from rnnkit.metrics import tag_scheme
 from rnnkit.metrics.schemes import iobes_to_bio
@@ -100,11 +99,3 @@ def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
         assert model.given_scheme_ == "BIO" and tag_scheme(model.labels_) == "IOBES"
         tags = [iobes_to_bio([model.labels_[k] for k in p]) for p in paths]
         assert tags == model.predict(UNSEEN)
-
-
-def test_character_features_are_refused_naming_the_layer_in_keras(tmp_path) -> None:
-    SequenceTagger(
-        hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4, char_units=4
-    ).fit(SENTENCES, TAGS).save(tmp_path / "m")
-    with pytest.raises(ConfigError, match="layer WordCharEmbedding has no counterpart"):
-        portable(tmp_path / "m", "Keras")

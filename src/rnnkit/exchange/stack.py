@@ -131,10 +131,6 @@ def stack_of(network: Sequential, target: str) -> Stack:
     first = layers[0]
     chars = first.chars if isinstance(first, WordCharEmbedding) else None
     if isinstance(first, WordCharEmbedding):
-        if target != "PyTorch":
-            raise ConfigError(
-                f"cannot export to {target}: layer WordCharEmbedding has no counterpart there"
-            )
         first = first.words  # its word embedding, then the character encoder
     embedding = first if isinstance(first, Embedding) else None
     one_hot = first if isinstance(first, OneHot) else None
