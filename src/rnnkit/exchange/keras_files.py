@@ -18,7 +18,18 @@ mean pooling                  ``GlobalAveragePooling1D`` (honours the mask)
 max pooling                   ``GlobalMaxPooling1D`` (ignores the mask; see below)
 Dense                         ``Dense``
 regression targets' units     ``Rescaling(scale=std, offset=mean)``
+WordCharEmbedding             inputs ``ids`` (B, T) and ``chars`` (B, T, L); ``Embedding``
+                              of each, ``mask_zero=True``; ``TimeDistributed`` over the
+                              words of a ``Bidirectional`` character layer (its final
+                              states); ``Concatenate``
 ============================  ============================================================
+
+A tagger with character features has two inputs: ``ids``, each word's id, and
+``chars``, its character ids (0 after the last), the columns 0 and 1 .. L of rnnkit's
+(B, T, 1 + L) input. A word of no characters is all mask to the character layer,
+whose states stay zero: the features rnnkit gives it. The three layers keep names
+derived from rnnkit's layer (``<name>_words``, ``<name>_char_embedding``,
+``<name>_char_rnn``), the ``Concatenate`` its own name.
 
 Masking differs. rnnkit and ONNX Runtime output zeros at padded steps. Keras 3 (3.15
 on the torch backend, checked in the tests) carries the previous output through the
