@@ -80,7 +80,8 @@ class CRFScores(nn.Module):
 
 
 class RecurrentNet(nn.Module):
-    """Embedding, stacked recurrent layers, pooling and a linear output layer.
+    """Embedding (with a tagger's character encoder), stacked recurrent layers,
+    pooling and a linear output layer.
 
     Parameters
     ----------
