@@ -43,6 +43,10 @@ TEXTS = ["movie was good", "movie was bad", "good", "bad film was not good at al
 LABELS = ["pos", "neg", "pos", "neg"] * 3
 SENTENCES = [["the", "movie", "was", "good"], ["a", "film", "was", "bad", "yes"], ["ok"]] * 3
 TAGS = [["DET", "NOUN", "AUX", "ADJ"], ["DET", "NOUN", "AUX", "ADJ", "X"], ["ADJ"]] * 3
+#: BIO tags: the CRF's scheme forbids O then I-X, which the exported scores must carry
+BIO = [["B-X", "I-X", "O", "O"], ["B-X", "I-X", "O", "O", "B-Y"], ["O"]] * 3
+#: sentences with words unseen in training, mixed lengths, a one-letter word
+UNSEEN = [["The", "unseen", "words"], ["x"], ["a", "film", "was", "bad", "yes", "Zork"]]
 #: three pooling choices across the cells, so each is met
 POOLING = {"rnn": "last", "lstm": "mean", "gru": "max"}
 
@@ -99,6 +103,18 @@ def padded(seqs: list[np.ndarray], inputs: str) -> tuple[np.ndarray, np.ndarray]
         x = np.zeros((len(seqs), lengths.max(), seqs[0].shape[1]), dtype=np.float32)
     for i, s in enumerate(seqs):
         x[i, : len(s)] = s
+    return x, lengths
+
+
+def tagger_batch(model: SequenceTagger, sentences: list) -> tuple[np.ndarray, np.ndarray]:
+    """(B, T, 1 + L) ids padded on both axes, or (B, T) without character features."""
+    seqs = model.encode(sentences)
+    if seqs[0].ndim == 1:
+        return padded(seqs, "ids")
+    lengths = np.array([len(s) for s in seqs], dtype=np.int64)
+    x = np.zeros((len(seqs), lengths.max(), max(s.shape[1] for s in seqs)), dtype=np.int64)
+    for i, s in enumerate(seqs):
+        x[i, : len(s), : s.shape[1]] = s
     return x, lengths
 
 

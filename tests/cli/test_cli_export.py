@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from exported import SENTENCES, TAGS
+from exported import BIO, SENTENCES, TAGS, UNSEEN, tagger_batch
 from rnnkit.io import load_model_dir
 from rnnkit.models import Seq2Seq, SequenceTagger, load_model
 
@@ -74,3 +74,34 @@ def test_import_refuses_a_file_it_does_not_read(cli, user_error, tmp_path) -> No
     (tmp_path / "m.onnx").write_bytes(b"")
     r = cli("import", tmp_path / "m.onnx", "--out", tmp_path / "back")
     assert "give a .safetensors (PyTorch) or .keras file" in user_error(r)
+
+
+def test_the_default_tagger_leaves_for_pytorch_and_comes_back(cli, user_error, tmp_path) -> None:
+    """``rnnkit train --task tag`` with its defaults (character features, a CRF for BIO
+    tags, learnt as IOBES), only smaller: to PyTorch and back; Keras refuses its CRF."""
+    torch = pytest.importorskip("torch", reason="PyTorch (the bench extra, in test)")
+    from rnnkit.exchange import torch_module
+
+    sentences = [list(zip(w, t, strict=True)) for w, t in zip(SENTENCES, BIO, strict=True)]
+    text = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in s) for s in sentences)
+    (tmp_path / "train.conll").write_text(text + "\n")
+    out = tmp_path / "m"
+    tiny = ("--hidden", "8", "--embed", "8", "--epochs", "1")
+    r = cli("train", "--task", "tag", "--data", tmp_path / "train.conll", "--out", out, *tiny)
+    assert r.code == 0, r.err
+    r = cli("export", out, "--format", "torch", "--out", tmp_path / "m.safetensors")
+    assert r.code == 0, r.err
+    model = load_model(out)
+    net, meta = torch_module.load(str(tmp_path / "m.safetensors"))
+    assert net.spec["char_features"] is not None and net.spec["crf"]
+    assert meta["vocab"]["given_scheme"] == "BIO"
+    x, lengths = tagger_batch(model, UNSEEN)
+    with torch.no_grad():
+        emissions = net(torch.from_numpy(x), torch.from_numpy(lengths)).numpy()
+    np.testing.assert_allclose(emissions, model.model_.predict(model.encode(UNSEEN)), atol=1e-5)
+    r = cli("import", tmp_path / "m.safetensors", "--out", tmp_path / "back")
+    assert r.code == 0, r.err
+    assert load_model_dir(tmp_path / "back").vocab == load_model_dir(out).vocab
+    assert load_model(tmp_path / "back").predict(UNSEEN) == model.predict(UNSEEN)
+    r = cli("export", out, "--format", "keras", "--out", tmp_path / "m.keras")
+    assert user_error(r) == "error: cannot export to Keras: layer CRF has no counterpart there"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exported import CASES, POOLING, SENTENCES, TAGS
+from exported import BIO, CASES, POOLING, SENTENCES, TAGS, UNSEEN, tagger_batch
 from rnnkit.errors import ConfigError
 from rnnkit.exchange import export_keras, import_keras
 from rnnkit.io import load_model_dir
-from rnnkit.models import SequenceTagger
+from rnnkit.models import SequenceTagger, load_model
 
 pytestmark = pytest.mark.filterwarnings(
     # Keras 3's PyTorch-backend Variable.__array__ takes no `copy` argument, which
@@ -97,6 +97,37 @@ def test_keras_masked_steps_carry_one_way_and_are_zero_both_ways(
         np.testing.assert_array_equal(pads, 0.0)
     else:  # the last real output, carried on
         np.testing.assert_array_equal(pads, np.broadcast_to(h[short, n - 1], pads.shape))
+
+
+@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
+def test_a_tagger_with_characters_in_keras_and_back(keras, tmp_path, char_cell) -> None:
+    model = SequenceTagger(
+        hidden=4,
+        embed_dim=4,
+        epochs=1,
+        verbose=0,
+        char_dim=3,
+        char_units=2,
+        char_cell=char_cell,
+        crf=False,
+        layers=2,
+    ).fit(SENTENCES, BIO)
+    model.save(tmp_path / "m")
+    path = export_keras(tmp_path / "m", tmp_path / "m.keras")
+    net = keras.saving.load_model(path)
+    x, lengths = tagger_batch(model, UNSEEN)  # (B, T, 1 + L), mixed words and sentences
+    x[0, 1, 1:] = 0  # a real word of no characters: zero features, as in rnnkit
+    expected = model.model_.predict([x[i, :n] for i, n in enumerate(lengths)])
+    got = keras.ops.convert_to_numpy(net({"ids": x[:, :, 0], "chars": x[:, :, 1:]}))
+    np.testing.assert_allclose(_real_steps(got, lengths), expected, rtol=0, atol=ATOL)
+    before = load_model_dir(tmp_path / "m").weights
+    back = import_keras(path, tmp_path / "back")
+    after = load_model_dir(back).weights
+    assert sorted(after) == sorted(before)
+    for name, value in before.items():
+        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes(), name
+    assert load_model_dir(back).vocab["given_scheme"] == "BIO"
+    assert load_model(back).predict(UNSEEN) == model.predict(UNSEEN)
 
 
 def test_a_crf_is_refused_in_one_line(tmp_path) -> None:

@@ -12,8 +12,7 @@ import json
 import numpy as np
 import pytest
 
-from exported import CASES, SENTENCES, TAGS, padded
-from rnnkit.errors import ConfigError
+from exported import BIO, CASES, SENTENCES, UNSEEN, tagger_batch
 from rnnkit.exchange import export_onnx, onnx_model, portable
 from rnnkit.metrics import tag_scheme
 from rnnkit.metrics.schemes import iobes_to_bio
@@ -58,12 +57,6 @@ def test_the_file_runs_without_rnnkit_from_its_metadata(trained, tmp_path) -> No
     assert names == ["probabilities"] and dims == ["batch", "time"]
 
 
-#: BIO tags: the CRF's scheme forbids O then I-X, which the exported scores must carry
-BIO = [["B-X", "I-X", "O", "O"], ["B-X", "I-X", "O", "O", "B-Y"], ["O"]] * 3
-#: sentences with words unseen in training, mixed lengths, a one-letter word
-UNSEEN = [["The", "unseen", "words"], ["x"], ["a", "film", "was", "bad", "yes", "Zork"]]
-
-
 def _viterbi(emissions: np.ndarray, A: np.ndarray, start: np.ndarray, end: np.ndarray) -> list:
     """The best path of one sentence's (T, K) scores: what a user runs on the outputs."""
     score, back = start + emissions[0], []
@@ -75,18 +68,6 @@ def _viterbi(emissions: np.ndarray, A: np.ndarray, start: np.ndarray, end: np.nd
     for b in reversed(back):
         path.append(int(b[path[-1]]))
     return path[::-1]
-
-
-def _tagger_batch(model, sentences) -> tuple[np.ndarray, np.ndarray]:
-    """(B, T, 1 + L) ids padded on both axes, or (B, T) without character features."""
-    seqs = model.encode(sentences)
-    if seqs[0].ndim == 1:
-        return padded(seqs, "ids")
-    lengths = np.array([len(s) for s in seqs])
-    x = np.zeros((len(seqs), lengths.max(), max(s.shape[1] for s in seqs)), dtype=np.int64)
-    for i, s in enumerate(seqs):
-        x[i, : len(s), : s.shape[1]] = s
-    return x, lengths
 
 
 @pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
@@ -104,7 +85,7 @@ def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
         layers=2,
     ).fit(SENTENCES, BIO)
     model.save(tmp_path / "m")
-    x, lengths = _tagger_batch(model, UNSEEN)
+    x, lengths = tagger_batch(model, UNSEEN)
     outputs = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
         None, {"ids": x, "lengths": lengths}
     )
@@ -118,12 +99,3 @@ def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
         assert model.given_scheme_ == "BIO" and tag_scheme(model.labels_) == "IOBES"
         tags = [iobes_to_bio([model.labels_[k] for k in p]) for p in paths]
         assert tags == model.predict(UNSEEN)
-
-
-def test_character_features_are_refused_naming_the_layer_outside_onnx(tmp_path) -> None:
-    SequenceTagger(
-        hidden=4, embed_dim=4, epochs=1, verbose=0, crf=False, char_dim=4, char_units=4
-    ).fit(SENTENCES, TAGS).save(tmp_path / "m")
-    for target in ("PyTorch", "Keras"):
-        with pytest.raises(ConfigError, match="layer WordCharEmbedding has no counterpart"):
-            portable(tmp_path / "m", target)

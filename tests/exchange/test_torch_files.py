@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from exported import CASES, SENTENCES, padded
+from exported import BIO, CASES, SENTENCES, UNSEEN, padded, tagger_batch
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.exchange import export_torch, import_torch
 from rnnkit.exchange.stack import stack_of
@@ -17,7 +17,7 @@ from rnnkit.exchange.torch_files import torch_state_dict
 from rnnkit.io import load_model_dir, load_weights, read_weights_metadata, save_weights
 from rnnkit.layers import GRU, Dense, Embedding
 from rnnkit.metrics.schemes import iobes_to_bio
-from rnnkit.models import SequenceTagger, Sequential
+from rnnkit.models import SequenceTagger, Sequential, load_model
 
 torch = pytest.importorskip("torch", reason="PyTorch (the bench extra, in test)")
 
@@ -65,10 +65,6 @@ def test_state_dict_names_are_pytorchs(trained, tmp_path) -> None:
     }
 
 
-#: BIO tags: the CRF's scheme forbids O then I-X
-BIO = [["B-X", "I-X", "O", "O"], ["B-X", "I-X", "O", "O", "B-Y"], ["O"]] * 3
-
-
 def test_a_crf_taggers_transitions_decode_in_pytorch_crf(tmp_path) -> None:
     model = SequenceTagger(
         hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False, crf=True
@@ -80,21 +76,65 @@ def test_a_crf_taggers_transitions_decode_in_pytorch_crf(tmp_path) -> None:
     expected = model.model_.predict(model.encode(SENTENCES[:3]))
     emissions = _outputs(net, x, lengths)
     np.testing.assert_allclose(emissions, expected, atol=ATOL)
+    assert torch.isneginf(net.crf.constrained()[0]).any()  # O then I-X
+    paths = _decode(emissions, lengths, net.crf)
+    # the BIO tags were learnt as IOBES (vocab.json's given_scheme): BIO comes back
+    tags = [iobes_to_bio([model.labels_[k] for k in p]) for p in paths]
+    assert tags == model.predict(SENTENCES[:3])
+    assert [list(p) for p in model.predict_ids(SENTENCES[:3])] == paths
+
+
+def _decode(emissions, lengths: np.ndarray, crf) -> list[list[int]]:
+    """pytorch-crf's Viterbi on the exported scores (-inf where the scheme forbids)."""
     torchcrf = pytest.importorskip("torchcrf", reason="pytorch-crf (in the test extra)")
-    crf = torchcrf.CRF(len(model.labels_), batch_first=True)
-    transitions, start, end = net.crf.constrained()
-    assert torch.isneginf(transitions).any()  # O then I-X
-    crf.load_state_dict(
+    decoder = torchcrf.CRF(emissions.shape[-1], batch_first=True)
+    transitions, start, end = crf.constrained()
+    decoder.load_state_dict(
         {"transitions": transitions, "start_transitions": start, "end_transitions": end}
     )
-    mask = torch.from_numpy(np.arange(x.shape[1]) < lengths[:, None])
+    mask = torch.from_numpy(np.arange(emissions.shape[1]) < lengths[:, None])
     with torch.no_grad():
-        paths = crf.decode(torch.from_numpy(emissions), mask=mask)
-    # the labels are IOBES (BIO tags are learnt so), predict gives BIO back
-    assert [list(p) for p in model.predict_ids(SENTENCES[:3])] == paths
-    assert [iobes_to_bio([model.labels_[k] for k in p]) for p in paths] == model.predict(
-        SENTENCES[:3]
-    )
+        return decoder.decode(torch.from_numpy(emissions), mask=mask)
+
+
+@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("crf", [False, True])
+def test_a_tagger_with_characters_in_pytorch_and_back(tmp_path, char_cell, crf) -> None:
+    model = SequenceTagger(
+        hidden=4,
+        embed_dim=4,
+        epochs=1,
+        verbose=0,
+        char_dim=3,
+        char_units=2,
+        char_cell=char_cell,
+        crf=crf,
+        layers=2,
+    ).fit(SENTENCES, BIO)
+    model.save(tmp_path / "m")
+    path = export_torch(tmp_path / "m", tmp_path / "m.safetensors")
+    names = set(load_weights(path))
+    assert {"char_embedding.weight", "char_rnn.weight_hh_l0_reverse"} <= names
+    net, info = torch_module.load(str(path))
+    assert info["vocab"]["given_scheme"] == "BIO"  # the labels are IOBES
+    x, lengths = tagger_batch(model, UNSEEN)  # (B, T, 1 + L), mixed words and sentences
+    outputs = _outputs(net, x, lengths)
+    np.testing.assert_allclose(outputs, model.model_.predict(model.encode(UNSEEN)), atol=ATOL)
+    if crf:  # the BIO tags were learnt as IOBES: BIO comes back
+        paths = _decode(outputs, lengths, net.crf)
+        tags = [iobes_to_bio([model.labels_[k] for k in p]) for p in paths]
+        assert tags == model.predict(UNSEEN)
+    x[0, 1, 1:] = 0  # a real word of no characters: zero features, as in rnnkit
+    expected = model.model_.predict([x[i, :n] for i, n in enumerate(lengths)])
+    np.testing.assert_allclose(_outputs(net, x, lengths), expected, rtol=0, atol=ATOL)
+    before = load_model_dir(tmp_path / "m").weights
+    back = import_torch(path, tmp_path / "back")
+    after = load_model_dir(back).weights
+    assert sorted(after) == sorted(before)
+    for name, value in before.items():
+        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes(), name
+    assert load_model_dir(back).vocab["given_scheme"] == "BIO"
+    assert load_model(back).predict(UNSEEN) == model.predict(UNSEEN)
 
 
 def test_import_refuses_a_file_without_the_rnnkit_metadata(tmp_path) -> None:

@@ -18,7 +18,18 @@ mean pooling                  ``GlobalAveragePooling1D`` (honours the mask)
 max pooling                   ``GlobalMaxPooling1D`` (ignores the mask; see below)
 Dense                         ``Dense``
 regression targets' units     ``Rescaling(scale=std, offset=mean)``
+WordCharEmbedding             inputs ``ids`` (B, T) and ``chars`` (B, T, L); ``Embedding``
+                              of each, ``mask_zero=True``; ``TimeDistributed`` over the
+                              words of a ``Bidirectional`` character layer (its final
+                              states); ``Concatenate``
 ============================  ============================================================
+
+A tagger with character features has two inputs: ``ids``, each word's id, and
+``chars``, its character ids (0 after the last), the columns 0 and 1 .. L of rnnkit's
+(B, T, 1 + L) input. A word of no characters is all mask to the character layer,
+whose states stay zero: the features rnnkit gives it. The three layers keep names
+derived from rnnkit's layer (``<name>_words``, ``<name>_char_embedding``,
+``<name>_char_rnn``), the ``Concatenate`` its own name.
 
 Masking differs. rnnkit and ONNX Runtime output zeros at padded steps. Keras 3 (3.15
 on the torch backend, checked in the tests) carries the previous output through the
@@ -55,7 +66,7 @@ from rnnkit.exchange.portable import (
     save_imported,
 )
 from rnnkit.exchange.stack import Stack, stack_of
-from rnnkit.layers import CRF, Bidirectional, Layer
+from rnnkit.layers import CRF, Bidirectional, Layer, WordCharEmbedding
 
 __all__ = ["RNNKIT_ENTRY", "export_keras", "import_keras", "keras_model"]
 
@@ -81,14 +92,19 @@ def keras_model(model: Portable) -> Any:
     else:
         inp = keras.Input((None,), dtype="int32", name="ids")
         x = inp
+    inputs = [inp]
     for layer in model.network.layers:
-        x = _keras_layer(keras, stack, layer, dtype)(x) if _has_counterpart(layer) else x
+        if isinstance(layer, WordCharEmbedding):  # a second input: the words' characters
+            inputs.append(keras.Input((None, None), dtype="int32", name="chars"))
+            x = _word_chars(keras, layer, x, inputs[-1], dtype)
+        elif _has_counterpart(layer):
+            x = _keras_layer(keras, stack, layer, dtype)(x)
     if model.output_scaling is not None:
         mean, std = model.output_scaling
         x = L.Rescaling(scale=std.tolist(), offset=mean.tolist(), name="target_units", dtype=dtype)(
             x
         )
-    return keras.Model(inp, x, name=model.network.name)
+    return keras.Model(inputs if len(inputs) > 1 else inp, x, name=model.network.name)
 
 
 def _keras_stack(model: Portable) -> Stack:
@@ -106,6 +122,42 @@ def _keras_stack(model: Portable) -> Stack:
 
 def _has_counterpart(layer: Layer) -> bool:
     return type(layer).__name__ not in ("Dropout", "CRF")
+
+
+def _char_layer_names(layer: WordCharEmbedding) -> tuple[str, str, str]:
+    """The Keras names of the word embedding, the character embedding and the
+    character layer, in the order of the layer's parameters."""
+    return f"{layer.name}_words", f"{layer.name}_char_embedding", f"{layer.name}_char_rnn"
+
+
+def _word_chars(keras: Any, layer: WordCharEmbedding, ids: Any, chars: Any, dtype: str) -> Any:
+    """[word embedding ; character features] (B, T, e + 2 u) from ids (B, T) and
+    characters (B, T, L): ``Embedding(mask_zero=True)`` on the characters, then
+    ``TimeDistributed`` over the words of a ``Bidirectional`` layer's final states.
+
+    A word of no characters is all mask: its states stay at zero, as rnnkit gives.
+    """
+    L, enc = keras.layers, layer.chars
+    words_name, embedding_name, rnn_name = _char_layer_names(layer)
+    E = layer.words.params["E"]
+    words = L.Embedding(E.shape[0], E.shape[1], mask_zero=True, name=words_name, dtype=dtype)
+    C = enc.embedding.params["E"]
+    char_embedding = L.Embedding(
+        C.shape[0], C.shape[1], mask_zero=True, name=embedding_name, dtype=dtype
+    )
+    rnn: Any = enc.rnn.forward_layer
+    options = {"reset_after": rnn.reset_after} if rnn.cell.name == "gru" else {}
+    inner = getattr(L, rnn.cell.keras)(rnn.units, activation=rnn.activation, dtype=dtype, **options)
+    both = L.Bidirectional(inner, merge_mode="concat", dtype=dtype)
+    char_rnn = L.TimeDistributed(both, name=rnn_name, dtype=dtype)
+    e, c = words(ids), char_rnn(char_embedding(chars))  # (B, T, e), (B, T, 2 u)
+    for keras_layer, weights in (
+        (words, [E]),
+        (char_embedding, [C]),
+        (char_rnn, enc.rnn.get_weights()),
+    ):
+        keras_layer.set_weights(weights)
+    return L.Concatenate(name=layer.name, dtype=dtype)([e, c])
 
 
 def _keras_layer(keras: Any, stack: Stack, layer: Layer, dtype: str) -> Any:
@@ -193,12 +245,13 @@ def import_keras(path: str | os.PathLike[str], out: str | os.PathLike[str]) -> P
     for layer in network.layers:
         if not layer.params or isinstance(layer, CRF):
             continue
-        try:
-            weights = [
-                np.asarray(keras.ops.convert_to_numpy(w))
-                for w in loaded.get_layer(layer.name).weights
-            ]
-        except ValueError:
-            raise ModelFileError(f"{path}: no Keras layer named {layer.name!r}") from None
+        names = _char_layer_names(layer) if isinstance(layer, WordCharEmbedding) else (layer.name,)
+        weights = []
+        for name in names:
+            try:
+                found = loaded.get_layer(name)
+            except ValueError:
+                raise ModelFileError(f"{path}: no Keras layer named {name!r}") from None
+            weights += [np.asarray(keras.ops.convert_to_numpy(w)) for w in found.weights]
         layer.set_weights(weights)
     return save_imported(meta, network, out)

@@ -72,7 +72,8 @@ __all__ = [
     "save_imported",
 ]
 
-#: the layers every exporter handles (CRF: as emission scores and its transitions)
+#: the layers every exporter handles (CRF: as emission scores and its transitions;
+#: WordCharEmbedding: its character encoder is checked as a recurrent layer)
 SUPPORTED = (
     Embedding,
     OneHot,
@@ -210,18 +211,12 @@ def portable(directory: str | os.PathLike[str], target: str) -> Portable:
 def check_layers(layers: list[Layer], target: str) -> None:
     """ConfigError naming the first layer (or setting) `target` has no counterpart for."""
     for layer in layers:
-        if isinstance(layer, WordCharEmbedding) and target == "ONNX":
+        if isinstance(layer, WordCharEmbedding):
             check_layers([layer.chars.rnn], target)  # the character encoder's
             continue
         if not isinstance(layer, SUPPORTED):
-            hint = (
-                " (character features: retrain with --no-char-features)"
-                if type(layer).__name__ == "WordCharEmbedding"
-                else ""
-            )
             raise ConfigError(
-                f"cannot export to {target}: layer {type(layer).__name__} has no counterpart "
-                f"there{hint}"
+                f"cannot export to {target}: layer {type(layer).__name__} has no counterpart there"
             )
         if isinstance(layer, Bidirectional) and (
             layer.merge_mode != "concat" or layer.concat_input

@@ -6,7 +6,10 @@ each optionally bidirectional, then the output layer, reading either every step,
 last real state, or the mean or maximum over the real steps; a CRF tagger ends in the
 transition scores. In PyTorch that is ``nn.Embedding``, one ``nn.RNN`` / ``nn.LSTM`` /
 ``nn.GRU`` with ``num_layers=L`` and ``nn.Linear``; in Keras the same layers in a
-``Sequential``. Dropout is the identity at inference and leaves no trace.
+``Sequential``. Dropout is the identity at inference and leaves no trace. A tagger with
+character features starts with a :class:`~rnnkit.layers.WordCharEmbedding`: its word
+embedding is the stack's, and its character encoder (a character embedding and one
+bidirectional recurrent layer) is ``chars``.
 
 >>> from rnnkit.layers import Dense, Embedding, GlobalMaxPooling1D, LSTM, Bidirectional
 >>> from rnnkit.models import Sequential
@@ -33,7 +36,9 @@ from rnnkit.layers import (
     GlobalMaxPooling1D,
     Layer,
     OneHot,
+    WordCharEmbedding,
 )
+from rnnkit.layers.char_encoder import CharEncoder
 from rnnkit.layers.recurrent import RecurrentLayer
 from rnnkit.models import Sequential
 
@@ -48,6 +53,9 @@ class Stack:
     ----------
     embedding : Embedding or None
     one_hot : OneHot or None
+    chars : CharEncoder or None
+        The character encoder of a tagger with character features (its outputs are
+        joined onto the word embedding's).
     input_size : int
         What the first recurrent layer reads per step.
     recurrent : list of Layer
@@ -63,6 +71,7 @@ class Stack:
 
     embedding: Embedding | None
     one_hot: OneHot | None
+    chars: CharEncoder | None
     input_size: int
     recurrent: list[Layer]
     cell: str
@@ -99,13 +108,30 @@ class Stack:
             "output_size": self.dense.units,
             "output_activation": self.dense.activation,
             "crf": self.crf is not None,
+            "char_features": None if self.chars is None else _char_config(self.chars),
         }
+
+
+def _char_config(chars: CharEncoder) -> dict[str, Any]:
+    """What builds the character encoder: ``nn.Embedding(n_chars, char_dim)`` and a
+    bidirectional ``cell`` of ``units`` each way (the torch module reads it)."""
+    rnn: Any = chars.rnn.forward_layer
+    return {
+        "n_chars": chars.n_chars,
+        "char_dim": chars.char_dim,
+        "units": chars.units,
+        "cell": rnn.cell.name,
+        "nonlinearity": rnn.activation,
+    }
 
 
 def stack_of(network: Sequential, target: str) -> Stack:
     """Read `network` as a :class:`Stack`; ConfigError naming what does not fit one."""
     layers = [l for l in network.layers if not isinstance(l, Dropout)]
     first = layers[0]
+    chars = first.chars if isinstance(first, WordCharEmbedding) else None
+    if isinstance(first, WordCharEmbedding):
+        first = first.words  # its word embedding, then the character encoder
     embedding = first if isinstance(first, Embedding) else None
     one_hot = first if isinstance(first, OneHot) else None
     if embedding is not None or one_hot is not None:
@@ -141,6 +167,7 @@ def stack_of(network: Sequential, target: str) -> Stack:
     return Stack(
         embedding=embedding,
         one_hot=one_hot,
+        chars=chars,
         input_size=int(rnn.input_spec.size),
         recurrent=recurrent,
         cell=rnn.cell.name,

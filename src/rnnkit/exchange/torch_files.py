@@ -8,6 +8,9 @@ them), converted by :mod:`rnnkit.io.interop` for the recurrent layers (DESIGN §
 rnnkit                   PyTorch                             notes
 =======================  ==================================  =========================
 ``embedding.E``          ``embedding.weight``                the same (N, e) array
+``char_E``               ``char_embedding.weight``           character features
+character layer: U, W,   ``char_rnn.weight_ih_l0``, ...      ``_l0_reverse``: backward
+b                                                            direction
 recurrent layer k: U,    ``rnn.weight_ih_lk``, ...           ``_reverse``: backward
 W, b                                                         direction
 ``dense.V``, ``c``       ``linear.weight`` = V.T, ``bias``
@@ -37,6 +40,7 @@ from rnnkit.exchange.stack import Stack, stack_of
 from rnnkit.io import load_weights as read_safetensors
 from rnnkit.io import read_weights_metadata, save_weights
 from rnnkit.io.interop import from_torch, to_torch
+from rnnkit.layers.recurrent import RecurrentLayer
 
 __all__ = ["export_torch", "import_torch", "torch_module_spec", "torch_state_dict"]
 
@@ -48,6 +52,12 @@ def torch_state_dict(stack: Stack) -> dict[str, Array]:
     sd: dict[str, Array] = {}
     if stack.embedding is not None:
         sd["embedding.weight"] = stack.embedding.params["E"].copy()
+    if stack.chars is not None:
+        sd["char_embedding.weight"] = stack.chars.embedding.params["E"].copy()
+        for j, rnn in enumerate(_char_directions(stack)):
+            suffix = "_l0" + ("_reverse" if j else "")
+            cell = rnn.cell.name
+            sd.update({f"char_rnn.{n}": a for n, a in to_torch(cell, rnn.params, suffix).items()})
     for k, layer in enumerate(stack.recurrent):
         for j, rnn in enumerate(stack.directions_of(layer)):
             suffix = f"_l{k}" + ("_reverse" if j else "")
@@ -60,6 +70,13 @@ def torch_state_dict(stack: Stack) -> dict[str, Array]:
         sd["crf.start_transitions"] = crf["start"].copy()
         sd["crf.end_transitions"] = crf["end"].copy()
     return sd
+
+
+def _char_directions(stack: Stack) -> list[RecurrentLayer]:
+    """The character encoder's forward and backward recurrent layers."""
+    assert stack.chars is not None
+    bi = stack.chars.rnn
+    return [bi.forward_layer, bi.backward_layer]  # type: ignore[list-item]
 
 
 def _load_state_dict(stack: Stack, sd: dict[str, Array], where: Path) -> None:
@@ -77,6 +94,13 @@ def _load_state_dict(stack: Stack, sd: dict[str, Array], where: Path) -> None:
             )
     if stack.embedding is not None:
         np.copyto(stack.embedding.params["E"], sd["embedding.weight"])
+    if stack.chars is not None:
+        np.copyto(stack.chars.embedding.params["E"], sd["char_embedding.weight"])
+        char_sd = {n[len("char_rnn.") :]: a for n, a in sd.items() if n.startswith("char_rnn.")}
+        for j, rnn in enumerate(_char_directions(stack)):
+            suffix = "_l0" + ("_reverse" if j else "")
+            for key, value in from_torch(rnn.cell.name, char_sd, suffix).items():
+                np.copyto(rnn.params[key], value)
     rnn_sd = {n[len("rnn.") :]: a for n, a in sd.items() if n.startswith("rnn.")}
     for k, layer in enumerate(stack.recurrent):
         for j, rnn in enumerate(stack.directions_of(layer)):

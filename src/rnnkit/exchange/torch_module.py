@@ -24,6 +24,12 @@ or maximum over the real steps, or every step ("none", zeros at pads), and
 names and meaning of pytorch-crf's ``CRF`` (``torchcrf.CRF(K, batch_first=True)``
 loads them), whose ``decode`` is the Viterbi search; ``net.crf.constrained()`` gives
 them with -inf where the tagging scheme (BIO, IOBES) forbids, as rnnkit decodes.
+
+A tagger with character features (``char_features`` in the spec) reads (B, T, 1 + L)
+ids: each word's id, then its character ids, 0 after the last. The characters go
+through ``char_embedding`` and the bidirectional ``char_rnn``, one packed sequence a
+word; the final states of the two directions, ``[h_fwd_n ; h_bwd_1]``, are joined onto
+the word's embedding. A word of no characters (a pad slot) gets zero features.
 """
 
 from __future__ import annotations
@@ -74,7 +80,8 @@ class CRFScores(nn.Module):
 
 
 class RecurrentNet(nn.Module):
-    """Embedding, stacked recurrent layers, pooling and a linear output layer.
+    """Embedding (with a tagger's character encoder), stacked recurrent layers,
+    pooling and a linear output layer.
 
     Parameters
     ----------
@@ -82,14 +89,26 @@ class RecurrentNet(nn.Module):
         The ``torch_module`` metadata: inputs ("ids", "one_hot", "frames"),
         vocab_size, input_size, cell, nonlinearity, hidden_size, num_layers,
         bidirectional, pooling, output_size, output_activation, crf, and for frames
-        the scalings (``input_scaling``, ``output_scaling``: mean and std lists).
+        the scalings (``input_scaling``, ``output_scaling``: mean and std lists);
+        ``char_features`` (n_chars, char_dim, units, cell, nonlinearity) or None.
     """
 
     def __init__(self, spec: dict[str, Any]) -> None:
         super().__init__()
         self.spec = spec
+        chars = spec.get("char_features")
         if spec["inputs"] == "ids":
-            self.embedding = nn.Embedding(spec["vocab_size"], spec["input_size"])
+            width = spec["input_size"] - (0 if chars is None else 2 * chars["units"])
+            self.embedding = nn.Embedding(spec["vocab_size"], width)
+        if chars is not None:  # each word also read from its characters, both ways
+            self.char_embedding = nn.Embedding(chars["n_chars"], chars["char_dim"])
+            self.char_rnn = RNNS[chars["cell"]](
+                chars["char_dim"],
+                chars["units"],
+                bidirectional=True,
+                batch_first=True,
+                **({"nonlinearity": chars["nonlinearity"]} if chars["cell"] == "rnn" else {}),
+            )
         options: dict[str, Any] = (
             {"nonlinearity": spec["nonlinearity"]} if spec["cell"] == "rnn" else {}
         )
@@ -119,11 +138,30 @@ class RecurrentNet(nn.Module):
                     persistent=False,
                 )
 
+    def char_features(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """``[h_fwd_n ; h_bwd_1]`` of each word (B, T, 2 u) from its character ids
+        (B, T, L), 0 after the last; zeros at pad slots and words of no characters."""
+        B, T, _ = chars.shape
+        n = (chars != 0).sum(dim=-1)  # (B, T) characters of each word
+        real = torch.arange(T, device=chars.device)[None, :] < lengths.to(chars.device)[:, None]
+        keep = real & (n > 0)  # packing refuses a length of 0: those words stay zero
+        out = self.char_embedding.weight.new_zeros(B, T, 2 * self.char_rnn.hidden_size)
+        if keep.any():
+            e = self.char_embedding(chars[keep])  # (N, L, c): the N words read
+            packed = pack_padded_sequence(e, n[keep].cpu(), batch_first=True, enforce_sorted=False)
+            _, state = self.char_rnn(packed)
+            h_n = state[0] if isinstance(self.char_rnn, nn.LSTM) else state  # (2, N, u)
+            out[keep] = torch.cat([h_n[0], h_n[1]], dim=-1)  # forward's last, backward's first
+        return out
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Outputs (B, k), or (B, T, k) with zeros at pads, from (B, T) ids or (B, T, F)
-        frames and the real length of each sequence (B,)."""
+        """Outputs (B, k), or (B, T, k) with zeros at pads, from (B, T) ids, (B, T, 1 + L)
+        word and character ids, or (B, T, F) frames, and the real length of each
+        sequence (B,)."""
         spec, dtype = self.spec, self.linear.weight.dtype
-        if spec["inputs"] == "ids":
+        if spec.get("char_features") is not None:  # (B, T, 1 + L) -> (B, T, e + 2 u)
+            x = torch.cat([self.embedding(x[..., 0]), self.char_features(x[..., 1:], lengths)], -1)
+        elif spec["inputs"] == "ids":
             x = self.embedding(x)
         elif spec["inputs"] == "one_hot":
             x = nn.functional.one_hot(x, spec["vocab_size"]).to(dtype)
