@@ -1,0 +1,304 @@
+/* The recurrences, for one REAL type: included by recurrence.c once per dtype.
+ *
+ * Row-major products through the column-major BLAS: C = A B is C^T = B^T A^T.
+ * MM_NN: C (m, n) = A (m, k) B (k, n);  MM_NT: C (m, n) = A (m, k) B^T, B (n, k).
+ * Masks are (T, B) bytes or NULL; a pad row carries its states unchanged and gets no
+ * gradient, as in the NumPy core. The element-wise work of a step is one pass per
+ * batch row, in a function whose pointers are restrict parameters: that is what lets
+ * gcc vectorise it (restrict locals derived from one buffer do not).
+ */
+#define MM_NN(m, n, k, A, lda, B_, ldb, beta, C, ldc) \
+    GEMM('N', 'N', n, m, k, B_, ldb, A, lda, beta, C, ldc)
+#define MM_NT(m, n, k, A, lda, B_, ldb, beta, C, ldc) \
+    GEMM('T', 'N', n, m, k, B_, ldb, A, lda, beta, C, ldc)
+#define SIGMOID(x) ((REAL)0.5 * TANH((REAL)0.5 * (x)) + (REAL)0.5)
+#define REAL_AT(mask, t, B, b) ((!(mask) || (mask)[(long)(t) * (B) + (b)]) ? 1 : 0)
+
+/* ---- tanh RNN ---------------------------------------------------------------- */
+
+static inline void SUFFIX(rnn_row)(int n, REAL *restrict h, const REAL *restrict hw) {
+    for (int j = 0; j < n; j++) h[j] = TANH(h[j] + hw[j]);
+}
+
+static inline void SUFFIX(rnn_grad_row)(int d, REAL m, REAL *restrict dh, const REAL *restrict dHt,
+                                        const REAL *restrict h, REAL *restrict da,
+                                        REAL *restrict dh_out) {
+    if (dHt)
+        for (int j = 0; j < d; j++) dh[j] += dHt[j];
+    if (dh_out)
+        for (int j = 0; j < d; j++) dh_out[j] = dh[j] * m;
+    for (int j = 0; j < d; j++) da[j] = dh[j] * (1 - h[j] * h[j]) * m;
+}
+
+/* h_t = tanh(xw_t + h_{t-1} W): H (T+1, B, d) holds h_0 and xw on entry. hw: (B, d). */
+CLONES void SUFFIX(rnn_forward)(int T, int B, int d, REAL *H, const REAL *W, const uint8_t *mask,
+                         REAL *hw) {
+    const long step = (long)B * d;
+    for (int t = 0; t < T; t++) {
+        const REAL *hp = H + t * step;
+        REAL *hn = H + (t + 1) * step;
+        MM_NN(B, d, d, hp, d, W, d, 0, hw, d);
+        SUFFIX(rnn_row)((int)step, hn, hw);
+        for (int b = 0; b < B; b++)
+            if (!REAL_AT(mask, t, B, b)) memcpy(hn + b * d, hp + b * d, d * sizeof(REAL));
+    }
+}
+
+/* BPTT of rnn_forward: dA (T, B, d) out; dh (B, d) holds dL/dh_T on entry, dL/dh_0 on
+ * return; dH (T, B, d) or NULL; dh_out (T, B, d) or NULL records dL/dh_t; dh_prev (B, d). */
+CLONES void SUFFIX(rnn_backward)(int T, int B, int d, const REAL *dH, REAL *dh, const REAL *H,
+                          const REAL *W, const uint8_t *mask, REAL *dA, REAL *dh_prev,
+                          REAL *dh_out) {
+    const long step = (long)B * d;
+    for (int t = T - 1; t >= 0; t--) {
+        for (int b = 0; b < B; b++) {
+            const long o = t * step + (long)b * d;
+            SUFFIX(rnn_grad_row)(d, REAL_AT(mask, t, B, b), dh + (long)b * d,
+                                 dH ? dH + o : 0, H + step + o, dA + o,
+                                 dh_out ? dh_out + o : 0);
+        }
+        MM_NT(B, d, d, dA + t * step, d, W, d, 0, dh_prev, d);
+        for (int b = 0; b < B; b++)  /* a pad passes dL/dh_t on unchanged */
+            if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
+    }
+}
+
+/* ---- LSTM -------------------------------------------------------------------- */
+
+static inline void SUFFIX(lstm_row)(int d, REAL *restrict gi, REAL *restrict gf,
+                                    REAL *restrict gg, REAL *restrict go,
+                                    const REAL *restrict w, const REAL *restrict cp,
+                                    REAL *restrict cn, REAL *restrict hn, REAL *restrict tc) {
+    for (int j = 0; j < d; j++) {
+        const REAL i = SIGMOID(gi[j] + w[j]);
+        const REAL f = SIGMOID(gf[j] + w[d + j]);
+        const REAL g = TANH(gg[j] + w[2 * d + j]);
+        const REAL o = SIGMOID(go[j] + w[3 * d + j]);
+        const REAL c = f * cp[j] + i * g;
+        const REAL tcj = TANH(c);
+        gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
+        cn[j] = c, tc[j] = tcj, hn[j] = o * tcj;
+    }
+}
+
+static inline void SUFFIX(lstm_grad_row)(int d, REAL m, const REAL *restrict gi,
+                                         const REAL *restrict gf, const REAL *restrict gg,
+                                         const REAL *restrict go, const REAL *restrict tc,
+                                         const REAL *restrict cp, REAL *restrict ai,
+                                         REAL *restrict af, REAL *restrict ag,
+                                         REAL *restrict ao, REAL *restrict w,
+                                         REAL *restrict dh, REAL *restrict dc,
+                                         REAL *restrict dc_out) {
+    for (int j = 0; j < d; j++) {
+        const REAL i = gi[j], f = gf[j], g = gg[j], o = go[j], tcj = tc[j];
+        const REAL dct = dh[j] * o * (1 - tcj * tcj) + dc[j];  /* dL/dc_t, both paths */
+        const REAL vi = dct * g * i * (1 - i) * m;
+        const REAL vf = dct * cp[j] * f * (1 - f) * m;
+        const REAL vg = dct * i * (1 - g * g) * m;
+        const REAL vo = dh[j] * tcj * o * (1 - o) * m;
+        ai[j] = vi, af[j] = vf, ag[j] = vg, ao[j] = vo;
+        w[j] = vi, w[d + j] = vf, w[2 * d + j] = vg, w[3 * d + j] = vo;
+        dc_out[j] = dct * m;
+        dc[j] = m * dct * f + (1 - m) * dc[j];  /* through the forget gate; a pad passes it on */
+    }
+}
+
+/* The LSTM (gates i, f, g, o): G (4, T, B, d) holds xw + b on entry, the gates on
+ * return; H, C (T+1, B, d) hold h_0, c_0; TC (T, B, d) gets tanh(c_t). hw: (B, 4d). */
+CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C, REAL *TC,
+                          const REAL *W, const uint8_t *mask, REAL *hw) {
+    const long step = (long)B * d, gate = (long)T * step;
+    for (int t = 0; t < T; t++) {
+        MM_NN(B, 4 * d, d, H + t * step, d, W, 4 * d, 0, hw, 4 * d);
+        for (int b = 0; b < B; b++) {
+            const long o = t * step + (long)b * d;
+            SUFFIX(lstm_row)(d, G + o, G + gate + o, G + 2 * gate + o, G + 3 * gate + o,
+                             hw + (long)b * 4 * d, C + o, C + step + o, H + step + o, TC + o);
+            if (!REAL_AT(mask, t, B, b)) {
+                memcpy(C + step + o, C + o, d * sizeof(REAL));
+                memcpy(H + step + o, H + o, d * sizeof(REAL));
+            }
+        }
+    }
+}
+
+/* BPTT of lstm_forward: dA (4, T, B, d) out; dh, dc (B, d) hold dL/dh_T, dL/dc_T on
+ * entry and dL/dh_0, dL/dc_0 on return; dhw (B, 4d) and dh_prev (B, d) scratch;
+ * dh_out, dc_out (T, B, d) or NULL record the total dL/dh_t, dL/dc_t. */
+CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh, REAL *dc,
+                           const REAL *C, const REAL *G, const REAL *TC, const REAL *W,
+                           const uint8_t *mask, REAL *dA, REAL *dhw, REAL *dh_prev,
+                           REAL *dh_out, REAL *dc_out) {
+    const long step = (long)B * d, gate = (long)T * step;
+    for (int t = T - 1; t >= 0; t--) {
+        for (int b = 0; b < B; b++) {
+            const REAL m = REAL_AT(mask, t, B, b);
+            const long o = t * step + (long)b * d, r = (long)b * d;
+            REAL *dhb = dh + r;
+            if (dH)
+                for (int j = 0; j < d; j++) dhb[j] += dH[o + j];
+            if (dh_out)
+                for (int j = 0; j < d; j++) dh_out[o + j] = dhb[j] * m;
+            SUFFIX(lstm_grad_row)(d, m, G + o, G + gate + o, G + 2 * gate + o,
+                                  G + 3 * gate + o, TC + o, C + o, dA + o, dA + gate + o,
+                                  dA + 2 * gate + o, dA + 3 * gate + o, dhw + 4 * r, dhb,
+                                  dc + r, dc_out ? dc_out + o : dh_prev + r);  /* or scratch */
+        }
+        MM_NT(B, d, 4 * d, dhw, 4 * d, W, 4 * d, 0, dh_prev, d);
+        for (int b = 0; b < B; b++)
+            if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
+    }
+}
+
+/* ---- GRU --------------------------------------------------------------------- */
+
+static inline void SUFFIX(gru_row_after)(int d, REAL *restrict gz, REAL *restrict gr,
+                                         REAL *restrict gn, const REAL *restrict w,
+                                         const REAL *restrict bh, const REAL *restrict hp,
+                                         REAL *restrict s, REAL *restrict hn) {
+    for (int j = 0; j < d; j++) {
+        const REAL z = SIGMOID(gz[j] + w[j] + bh[j]);
+        const REAL r = SIGMOID(gr[j] + w[d + j] + bh[d + j]);
+        const REAL sj = w[2 * d + j] + bh[2 * d + j];  /* h_{t-1} W_h + b_hh */
+        const REAL n = TANH(gn[j] + r * sj);
+        gz[j] = z, gr[j] = r, gn[j] = n, s[j] = sj;
+        hn[j] = n + z * (hp[j] - n);
+    }
+}
+
+static inline void SUFFIX(gru_row_gates)(int d, REAL *restrict gz, REAL *restrict gr,
+                                         const REAL *restrict w, const REAL *restrict hp,
+                                         REAL *restrict s) {
+    for (int j = 0; j < d; j++) {
+        const REAL z = SIGMOID(gz[j] + w[j]), r = SIGMOID(gr[j] + w[d + j]);
+        gz[j] = z, gr[j] = r, s[j] = r * hp[j];
+    }
+}
+
+static inline void SUFFIX(gru_row_candidate)(int d, const REAL *restrict gz, REAL *restrict gn,
+                                             const REAL *restrict rn, const REAL *restrict hp,
+                                             REAL *restrict hn) {
+    for (int j = 0; j < d; j++) {
+        const REAL n = TANH(gn[j] + rn[j]);
+        gn[j] = n;
+        hn[j] = n + gz[j] * (hp[j] - n);
+    }
+}
+
+/* The GRU (gates z, r, n): G (3, T, B, d) holds xw + b_x on entry, the gates on
+ * return; H (T+1, B, d) holds h_0; S (T, B, d) gets h_{t-1} W_h + b_hh (reset_after)
+ * or r_t * h_{t-1}. bh (3d): the recurrent bias (zeros without). hw: (B, 3d); rn: (B, d). */
+CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, const REAL *W,
+                         const REAL *bh, const uint8_t *mask, int reset_after, REAL *hw,
+                         REAL *rn) {
+    const long step = (long)B * d, gate = (long)T * step;
+    const int width = reset_after ? 3 * d : 2 * d;
+    for (int t = 0; t < T; t++) {
+        const REAL *hp = H + t * step;
+        REAL *hn = H + (t + 1) * step;
+        MM_NN(B, width, d, hp, d, W, 3 * d, 0, hw, width);
+        for (int b = 0; b < B; b++) {
+            const long o = t * step + (long)b * d, r = (long)b * d;
+            if (reset_after)
+                SUFFIX(gru_row_after)(d, G + o, G + gate + o, G + 2 * gate + o, hw + 3 * r,
+                                      bh, hp + r, S + o, hn + r);
+            else
+                SUFFIX(gru_row_gates)(d, G + o, G + gate + o, hw + 2 * r, hp + r, S + o);
+        }
+        if (!reset_after) {  /* the candidate needs (r_t * h_{t-1}) W_h of every row */
+            MM_NN(B, d, d, S + t * step, d, W + 2 * d, 3 * d, 0, rn, d);
+            for (int b = 0; b < B; b++) {
+                const long o = t * step + (long)b * d, r = (long)b * d;
+                SUFFIX(gru_row_candidate)(d, G + o, G + 2 * gate + o, rn + r, hp + r, hn + r);
+            }
+        }
+        for (int b = 0; b < B; b++)
+            if (!REAL_AT(mask, t, B, b)) memcpy(hn + b * d, hp + b * d, d * sizeof(REAL));
+    }
+}
+
+static inline void SUFFIX(gru_grad_row)(int d, REAL m, int reset_after, const REAL *restrict z,
+                                        const REAL *restrict r, const REAL *restrict n,
+                                        const REAL *restrict s, const REAL *restrict hp,
+                                        const REAL *restrict dh, REAL *restrict az,
+                                        REAL *restrict ar, REAL *restrict an,
+                                        REAL *restrict w) {
+    if (reset_after) {
+        for (int j = 0; j < d; j++) {
+            const REAL vz = dh[j] * (hp[j] - n[j]) * z[j] * (1 - z[j]) * m;
+            const REAL vn = dh[j] * (1 - z[j]) * (1 - n[j] * n[j]) * m;
+            const REAL vr = vn * s[j] * r[j] * (1 - r[j]);
+            az[j] = vz, ar[j] = vr, an[j] = vn;
+            w[j] = vz, w[d + j] = vr, w[2 * d + j] = vn * r[j];
+        }
+    } else {
+        for (int j = 0; j < d; j++) {
+            const REAL vz = dh[j] * (hp[j] - n[j]) * z[j] * (1 - z[j]) * m;
+            az[j] = vz, w[j] = vz;
+            an[j] = dh[j] * (1 - z[j]) * (1 - n[j] * n[j]) * m;
+        }
+    }
+}
+
+static inline void SUFFIX(gru_grad_reset)(int d, REAL m, const REAL *restrict r,
+                                          const REAL *restrict hp, const REAL *restrict ds,
+                                          REAL *restrict ar, REAL *restrict w) {
+    for (int j = 0; j < d; j++) {
+        const REAL vr = ds[j] * hp[j] * r[j] * (1 - r[j]) * m;
+        ar[j] = vr, w[d + j] = vr;
+    }
+}
+
+static inline void SUFFIX(gru_grad_carry)(int d, const REAL *restrict z, const REAL *restrict r,
+                                          const REAL *restrict ds, const REAL *restrict dp,
+                                          REAL *restrict dh) {
+    if (ds)
+        for (int j = 0; j < d; j++) dh[j] = dp[j] + ds[j] * r[j] + dh[j] * z[j];
+    else
+        for (int j = 0; j < d; j++) dh[j] = dp[j] + dh[j] * z[j];
+}
+
+/* BPTT of gru_forward: dA (3, T, B, d) out; dh (B, d) holds dL/dh_T on entry and
+ * dL/dh_0 on return; dhw (B, 3d), dh_prev and ds (B, d) scratch; dh_out or NULL. */
+CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, const REAL *H,
+                          const REAL *G, const REAL *S, const REAL *W, const uint8_t *mask,
+                          int reset_after, REAL *dA, REAL *dhw, REAL *dh_prev, REAL *ds,
+                          REAL *dh_out) {
+    const long step = (long)B * d, gate = (long)T * step;
+    const int width = reset_after ? 3 * d : 2 * d;
+    for (int t = T - 1; t >= 0; t--) {
+        const REAL *hp = H + t * step;
+        for (int b = 0; b < B; b++) {
+            const REAL m = REAL_AT(mask, t, B, b);
+            const long o = t * step + (long)b * d, r = (long)b * d;
+            REAL *dhb = dh + r;
+            if (dH)
+                for (int j = 0; j < d; j++) dhb[j] += dH[o + j];
+            if (dh_out)
+                for (int j = 0; j < d; j++) dh_out[o + j] = dhb[j] * m;
+            SUFFIX(gru_grad_row)(d, m, reset_after, G + o, G + gate + o, G + 2 * gate + o,
+                                 S + o, hp + r, dhb, dA + o, dA + gate + o, dA + 2 * gate + o,
+                                 dhw + (long)width * b);
+        }
+        if (!reset_after) {  /* dL/dS_t = dL/da_n W_h^T, then the reset gate's share */
+            MM_NT(B, d, d, dA + 2 * gate + t * step, d, W + 2 * d, 3 * d, 0, ds, d);
+            for (int b = 0; b < B; b++) {
+                const long o = t * step + (long)b * d, r = (long)b * d;
+                SUFFIX(gru_grad_reset)(d, REAL_AT(mask, t, B, b), G + gate + o, hp + r, ds + r,
+                                       dA + gate + o, dhw + (long)width * b);
+            }
+        }
+        MM_NT(B, d, width, dhw, width, W, 3 * d, 0, dh_prev, d);
+        for (int b = 0; b < B; b++) {
+            const long o = t * step + (long)b * d, r = (long)b * d;
+            if (REAL_AT(mask, t, B, b))  /* else a pad passes dL/dh_t on unchanged */
+                SUFFIX(gru_grad_carry)(d, G + o, G + gate + o, reset_after ? 0 : ds + r,
+                                       dh_prev + r, dh + r);
+        }
+    }
+}
+
+#undef MM_NN
+#undef MM_NT
+#undef SIGMOID
+#undef REAL_AT
