@@ -50,6 +50,11 @@ def _mask_bytes(mask: Array | None) -> Array | None:
     return None if mask is None else np.ascontiguousarray(mask, dtype=np.bool_).view(np.uint8)
 
 
+def _transposed(W: Array) -> Array:
+    """W^T as a contiguous copy: BLAS multiplies by it 10-30% faster than by W transposed."""
+    return np.ascontiguousarray(W.T)
+
+
 def _start(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype, last: Array | None):
     """A buffer holding `last` (dL/d of a final state), or zeros without one."""
     buf = take(ws, name, shape, dtype)
@@ -81,8 +86,8 @@ def rnn_backward(dH, dh_last, H, W, mask=None, activation="tanh", ws=None, dh_ou
     dh = _start(ws, "rnn_dh", (B, d), H.dtype, dh_last)
     scratch = take(ws, "rnn_dh_prev", (B, d), H.dtype)
     kernel(
-        T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(W), pointer(_mask_bytes(mask)),
-        pointer(dA), pointer(scratch), pointer(dh_out),
+        T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(_transposed(W)),
+        pointer(_mask_bytes(mask)), pointer(dA), pointer(scratch), pointer(dh_out),
     )  # fmt: skip
     dW = H[:-1].reshape(T * B, d).T @ dA.reshape(T * B, d)  # all steps in one GEMM
     return dA, dW, dh
@@ -125,8 +130,8 @@ def lstm_backward(
     scratch = take(ws, "lstm_dh_prev", (B, d), G.dtype)
     kernel(
         T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C), pointer(G), pointer(TC),
-        pointer(W), pointer(_mask_bytes(mask)), pointer(dA), pointer(dhw), pointer(scratch),
-        pointer(dh_out), pointer(dc_out),
+        pointer(_transposed(W)), pointer(_mask_bytes(mask)), pointer(dA), pointer(dhw),
+        pointer(scratch), pointer(dh_out), pointer(dc_out),
     )  # fmt: skip
     return dA, lstm.lstm_weight_gradient(H, dA, W), dh, dc
 
@@ -175,9 +180,9 @@ def gru_backward(
     dhw = take(ws, "gru_dhw", (B, 3 * d), G.dtype)
     scratch = take(ws, "gru_dh_prev", (2, B, d), G.dtype)
     kernel(
-        T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G), pointer(S), pointer(W),
-        pointer(_mask_bytes(mask)), int(reset_after), pointer(dA), pointer(dhw),
-        pointer(scratch[0]), pointer(scratch[1]), pointer(dh_out),
+        T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G), pointer(S),
+        pointer(_transposed(W)), pointer(_mask_bytes(mask)), int(reset_after), pointer(dA),
+        pointer(dhw), pointer(scratch[0]), pointer(scratch[1]), pointer(dh_out),
     )  # fmt: skip
     tmp = take(ws, "gru_tmp", (T, B, d), G.dtype)
     dW, db_h = gru.gru_weight_gradients(H, G, S, dA, W, reset_after, tmp)

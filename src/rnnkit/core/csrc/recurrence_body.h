@@ -1,7 +1,7 @@
 /* The recurrences, for one REAL type: included by recurrence.c once per dtype.
  *
  * Row-major products through the column-major BLAS: C = A B is C^T = B^T A^T.
- * MM_NN: C (m, n) = A (m, k) B (k, n);  MM_NT: C (m, n) = A (m, k) B^T, B (n, k).
+ * MM_NN: C (m, n) = A (m, k) B (k, n).
  * Masks are (T, B) bytes or NULL; a pad row carries its states unchanged and gets no
  * gradient, as in the NumPy core. The element-wise work of a step is one pass per
  * batch row, in a function whose pointers are restrict parameters: that is what lets
@@ -9,8 +9,6 @@
  */
 #define MM_NN(m, n, k, A, lda, B_, ldb, beta, C, ldc) \
     GEMM('N', 'N', n, m, k, B_, ldb, A, lda, beta, C, ldc)
-#define MM_NT(m, n, k, A, lda, B_, ldb, beta, C, ldc) \
-    GEMM('T', 'N', n, m, k, B_, ldb, A, lda, beta, C, ldc)
 #define SIGMOID(x) ((REAL)0.5 * TANH((REAL)0.5 * (x)) + (REAL)0.5)
 #define REAL_AT(mask, t, B, b) ((!(mask) || (mask)[(long)(t) * (B) + (b)]) ? 1 : 0)
 
@@ -45,9 +43,10 @@ CLONES void SUFFIX(rnn_forward)(int T, int B, int d, REAL *H, const REAL *W, con
 }
 
 /* BPTT of rnn_forward: dA (T, B, d) out; dh (B, d) holds dL/dh_T on entry, dL/dh_0 on
- * return; dH (T, B, d) or NULL; dh_out (T, B, d) or NULL records dL/dh_t; dh_prev (B, d). */
+ * return; dH (T, B, d) or NULL; dh_out (T, B, d) or NULL records dL/dh_t; dh_prev (B, d).
+ * WT is W^T, contiguous: BLAS multiplies by a transposed operand more slowly. */
 CLONES void SUFFIX(rnn_backward)(int T, int B, int d, const REAL *dH, REAL *dh, const REAL *H,
-                          const REAL *W, const uint8_t *mask, REAL *dA, REAL *dh_prev,
+                          const REAL *WT, const uint8_t *mask, REAL *dA, REAL *dh_prev,
                           REAL *dh_out) {
     const long step = (long)B * d;
     for (int t = T - 1; t >= 0; t--) {
@@ -57,7 +56,7 @@ CLONES void SUFFIX(rnn_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
                                  dH ? dH + o : 0, H + step + o, dA + o,
                                  dh_out ? dh_out + o : 0);
         }
-        MM_NT(B, d, d, dA + t * step, d, W, d, 0, dh_prev, d);
+        MM_NN(B, d, d, dA + t * step, d, WT, d, 0, dh_prev, d);  /* dL/dh_{t-1} through W */
         for (int b = 0; b < B; b++)  /* a pad passes dL/dh_t on unchanged */
             if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
     }
@@ -124,9 +123,9 @@ CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C,
 
 /* BPTT of lstm_forward: dA (4, T, B, d) out; dh, dc (B, d) hold dL/dh_T, dL/dc_T on
  * entry and dL/dh_0, dL/dc_0 on return; dhw (B, 4d) and dh_prev (B, d) scratch;
- * dh_out, dc_out (T, B, d) or NULL record the total dL/dh_t, dL/dc_t. */
+ * dh_out, dc_out (T, B, d) or NULL record the total dL/dh_t, dL/dc_t. WT: W^T (4d, d). */
 CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh, REAL *dc,
-                           const REAL *C, const REAL *G, const REAL *TC, const REAL *W,
+                           const REAL *C, const REAL *G, const REAL *TC, const REAL *WT,
                            const uint8_t *mask, REAL *dA, REAL *dhw, REAL *dh_prev,
                            REAL *dh_out, REAL *dc_out) {
     const long step = (long)B * d, gate = (long)T * step;
@@ -144,7 +143,7 @@ CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh,
                                   dA + 2 * gate + o, dA + 3 * gate + o, dhw + 4 * r, dhb,
                                   dc + r, dc_out ? dc_out + o : dh_prev + r);  /* or scratch */
         }
-        MM_NT(B, d, 4 * d, dhw, 4 * d, W, 4 * d, 0, dh_prev, d);
+        MM_NN(B, d, 4 * d, dhw, 4 * d, WT, d, 0, dh_prev, d);  /* dL/dh_{t-1} through W */
         for (int b = 0; b < B; b++)
             if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
     }
@@ -259,9 +258,10 @@ static inline void SUFFIX(gru_grad_carry)(int d, const REAL *restrict z, const R
 }
 
 /* BPTT of gru_forward: dA (3, T, B, d) out; dh (B, d) holds dL/dh_T on entry and
- * dL/dh_0 on return; dhw (B, 3d), dh_prev and ds (B, d) scratch; dh_out or NULL. */
+ * dL/dh_0 on return; dhw (B, 3d), dh_prev and ds (B, d) scratch; dh_out or NULL.
+ * WT: W^T (3d, d), contiguous; its rows 2d..3d are W_h^T. */
 CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, const REAL *H,
-                          const REAL *G, const REAL *S, const REAL *W, const uint8_t *mask,
+                          const REAL *G, const REAL *S, const REAL *WT, const uint8_t *mask,
                           int reset_after, REAL *dA, REAL *dhw, REAL *dh_prev, REAL *ds,
                           REAL *dh_out) {
     const long step = (long)B * d, gate = (long)T * step;
@@ -281,14 +281,14 @@ CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
                                  dhw + (long)width * b);
         }
         if (!reset_after) {  /* dL/dS_t = dL/da_n W_h^T, then the reset gate's share */
-            MM_NT(B, d, d, dA + 2 * gate + t * step, d, W + 2 * d, 3 * d, 0, ds, d);
+            MM_NN(B, d, d, dA + 2 * gate + t * step, d, WT + 2L * d * d, d, 0, ds, d);
             for (int b = 0; b < B; b++) {
                 const long o = t * step + (long)b * d, r = (long)b * d;
                 SUFFIX(gru_grad_reset)(d, REAL_AT(mask, t, B, b), G + gate + o, hp + r, ds + r,
                                        dA + gate + o, dhw + (long)width * b);
             }
         }
-        MM_NT(B, d, width, dhw, width, W, 3 * d, 0, dh_prev, d);
+        MM_NN(B, d, width, dhw, width, WT, d, 0, dh_prev, d);  /* dL/dh_{t-1} through W */
         for (int b = 0; b < B; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
             if (REAL_AT(mask, t, B, b))  /* else a pad passes dL/dh_t on unchanged */
@@ -299,6 +299,5 @@ CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
 }
 
 #undef MM_NN
-#undef MM_NT
 #undef SIGMOID
 #undef REAL_AT
