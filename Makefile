@@ -34,3 +34,4 @@ $(VENV)/.installed-test: pyproject.toml setup.py $(wildcard src/rnnkit/core/csrc
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -f src/rnnkit/core/recurrence_kernels*.so
