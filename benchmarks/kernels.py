@@ -5,10 +5,10 @@
 
 For every configuration of ``rnnkit bench`` and every cell, one training step of the
 same network (the bench's models, the same weights) is timed in turns: rnnkit on the
-NumPy path, rnnkit on the compiled path, PyTorch with oneDNN, PyTorch without. Each
-round times every side once (the median of a few steps); the table gives the median
-over rounds of each side's tokens per second divided by PyTorch's with oneDNN in
-the same round, so that a machine shared with other work slows every column alike.
+NumPy path, rnnkit on the compiled path, PyTorch with oneDNN, PyTorch without. The
+table gives the median over rounds of each side's tokens per second (its median step
+in the round) divided by PyTorch's with oneDNN in the same round. The sides take turns
+step by step, so that a machine shared with other work slows every column alike.
 
 ``--core`` times the recurrence alone instead (scan and backward pass of
 :mod:`rnnkit.core.recurrences` on the configuration's B, T, d, float32): the speed-up
@@ -65,13 +65,16 @@ def core_table(configs, cells, rounds: int) -> None:
         for cell in cells:
             run = core_pass(cell, cfg.steps, cfg.batch, cfg.hidden)
             times: dict[str, list[float]] = {"numpy": [], "compiled": []}
+            for path in times:
+                with use_kernels(path):
+                    run()  # warm-up
             for _ in range(rounds):
-                for path, ts in times.items():
+                for path, ts in times.items():  # the two paths take turns, call by call
                     with use_kernels(path):
-                        run()
-                        ts.append(seconds(run, 3))
+                        ts.append(seconds(run, 1))
             t = {k: statistics.median(v) * 1e3 for k, v in times.items()}
             ratios = [a / b for a, b in zip(times["numpy"], times["compiled"], strict=True)]
+            # the median of the ratios of neighbouring calls: a busy phase hits both
             print(
                 f"{cfg.name:10} {cell:5} {t['numpy']:9.2f} {t['compiled']:12.2f} "
                 f"{statistics.median(ratios):9.2f}",
@@ -87,6 +90,18 @@ def seconds(step, repeats: int) -> float:
         step()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def run_side(torch, option, step) -> float:
+    """Seconds of one step of a side: a kernel path for rnnkit, oneDNN on or off for PyTorch."""
+    if isinstance(option, str):
+        with use_kernels(option):
+            return seconds(step, 1)
+    torch.backends.mkldnn.enabled = option
+    try:
+        return seconds(step, 1)
+    finally:
+        torch.backends.mkldnn.enabled = True
 
 
 def main() -> None:
@@ -120,20 +135,18 @@ def main() -> None:
             sides["no-onednn"] = (False, torch_step)
             ratios: dict[str, list[float]] = {k: [] for k in sides}
             with limit_threads(args.threads):
+                for option, step in sides.values():  # warm-up, first-call costs
+                    run_side(torch, option, step)
                 for _ in range(args.rounds):
-                    t = {}
-                    for name, (option, step) in sides.items():
-                        if isinstance(option, str):
-                            with use_kernels(option):
-                                step()  # warm
-                                t[name] = seconds(step, repeats)
-                        else:
-                            torch.backends.mkldnn.enabled = option
-                            step()
-                            t[name] = seconds(step, repeats)
-                    torch.backends.mkldnn.enabled = True
+                    # NOTE: the sides take turns step by step, so that a busy phase of a
+                    # shared machine lands on all of them
+                    t: dict[str, list[float]] = {name: [] for name in sides}
+                    for _ in range(repeats):
+                        for name, (option, step) in sides.items():
+                            t[name].append(run_side(torch, option, step))
+                    best = {name: statistics.median(ts) for name, ts in t.items()}
                     for name in sides:
-                        ratios[name].append(t["torch"] / t[name])
+                        ratios[name].append(best["torch"] / best[name])
             r = {k: statistics.median(v) for k, v in ratios.items()}
             print(
                 f"{cfg.name:10} {cell:5} {r['numpy']:7.2f} {r['compiled']:9.2f} "
