@@ -25,6 +25,7 @@ import numpy as np
 
 from rnnkit.core import gru, lstm, rnn
 from rnnkit.core.kernels import compiled_library, pointer
+from rnnkit.core.layout import per_gate
 from rnnkit.core.workspace import Workspace, take
 
 __all__ = ["gru_backward", "gru_scan", "lstm_backward", "lstm_scan", "rnn_backward", "rnn_scan"]
@@ -105,10 +106,11 @@ def lstm_scan(
         lstm.lstm_scan(G, H, C, TC, W, mask, activation, recurrent_activation, fused, ws)
         return
     _, T, B, d = G.shape
-    hw = take(ws, "lstm_hw", (B, 4 * d), G.dtype)  # h_{t-1} W, gates side by side
+    hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k, gate-major
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
+    W4 = per_gate(W, 4)  # (4, d, d): one product per gate runs faster than one for all
     kernel(
-        T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(W),
+        T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(W4),
         pointer(pads), pointer(hw),
     )  # fmt: skip
 
@@ -129,14 +131,13 @@ def lstm_backward(
     dA = take(ws, "lstm_dA", (4, T, B, d), G.dtype)
     dh = _start(ws, "lstm_dh", (B, d), G.dtype, dh_last)
     dc = _start(ws, "lstm_dc", (B, d), G.dtype, dc_last)
-    dhw = take(ws, "lstm_dhw", (B, 4 * d), G.dtype)
     scratch = take(ws, "lstm_dh_prev", (B, d), G.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs 10-30% faster
+    WT4 = np.ascontiguousarray(per_gate(W, 4, copy=False).transpose(0, 2, 1))  # W_k^T
     kernel(
         T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C), pointer(G), pointer(TC),
-        pointer(WT), pointer(pads), pointer(dA), pointer(dhw),
-        pointer(scratch), pointer(dh_out), pointer(dc_out),
+        pointer(WT4), pointer(pads), pointer(dA), pointer(scratch), pointer(dh_out),
+        pointer(dc_out),
     )  # fmt: skip
     return dA, lstm.lstm_weight_gradient(H, dA, W), dh, dc
 

