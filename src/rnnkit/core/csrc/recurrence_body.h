@@ -158,14 +158,15 @@ CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh,
 
 /* ---- GRU --------------------------------------------------------------------- */
 
+/* w: h_{t-1} W_k of this row for the gates k = z, r, h, `gap` apart. */
 static inline void SUFFIX(gru_row_after)(int d, REAL *restrict gz, REAL *restrict gr,
-                                         REAL *restrict gn, const REAL *restrict w,
+                                         REAL *restrict gn, const REAL *restrict w, long gap,
                                          const REAL *restrict bh, const REAL *restrict hp,
                                          REAL *restrict s, REAL *restrict hn) {
     for (int j = 0; j < d; j++) {
         const REAL z = SIGMOID(gz[j] + w[j] + bh[j]);
-        const REAL r = SIGMOID(gr[j] + w[d + j] + bh[d + j]);
-        const REAL sj = w[2 * d + j] + bh[2 * d + j];  /* h_{t-1} W_h + b_hh */
+        const REAL r = SIGMOID(gr[j] + w[gap + j] + bh[d + j]);
+        const REAL sj = w[2 * gap + j] + bh[2 * d + j];  /* h_{t-1} W_h + b_hh */
         const REAL n = TANH(gn[j] + r * sj);
         gz[j] = z, gr[j] = r, gn[j] = n, s[j] = sj;
         hn[j] = n + z * (hp[j] - n);
@@ -173,10 +174,10 @@ static inline void SUFFIX(gru_row_after)(int d, REAL *restrict gz, REAL *restric
 }
 
 static inline void SUFFIX(gru_row_gates)(int d, REAL *restrict gz, REAL *restrict gr,
-                                         const REAL *restrict w, const REAL *restrict hp,
-                                         REAL *restrict s) {
+                                         const REAL *restrict w, long gap,
+                                         const REAL *restrict hp, REAL *restrict s) {
     for (int j = 0; j < d; j++) {
-        const REAL z = SIGMOID(gz[j] + w[j]), r = SIGMOID(gr[j] + w[d + j]);
+        const REAL z = SIGMOID(gz[j] + w[j]), r = SIGMOID(gr[j] + w[gap + j]);
         gz[j] = z, gr[j] = r, s[j] = r * hp[j];
     }
 }
@@ -193,26 +194,27 @@ static inline void SUFFIX(gru_row_candidate)(int d, const REAL *restrict gz, REA
 
 /* The GRU (gates z, r, n): G (3, T, B, d) holds xw + b_x on entry, the gates on
  * return; H (T+1, B, d) holds h_0; S (T, B, d) gets h_{t-1} W_h + b_hh (reset_after)
- * or r_t * h_{t-1}. bh (3d): the recurrent bias (zeros without). hw: (B, 3d); rn: (B, d). */
-CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, const REAL *W,
+ * or r_t * h_{t-1}. W3 (3, d, d): each gate's W_k, contiguous (one product per gate,
+ * as in the LSTM). bh (3d): the recurrent bias (zeros without). hw: (3, B, d); rn: (B, d). */
+CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, const REAL *W3,
                          const REAL *bh, const uint8_t *mask, int reset_after, REAL *hw,
                          REAL *rn) {
-    const long step = (long)B * d, gate = (long)T * step;
-    const int width = reset_after ? 3 * d : 2 * d;
+    const long step = (long)B * d, gate = (long)T * step, dd = (long)d * d;
     for (int t = 0; t < T; t++) {
         const REAL *hp = H + t * step;
         REAL *hn = H + (t + 1) * step;
-        MM_NN(B, width, d, hp, d, W, 3 * d, 0, hw, width);
+        for (int k = 0; k < (reset_after ? 3 : 2); k++)  /* h_{t-1} W_k */
+            MM_NN(B, d, d, hp, d, W3 + k * dd, d, 0, hw + k * step, d);
         for (int b = 0; b < B; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
             if (reset_after)
-                SUFFIX(gru_row_after)(d, G + o, G + gate + o, G + 2 * gate + o, hw + 3 * r,
+                SUFFIX(gru_row_after)(d, G + o, G + gate + o, G + 2 * gate + o, hw + r, step,
                                       bh, hp + r, S + o, hn + r);
             else
-                SUFFIX(gru_row_gates)(d, G + o, G + gate + o, hw + 2 * r, hp + r, S + o);
+                SUFFIX(gru_row_gates)(d, G + o, G + gate + o, hw + r, step, hp + r, S + o);
         }
         if (!reset_after) {  /* the candidate needs (r_t * h_{t-1}) W_h of every row */
-            MM_NN(B, d, d, S + t * step, d, W + 2 * d, 3 * d, 0, rn, d);
+            MM_NN(B, d, d, S + t * step, d, W3 + 2 * dd, d, 0, rn, d);
             for (int b = 0; b < B; b++) {
                 const long o = t * step + (long)b * d, r = (long)b * d;
                 SUFFIX(gru_row_candidate)(d, G + o, G + 2 * gate + o, rn + r, hp + r, hn + r);
@@ -223,24 +225,23 @@ CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, 
     }
 }
 
+/* dL/da_z, dL/da_r, dL/da_n of one row; with reset_after also rdn = r_t dL/da_n, what
+ * h_{t-1} W_h + b_hh receives. */
 static inline void SUFFIX(gru_grad_row)(int d, REAL m, int reset_after, const REAL *restrict z,
                                         const REAL *restrict r, const REAL *restrict n,
                                         const REAL *restrict s, const REAL *restrict hp,
                                         const REAL *restrict dh, REAL *restrict az,
                                         REAL *restrict ar, REAL *restrict an,
-                                        REAL *restrict w) {
+                                        REAL *restrict rdn) {
     if (reset_after) {
         for (int j = 0; j < d; j++) {
             const REAL vz = dh[j] * (hp[j] - n[j]) * z[j] * (1 - z[j]) * m;
             const REAL vn = dh[j] * (1 - z[j]) * (1 - n[j] * n[j]) * m;
-            const REAL vr = vn * s[j] * r[j] * (1 - r[j]);
-            az[j] = vz, ar[j] = vr, an[j] = vn;
-            w[j] = vz, w[d + j] = vr, w[2 * d + j] = vn * r[j];
+            az[j] = vz, ar[j] = vn * s[j] * r[j] * (1 - r[j]), an[j] = vn, rdn[j] = vn * r[j];
         }
     } else {
         for (int j = 0; j < d; j++) {
-            const REAL vz = dh[j] * (hp[j] - n[j]) * z[j] * (1 - z[j]) * m;
-            az[j] = vz, w[j] = vz;
+            az[j] = dh[j] * (hp[j] - n[j]) * z[j] * (1 - z[j]) * m;
             an[j] = dh[j] * (1 - z[j]) * (1 - n[j] * n[j]) * m;
         }
     }
@@ -248,11 +249,8 @@ static inline void SUFFIX(gru_grad_row)(int d, REAL m, int reset_after, const RE
 
 static inline void SUFFIX(gru_grad_reset)(int d, REAL m, const REAL *restrict r,
                                           const REAL *restrict hp, const REAL *restrict ds,
-                                          REAL *restrict ar, REAL *restrict w) {
-    for (int j = 0; j < d; j++) {
-        const REAL vr = ds[j] * hp[j] * r[j] * (1 - r[j]) * m;
-        ar[j] = vr, w[d + j] = vr;
-    }
+                                          REAL *restrict ar) {
+    for (int j = 0; j < d; j++) ar[j] = ds[j] * hp[j] * r[j] * (1 - r[j]) * m;
 }
 
 static inline void SUFFIX(gru_grad_carry)(int d, const REAL *restrict z, const REAL *restrict r,
@@ -265,16 +263,16 @@ static inline void SUFFIX(gru_grad_carry)(int d, const REAL *restrict z, const R
 }
 
 /* BPTT of gru_forward: dA (3, T, B, d) out; dh (B, d) holds dL/dh_T on entry and
- * dL/dh_0 on return; dhw (B, 3d), dh_prev and ds (B, d) scratch; dh_out or NULL.
- * WT: W^T (3d, d), contiguous; its rows 2d..3d are W_h^T. */
+ * dL/dh_0 on return; rdn, dh_prev and ds (B, d) scratch; dh_out or NULL.
+ * WT3 (3, d, d): each gate's W_k^T, contiguous. */
 CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, const REAL *H,
-                          const REAL *G, const REAL *S, const REAL *WT, const uint8_t *mask,
-                          int reset_after, REAL *dA, REAL *dhw, REAL *dh_prev, REAL *ds,
+                          const REAL *G, const REAL *S, const REAL *WT3, const uint8_t *mask,
+                          int reset_after, REAL *dA, REAL *rdn, REAL *dh_prev, REAL *ds,
                           REAL *dh_out) {
-    const long step = (long)B * d, gate = (long)T * step;
-    const int width = reset_after ? 3 * d : 2 * d;
+    const long step = (long)B * d, gate = (long)T * step, dd = (long)d * d;
     for (int t = T - 1; t >= 0; t--) {
         const REAL *hp = H + t * step;
+        REAL *da = dA + t * step;  /* gate k of step t at da + k * gate */
         for (int b = 0; b < B; b++) {
             const REAL m = REAL_AT(mask, t, B, b);
             const long o = t * step + (long)b * d, r = (long)b * d;
@@ -285,17 +283,20 @@ CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
                 for (int j = 0; j < d; j++) dh_out[o + j] = dhb[j] * m;
             SUFFIX(gru_grad_row)(d, m, reset_after, G + o, G + gate + o, G + 2 * gate + o,
                                  S + o, hp + r, dhb, dA + o, dA + gate + o, dA + 2 * gate + o,
-                                 dhw + (long)width * b);
+                                 rdn + r);
         }
         if (!reset_after) {  /* dL/dS_t = dL/da_n W_h^T, then the reset gate's share */
-            MM_NN(B, d, d, dA + 2 * gate + t * step, d, WT + 2L * d * d, d, 0, ds, d);
+            MM_NN(B, d, d, da + 2 * gate, d, WT3 + 2 * dd, d, 0, ds, d);
             for (int b = 0; b < B; b++) {
                 const long o = t * step + (long)b * d, r = (long)b * d;
                 SUFFIX(gru_grad_reset)(d, REAL_AT(mask, t, B, b), G + gate + o, hp + r, ds + r,
-                                       dA + gate + o, dhw + (long)width * b);
+                                       dA + gate + o);
             }
         }
-        MM_NN(B, d, width, dhw, width, WT, d, 0, dh_prev, d);  /* dL/dh_{t-1} through W */
+        /* dL/dh_{t-1} through W: dL/da_z W_z^T + dL/da_r W_r^T (+ r_t dL/da_n W_h^T) */
+        MM_NN(B, d, d, da, d, WT3, d, 0, dh_prev, d);
+        MM_NN(B, d, d, da + gate, d, WT3 + dd, d, 1, dh_prev, d);
+        if (reset_after) MM_NN(B, d, d, rdn, d, WT3 + 2 * dd, d, 1, dh_prev, d);
         for (int b = 0; b < B; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
             if (REAL_AT(mask, t, B, b))  /* else a pad passes dL/dh_t on unchanged */
