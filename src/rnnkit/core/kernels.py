@@ -4,7 +4,7 @@ The time loops of :mod:`rnnkit.core.rnn`, :mod:`rnnkit.core.lstm` and
 :mod:`rnnkit.core.gru` are NumPy code: each step is a product ``h_{t-1} W`` and a dozen
 element-wise calls on (B, d) blocks, and at small sizes the calls' overhead costs more
 than their arithmetic. The same loops exist in C (``csrc/recurrence.c``): one GEMM per
-step, then one vectorised pass over the gates. They are built into a shared library
+gate and step, then one vectorised pass over the gates. They are built into a library
 when rnnkit is installed where a C compiler exists, and call single- and
 double-precision GEMM from the OpenBLAS inside NumPy's wheel (the library NumPy's own
 products use), or else from SciPy's BLAS (``scipy.linalg.cython_blas``).

@@ -3,9 +3,10 @@
  * The same recurrences as rnnkit/core/{rnn,lstm,gru}.py, on the same buffers and
  * layouts (time-major states (T+1, B, d), gate-major gates (g, T, B, d), a (T, B)
  * mask of bytes), with the gate arithmetic of a step fused into one pass that gcc
- * vectorises. The per-step product h_{t-1} W is one GEMM, called through the BLAS
- * pointers that rnnkit_set_blas is given (NumPy's or SciPy's OpenBLAS: see
- * rnnkit/core/kernels.py).
+ * vectorises. The per-step products h_{t-1} W_k are one GEMM per gate, each W_k
+ * contiguous (about 20% faster than one GEMM with the gates side by side), called
+ * through the BLAS pointers that rnnkit_set_blas is given (NumPy's or SciPy's
+ * OpenBLAS: see rnnkit/core/kernels.py).
  *
  * Every function is written once, in recurrence_body.h, and compiled twice: for
  * float32, where tanh is a rational function accurate to a few float32 roundings
