@@ -161,7 +161,7 @@ def _bench_one(
     row: dict[str, Any] = {"cell": cell, "config": cfg.to_dict()}
     missing = [name for name, w in workers.items() if framework_layer(cell, w.framework) is None]
     if missing:  # that framework has no layer for the cell: no column of its own
-        row["not_available"] = missing
+        row["not_available"] = list(dict.fromkeys(workers[name].framework for name in missing))
         workers = {name: w for name, w in workers.items() if name not in missing}
     setup: dict[str, Any] = {"cell": cell, "config": cfg.name, "task": "train"}
     replies = {name: w.ask(setup=setup) for name, w in workers.items()}

@@ -55,6 +55,23 @@ def _mask_bytes(mask: Array | None) -> Array | None:
     return None if mask is None else np.ascontiguousarray(mask, dtype=np.bool_).view(np.uint8)
 
 
+def _contiguous(a: Array | None) -> Array | None:
+    """`a` itself when C-contiguous (or None), else a contiguous buffer of its shape.
+
+    Per-step gradients and recorded state gradients can be (T, B, d) views of (B, T, d)
+    arrays; the kernels read and write contiguous rows. :func:`_write_back` copies a
+    recorded buffer into the caller's array.
+    """
+    if a is None or a.flags.c_contiguous:
+        return a
+    return np.empty(a.shape, a.dtype)
+
+
+def _write_back(out: Array | None, buf: Array | None) -> None:
+    if out is not None and buf is not out:
+        out[...] = buf
+
+
 def _start(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype, last: Array | None):
     """A buffer holding `last` (dL/d of a final state), or zeros without one."""
     buf = take(ws, name, shape, dtype)
@@ -79,7 +96,9 @@ def rnn_scan(H, W, mask=None, activation="tanh", ws=None) -> Array:
 
 def rnn_backward(dH, dh_last, H, W, mask=None, activation="tanh", ws=None, dh_out=None):
     """:func:`rnnkit.core.rnn.rnn_backward`, compiled for tanh."""
-    kernel = _kernel("rnn_backward", (activation,), H, W, dH, dh_out)
+    dH = None if dH is None else np.ascontiguousarray(dH)
+    dh_rec = _contiguous(dh_out)
+    kernel = _kernel("rnn_backward", (activation,), H, W, dH, dh_rec)
     if kernel is None:
         return rnn.rnn_backward(dH, dh_last, H, W, mask, activation, ws, dh_out)
     T, B, d = H.shape[0] - 1, H.shape[1], H.shape[2]
@@ -90,8 +109,9 @@ def rnn_backward(dH, dh_last, H, W, mask=None, activation="tanh", ws=None, dh_ou
     WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs 10-30% faster
     kernel(
         T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(WT),
-        pointer(pads), pointer(dA), pointer(scratch), pointer(dh_out),
+        pointer(pads), pointer(dA), pointer(scratch), pointer(dh_rec),
     )  # fmt: skip
+    _write_back(dh_out, dh_rec)
     dW = H[:-1].reshape(T * B, d).T @ dA.reshape(T * B, d)  # all steps in one GEMM
     return dA, dW, dh
 
@@ -121,7 +141,9 @@ def lstm_backward(
 ):  # fmt: skip
     """:func:`rnnkit.core.lstm.lstm_backward`, compiled for tanh and sigmoid."""
     acts = (activation, recurrent_activation)
-    kernel = _kernel("lstm_backward", acts, H, C, G, TC, W, dH, dh_out, dc_out)
+    dH = None if dH is None else np.ascontiguousarray(dH)
+    dh_rec, dc_rec = _contiguous(dh_out), _contiguous(dc_out)
+    kernel = _kernel("lstm_backward", acts, H, C, G, TC, W, dH, dh_rec, dc_rec)
     if kernel is None:
         return lstm.lstm_backward(
             dH, dh_last, dc_last, H, C, G, TC, W, mask, activation, recurrent_activation,
@@ -136,9 +158,11 @@ def lstm_backward(
     WT4 = np.ascontiguousarray(per_gate(W, 4, copy=False).transpose(0, 2, 1))  # W_k^T
     kernel(
         T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C), pointer(G), pointer(TC),
-        pointer(WT4), pointer(pads), pointer(dA), pointer(scratch), pointer(dh_out),
-        pointer(dc_out),
+        pointer(WT4), pointer(pads), pointer(dA), pointer(scratch), pointer(dh_rec),
+        pointer(dc_rec),
     )  # fmt: skip
+    _write_back(dh_out, dh_rec)
+    _write_back(dc_out, dc_rec)
     return dA, lstm.lstm_weight_gradient(H, dA, W), dh, dc
 
 
@@ -166,7 +190,7 @@ def gru_scan(
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     kernel(
         T, B, d, pointer(G), pointer(H), pointer(S), pointer(W3), pointer(b_h),
-        pointer(pads), int(reset_after), pointer(hw), pointer(rn),
+        pointer(pads), 1 if reset_after else 0, pointer(hw), pointer(rn),
     )  # fmt: skip
 
 
@@ -176,7 +200,9 @@ def gru_backward(
 ):  # fmt: skip
     """:func:`rnnkit.core.gru.gru_backward`, compiled for tanh and sigmoid."""
     acts = (activation, recurrent_activation)
-    kernel = _kernel("gru_backward", acts, H, G, S, W, dH, dh_out)
+    dH = None if dH is None else np.ascontiguousarray(dH)
+    dh_rec = _contiguous(dh_out)
+    kernel = _kernel("gru_backward", acts, H, G, S, W, dH, dh_rec)
     if kernel is None:
         return gru.gru_backward(
             dH, dh_last, H, G, S, W, mask, reset_after=reset_after, activation=activation,
@@ -190,9 +216,10 @@ def gru_backward(
     WT3 = np.ascontiguousarray(per_gate(W, 3, copy=False).transpose(0, 2, 1))  # W_k^T
     kernel(
         T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G), pointer(S),
-        pointer(WT3), pointer(pads), int(reset_after), pointer(dA),
-        pointer(scratch[0]), pointer(scratch[1]), pointer(scratch[2]), pointer(dh_out),
+        pointer(WT3), pointer(pads), 1 if reset_after else 0, pointer(dA),
+        pointer(scratch[0]), pointer(scratch[1]), pointer(scratch[2]), pointer(dh_rec),
     )  # fmt: skip
+    _write_back(dh_out, dh_rec)
     tmp = take(ws, "gru_tmp", (T, B, d), G.dtype)
     dW, db_h = gru.gru_weight_gradients(H, G, S, dA, W, reset_after, tmp)
     return dA, dW, db_h, dh
