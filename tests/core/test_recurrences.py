@@ -83,6 +83,26 @@ def test_compiled_fills_what_the_reference_fills(compiled, cell, masked, per_ste
         np.testing.assert_allclose(ours[key], want, rtol=rtol, atol=atol, err_msg=key)
 
 
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_a_single_step_reads_the_gates_of_W_in_place(compiled, reset_after):
+    """T * B < d (generation): the forward kernels read W_k as columns of W, no copy."""
+    rng = np.random.default_rng(1)
+    d = 9
+    W4, W3 = rng.normal(size=(d, 4 * d)), rng.normal(size=(d, 3 * d))
+    x4, x3 = rng.normal(size=(4, 1, 1, d)), rng.normal(size=(3, 1, 1, d))  # (g, T, B, d)
+    h0 = rng.normal(size=(1, d))
+    results = {}
+    for path in kernels.KERNEL_PATHS:
+        with use_kernels(path):
+            G, H, C, TC = x4.copy(), np.stack([h0, h0]), np.stack([h0, h0]), np.zeros((1, 1, d))
+            recurrences.lstm_scan(G, H, C, TC, W4)
+            G3, H3, S = x3.copy(), np.stack([h0, h0]), np.zeros((1, 1, d))
+            recurrences.gru_scan(G3, H3, S, W3, reset_after=reset_after)
+            results[path] = (G, H, C, TC, G3, H3, S)
+    for ours, want in zip(results["compiled"], results["numpy"], strict=True):
+        np.testing.assert_allclose(ours, want, rtol=1e-12, atol=1e-13)
+
+
 def test_float32_activations_are_within_a_few_roundings(compiled):
     """tanh through a tanh RNN with W = 0, the sigmoid through an LSTM's input gate."""
     x = np.linspace(-12, 12, 48_001, dtype=np.float32)[:, None]  # (B, d = 1)

@@ -54,7 +54,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 5
+ABI_VERSION = 6
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -166,20 +166,21 @@ def _capsule_pointer(capsule: object) -> int:
     return int(api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule)))
 
 
-#: each kernel's arguments after (T, B, d): "p" a pointer (an array or NULL), "i" an int
+#: each kernel's arguments after (T, B, d): "p" a pointer (an array or NULL), "i" an int,
+#: "l" a long
 SIGNATURES = {
     "rnn_forward": "pppp",
     "rnn_backward": "pppppppp",
-    "lstm_forward": "ppppppp",
+    "lstm_forward": "pppppilpp",
     "lstm_backward": "pppppppppppp",
-    "gru_forward": "ppppppipp",
+    "gru_forward": "ppppilppipp",
     "gru_backward": "pppppppippppp",
 }
 
 
 def _declare(lib: ctypes.CDLL) -> None:
     """argtypes for every kernel, both dtypes, so ctypes checks each call."""
-    kinds = {"p": ctypes.c_void_p, "i": ctypes.c_int}
+    kinds = {"p": ctypes.c_void_p, "i": ctypes.c_int, "l": ctypes.c_long}
     for name, args in SIGNATURES.items():
         for suffix in ("f32", "f64"):
             fn = getattr(lib, f"{name}_{suffix}")

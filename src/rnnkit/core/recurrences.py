@@ -72,6 +72,20 @@ def _write_back(out: Array | None, buf: Array | None) -> None:
         out[...] = buf
 
 
+def _per_gate(W: Array, gates: int, rows: int) -> tuple[Array, int, int]:
+    """The gates' W_k for a forward kernel: (array, leading dimension, elements from one
+    W_k to the next).
+
+    A contiguous copy (g, d, d) when the scan has at least d rows of steps (T * B): one
+    product per gate then runs up to 20% faster. For a step or two (generation) the
+    copy would cost more than it saves, and the kernel reads the columns of W in place.
+    """
+    d = W.shape[0]
+    if rows >= d:
+        return per_gate(W, gates), d, d * d
+    return W, gates * d, d
+
+
 def _start(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype, last: Array | None):
     """A buffer holding `last` (dL/d of a final state), or zeros without one."""
     buf = take(ws, name, shape, dtype)
@@ -128,9 +142,9 @@ def lstm_scan(
     _, T, B, d = G.shape
     hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k, gate-major
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    W4 = per_gate(W, 4)  # (4, d, d): one product per gate runs faster than one for all
+    Wk, ldw, wgap = _per_gate(W, 4, T * B)
     kernel(
-        T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(W4),
+        T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(Wk), ldw, wgap,
         pointer(pads), pointer(hw),
     )  # fmt: skip
 
@@ -185,11 +199,11 @@ def gru_scan(
     if b_h is None:
         b_h = np.zeros(3 * d, G.dtype)
     hw = take(ws, "gru_hw", (3, B, d), G.dtype)  # h_{t-1} W_k, gate-major
-    W3 = per_gate(W, 3)  # (3, d, d): one product per gate runs faster than one for all
+    Wk, ldw, wgap = _per_gate(W, 3, T * B)
     rn = take(ws, "gru_rn", (B, d), G.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     kernel(
-        T, B, d, pointer(G), pointer(H), pointer(S), pointer(W3), pointer(b_h),
+        T, B, d, pointer(G), pointer(H), pointer(S), pointer(Wk), ldw, wgap, pointer(b_h),
         pointer(pads), 1 if reset_after else 0, pointer(hw), pointer(rn),
     )  # fmt: skip
 
