@@ -45,3 +45,32 @@ def no_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
+
+
+def _compiled_or_skip() -> None:
+    """Skip, saying why, where the compiled recurrences are absent; with
+    RNNKIT_REQUIRE_KERNELS=1 (CI builds them) fail instead."""
+    from rnnkit.core.kernels import compiled_unavailable
+
+    reason = compiled_unavailable()
+    if reason and os.environ.get("RNNKIT_REQUIRE_KERNELS") == "1":
+        pytest.fail(f"RNNKIT_REQUIRE_KERNELS=1 but {reason}")
+    if reason:
+        pytest.skip(f"compiled kernels: {reason}")
+
+
+@pytest.fixture
+def compiled() -> None:
+    """The compiled recurrences must be present (rnnkit.core.kernels)."""
+    _compiled_or_skip()
+
+
+@pytest.fixture(params=["numpy", "compiled"])
+def kernels(request: pytest.FixtureRequest):
+    """Run the test on each path of the recurrences (rnnkit.core.kernels)."""
+    from rnnkit.core.kernels import use_kernels
+
+    if request.param == "compiled":
+        _compiled_or_skip()
+    with use_kernels(request.param):
+        yield request.param

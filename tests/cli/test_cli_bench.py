@@ -20,10 +20,11 @@ def test_quick_bench_prints_the_table(run_cli, torch):
     lines = r.out.splitlines()
     assert lines[0].split()[:5] == ["cell", "config", "B", "x", "T"]
     assert "torch tok/s" in lines[0] and "ratio" in lines[0] and "% peak" in lines[0]
+    assert "no-oneDNN" in lines[0]  # the ratio against PyTorch with oneDNN off
     rows = [line.split() for line in lines[1:3]]
     assert [row[:2] for row in rows] == [["rnn", "tiny"], ["gru", "tiny"]]
     assert any(line.startswith("rnn: throughput ratio") for line in lines)
-    assert any(line.startswith("SGEMM peak") for line in lines)
+    assert any(line.startswith("SGEMM peak") and "recurrences: " in line for line in lines)
     assert "rnn tiny ..." in r.err  # progress goes to stderr, the table to stdout
 
 
@@ -37,6 +38,9 @@ def test_bench_json_has_the_documented_keys_and_equal_first_losses(run_cli, torc
     for key in ("rnnkit_tokens_per_s", "torch_tokens_per_s", "ratio", "rnnkit_gflops"):
         assert row[key] > 0, key
     assert row["ratio"] == pytest.approx(row["rnnkit_tokens_per_s"] / row["torch_tokens_per_s"])
+    plain = row["rnnkit_tokens_per_s"] / row["torch_no_onednn_tokens_per_s"]
+    assert row["ratio_no_onednn"] == pytest.approx(plain)  # PyTorch with oneDNN off
+    assert row["kernels"] == result["kernels"] and result["kernels"] in ("numpy", "compiled")
     assert 0 < row["peak_fraction"] < 2
     assert row["rnnkit_gen_us_per_token"] > 0 and row["torch_gen_us_per_token"] > 0
     assert row["same_loss"], row["first_loss"]  # the same network on both sides
@@ -48,6 +52,7 @@ def test_bench_without_torch_has_rnnkit_columns_only(run_cli):
     assert r.code == 0, r.err
     (row,) = json.loads(r.out)["results"]
     assert "torch_tokens_per_s" not in row and "ratio" not in row
+    assert "torch_no_onednn_tokens_per_s" not in row
     assert row["rnnkit_tokens_per_s"] > 0
 
 
@@ -63,3 +68,10 @@ def test_bad_bench_flags_end_with_one_line(run_cli, flags, message):
     r = run_cli("bench", "--quick", *flags)
     assert r.code == 2
     assert r.err.startswith(message) and r.err.count("\n") == 1, r.err
+
+
+def test_a_wrong_kernel_path_ends_with_one_line(run_cli, monkeypatch):
+    monkeypatch.setenv("RNNKIT_KERNELS", "gpu")
+    r = run_cli(*SMALL, "--no-torch")
+    assert r.code == 2
+    assert r.err == "error: RNNKIT_KERNELS='gpu' is not one of numpy, compiled\n", r.err

@@ -3,7 +3,8 @@
 Each layer's backward pass, each loss and two whole models are checked entry by entry
 with :func:`reference.check_gradients`: every parameter and, where it is real-valued,
 the input. With a mask, pads must be invisible: zero gradient, and no change to the
-outputs or the loss when a pad's input changes.
+outputs or the loss when a pad's input changes. The SimpleRNN's checks with tanh run
+on both paths of the recurrence (the ``kernels`` fixture).
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def test_simple_rnn_gradients(activation, return_sequences, inputs, masked):
 
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
-def test_simple_rnn_return_state_gradients(return_sequences, masked):
+def test_simple_rnn_return_state_gradients(return_sequences, masked, kernels):
     layer, x, _, mask, rng = _rnn_case(
         "tanh", "features", masked, seed=1, return_sequences=return_sequences, return_state=True
     )
@@ -174,7 +175,9 @@ def test_simple_rnn_return_state_gradients(return_sequences, masked):
 @pytest.mark.parametrize("return_state", [False, True], ids=["", "state"])
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
 @pytest.mark.parametrize("inputs", ["ids", "features"])
-def test_simple_rnn_initial_state_gradients(inputs, return_sequences, return_state, masked):
+def test_simple_rnn_initial_state_gradients(
+    inputs, return_sequences, return_state, masked, kernels
+):
     layer, x, ids, mask, rng = _rnn_case(
         "tanh",
         inputs,

@@ -4,7 +4,9 @@ Every hand-written gradient is checked entry by entry in float64 with
 :func:`reference.check_gradients`: U, W, b, the input where it is real-valued, and the
 initial states, for every option (return_sequences, return_state, initial_state,
 reset_after, ids or real vectors, padded or not). With a mask, pads must be invisible:
-zero output, zero gradient, and no change anywhere when a pad's input changes.
+zero output, zero gradient, and no change anywhere when a pad's input changes. The
+gradient checks run on both paths of the recurrences (the ``kernels`` fixture), the
+compiled one in its float64 variant.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def _one_hot(layer: Layer, x):
 @pytest.mark.parametrize("inputs", ["ids", "features"])
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
 @pytest.mark.parametrize("cell", sorted(CELLS))
-def test_gradients(cell, return_sequences, inputs, masked):
+def test_gradients(cell, return_sequences, inputs, masked, kernels):
     layer, x, ids, mask, rng = _case(
         cell, inputs, masked, seed=5, return_sequences=return_sequences
     )
@@ -181,7 +183,7 @@ def test_gradients(cell, return_sequences, inputs, masked):
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
 @pytest.mark.parametrize("inputs", ["ids", "features"])
 @pytest.mark.parametrize("cell", sorted(CELLS))
-def test_initial_state_gradients(cell, inputs, return_sequences, return_state, masked):
+def test_initial_state_gradients(cell, inputs, return_sequences, return_state, masked, kernels):
     """From a given h0 (and c0): their gradients, and the final states returned."""
     layer, x, ids, mask, rng = _case(
         cell,

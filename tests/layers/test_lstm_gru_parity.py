@@ -69,7 +69,7 @@ def _grads_from_torch(cell: str, module, suffix: str = "_l0") -> dict[str, np.nd
 
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_layer_matches_torch(torch, cell, masked):
+def test_layer_matches_torch(torch, cell, masked, kernels):
     """Real vectors from given initial states, every output and every gradient.
 
     Torch's weights (with nonzero bias_hh) are imported; h_n and c_n must be each

@@ -344,7 +344,7 @@ class _InProcessWorker:
     """A benchmark worker in this process, where the test's cell is registered (a worker
     process would not know it); it refuses to set up a cell its framework lacks."""
 
-    def __init__(self, framework: str, threads: int) -> None:
+    def __init__(self, framework: str, threads: int, onednn: bool = True) -> None:
         self.framework = framework
         self.fn: Callable[[], Any] | None = None
 

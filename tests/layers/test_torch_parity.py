@@ -225,7 +225,7 @@ def test_padded_batch_gives_each_sequence_what_it_gets_alone(per_step):
 
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_initial_state_and_input_gradients_match_torch(torch, activation, masked):
+def test_initial_state_and_input_gradients_match_torch(torch, activation, masked, kernels):
     """SimpleRNN on real vectors from a given h0: dL/dx and dL/dh0 as torch has them."""
     rng = np.random.default_rng(7)
     B, T, n = 4, 5, 3

@@ -24,7 +24,7 @@ def format_table(result: dict[str, Any]) -> str:
     has_keras = any("keras_tokens_per_s" in r for r in result["results"])
     head = ["cell", "config", "B x T x d, V", "rnnkit tok/s"]
     if has_torch:
-        head += ["torch tok/s", "ratio"]
+        head += ["torch tok/s", "ratio", "no-oneDNN"]
     if has_keras:
         head += ["keras tok/s"]
     head += ["GFLOP/s", "% peak", "mem MiB rk/pt", "gen us/tok rk/pt"]
@@ -36,6 +36,7 @@ def format_table(result: dict[str, Any]) -> str:
         if has_torch:
             row += [_side(r, "torch", "torch_tokens_per_s", ",.0f")]
             row += [_side(r, "torch", "ratio", ".2f")]
+            row += [_side(r, "torch", "ratio_no_onednn", ".2f")]
         if has_keras:
             row += [_side(r, "keras", "keras_tokens_per_s", ",.0f")]
         mem = (
@@ -62,16 +63,21 @@ def format_table(result: dict[str, Any]) -> str:
     for cell, s in result.get("summary", {}).items():
         lines.append(
             f"{cell}: throughput ratio rnnkit/PyTorch geometric mean {s['geomean_ratio']:.2f}, "
-            f"lowest {s['min_ratio']:.2f}; generation speed-up {s['geomean_gen_ratio']:.2f}"
+            f"lowest {s['min_ratio']:.2f} (oneDNN off: {s['geomean_ratio_no_onednn']:.2f}, "
+            f"lowest {s['min_ratio_no_onednn']:.2f}); "
+            f"generation speed-up {s['geomean_gen_ratio']:.2f}"
         )
     sgemm = ", ".join(f"{k} {v:.0f}" for k, v in result["sgemm_gflops"].items())
     m = result["machine"]
     lines.append(
         f"SGEMM peak {result['sgemm_peak_gflops']:.0f} GFLOP/s ({sgemm}); "
-        f"{result['threads']} threads; {m['cpu']}, {m['cores']} cores"
+        f"{result['threads']} threads; {m['cpu']}, {m['cores']} cores; "
+        f"rnnkit's recurrences: {result.get('kernels', 'numpy')} (RNNKIT_KERNELS)"
     )
     lines.append(
-        "ratio: rnnkit tokens/s over PyTorch's; % peak: rnnkit's GFLOP/s over the SGEMM peak; "
+        "ratio: rnnkit tokens/s over PyTorch's (oneDNN on, its default); no-oneDNN: over "
+        "PyTorch's with torch.backends.mkldnn.enabled = False; "
+        "% peak: rnnkit's GFLOP/s over the SGEMM peak; "
         "mem: peak MiB of a training step above the process's baseline"
     )
     return "\n".join(lines)

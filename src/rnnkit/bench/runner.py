@@ -8,6 +8,11 @@ the median round gives the time of a step. Taking turns means a slow phase of th
 machine hurts both sides alike. A cell that a framework has no layer for (its
 description's ``torch`` or ``keras`` is None) runs without that side: the row lists it
 under ``"not_available"`` and the table shows n/a.
+
+PyTorch runs twice: as it comes (its LSTM on oneDNN's fused kernels) and, for training
+only, with oneDNN off (``torch_no_onednn``: ATen's kernels), so that each ratio says
+which of PyTorch's kernels it is against. The result names the path rnnkit's
+recurrences took (``"kernels"``: "compiled" or "numpy", :mod:`rnnkit.core.kernels`).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from rnnkit.bench.configs import (
 )
 from rnnkit.bench.threads import available_cores, blas_info
 from rnnkit.core.cells import cell_names, get_cell
+from rnnkit.core.kernels import kernel_path
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.version import __version__
 
@@ -84,10 +90,11 @@ class BenchOptions:
 class Worker:
     """A framework's worker process (:mod:`rnnkit.bench.worker`) and its command pipe."""
 
-    def __init__(self, framework: str, threads: int) -> None:
+    def __init__(self, framework: str, threads: int, onednn: bool = True) -> None:
         self.framework = framework
         self._log = tempfile.TemporaryFile(mode="w+")
         cmd = [sys.executable, "-m", "rnnkit.bench.worker", framework, str(threads)]
+        cmd += [] if onednn else ["no-onednn"]
         self._proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True
         )
@@ -152,12 +159,14 @@ def _bench_one(
     cfg: BenchConfig, cell: str, opts: BenchOptions, workers: dict[str, Worker]
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"cell": cell, "config": cfg.to_dict()}
-    missing = [name for name in workers if framework_layer(cell, name) is None]
+    missing = [name for name, w in workers.items() if framework_layer(cell, w.framework) is None]
     if missing:  # that framework has no layer for the cell: no column of its own
-        row["not_available"] = missing
+        row["not_available"] = list(dict.fromkeys(workers[name].framework for name in missing))
         workers = {name: w for name, w in workers.items() if name not in missing}
     setup: dict[str, Any] = {"cell": cell, "config": cfg.name, "task": "train"}
-    first = {name: w.ask(setup=setup)["first_loss"] for name, w in workers.items()}
+    replies = {name: w.ask(setup=setup) for name, w in workers.items()}
+    first = {name: reply["first_loss"] for name, reply in replies.items()}
+    row["kernels"] = replies["rnnkit"]["kernels"]
     if "torch" in first:  # the same weights and batch: the first losses must agree
         row["first_loss"] = first
         row["same_loss"] = bool(
@@ -172,10 +181,12 @@ def _bench_one(
         row[f"{name}_gflops"] = flops / s / 1e9
     if "torch" in seconds:
         row["ratio"] = row["rnnkit_tokens_per_s"] / row["torch_tokens_per_s"]
+    if "torch_no_onednn" in seconds:
+        row["ratio_no_onednn"] = row["rnnkit_tokens_per_s"] / row["torch_no_onednn_tokens_per_s"]
     if "keras" in seconds:
         row["keras_ratio"] = row["rnnkit_tokens_per_s"] / row["keras_tokens_per_s"]
     # latency per generated token at batch 1, a language model of the config's sizes
-    gen = {k: w for k, w in workers.items() if k != "keras"}
+    gen = {k: w for k, w in workers.items() if k in ("rnnkit", "torch")}
     setup = {"cell": cell, "config": cfg.name, "task": "generate", "tokens": opts.generate_tokens}
     for w in gen.values():
         w.ask(setup=setup)
@@ -198,8 +209,11 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
             f"threads={opts.threads} needs threadpoolctl to limit NumPy's BLAS: "
             "pip install threadpoolctl"
         )
+    kernels = kernel_path()  # a ConfigError here, not in the worker, for a wrong setting
     sides = ["rnnkit"] + (["torch"] if opts.torch else []) + (["keras"] if opts.keras else [])
     workers = {name: Worker(name, opts.threads) for name in sides}
+    if opts.torch:
+        workers["torch_no_onednn"] = Worker("torch", opts.threads, onednn=False)
     try:
         sgemm = {name: workers[name].ask(sgemm=opts.sgemm_size)["gflops"] for name in sides[:2]}
         results = []
@@ -228,6 +242,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
                 row[f"{side}_process_mib"] = m.get("process_mib")
     return {
         "results": results,
+        "kernels": kernels,
         "sgemm_peak_gflops": max(sgemm.values()),
         "sgemm_gflops": {("numpy" if k == "rnnkit" else k): v for k, v in sgemm.items()},
         "summary": _summary(results) if opts.torch else {},
@@ -244,12 +259,19 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     for cell in dict.fromkeys(r["cell"] for r in results if "ratio" in r):
         ratios = [r["ratio"] for r in results if r["cell"] == cell]
         gen = [r["gen_ratio"] for r in results if r["cell"] == cell]
+        plain = [r["ratio_no_onednn"] for r in results if r["cell"] == cell]
         out[cell] = {
-            "geomean_ratio": math.exp(statistics.fmean(math.log(x) for x in ratios)),
+            "geomean_ratio": _geomean(ratios),
             "min_ratio": min(ratios),
-            "geomean_gen_ratio": math.exp(statistics.fmean(math.log(x) for x in gen)),
+            "geomean_gen_ratio": _geomean(gen),
+            "geomean_ratio_no_onednn": _geomean(plain),
+            "min_ratio_no_onednn": min(plain),
         }
     return out
+
+
+def _geomean(values: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(x) for x in values))
 
 
 def _machine() -> dict[str, Any]:

@@ -6,13 +6,16 @@ last call, taking the cores from the other. So each side runs in its own worker
 process, and the runner has them take turns: only one works at a time, on a machine
 the other has left alone.
 
-``python -m rnnkit.bench.worker FRAMEWORK THREADS`` reads one JSON command per line
-on stdin and answers each with one JSON line on stdout:
+``python -m rnnkit.bench.worker FRAMEWORK THREADS [no-onednn]`` reads one JSON command
+per line on stdin and answers each with one JSON line on stdout (``no-onednn``: a
+PyTorch side with ``torch.backends.mkldnn.enabled = False``, so that its LSTM runs
+ATen's own kernels instead of oneDNN's fused ones):
 
 - ``{"setup": {"cell": ..., "config": ..., "task": "train" | "generate", "tokens": n}}``
   builds the model (the rnnkit model from the benchmark's seed, so every worker has
   the same weights; PyTorch and Keras copy them) and answers ``{"first_loss": x}``
-  for training (the loss of one step, before its update) or ``{}``;
+  for training (the loss of one step, before its update) or ``{}``; rnnkit's side adds
+  ``"kernels"``, the path its recurrences take (:mod:`rnnkit.core.kernels`);
 - ``{"run": n}`` runs the set-up function n times: ``{"seconds": s}``;
 - ``{"sgemm": size}``: ``{"gflops": x}`` of a float32 (size x size) product;
 - ``{"quit": true}``.
@@ -46,7 +49,10 @@ def _setup(framework: str, cmd: dict[str, Any]) -> tuple[Callable[[], Any], dict
         return torch_generation_fn(build_torch(lm, cfg, cell, lm=True), cmd["tokens"]), {}
     model, batch = build_model(cfg, cell), make_batch(cfg)
     if framework == "rnnkit":
+        from rnnkit.core.kernels import kernel_path
+
         fn = train_step_fn(model, batch)
+        return fn, {"first_loss": float(fn()), "kernels": kernel_path()}
     elif framework == "torch":
         from rnnkit.bench.torch_side import build_torch, torch_train_step_fn
 
@@ -85,7 +91,7 @@ def _sgemm(framework: str, size: int) -> float:
     return 2.0 * size**3 / best / 1e9
 
 
-def serve(framework: str, threads: int) -> None:
+def serve(framework: str, threads: int, onednn: bool = True) -> None:
     """Answer commands from stdin until told to quit (see the module docstring)."""
     if framework in ("torch", "keras"):
         import os
@@ -94,6 +100,11 @@ def serve(framework: str, threads: int) -> None:
         import torch
 
         torch.set_num_threads(threads)
+        torch.backends.mkldnn.enabled = onednn  # type: ignore[assignment]
+    else:  # NOTE: load the compiled kernels' BLAS now, so that the thread limit covers it
+        from rnnkit.core.kernels import compiled_unavailable
+
+        compiled_unavailable()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # NumPy keeps its BLAS library's default
@@ -128,6 +139,9 @@ def serve(framework: str, threads: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in FRAMEWORKS:
-        sys.exit(f"usage: python -m rnnkit.bench.worker {{{','.join(FRAMEWORKS)}}} THREADS")
-    serve(sys.argv[1], int(sys.argv[2]))
+    args = sys.argv[1:]
+    if len(args) not in (2, 3) or args[0] not in FRAMEWORKS or args[2:] not in ([], ["no-onednn"]):
+        sys.exit(
+            f"usage: python -m rnnkit.bench.worker {{{','.join(FRAMEWORKS)}}} THREADS [no-onednn]"
+        )
+    serve(args[0], int(args[1]), onednn=args[2:] != ["no-onednn"])

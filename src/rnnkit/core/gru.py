@@ -48,7 +48,7 @@ from rnnkit.core.layout import gate_major, per_gate
 from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["gru_backward", "gru_forward", "gru_scan"]
+__all__ = ["gru_backward", "gru_forward", "gru_scan", "gru_weight_gradients"]
 
 Array = np.ndarray
 
@@ -286,15 +286,27 @@ def gru_backward(
                 assert mask is not None
                 np.copyto(dh_prev, dh, where=~mask[t, :, None])  # pad: h_t = h_{t-1}
             dh, dh_prev = dh_prev, dh
-    H2 = H_prev.reshape(T * B, d)
+    dW, db_h = gru_weight_gradients(H, G, S, dA, W, reset_after, tmp)
+    return dA, dW, db_h, dh
+
+
+def gru_weight_gradients(
+    H: Array, G: Array, S: Array, dA: Array, W: Array, reset_after: bool, tmp: Array
+) -> tuple[Array, Array | None]:
+    """dW (d, 3d) and, with reset_after, db_h (3d,), from dL/da_t, dA (3, T, B, d).
+
+    H, G, S are :func:`gru_forward`'s; `tmp` is (T, B, d) scratch.
+    """
+    _, T, B, d = G.shape
+    H2 = H[:-1].reshape(T * B, d)
     dW = np.empty_like(W)
     for g in range(2):  # W_z, W_r: all steps in one GEMM each
         dW[:, g * d : (g + 1) * d] = H2.T @ dA[g].reshape(T * B, d)
     if reset_after:
-        np.multiply(dA[2], r, out=tmp)  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
+        np.multiply(dA[2], G[1], out=tmp)  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
         tmp2 = tmp.reshape(T * B, d)
         dW[:, 2 * d :] = H2.T @ tmp2
         db_h = np.concatenate([dA[:2].reshape(2, T * B, d).sum(axis=1).ravel(), tmp2.sum(axis=0)])
-        return dA, dW, db_h, dh
+        return dW, db_h
     dW[:, 2 * d :] = S.reshape(T * B, d).T @ dA[2].reshape(T * B, d)  # W_h sees r_t * h_{t-1}
-    return dA, dW, None, dh
+    return dW, None

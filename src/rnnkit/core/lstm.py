@@ -51,7 +51,7 @@ from rnnkit.core.layout import gate_major, per_gate
 from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["gate_affine", "lstm_backward", "lstm_forward", "lstm_scan"]
+__all__ = ["gate_affine", "lstm_backward", "lstm_forward", "lstm_scan", "lstm_weight_gradient"]
 
 Array = np.ndarray
 
@@ -282,11 +282,17 @@ def lstm_backward(
                 np.copyto(dc_prev, dc, where=pad)
             dh, dh_prev = dh_prev, dh
             dc, dc_prev = dc_prev, dc
+    return dA, lstm_weight_gradient(H, dA, W), dh, dc
+
+
+def lstm_weight_gradient(H: Array, dA: Array, W: Array) -> Array:
+    """dW (d, 4d) from the states H (T + 1, B, d) and dL/da_t, dA (4, T, B, d)."""
+    _, T, B, d = dA.shape
     H2 = H[:-1].reshape(T * B, d)
     dW = np.empty_like(W)
     for gate in range(4):  # dW_k = sum_t h_{t-1}^T dA_k,t: all steps in one GEMM per gate
         dW[:, gate * d : (gate + 1) * d] = H2.T @ dA[gate].reshape(T * B, d)
-    return dA, dW, dh, dc
+    return dW
 
 
 def _record_step(

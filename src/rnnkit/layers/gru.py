@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnnkit.core.cells import get_cell
-from rnnkit.core.gru import gru_backward, gru_scan
+from rnnkit.core.recurrences import gru_backward, gru_scan
 from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
 from rnnkit.layers.recurrent import GatedRecurrentLayer

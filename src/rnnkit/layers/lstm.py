@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from rnnkit.core.cells import get_cell
-from rnnkit.core.lstm import lstm_backward, lstm_scan
+from rnnkit.core.recurrences import lstm_backward, lstm_scan
 from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
 from rnnkit.layers.recurrent import GatedRecurrentLayer

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from rnnkit.core.cells import get_cell
-from rnnkit.core.rnn import rnn_backward, rnn_scan
+from rnnkit.core.recurrences import rnn_backward, rnn_scan
 from rnnkit.layers.base import Spec
 from rnnkit.layers.projection import project_inputs
 from rnnkit.layers.recurrent import RecurrentLayer

@@ -1,0 +1,193 @@
+"""Which recurrences run: the NumPy reference or the compiled kernels, and loading the latter.
+
+The time loops of :mod:`rnnkit.core.rnn`, :mod:`rnnkit.core.lstm` and
+:mod:`rnnkit.core.gru` are NumPy code: each step is a product ``h_{t-1} W`` and a dozen
+element-wise calls on (B, d) blocks, and at small sizes the calls' overhead costs more
+than their arithmetic. The same loops exist in C (``csrc/recurrence.c``): one GEMM per
+gate and step, then one vectorised pass over the gates. They are built into a library
+when rnnkit is installed where a C compiler exists, and call single- and
+double-precision GEMM from the OpenBLAS inside NumPy's wheel (the library NumPy's own
+products use), or else from SciPy's BLAS (``scipy.linalg.cython_blas``).
+
+One switch chooses the path: the environment variable ``RNNKIT_KERNELS`` ("numpy" or
+"compiled"), read when the kernels are first needed, or :func:`use_kernels` for a
+block of code. By default the compiled path runs when it is present. Asking for it
+when it is absent is a :class:`~rnnkit.errors.ConfigError` naming why.
+
+>>> kernel_path() in ("numpy", "compiled")
+True
+>>> with use_kernels("numpy"):
+...     kernel_path()
+'numpy'
+>>> with use_kernels("fortran"):
+...     pass
+Traceback (most recent call last):
+...
+rnnkit.errors.ConfigError: kernels='fortran' is not one of numpy, compiled
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.machinery
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from rnnkit.errors import ConfigError
+
+__all__ = [
+    "KERNEL_PATHS",
+    "compiled_library",
+    "compiled_unavailable",
+    "kernel_path",
+    "pointer",
+    "use_kernels",
+]
+
+#: the values of RNNKIT_KERNELS, the reference first
+KERNEL_PATHS = ("numpy", "compiled")
+#: the shared library's name, beside this module (setup.py builds it)
+LIBRARY = "recurrence_kernels"
+#: the version the library reports: a build of other sources is not used
+ABI_VERSION = 6
+#: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
+_chosen: list[str] = []
+
+
+def _checked(name: str, source: str) -> str:
+    if name not in KERNEL_PATHS:
+        raise ConfigError(f"{source}={name!r} is not one of {', '.join(KERNEL_PATHS)}")
+    return name
+
+
+def kernel_path() -> str:
+    """The path the recurrences take now: "compiled" or "numpy".
+
+    :func:`use_kernels` first, then ``RNNKIT_KERNELS``, then "compiled" when it is
+    built and loads, else "numpy". A ConfigError when "compiled" is asked for and
+    cannot run.
+    """
+    if _chosen:
+        name = _chosen[-1]
+    elif os.environ.get("RNNKIT_KERNELS"):
+        name = _checked(os.environ["RNNKIT_KERNELS"].strip(), "RNNKIT_KERNELS")
+    else:
+        return "numpy" if compiled_unavailable() else "compiled"
+    if name == "compiled" and compiled_unavailable():
+        raise ConfigError(f"the compiled kernels were asked for but {compiled_unavailable()}")
+    return name
+
+
+@contextmanager
+def use_kernels(name: str) -> Iterator[str]:
+    """Run a ``with`` block on one path, "numpy" or "compiled" (nested blocks allowed)."""
+    _chosen.append(_checked(name, "kernels"))
+    try:
+        yield kernel_path()
+    finally:
+        _chosen.pop()
+
+
+def compiled_unavailable() -> str:
+    """Why the compiled kernels cannot run ("" when they can)."""
+    return _load()[1]
+
+
+def compiled_library() -> ctypes.CDLL | None:
+    """The loaded kernels when the compiled path is chosen, else None."""
+    if kernel_path() != "compiled":
+        return None
+    return _load()[0]
+
+
+@cache
+def _load() -> tuple[ctypes.CDLL | None, str]:
+    """(the library, "") or (None, the reason it cannot be used), once per process."""
+    here = Path(__file__).parent
+    found = [here / (LIBRARY + s) for s in importlib.machinery.EXTENSION_SUFFIXES]
+    found = [p for p in found if p.exists()]
+    if not found:
+        return None, "they are not built (pip install a source tree where gcc exists)"
+    blas = _numpy_blas() or _scipy_blas()
+    if blas is None:
+        return None, "no BLAS was found for them (NumPy's OpenBLAS, or SciPy: pip install scipy)"
+    try:
+        lib = ctypes.CDLL(str(found[0]))
+    except OSError as exc:
+        return None, f"{found[0].name} does not load: {exc}"
+    if lib.rnnkit_kernels_version() != ABI_VERSION:
+        return None, f"{found[0].name} is a stale build (rebuild: pip install -e .)"
+    lib.rnnkit_set_blas.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    lib.rnnkit_set_blas(*blas)
+    _declare(lib)
+    return lib, ""
+
+
+def _numpy_blas() -> tuple[int, int, int] | None:
+    """(sgemm, dgemm, 1) from the OpenBLAS in NumPy's wheel (64-bit integers), if it is one.
+
+    NOTE: the same library NumPy's matmul calls, already loaded: the same kernels and the
+    same thread pool, which threadpoolctl limits along with NumPy's.
+    """
+    libs = Path(np.__file__).parent.parent / "numpy.libs"
+    for path in sorted(libs.glob("libscipy_openblas64_*")):
+        try:
+            blas = ctypes.CDLL(str(path))
+            sgemm, dgemm = blas.scipy_sgemm_64_, blas.scipy_dgemm_64_
+        except (OSError, AttributeError):
+            continue
+        address = ctypes.c_void_p
+        return address.from_buffer(sgemm).value or 0, address.from_buffer(dgemm).value or 0, 1
+    return None
+
+
+def _scipy_blas() -> tuple[int, int, int] | None:
+    """(sgemm, dgemm, 0) from SciPy's BLAS (``scipy.linalg.cython_blas``), if installed."""
+    try:
+        from scipy.linalg import cython_blas  # here: SciPy takes a while to import
+    except ImportError:
+        return None
+    capi = cython_blas.__pyx_capi__
+    return _capsule_pointer(capi["sgemm"]), _capsule_pointer(capi["dgemm"]), 0
+
+
+def _capsule_pointer(capsule: object) -> int:
+    """The C function pointer a Cython ``__pyx_capi__`` capsule holds."""
+    api = ctypes.pythonapi
+    api.PyCapsule_GetName.restype = ctypes.c_char_p
+    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
+    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    return int(api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule)))
+
+
+#: each kernel's arguments after (T, B, d): "p" a pointer (an array or NULL), "i" an int,
+#: "l" a long
+SIGNATURES = {
+    "rnn_forward": "pppp",
+    "rnn_backward": "pppppppp",
+    "lstm_forward": "pppppilpp",
+    "lstm_backward": "pppppppppppp",
+    "gru_forward": "ppppilppipp",
+    "gru_backward": "pppppppippppp",
+}
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    """argtypes for every kernel, both dtypes, so ctypes checks each call."""
+    kinds = {"p": ctypes.c_void_p, "i": ctypes.c_int, "l": ctypes.c_long}
+    for name, args in SIGNATURES.items():
+        for suffix in ("f32", "f64"):
+            fn = getattr(lib, f"{name}_{suffix}")
+            fn.argtypes = [ctypes.c_int] * 3 + [kinds[a] for a in args]
+            fn.restype = None
+
+
+def pointer(a: np.ndarray | None) -> int | None:
+    """An array's data address for a kernel (None, i.e. NULL, for no array)."""
+    return None if a is None else a.ctypes.data
