@@ -106,6 +106,15 @@ def padded(seqs: list[np.ndarray], inputs: str) -> tuple[np.ndarray, np.ndarray]
     return x, lengths
 
 
+def char_tagger(directory: Path, char_cell: str, crf: bool) -> SequenceTagger:
+    """A small two-layer tagger with `char_cell` character features (and a CRF), fitted
+    on BIO for one epoch and saved to `directory`."""
+    model = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_dim=3,
+                           char_units=2, char_cell=char_cell, crf=crf, layers=2)  # fmt: skip
+    model.fit(SENTENCES, BIO).save(directory)
+    return model
+
+
 def tagger_batch(model: SequenceTagger, sentences: list) -> tuple[np.ndarray, np.ndarray]:
     """(B, T, 1 + L) ids padded on both axes, or (B, T) without character features."""
     seqs = model.encode(sentences)

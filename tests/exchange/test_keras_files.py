@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exported import BIO, CASES, POOLING, SENTENCES, TAGS, UNSEEN, tagger_batch
+from exported import CASES, POOLING, SENTENCES, TAGS, UNSEEN, char_tagger, tagger_batch
 from rnnkit.errors import ConfigError
 from rnnkit.exchange import export_keras, import_keras
 from rnnkit.io import load_model_dir
@@ -101,18 +101,7 @@ def test_keras_masked_steps_carry_one_way_and_are_zero_both_ways(
 
 @pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
 def test_a_tagger_with_characters_in_keras_and_back(keras, tmp_path, char_cell) -> None:
-    model = SequenceTagger(
-        hidden=4,
-        embed_dim=4,
-        epochs=1,
-        verbose=0,
-        char_dim=3,
-        char_units=2,
-        char_cell=char_cell,
-        crf=False,
-        layers=2,
-    ).fit(SENTENCES, BIO)
-    model.save(tmp_path / "m")
+    model = char_tagger(tmp_path / "m", char_cell, crf=False)
     path = export_keras(tmp_path / "m", tmp_path / "m.keras")
     net = keras.saving.load_model(path)
     x, lengths = tagger_batch(model, UNSEEN)  # (B, T, 1 + L), mixed words and sentences

@@ -12,11 +12,10 @@ import json
 import numpy as np
 import pytest
 
-from exported import BIO, CASES, SENTENCES, UNSEEN, tagger_batch
+from exported import CASES, UNSEEN, char_tagger, tagger_batch
 from rnnkit.exchange import export_onnx, onnx_model, portable
 from rnnkit.metrics import tag_scheme
 from rnnkit.metrics.schemes import iobes_to_bio
-from rnnkit.models import SequenceTagger
 
 onnx = pytest.importorskip("onnx", reason="the onnx extra (pip install 'rnnkit[onnx]')")
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra (pip install 'rnnkit[onnx]')")
@@ -73,18 +72,7 @@ def _viterbi(emissions: np.ndarray, A: np.ndarray, start: np.ndarray, end: np.nd
 @pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("crf", [False, True])
 def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
-    model = SequenceTagger(
-        hidden=4,
-        embed_dim=4,
-        epochs=1,
-        verbose=0,
-        char_dim=3,
-        char_units=2,
-        char_cell=char_cell,
-        crf=crf,
-        layers=2,
-    ).fit(SENTENCES, BIO)
-    model.save(tmp_path / "m")
+    model = char_tagger(tmp_path / "m", char_cell, crf=crf)
     x, lengths = tagger_batch(model, UNSEEN)
     outputs = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
         None, {"ids": x, "lengths": lengths}

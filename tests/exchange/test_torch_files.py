@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from exported import BIO, CASES, SENTENCES, UNSEEN, padded, tagger_batch
+from exported import BIO, CASES, SENTENCES, UNSEEN, char_tagger, padded, tagger_batch
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.exchange import export_torch, import_torch
 from rnnkit.exchange.stack import stack_of
@@ -100,18 +100,7 @@ def _decode(emissions, lengths: np.ndarray, crf) -> list[list[int]]:
 @pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("crf", [False, True])
 def test_a_tagger_with_characters_in_pytorch_and_back(tmp_path, char_cell, crf) -> None:
-    model = SequenceTagger(
-        hidden=4,
-        embed_dim=4,
-        epochs=1,
-        verbose=0,
-        char_dim=3,
-        char_units=2,
-        char_cell=char_cell,
-        crf=crf,
-        layers=2,
-    ).fit(SENTENCES, BIO)
-    model.save(tmp_path / "m")
+    model = char_tagger(tmp_path / "m", char_cell, crf=crf)
     path = export_torch(tmp_path / "m", tmp_path / "m.safetensors")
     names = set(load_weights(path))
     assert {"char_embedding.weight", "char_rnn.weight_hh_l0_reverse"} <= names

@@ -27,7 +27,6 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -59,7 +58,7 @@ from rnnkit.models import (
     Sequential,
     load_model,
 )
-from rnnkit.models.persist import SIZE_KEYS
+from rnnkit.models.persist import SIZE_KEYS, nested_items
 
 __all__ = [
     "EXTRAS",
@@ -260,7 +259,7 @@ def network_from_record(record: str, largest: int, path: Path) -> tuple[dict[str
         meta = json.loads(record)
         config = meta["config"]
         arch = config["architecture"]
-        for key, value in _items(arch):
+        for key, value in nested_items(arch):
             if key in SIZE_KEYS and value is not None and not 0 < int(value) <= largest:
                 raise ValueError(f"{key}={value!r}: no tensor in the file is that large")
         layers = [layer_from_config(spec) for spec in arch["layers"]]
@@ -284,14 +283,3 @@ def save_imported(meta: dict[str, Any], network: Sequential, out: str | os.PathL
     )
     load_model(out)  # the directory opens as the task model it was
     return Path(out)
-
-
-def _items(value: Any) -> Iterator[tuple[str, Any]]:
-    """Every (key, value) of the dicts nested in `value` (layers wrap layers)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield key, item
-            yield from _items(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _items(item)

@@ -22,7 +22,7 @@ from rnnkit.layers.registry import layer_class
 from rnnkit.models.heads import check_loss
 from rnnkit.models.sequential import Sequential
 
-__all__ = ["load_weights", "save_sequential", "sequential_from_files"]
+__all__ = ["load_weights", "nested_items", "save_sequential", "sequential_from_files"]
 
 
 def save_sequential(
@@ -100,7 +100,7 @@ def _check_sizes(arch: Any, weights: dict[str, np.ndarray], where: Path) -> None
     the bound that does not fit is left to :func:`load_weights`, which names the tensor.
     """
     largest = max((d for tensor in weights.values() for d in tensor.shape), default=0)
-    for key, value in _items(arch):
+    for key, value in nested_items(arch):
         if key in SIZE_KEYS and value is not None:
             if not isinstance(value, int) or isinstance(value, bool) or value > largest:
                 raise ModelFileError(
@@ -114,15 +114,15 @@ def _check_sizes(arch: Any, weights: dict[str, np.ndarray], where: Path) -> None
             )
 
 
-def _items(value: Any) -> Iterator[tuple[str, Any]]:
+def nested_items(value: Any) -> Iterator[tuple[str, Any]]:
     """Every (key, value) of the dicts nested in `value` (layers wrap layers)."""
     if isinstance(value, dict):
         for key, item in value.items():
             yield key, item
-            yield from _items(item)
+            yield from nested_items(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _items(item)
+            yield from nested_items(item)
 
 
 def load_weights(files: ModelFiles, named: dict[str, np.ndarray]) -> None:
