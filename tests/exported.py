@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rnnkit.io import load_model_dir
 from rnnkit.models import (
     FrameClassifier,
     FrameRegressor,
@@ -104,6 +105,14 @@ def padded(seqs: list[np.ndarray], inputs: str) -> tuple[np.ndarray, np.ndarray]
     for i, s in enumerate(seqs):
         x[i, : len(s)] = s
     return x, lengths
+
+
+def same_bits(a: Path, b: Path) -> None:
+    """The model directories `a` and `b` hold the same tensors, bit for bit."""
+    before, after = load_model_dir(a).weights, load_model_dir(b).weights
+    assert sorted(after) == sorted(before)
+    for name, value in before.items():
+        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes(), name
 
 
 def char_tagger(directory: Path, char_cell: str, crf: bool) -> SequenceTagger:

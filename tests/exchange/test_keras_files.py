@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exported import CASES, POOLING, SENTENCES, TAGS, UNSEEN, char_tagger, tagger_batch
+from exported import CASES, POOLING, SENTENCES, TAGS, UNSEEN, char_tagger, same_bits, tagger_batch
 from rnnkit.errors import ConfigError
 from rnnkit.exchange import export_keras, import_keras
 from rnnkit.io import load_model_dir
@@ -72,11 +72,7 @@ def test_keras_gives_rnnkits_outputs(
 def test_import_gives_back_the_same_bits(trained, tmp_path, task, cell, bidirectional, layers):
     t = trained(task, cell, bidirectional, layers)
     path = export_keras(t.path, tmp_path / "model.keras")
-    before = load_model_dir(t.path).weights
-    after = load_model_dir(import_keras(path, tmp_path / "back")).weights
-    assert sorted(after) == sorted(before)
-    for name, value in before.items():
-        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes(), name
+    same_bits(t.path, import_keras(path, tmp_path / "back"))
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
@@ -109,12 +105,8 @@ def test_a_tagger_with_characters_in_keras_and_back(keras, tmp_path, char_cell) 
     expected = model.model_.predict([x[i, :n] for i, n in enumerate(lengths)])
     got = keras.ops.convert_to_numpy(net({"ids": x[:, :, 0], "chars": x[:, :, 1:]}))
     np.testing.assert_allclose(_real_steps(got, lengths), expected, rtol=0, atol=ATOL)
-    before = load_model_dir(tmp_path / "m").weights
     back = import_keras(path, tmp_path / "back")
-    after = load_model_dir(back).weights
-    assert sorted(after) == sorted(before)
-    for name, value in before.items():
-        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes(), name
+    same_bits(tmp_path / "m", back)
     assert load_model_dir(back).vocab["given_scheme"] == "BIO"
     assert load_model(back).predict(UNSEEN) == model.predict(UNSEEN)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from exported import LABELS, TEXTS, frames, padded
+from exported import LABELS, TEXTS, frames, padded, same_bits
 from rnnkit.exchange import (
     export_keras,
     export_torch,
@@ -19,7 +19,6 @@ from rnnkit.exchange import (
     onnx_model,
     portable,
 )
-from rnnkit.io import load_model_dir
 from rnnkit.models import FrameRegressor, SequenceClassifier
 
 pytestmark = pytest.mark.filterwarnings(
@@ -53,13 +52,6 @@ def float64(tmp_path_factory):
     return model.save(tmp_path_factory.mktemp("f64") / "m"), x, lengths, out
 
 
-def _same_bits(a, b) -> None:
-    before, after = load_model_dir(a).weights, load_model_dir(b).weights
-    assert sorted(before) == sorted(after)
-    for name, value in before.items():
-        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes()
-
-
 @pytest.mark.parametrize("case", ["one_hot", "float64"])
 def test_onnx(request, case) -> None:
     ort = pytest.importorskip("onnxruntime", reason="the onnx extra")
@@ -82,7 +74,7 @@ def test_pytorch(request, tmp_path, case) -> None:
     with torch.no_grad():
         got = net(torch.from_numpy(x), torch.from_numpy(lengths)).numpy()  # fmt: skip
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 if case == "float64" else ATOL)
-    _same_bits(path, import_torch(tmp_path / "m.safetensors", tmp_path / "back"))
+    same_bits(path, import_torch(tmp_path / "m.safetensors", tmp_path / "back"))
 
 
 @pytest.mark.parametrize("case", ["one_hot", "float64"])
@@ -96,4 +88,4 @@ def test_keras(request, keras, tmp_path, case) -> None:
     # float64 precision as PyTorch's do (measured on each cell's layer outputs alone:
     # some of Keras's recurrent arithmetic runs in float32), so ATOL here too
     np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)
-    _same_bits(path, import_keras(tmp_path / "m.keras", tmp_path / "back"))
+    same_bits(path, import_keras(tmp_path / "m.keras", tmp_path / "back"))

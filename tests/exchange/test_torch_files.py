@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from exported import BIO, CASES, SENTENCES, UNSEEN, char_tagger, padded, tagger_batch
+from exported import BIO, CASES, SENTENCES, UNSEEN, char_tagger, padded, same_bits, tagger_batch
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.exchange import export_torch, import_torch
 from rnnkit.exchange.stack import stack_of
@@ -42,11 +42,7 @@ def test_pytorch_gives_rnnkits_outputs_and_import_the_same_bits(
     net, info = torch_module.load(str(path))
     assert info["task"] == t.model.task
     np.testing.assert_allclose(_outputs(net, t.x, t.lengths), t.expected, rtol=0, atol=ATOL)
-    before = load_model_dir(t.path).weights
-    after = load_model_dir(import_torch(path, tmp_path / "back")).weights
-    assert sorted(after) == sorted(before)
-    for name, value in before.items():
-        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes(), name
+    same_bits(t.path, import_torch(path, tmp_path / "back"))
 
 
 def test_state_dict_names_are_pytorchs(trained, tmp_path) -> None:
@@ -116,12 +112,8 @@ def test_a_tagger_with_characters_in_pytorch_and_back(tmp_path, char_cell, crf) 
     x[0, 1, 1:] = 0  # a real word of no characters: zero features, as in rnnkit
     expected = model.model_.predict([x[i, :n] for i, n in enumerate(lengths)])
     np.testing.assert_allclose(_outputs(net, x, lengths), expected, rtol=0, atol=ATOL)
-    before = load_model_dir(tmp_path / "m").weights
     back = import_torch(path, tmp_path / "back")
-    after = load_model_dir(back).weights
-    assert sorted(after) == sorted(before)
-    for name, value in before.items():
-        assert after[name].dtype == value.dtype and after[name].tobytes() == value.tobytes(), name
+    same_bits(tmp_path / "m", back)
     assert load_model_dir(back).vocab["given_scheme"] == "BIO"
     assert load_model(back).predict(UNSEEN) == model.predict(UNSEEN)
 
