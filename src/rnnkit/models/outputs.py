@@ -246,9 +246,8 @@ class TagOutputs:
         if len(given) < 2:
             raise DataError(f"only one tag {given!r}: a tagger needs at least two")
         self.given_scheme_ = "BIO" if self._learns_iobes(given) else None
-        self.labels_ = given
-        if self.given_scheme_:
-            self.labels_ = sorted({t for seq in tags for t in bio_to_iobes(list(map(str, seq)))})
+        learnt = [bio_to_iobes([str(t) for t in seq]) for seq in tags] if self.given_scheme_ else []
+        self.labels_ = sorted({t for seq in learnt for t in seq}) if learnt else given
         return self._tag_ids(tags)
 
     def _learns_iobes(self, labels: list[str]) -> bool:
