@@ -42,12 +42,14 @@ def main() -> None:
         tagger.fit(train.sentences, train.tags, valid=(dev.sentences, dev.tags))
         seconds = time.perf_counter() - start
         report = tagger.evaluate(test.sentences, test.tags).to_dict()
-        dev_acc = tagger.evaluate(dev.sentences, dev.tags).accuracy
+        on_dev = tagger.evaluate(dev.sentences, dev.tags).to_dict()
+        dev_acc = on_dev["accuracy"]
         extra = ""
         if "entity_f1" in report:
             extra = (
                 f"  entity P/R/F1 {report['entity_precision']:.4f} "
                 f"{report['entity_recall']:.4f} {report['entity_f1']:.4f}"
+                f"  dev entity F1 {on_dev['entity_f1']:.4f}"
             )
         print(
             f"{json.dumps(settings):<50} test {report['accuracy']:.4f}  dev {dev_acc:.4f}  "
