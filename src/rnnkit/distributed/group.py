@@ -43,6 +43,8 @@ __all__ = ["Accumulate", "MPIGroup"]
 
 Array = np.ndarray
 T = TypeVar("T")
+#: draws of a generator set aside for each share (PCG64's period is 2**128)
+STRIDE = 2**64
 
 
 class _Steps:
@@ -56,21 +58,33 @@ class _Steps:
         #: slot key -> rows of a sparse gradient this group wrote (the union of the
         #: ranks'), which the model's zero_grad, knowing only its own, would leave
         self._written: dict[str, Array] = {}
-        self._generators: tuple[Any, list[np.random.Generator]] | None = None
+        #: the model, its random generators, and each one's state at the start of
+        #: its sequence (drawn from the seed once)
+        self._generators: tuple[Any, list[np.random.Generator], list[Any]] | None = None
         self._scratch = Workspace()  # the scaled shares being added (not state)
 
     def _train_share(self, model: Any, source: Any, index: Any, rank: int, step: int):
         """Forward and BPTT on `rank`'s share; its header and (gradient, rows) per slot.
 
-        The model's random generators (dropout, scheduled sampling) are drawn afresh
+        The model's random generators (dropout, scheduled sampling) are set afresh
         from (seed, step, rank): each share its own masks, the same in every run with
         this many ranks, after a resume too, with no per-rank state to save.
         """
         if self._generators is None or self._generators[0] is not model:
-            self._generators = (model, model_generators(model))  # found once: a walk
-        for i, g in enumerate(self._generators[1]):
-            fresh = np.random.default_rng([self.seed, step, rank, i])
-            g.bit_generator.state = fresh.bit_generator.state
+            found = model_generators(model)  # found once: a walk
+            starts: list[Any] = [
+                np.random.default_rng([self.seed, i]).bit_generator.state for i in range(len(found))
+            ]
+            self._generators = (model, found, starts)
+        _, found, starts = self._generators
+        # NOTE: share k = step * size + rank draws from its own stretch of each
+        # generator's sequence, STRIDE draws long: advancing PCG64 (default_rng's) there
+        # costs a few microseconds, where seeding a new generator per share cost tens
+        share = (step * self.size + rank) * STRIDE
+        for g, start in zip(found, starts, strict=True):
+            bits: Any = g.bit_generator
+            bits.state = start
+            bits.advance(share)
         for key, _, g, _ in model.param_slots():  # zero what the last sum wrote
             rows = self._written.pop(key, None)
             if rows is not None:
