@@ -10,7 +10,7 @@ writes; a failing rank ends the job (:func:`abort_on_error`).
 """
 
 from rnnkit.distributed.group import Accumulate, MPIGroup
-from rnnkit.distributed.launch import abort_on_error, launched_ranks, world
+from rnnkit.distributed.launch import abort_on_error, launched_ranks, share_cores, world
 from rnnkit.distributed.reduction import Layout, header
 from rnnkit.distributed.sharding import shard, share_size
 
@@ -22,6 +22,7 @@ __all__ = [
     "header",
     "launched_ranks",
     "shard",
+    "share_cores",
     "share_size",
     "world",
 ]
