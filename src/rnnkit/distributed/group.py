@@ -145,6 +145,7 @@ class MPIGroup(_Steps):
         self._model: Any = None  # the model the layout and buffers are for
         self._send = self._received = np.zeros(0, np.uint8)
         self._views: tuple[RecordView, list[RecordView]] | None = None
+        self._headers = np.zeros((0, 0))
 
     def train_step(self, model: Any, source: Any, index: Any, step: int):
         head, grads = self._train_share(model, source, index, self.rank, step)
@@ -154,10 +155,9 @@ class MPIGroup(_Steps):
             self.comm.Allgather(head, heads)
             self._lay_out(_fitting(heads, slots), model)
         records = self._exchange(head, grads)
-        heads = np.stack([rec.header for rec in records])  # (N, k)
         assert self._layout is not None
-        if not self._layout.holds(heads):  # more rows than room: every rank sees it
-            self._lay_out(_fitting(heads, slots, self._layout), model)
+        if not self._layout.holds(self._headers):  # more rows than room: every rank sees it
+            self._lay_out(_fitting(self._headers, slots, self._layout), model)
             records = self._exchange(head, grads)
         return self._finish(self._layout, records, slots)
 
@@ -166,6 +166,8 @@ class MPIGroup(_Steps):
         self._layout, self._model = layout, model
         self._send = np.zeros(layout.nbytes, np.uint8)
         self._received = np.zeros((self.size, layout.nbytes), np.uint8)  # rank by rank
+        k = len(COUNTS) + len(layout.caps)
+        self._headers = self._received[:, : 8 * k].view(np.float64)  # (N, k), in place
         own = layout.views(self._send)
         self._views = (own, [layout.views(self._received[r]) for r in range(self.size)])
 

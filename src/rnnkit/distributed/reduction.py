@@ -128,12 +128,11 @@ class Layout:
 
     def holds(self, headers: Array) -> bool:
         """Whether every rank's slots, as its header gives them, fit this layout."""
-        for j, cap in enumerate(self.caps):
-            n_rows = headers[:, len(COUNTS) + j]
-            dense = (n_rows == DENSE).any()
-            if (cap == DENSE) != bool(dense) or (cap != DENSE and n_rows.max() > cap):
-                return False
-        return True
+        n_rows = headers[:, len(COUNTS) :]  # (N, slots)
+        caps = np.array(self.caps)
+        dense = (n_rows == DENSE).any(axis=0)  # some rank sends it whole
+        room = np.where(caps == DENSE, np.inf, caps)
+        return bool(np.array_equal(dense, caps == DENSE) and (n_rows.max(axis=0) <= room).all())
 
     @cached_property
     def _offsets(self) -> tuple[list[tuple[int, int, int]], int]:
@@ -187,13 +186,14 @@ class Layout:
 
     def sum_into(self, records: list[RecordView], slots: list[ParamSlot], scratch=None):
         """Sum the ranks' records in rank order, each times its share of the loss
-        weight, into the slots' gradient arrays.
+        weight, into the slots' gradient arrays (`scratch`: a Workspace for the
+        scaled shares, kept from call to call).
 
         Returns the slots with the rows they now hold: the union of the ranks' rows
         for a sparse slot, None for a dense one.
         """
         ws = Workspace() if scratch is None else scratch
-        headers = np.stack([rec.header for rec in records])  # (N, k)
+        headers = np.stack([rec.header for rec in records])  # (N, k), a few numbers
         s = scales(headers)
         out: list[ParamSlot] = []
         for j, ((key, p, g, _), cap) in enumerate(zip(slots, self.caps, strict=True)):
