@@ -96,3 +96,9 @@ def test_a_share_with_more_rows_than_room_makes_every_rank_grow_the_layout() -> 
     (expected,), _ = _sum(dense, [1.0, 1.0])
     assert rows.tolist() == [0, 1, 5, 8]
     np.testing.assert_array_equal(out[rows], expected[rows])
+
+
+def test_a_scalar_parameter_travels_whole() -> None:
+    g0, g1 = np.array(2.0, np.float32), np.array(4.0, np.float32)
+    (out,), (rows,) = _sum([[(g0, None)], [(g1, None)]], [1.0, 3.0])
+    assert rows is None and out.shape == () and float(out) == 3.5

@@ -145,8 +145,8 @@ class Layout:
             at += 8 * max(cap, 0)
         out = []
         for j, (shape, cap) in enumerate(zip(self.shapes, self.caps, strict=True)):
-            rows = shape[0] if cap == DENSE else cap
-            size = rows * math.prod(shape[1:]) * np.dtype(self.dtypes[j]).itemsize
+            entries = math.prod(shape) if cap == DENSE else cap * math.prod(shape[1:])
+            size = entries * np.dtype(self.dtypes[j]).itemsize
             out.append((ids_at[j], at, size))
             at += -(-size // 8) * 8
         return out, at
@@ -166,8 +166,8 @@ class Layout:
         ):
             ids = record[ids_at : ids_at + 8 * max(cap, 0)].view(np.int64)
             values = record[values_at : values_at + size].view(dt)
-            rows = shape[0] if cap == DENSE else cap
-            slots.append(SlotView(ids, values.reshape(rows, *shape[1:])))
+            kept = shape if cap == DENSE else (cap, *shape[1:])  # (rows, ...)
+            slots.append(SlotView(ids, values.reshape(kept)))
         return RecordView(record[: 8 * k].view(np.float64), slots)
 
     def pack(self, view: RecordView, head: Array, grads: list[tuple[Array, Array | None]]):
