@@ -1,7 +1,7 @@
 """Data-parallel training speed: tokens per second on 1 and N ranks, side by side.
 
-    python benchmarks/mpi_scaling.py [--config tagger medium] [--cell rnn] [--ranks 2]
-        [--steps 4] [--rounds 3]
+    python benchmarks/mpi_scaling.py [--config tiny sentiment tagger char-lm medium]
+        [--cell rnn] [--ranks 2] [--seconds 1.0] [--rounds 5]
 
 For each configuration of ``rnnkit bench`` (the same model: embedding, one recurrent
 layer, Dense; the same global batch) it times training steps (forward, BPTT, the
@@ -12,15 +12,20 @@ round so a busy machine slows them alike:
 - ``1p x Nt``: one process, N BLAS threads;
 - ``mpi N x 1t``: ``mpiexec -n N``, one thread per rank, each rank a share of the batch.
 
-It prints each way's median tokens per second (global tokens: the whole batch) and
-the ratios of the MPI run to the two single processes. Each way runs in a fresh
-process (``--worker``), started by this script, with OPENBLAS_NUM_THREADS set.
+Each measurement runs in a fresh process (``--worker``, OPENBLAS_NUM_THREADS set),
+warms up for WARMUP steps (buffers allocated, pages touched, the ranks' message
+layout agreed), then times as many steps as fill `--seconds` at the warm-up's pace
+(rank 0 decides, so every rank runs as many). It prints each way's median tokens per
+second (global tokens: the whole batch) and the medians of the rounds' ratios of the
+MPI run to the two single processes: a round's three runs follow each other, so
+their ratio is less shaken by load that comes and goes than a ratio of medians.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import statistics
@@ -31,9 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnkit.bench.configs import find_config
+from rnnkit.bench.configs import CONFIGS, find_config
 from rnnkit.bench.rnnkit_side import build_model, make_batch
 from rnnkit.training import SequenceDataset
+
+#: untimed steps before the timed ones
+WARMUP = 3
+#: the configurations timed unless --config says otherwise: every one but large
+DEFAULT = [c.name for c in CONFIGS if c.name != "large"]
 
 
 def _mpiexec() -> str:
@@ -42,8 +52,8 @@ def _mpiexec() -> str:
     return str(beside) if beside.is_file() else "mpiexec"
 
 
-def worker(config: str, cell: str, steps: int) -> None:
-    """Time `steps` training steps (after one warm-up); rank 0 prints tokens per second."""
+def worker(config: str, cell: str, seconds: float) -> None:
+    """Time about `seconds` of training steps after WARMUP; rank 0 prints tokens/s."""
     cfg = find_config(config)
     model = build_model(cfg, cell)
     batch = make_batch(cfg)
@@ -67,57 +77,69 @@ def worker(config: str, cell: str, steps: int) -> None:
             _, _, slots = group.train_step(model, data, index, i)
         model.optimizer.step(slots)
 
-    step(0)  # warm-up: buffers allocated, pages touched
-    if group is not None:
+    start = time.perf_counter()
+    for i in range(WARMUP):
+        step(i)
+    pace = (time.perf_counter() - start) / WARMUP
+    steps = np.array([max(WARMUP, math.ceil(seconds / pace))], np.int64)
+    if group is not None:  # rank 0's count, so every rank meets as often
+        group.comm.Bcast(steps, root=0)
         group.comm.Barrier()
     start = time.perf_counter()
-    for i in range(steps):
-        step(i + 1)
-    seconds = time.perf_counter() - start
+    for i in range(int(steps[0])):
+        step(WARMUP + i)
+    elapsed = time.perf_counter() - start
     if group is None or group.rank == 0:
-        print(json.dumps({"tokens_per_s": steps * cfg.tokens / seconds}))
+        tokens = int(steps[0]) * cfg.tokens
+        print(json.dumps({"tokens_per_s": tokens / elapsed, "steps": int(steps[0])}))
 
 
-def _measure(way: str, ranks: int, config: str, cell: str, steps: int) -> float:
-    """Tokens per second of one way, in a fresh process (or mpiexec job)."""
+def _measure(way: str, ranks: int, config: str, cell: str, seconds: float) -> dict:
+    """Tokens per second (and steps timed) of one way, in a fresh process or job."""
     threads = ranks if way == "threads" else 1
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
-    command = [sys.executable, __file__, "--worker", config, cell, str(steps)]
+    command = [sys.executable, __file__, "--worker", config, cell, str(seconds)]
     if way == "mpi":
         command = [_mpiexec(), "-n", str(ranks), *command]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["tokens_per_s"])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str]) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--config", nargs="+", default=["tagger", "medium"])
+    p.add_argument("--config", nargs="+", default=DEFAULT)
     p.add_argument("--cell", default="rnn")
     p.add_argument("--ranks", type=int, default=2)
-    p.add_argument("--steps", type=int, default=4, help="timed steps per measurement")
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    p.add_argument("--seconds", type=float, default=1.0, help="timed seconds per measurement")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
     p.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        config, cell, steps = args.worker
-        worker(config, cell, int(steps))
+        config, cell, seconds = args.worker
+        worker(config, cell, float(seconds))
         return
     n = args.ranks
     ways = {"single": "1p x 1t", "threads": f"1p x {n}t", "mpi": f"mpi {n} x 1t"}
     print("command: python benchmarks/mpi_scaling.py " + shlex.join(argv), flush=True)
-    print(f"cores: {os.cpu_count()}; cell {args.cell}; tokens per second (median of "
-          f"{args.rounds} interleaved rounds, {args.steps} steps each)\n")  # fmt: skip
-    head = f"{'config':<10}" + "".join(f"{w:>14}" for w in ways.values())
+    print(f"cores: {os.cpu_count()}; cell {args.cell}; tokens per second, median of "
+          f"{args.rounds} interleaved rounds of about {args.seconds:g} s each; ratios: "
+          "median of the rounds' ratios\n")  # fmt: skip
+    head = f"{'config':<10}{'steps':>7}" + "".join(f"{w:>14}" for w in ways.values())
     print(head + f"{'mpi / 1p x 1t':>15}{f'mpi / 1p x {n}t':>15}", flush=True)
     for config in args.config:
-        seen: dict[str, list[float]] = {w: [] for w in ways}
+        seen: dict[str, list[dict]] = {w: [] for w in ways}
         for _ in range(args.rounds):
             for way in ways:
-                seen[way].append(_measure(way, n, config, args.cell, args.steps))
-        med = {w: statistics.median(v) for w, v in seen.items()}
-        row = f"{config:<10}" + "".join(f"{med[w]:>14,.0f}" for w in ways)
-        row += f"{med['mpi'] / med['single']:>14.2f}x{med['mpi'] / med['threads']:>14.2f}x"
-        print(row, flush=True)
+                seen[way].append(_measure(way, n, config, args.cell, args.seconds))
+        speed = {w: [r["tokens_per_s"] for r in v] for w, v in seen.items()}
+        med = {w: statistics.median(v) for w, v in speed.items()}
+        ratios = [
+            statistics.median(m / o for m, o in zip(speed["mpi"], speed[w], strict=True))
+            for w in ("single", "threads")
+        ]
+        steps = statistics.median(r["steps"] for r in seen["mpi"])
+        row = f"{config:<10}{steps:>7.0f}" + "".join(f"{med[w]:>14,.0f}" for w in ways)
+        print(row + "".join(f"{r:>14.2f}x" for r in ratios), flush=True)
 
 
 if __name__ == "__main__":

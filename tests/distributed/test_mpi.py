@@ -37,8 +37,14 @@ def _mpiexec() -> str:
     return found
 
 
-def _run(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *argv: str | Path, cwd: Path | None = None, threads: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``mpiexec -n 2 python ARGV``, one BLAS thread per rank (`threads` False: the
+    thread variables unset, as a user's shell has them)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    if not threads:
+        env = {k: v for k, v in env.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
     env["PYTHONPATH"] = os.pathsep.join(
         [str(Path(__file__).parents[2] / "src"), env.get("PYTHONPATH", "")]
     )
@@ -86,3 +92,11 @@ def test_carried_rows_gather_in_rank_order_and_split_back(tmp_path: Path) -> Non
             assert f["whole"][:, 0].tolist() == [0, 0, 1, 1, 1]  # rank 0's 2 rows, rank 1's 3
             # split back by the sharding rule: 3 and 2 rows (the first share the longer)
             assert f["back"].shape == ((3, 3) if r == 0 else (2, 3))
+
+
+def test_each_rank_takes_its_share_of_the_cores(tmp_path: Path) -> None:
+    done = _run(HELPER, "threads", tmp_path, threads=False)
+    assert done.returncode == 0, done.stderr
+    each = max(1, len(os.sched_getaffinity(0)) // 2)  # two ranks on this host
+    for r in range(2):
+        assert (tmp_path / f"threads{r}.txt").read_text().split() == [f"[{each}]"]

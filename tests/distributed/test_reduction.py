@@ -1,29 +1,41 @@
-"""Gradients packed into one buffer per rank and summed in rank order."""
+"""Gradients written into one fixed-size record per rank and summed in rank order."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.distributed import combine, pack
+from rnnkit.distributed import Layout, header
+
+Grads = list[tuple[np.ndarray, np.ndarray | None]]
 
 
-def _sum(parts: list[list[tuple[np.ndarray, np.ndarray | None]]], scales: list[float]):
-    """Pack each rank's parts, combine them into fresh arrays, return (arrays, rows)."""
-    sparse = [all(p[j][1] is not None for p in parts) for j in range(len(parts[0]))]
-    packed = [pack(p, sparse, s) for p, s in zip(parts, scales, strict=True)]
-    counts = np.array(
-        [[len(rows) if sp else 0 for (_, rows), sp in zip(p, sparse, strict=True)] for p in parts]
+def _records(parts: list[Grads], weights: list[float], layout: Layout | None = None):
+    """Each rank's header and record (`layout`, else one fitting them); the layout."""
+    heads = np.array(
+        [header([w, 0, 0, 0, 0, 0], [r for _, r in p]) for p, w in zip(parts, weights, strict=True)]
     )
+    first = parts[0]
+    if layout is None:
+        layout = Layout.fitting(heads, [g.shape for g, _ in first], [g.dtype for g, _ in first])
+    records = [layout.views(np.zeros(layout.nbytes, np.uint8)) for _ in parts]
+    for rec, head, grads in zip(records, heads, parts, strict=True):
+        layout.pack(rec, head, grads)
+    return records, layout
+
+
+def _sum(parts: list[Grads], weights: list[float]):
+    """Pack each rank's parts, sum them into fresh arrays, return (arrays, rows)."""
+    records, layout = _records(parts, weights)
     out = [np.full_like(g, np.nan) for g, _ in parts[0]]
     slots = [(f"p{j}", g, g, None) for j, g in enumerate(out)]
-    result = combine([v for v, _ in packed], [r for _, r in packed], counts, slots, sparse)
+    result = layout.sum_into(records, slots)
     return out, [rows for *_, rows in result]
 
 
 def test_dense_gradients_sum_in_rank_order_with_each_ranks_weight() -> None:
     rng = np.random.default_rng(0)
     g = [[(rng.normal(size=(3, 2)).astype(np.float32), None)] for _ in range(3)]
-    (out,), (rows,) = _sum(g, [0.5, 0.25, 0.25])
+    (out,), (rows,) = _sum(g, [2.0, 1.0, 1.0])
     a, b, c = (share[0][0] for share in g)
     expected = (a * np.float32(0.5) + b * np.float32(0.25)) + c * np.float32(0.25)
     assert rows is None and out.dtype == np.float32
@@ -42,23 +54,51 @@ def test_sparse_rows_travel_alone_and_sum_as_the_dense_gradients_would() -> None
     grads = [_embedding_grad(rng, rows) for rows in touched]
     sparse = [[(g, np.array(rows))] for g, rows in zip(grads, touched, strict=True)]
     dense = [[(g, None)] for g in grads]
-    (as_rows,), (rows,) = _sum(sparse, [0.6, 0.4])
-    (as_dense,), (none,) = _sum(dense, [0.6, 0.4])
+    (as_rows,), (rows,) = _sum(sparse, [3.0, 2.0])
+    (as_dense,), (none,) = _sum(dense, [3.0, 2.0])
     assert rows.tolist() == [1, 4, 7, 9] and none is None
     np.testing.assert_array_equal(as_rows[rows], as_dense[rows])
-    values, sent = pack(sparse[0], [True], 0.6)
-    assert values.size == 3 * 3 and sent.tolist() == [1, 4, 7]  # 3 rows, not 10
+    _, layout = _records(sparse, [3.0, 2.0])
+    assert layout.caps == (4,)  # room for 3 rows and a quarter more, not all 10
+    assert layout.nbytes == 8 * (6 + 1) + 4 * 8 + 4 * 3 * 4
 
 
 def test_a_gradient_sparse_on_one_rank_and_dense_on_another_goes_dense() -> None:
     rng = np.random.default_rng(2)
     g0, g1 = _embedding_grad(rng, [2]), rng.normal(size=(10, 3)).astype(np.float32)
-    (out,), (rows,) = _sum([[(g0, np.array([2]))], [(g1, None)]], [0.5, 0.5])
+    (out,), (rows,) = _sum([[(g0, np.array([2]))], [(g1, None)]], [1.0, 1.0])
     assert rows is None
     np.testing.assert_array_equal(out, g0 * np.float32(0.5) + g1 * np.float32(0.5))
 
 
 def test_an_empty_share_adds_nothing() -> None:
     g = np.ones((2, 2), np.float32)
-    (out,), _ = _sum([[(g, None)], [(np.zeros_like(g), None)]], [1.0, 0.0])
+    (out,), _ = _sum([[(g, None)], [(np.zeros_like(g), np.zeros(0, np.int64))]], [1.0, 0.0])
     np.testing.assert_array_equal(out, g)
+
+
+def test_a_share_with_more_rows_than_room_makes_every_rank_grow_the_layout() -> None:
+    rng = np.random.default_rng(3)
+    small = [[(_embedding_grad(rng, [1]), np.array([1]))] for _ in range(2)]
+    _, layout = _records(small, [1.0, 1.0])
+    assert layout.caps == (2,)
+    more = [small[0], [(_embedding_grad(rng, [0, 5, 8]), np.array([0, 5, 8]))]]
+    records, _ = _records(more, [1.0, 1.0], layout)  # rank 1's rows left out
+    heads = np.stack([rec.header for rec in records])
+    assert not layout.holds(heads)
+    grown = Layout.fitting(heads, [(10, 3)], [np.float32], layout)
+    assert grown.caps == (4,) and grown.holds(heads)
+    assert Layout.fitting(heads, [(10, 3)], [np.float32], grown) is grown  # kept
+    dense = [[(g, None)] for g, _ in (more[0][0], more[1][0])]
+    records, _ = _records(more, [1.0, 1.0], grown)
+    out = np.full((10, 3), np.nan, np.float32)
+    ((_, _, _, rows),) = grown.sum_into(records, [("E", out, out, None)])
+    (expected,), _ = _sum(dense, [1.0, 1.0])
+    assert rows.tolist() == [0, 1, 5, 8]
+    np.testing.assert_array_equal(out[rows], expected[rows])
+
+
+def test_a_scalar_parameter_travels_whole() -> None:
+    g0, g1 = np.array(2.0, np.float32), np.array(4.0, np.float32)
+    (out,), (rows,) = _sum([[(g0, None)], [(g1, None)]], [1.0, 3.0])
+    assert rows is None and out.shape == () and float(out) == 3.5

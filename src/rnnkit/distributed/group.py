@@ -4,20 +4,24 @@ One step of :class:`MPIGroup` on rank ``r`` of ``N``:
 
 1. cut its share of the global batch (:func:`~rnnkit.distributed.shard`), forward
    and BPTT on it alone;
-2. gather every rank's counts (loss weight ``w_r``, loss and accuracy sums, tokens,
-   which gradients are row-sparse and how many rows): one small message;
-3. pack its gradients times ``w_r / sum w`` (and the ids of the embedding rows it
-   touched) into one buffer, gather every rank's in one message, and add them in
-   rank order (:mod:`~rnnkit.distributed.reduction`).
+2. write its counts (loss weight ``w_r``, loss and accuracy sums, tokens, the rows
+   each sparse gradient touched) and its gradients into one record of a fixed size
+   (:class:`~rnnkit.distributed.Layout`), in buffers kept from step to step;
+3. gather every rank's record in one collective (``Allgather``) and add the
+   gradients, each times ``w_r / sum w``, in rank order.
 
-Two collectives a step, whatever the number of parameters.
+One collective a step, whatever the number of parameters. The first step, and a
+step where a share touches more embedding rows than the records have room for, take
+a second: every rank reads the same headers, so all of them grow the layout alike
+and send again.
 
 The result is the gradient of the global batch's loss, a mean over all of its
 sequences (or tokens), never a mean of the ranks' means; every rank holds the same
 bits, applies the same optimizer step and so keeps the same weights.
 
 :class:`Accumulate` runs the same steps in one process, the ``N`` shares one after
-the other: ``mpiexec -n N`` and ``Accumulate(N)`` train the same weights.
+the other, and sums the same records: ``mpiexec -n N`` and ``Accumulate(N)`` train
+the same weights.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from rnnkit.distributed.reduction import combine, pack
+from rnnkit.core.workspace import Workspace
+from rnnkit.distributed.reduction import COUNTS, Layout, RecordView, header, totals
 from rnnkit.distributed.sharding import shard, share_size
 from rnnkit.errors import ConfigError
 from rnnkit.training.checkpoint import model_generators
@@ -38,8 +43,8 @@ __all__ = ["Accumulate", "MPIGroup"]
 
 Array = np.ndarray
 T = TypeVar("T")
-#: the counts every rank sends each step, before its gradients
-COUNTS = ("weight", "loss_sum", "correct", "count", "n_sequences", "tokens")
+#: draws of a generator set aside for each share (PCG64's period is 2**128)
+STRIDE = 2**64
 
 
 class _Steps:
@@ -53,27 +58,40 @@ class _Steps:
         #: slot key -> rows of a sparse gradient this group wrote (the union of the
         #: ranks'), which the model's zero_grad, knowing only its own, would leave
         self._written: dict[str, Array] = {}
-        self._generators: tuple[Any, list[np.random.Generator]] | None = None
+        #: the model, its random generators, and each one's state at the start of
+        #: its sequence (drawn from the seed once)
+        self._generators: tuple[Any, list[np.random.Generator], list[Any]] | None = None
+        self._scratch = Workspace()  # the scaled shares being added (not state)
 
     def _train_share(self, model: Any, source: Any, index: Any, rank: int, step: int):
-        """Forward and BPTT on `rank`'s share; (counts, (gradient, rows) per slot).
+        """Forward and BPTT on `rank`'s share; its header and (gradient, rows) per slot.
 
-        The model's random generators (dropout, scheduled sampling) are drawn afresh
+        The model's random generators (dropout, scheduled sampling) are set afresh
         from (seed, step, rank): each share its own masks, the same in every run with
         this many ranks, after a resume too, with no per-rank state to save.
         """
         if self._generators is None or self._generators[0] is not model:
-            self._generators = (model, model_generators(model))  # found once: a walk
-        for i, g in enumerate(self._generators[1]):
-            fresh = np.random.default_rng([self.seed, step, rank, i])
-            g.bit_generator.state = fresh.bit_generator.state
+            found = model_generators(model)  # found once: a walk
+            starts: list[Any] = [
+                np.random.default_rng([self.seed, i]).bit_generator.state for i in range(len(found))
+            ]
+            self._generators = (model, found, starts)
+        _, found, starts = self._generators
+        # NOTE: share k = step * size + rank draws from its own stretch of each
+        # generator's sequence, STRIDE draws long: advancing PCG64 (default_rng's) there
+        # costs a few microseconds, where seeding a new generator per share cost tens
+        share = (step * self.size + rank) * STRIDE
+        for g, start in zip(found, starts, strict=True):
+            bits: Any = g.bit_generator
+            bits.state = start
+            bits.advance(share)
         for key, _, g, _ in model.param_slots():  # zero what the last sum wrote
             rows = self._written.pop(key, None)
             if rows is not None:
                 g[rows] = 0.0
         model.zero_grad()
         part = shard(index, rank, self.size)
-        counts = np.zeros(len(COUNTS))
+        counts = [0.0] * len(COUNTS)
         if share_size(part):  # an empty share (fewer rows than ranks) adds nothing
             weight = getattr(model, "loss_weight", None)
             if weight is None:
@@ -82,57 +100,31 @@ class _Steps:
             batch = source.batch(part)
             r = model.train_batch(batch)
             sums = (r.loss_sum, r.correct, r.count, r.n_sequences, batch.n_tokens)
-            counts[:] = (weight(batch), *sums)
+            counts = [weight(batch), *sums]
         grads = [(g, rows) for _, _, g, rows in model.param_slots()]
-        return counts, grads
+        return header(counts, [rows for _, rows in grads]), grads
 
-    def _finish(self, counts: Array, slots: list[ParamSlot], values, rows, sparse):
+    def _finish(self, layout: Layout, records: list[RecordView], slots: list[ParamSlot]):
         """The global StepResult and tokens; the summed gradients written into `slots`."""
-        n_slots = len(slots)
-        row_counts = counts[:, len(COUNTS) + n_slots :]
-        out = combine(values, rows, row_counts, slots, sparse)
+        out = layout.sum_into(records, slots, self._scratch)
         for key, _, _, union in out:
             if union is not None:
                 self._written[key] = union
-        total = [float(sum(counts[r, i] for r in range(len(counts)))) for i in range(len(COUNTS))]
-        _, loss_sum, correct, count, n_seq, tokens = total  # summed in rank order
+        headers = np.stack([rec.header for rec in records])  # (N, k)
+        _, loss_sum, correct, count, n_seq, tokens = totals(headers)  # in rank order
         return StepResult(loss_sum, int(correct), int(count), int(n_seq)), int(tokens), out
 
 
-def _layout(counts: Array, n_slots: int) -> list[bool]:
-    """Which slots travel as rows: those every rank holds sparse."""
-    dense = counts[:, len(COUNTS) : len(COUNTS) + n_slots]
-    return [not dense[:, j].any() for j in range(n_slots)]
-
-
-def _slot_counts(grads: list[tuple[Array, Array | None]]) -> Array:
-    """Per slot: 1 if dense; then per slot the rows touched (0 if dense)."""
-    dense = [1.0 if rows is None else 0.0 for _, rows in grads]
-    n_rows = [0.0 if rows is None else float(len(rows)) for _, rows in grads]
-    return np.array(dense + n_rows)
-
-
-def _lengths(counts: Array, slots: list[ParamSlot], sparse: list[bool]):
-    """Per rank: the entries of its values buffer, and the ids of its rows buffer."""
-    n_rows = counts[:, len(COUNTS) + len(slots) :]
-    n_values, n_ids = [], []
-    for r in range(len(counts)):
-        values = ids = 0
-        for j, (_, _, g, _) in enumerate(slots):
-            if sparse[j]:
-                ids += int(n_rows[r, j])
-                values += int(n_rows[r, j]) * int(np.prod(g.shape[1:], dtype=np.int64))
-            else:
-                values += g.size
-        n_values.append(values)
-        n_ids.append(ids)
-    return n_values, n_ids
-
-
-def _scale(counts: Array, rank: int) -> float:
-    """This rank's share of the global loss weight, w_r / sum_r w_r."""
-    total = float(sum(counts[r, 0] for r in range(len(counts))))
-    return float(counts[rank, 0]) / total if total > 0 else 0.0
+def _fitting(headers: Array, slots: list[ParamSlot], old: Layout | None = None) -> Layout:
+    """The layout holding these headers for these slots (`old` when it does)."""
+    shapes = [g.shape for _, _, g, _ in slots]
+    dtypes = [g.dtype for _, _, g, _ in slots]
+    if old is not None and (list(old.shapes), list(old.dtypes)) != (
+        shapes,
+        [np.dtype(d).str for d in dtypes],
+    ):
+        old = None  # another model
+    return Layout.fitting(headers, shapes, dtypes, old)
 
 
 class MPIGroup(_Steps):
@@ -149,25 +141,43 @@ class MPIGroup(_Steps):
         super().__init__(seed)
         self.comm = comm
         self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
+        self._layout: Layout | None = None
+        self._model: Any = None  # the model the layout and buffers are for
+        self._send = self._received = np.zeros(0, np.uint8)
+        self._views: tuple[RecordView, list[RecordView]] | None = None
+        self._headers = np.zeros((0, 0))
 
     def train_step(self, model: Any, source: Any, index: Any, step: int):
-        counts, grads = self._train_share(model, source, index, self.rank, step)
-        counts = np.concatenate([counts, _slot_counts(grads)])
-        everyone = np.empty((self.size, len(counts)))
-        self.comm.Allgather(counts, everyone)  # (N, k): the ranks' counts, in rank order
+        head, grads = self._train_share(model, source, index, self.rank, step)
         slots = model.param_slots()
-        sparse = _layout(everyone, len(slots))
-        values, rows = pack(grads, sparse, _scale(everyone, self.rank))
-        # one message: the values, then the rows' ids, as bytes; each rank's lengths
-        # follow from the counts every rank already holds
-        n_values, n_rows = _lengths(everyone, slots, sparse)
-        sent = np.concatenate([values.view(np.uint8), rows.view(np.uint8)])
-        item = values.dtype.itemsize
-        sizes = [v * item + 8 * n for v, n in zip(n_values, n_rows, strict=True)]
-        parts = list(zip(self._gatherv(sent, sizes), n_values, strict=True))
-        all_values = [p[: v * item].view(values.dtype) for p, v in parts]
-        all_rows = [p[v * item :].view(np.int64) for p, v in parts]
-        return self._finish(everyone, slots, all_values, all_rows, sparse)
+        if self._layout is None or self._model is not model:  # the first step: the
+            heads = np.empty((self.size, head.size))  # headers say how to lay out
+            self.comm.Allgather(head, heads)
+            self._lay_out(_fitting(heads, slots), model)
+        records = self._exchange(head, grads)
+        assert self._layout is not None
+        if not self._layout.holds(self._headers):  # more rows than room: every rank sees it
+            self._lay_out(_fitting(self._headers, slots, self._layout), model)
+            records = self._exchange(head, grads)
+        return self._finish(self._layout, records, slots)
+
+    def _lay_out(self, layout: Layout, model: Any) -> None:
+        """Buffers for `layout`, kept (and their views made) until it changes."""
+        self._layout, self._model = layout, model
+        self._send = np.zeros(layout.nbytes, np.uint8)
+        self._received = np.zeros((self.size, layout.nbytes), np.uint8)  # rank by rank
+        k = len(COUNTS) + len(layout.caps)
+        self._headers = self._received[:, : 8 * k].view(np.float64)  # (N, k), in place
+        own = layout.views(self._send)
+        self._views = (own, [layout.views(self._received[r]) for r in range(self.size)])
+
+    def _exchange(self, head: Array, grads: list[tuple[Array, Array | None]]):
+        """Pack this rank's record, gather every rank's: their views, in rank order."""
+        assert self._layout is not None and self._views is not None
+        own, everyone = self._views
+        self._layout.pack(own, head, grads)
+        self.comm.Allgather(self._send, self._received)
+        return everyone
 
     def _gatherv(self, buf: Array, sizes: list[int]) -> list[Array]:
         """Allgatherv: one contiguous message in, every rank's buffer out."""
@@ -224,15 +234,15 @@ class Accumulate(_Steps):
             raise ConfigError("carried states (stateful text streams) need one rank per share")
         shares = []
         for r in range(self.size):  # each share's gradient, copied before the next
-            counts, grads = self._train_share(model, source, index, r, step)
+            head, grads = self._train_share(model, source, index, r, step)
             copies = [(g.copy(), None if rows is None else rows.copy()) for g, rows in grads]
-            shares.append((np.concatenate([counts, _slot_counts(grads)]), copies))
-        everyone = np.stack([c for c, _ in shares])
+            shares.append((head, copies))
         slots = model.param_slots()
-        sparse = _layout(everyone, len(slots))
-        packed = [pack(g, sparse, _scale(everyone, r)) for r, (_, g) in enumerate(shares)]
-        values, rows = [v for v, _ in packed], [w for _, w in packed]
-        return self._finish(everyone, slots, values, rows, sparse)
+        layout = _fitting(np.stack([head for head, _ in shares]), slots)
+        records = [layout.views(np.zeros(layout.nbytes, np.uint8)) for _ in shares]
+        for rec, (head, grads) in zip(records, shares, strict=True):
+            layout.pack(rec, head, grads)  # the records the ranks would send
+        return self._finish(layout, records, slots)
 
     def from_root(self, value: T) -> T:
         return value

@@ -17,12 +17,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from rnnkit.distributed.group import MPIGroup
 from rnnkit.errors import ConfigError, RnnkitError
 
-__all__ = ["abort_on_error", "launched_ranks", "world"]
+__all__ = ["abort_on_error", "launched_ranks", "share_cores", "world"]
 
 #: what launchers set in each rank's environment: the number of ranks
 SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
@@ -64,21 +63,24 @@ def world(seed: int = 0) -> MPIGroup | None:
     comm = MPI.COMM_WORLD
     if comm.Get_size() < 2:
         return None
-    _share_cores(comm)
+    if not any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
+        host = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks sharing this host
+        share_cores(host.Get_size())
+        host.Free()
     return MPIGroup(comm, seed)
 
 
-def _share_cores(comm: Any) -> None:
-    """Limit BLAS to cores / ranks on this host (at least 1)."""
-    if any(os.environ.get(v) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
-        return
-    local = comm.Split_type(comm.COMM_TYPE_SHARED).Get_size()
-    threads = max(1, (os.cpu_count() or 1) // max(local, 1))
+def share_cores(ranks_here: int) -> int:
+    """Limit BLAS to this host's cores over its `ranks_here` ranks (at least 1 thread);
+    the threads each rank now has."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = max(1, (cores or 1) // max(ranks_here, 1))
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - in the mpi extra
-        return
-    threadpool_limits(limits=threads)
+        return threads
+    threadpool_limits(limits=threads)  # for the process's life: nothing restores it
+    return threads
 
 
 @contextmanager

@@ -1,101 +1,225 @@
-"""Gradients as one contiguous buffer per rank, summed in rank order.
+"""A rank's step as one fixed-size message, and the ranks' messages summed in rank order.
 
-Every rank packs its parameter gradients, each scaled by its share of the global
-batch's loss weight (``w_r / sum_r w_r``: sequences, or tokens for a per-token mean),
-into one 1-D buffer. The buffers of all ranks are gathered and added in rank order,
-``((g_0 + g_1) + g_2) + ...``, the same association on every rank, so every rank
-computes the same bits; one process accumulating the same micro-batches in the same
-order computes them too (:class:`~rnnkit.distributed.Accumulate`).
+Each rank writes one record (bytes) per step, laid out by a :class:`Layout` that
+every rank holds alike:
+
+    header   float64 (len(COUNTS) + slots,)   its counts (loss weight ``w_r``, loss and
+                                              accuracy sums, tokens), then per slot
+                                              the rows it touched (-1: dense)
+    ids      int64   (cap_j,) per sparse slot the touched rows' ids, room for cap_j
+    values   per slot, its own dtype: the whole gradient (dense), or room for cap_j
+             rows of it (sparse); unscaled
+
+Every rank gathers every rank's record in one collective and, knowing all the
+counts, sums ``g = w_0/W g_0 + w_1/W g_1 + ...`` (``W = sum_r w_r``) in rank order,
+``((s_0 g_0) + s_1 g_1) + ...``: the same float operations in the same order on
+every rank, so every rank computes the same bits; one process summing the same
+micro-batches' records computes them too (:class:`~rnnkit.distributed.Accumulate`).
 
 A row-sparse gradient (an embedding's ``E``: only the rows of the ids in the batch)
-travels as its touched rows and their values, when every rank has it sparse: a
-batch of 32 sentences touches a few hundred of 20,000 words' rows. The sum then
-covers the union of the ranks' rows, each row added in rank order as a dense one is.
+travels as its rows when every rank has it sparse: a share of 16 sentences of 25
+words touches at most 400 of 10,000 words' rows (160 kB of 100 float32 features,
+against 4 MB dense). The room for rows is fixed by the layout, so every record has
+the same size, known in advance; a share that touches more rows than there is room
+for makes every rank (they all read its header) grow the layout and send again.
+The sum then covers the union of the ranks' rows, each row summed in rank order,
+``(0 + s_0 g_0) + s_1 g_1``, the bits a dense sum gives.
 
 >>> import numpy as np
 >>> g0, g1 = np.array([1.0, 2.0]), np.array([3.0, 5.0])
->>> bufs = [pack([(g, None)], [False], 0.5)[0] for g in (g0, g1)]
+>>> heads = np.array([header([w, 0, 0, 0, 0, 0], [None]) for w in (1.0, 3.0)])
+>>> layout = Layout.fitting(heads, [(2,)], [np.float64])
+>>> records = np.zeros((2, layout.nbytes), np.uint8)
+>>> for r, g in enumerate((g0, g1)):
+...     layout.pack(layout.views(records[r]), heads[r], [(g, None)])
 >>> out = np.zeros(2)
->>> no_rows = [np.zeros(0, np.int64)] * 2
->>> _ = combine(bufs, no_rows, np.zeros((2, 1), int), [("w", out, out, None)], [False])
->>> out.tolist()
-[2.0, 3.5]
+>>> _ = layout.sum_into([layout.views(rec) for rec in records], [("w", out, out, None)])
+>>> out.tolist()  # 1/4 g0 + 3/4 g1
+[2.5, 4.25]
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, NamedTuple
+
 import numpy as np
 
+from rnnkit.core.workspace import Workspace
 from rnnkit.training.optimizers import ParamSlot
 
-__all__ = ["combine", "pack"]
+__all__ = ["COUNTS", "Layout", "RecordView", "SlotView", "header", "scales", "totals"]
 
 Array = np.ndarray
+#: the counts heading every rank's record, before its slots' row counts
+COUNTS = ("weight", "loss_sum", "correct", "count", "n_sequences", "tokens")
+#: room a sparse slot gets beyond the most rows a rank has sent (fewer regrowths)
+HEADROOM = 1.25
+DENSE = -1
 
 
-def pack(grads: list[tuple[Array, Array | None]], sparse: list[bool], scale: float):
-    """The values buffer (1-D, every gradient times `scale`, in slot order) and the
-    rows buffer (int64, the touched rows of the slots sent `sparse`).
-
-    `grads` holds each slot's whole gradient array and its touched rows (None when
-    dense). A slot this rank holds sparse and another rank dense goes dense: the
-    array is zero outside its touched rows.
-    """
-    chunks: list[Array] = []
-    rows_out: list[Array] = [np.zeros(0, np.int64)]
-    for (g, rows), as_rows in zip(grads, sparse, strict=True):
-        if as_rows:
-            assert rows is not None
-            rows_out.append(np.asarray(rows, dtype=np.int64))
-            chunks.append(np.multiply(g[rows], scale).reshape(-1))  # (rows, ...) flattened
-        else:
-            chunks.append(np.multiply(g, scale).reshape(-1))
-    values = np.concatenate(chunks) if chunks else np.zeros(0)
-    return values, np.concatenate(rows_out)
+def header(counts: Any, rows: list[Array | None]) -> Array:
+    """float64 (len(COUNTS) + slots,): `counts`, then per slot its touched rows (-1:
+    dense)."""
+    n_rows = [DENSE if r is None else len(r) for r in rows]
+    return np.array([*counts, *n_rows], dtype=np.float64)
 
 
-def combine(
-    values: list[Array],
-    rows: list[Array],
-    counts: Array,
-    slots: list[ParamSlot],
-    sparse: list[bool],
-) -> list[ParamSlot]:
-    """Sum the ranks' buffers in rank order into the slots' gradient arrays.
+def scales(headers: Array) -> list[float]:
+    """Each rank's share of the global loss weight, ``w_r / sum_r w_r`` (0 if none)."""
+    total = totals(headers)[0]
+    return [float(w) / total if total > 0 else 0.0 for w in headers[:, 0]]
 
-    `values` and `rows` hold one :func:`pack` buffer per rank, in rank order;
-    ``counts[r, j]`` is the number of rows rank r sent for slot j (0 for a dense one).
-    Returns the slots with the rows they now hold: the union of the ranks' rows for a
-    slot sent sparse, None for a dense one.
-    """
-    at = [0] * len(values)  # where each rank's values buffer is read next
-    row_at = [0] * len(rows)
-    out: list[ParamSlot] = []
-    for j, ((key, p, g, _), as_rows) in enumerate(zip(slots, sparse, strict=True)):
-        if not as_rows:  # g <- (g_0 + g_1) + ... in rank order
-            flat = g.reshape(-1)
-            for r, buf in enumerate(values):
-                seg = buf[at[r] : at[r] + flat.size]
-                if r == 0:
-                    flat[...] = seg
-                else:
-                    flat += seg
-                at[r] += flat.size
-            out.append((key, p, g, None))
-            continue
-        width = int(np.prod(g.shape[1:], dtype=np.int64))  # entries per row
-        shares = []
-        for r in range(len(values)):
-            n = int(counts[r, j])
-            own = rows[r][row_at[r] : row_at[r] + n]
-            vals = values[r][at[r] : at[r] + n * width].reshape(n, *g.shape[1:])
-            shares.append((own, vals))
-            row_at[r] += n
-            at[r] += n * width
-        union = np.unique(np.concatenate([own for own, _ in shares]))
-        total = np.zeros((len(union), *g.shape[1:]), dtype=g.dtype)  # (rows, ...)
-        for own, vals in shares:  # each row: 0 + g_0 + g_1 + ..., as a dense sum adds
-            total[np.searchsorted(union, own)] += vals  # a rank's rows are distinct
-        g[union] = total
-        out.append((key, p, g, union))
+
+def totals(headers: Array) -> list[float]:
+    """The counts summed over the ranks, in rank order."""
+    out = [0.0] * len(COUNTS)
+    for head in headers:
+        for i in range(len(COUNTS)):
+            out[i] += float(head[i])
     return out
+
+
+class SlotView(NamedTuple):
+    """One slot in one record: its ids (sparse slots; else empty) and its values."""
+
+    ids: Array
+    values: Array
+
+
+class RecordView(NamedTuple):
+    """One rank's record, seen as arrays: the header, and each slot."""
+
+    header: Array
+    slots: list[SlotView]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each slot lies in a record: its shape, dtype and room for rows.
+
+    ``caps[j]`` is -1 for a slot sent whole (dense), else the rows there is room for.
+    """
+
+    shapes: tuple[tuple[int, ...], ...]
+    dtypes: tuple[str, ...]
+    caps: tuple[int, ...]
+
+    @classmethod
+    def fitting(cls, headers: Array, shapes: list[Any], dtypes: list[Any], old=None) -> Layout:
+        """A layout holding every rank's record of `headers` (N, k): `old` if it does,
+        else one with a slot sparse where every rank has it sparse, and room for
+        HEADROOM times the most rows a rank sent (at most the whole array)."""
+        if old is not None and old.holds(headers):
+            return old
+        caps = []
+        for j, shape in enumerate(shapes):
+            n_rows = headers[:, len(COUNTS) + j]
+            if (n_rows == DENSE).any():
+                caps.append(DENSE)
+                continue
+            grown = math.ceil(HEADROOM * float(n_rows.max()))
+            kept = 0 if old is None or old.caps[j] == DENSE else old.caps[j]
+            caps.append(min(int(shape[0]), max(grown, kept)))
+        dts = tuple(np.dtype(d).str for d in dtypes)
+        return cls(tuple(tuple(int(n) for n in s) for s in shapes), dts, tuple(caps))
+
+    def holds(self, headers: Array) -> bool:
+        """Whether every rank's slots, as its header gives them, fit this layout."""
+        n_rows = headers[:, len(COUNTS) :]  # (N, slots)
+        caps = np.array(self.caps)
+        dense = (n_rows == DENSE).any(axis=0)  # some rank sends it whole
+        room = np.where(caps == DENSE, np.inf, caps)
+        return bool(np.array_equal(dense, caps == DENSE) and (n_rows.max(axis=0) <= room).all())
+
+    @cached_property
+    def _offsets(self) -> tuple[list[tuple[int, int, int]], int]:
+        """Per slot (ids at, values at, values bytes), and the record's bytes (a
+        multiple of 8, so every rank's record starts aligned)."""
+        at = 8 * (len(COUNTS) + len(self.shapes))
+        ids_at = []
+        for cap in self.caps:
+            ids_at.append(at)
+            at += 8 * max(cap, 0)
+        out = []
+        for j, (shape, cap) in enumerate(zip(self.shapes, self.caps, strict=True)):
+            entries = math.prod(shape) if cap == DENSE else cap * math.prod(shape[1:])
+            size = entries * np.dtype(self.dtypes[j]).itemsize
+            out.append((ids_at[j], at, size))
+            at += -(-size // 8) * 8
+        return out, at
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of one rank's record."""
+        return self._offsets[1]
+
+    def views(self, record: Array) -> RecordView:
+        """`record` (uint8, (nbytes,)) as its header and slots: views, no copies."""
+        offsets, _ = self._offsets
+        k = len(COUNTS) + len(self.shapes)
+        slots = []
+        for (ids_at, values_at, size), shape, cap, dt in zip(
+            offsets, self.shapes, self.caps, self.dtypes, strict=True
+        ):
+            ids = record[ids_at : ids_at + 8 * max(cap, 0)].view(np.int64)
+            values = record[values_at : values_at + size].view(dt)
+            kept = shape if cap == DENSE else (cap, *shape[1:])  # (rows, ...)
+            slots.append(SlotView(ids, values.reshape(kept)))
+        return RecordView(record[: 8 * k].view(np.float64), slots)
+
+    def pack(self, view: RecordView, head: Array, grads: list[tuple[Array, Array | None]]):
+        """Write `head` and the gradients (each array and its touched rows, None when
+        dense) into a record. A slot that does not fit is left out: its header says
+        so to every rank, which then grows the layout."""
+        view.header[...] = head
+        for (g, rows), slot, cap in zip(grads, view.slots, self.caps, strict=True):
+            if cap == DENSE:  # a gradient sparse here and dense elsewhere goes whole:
+                np.copyto(slot.values, g)  # it is zero outside its rows
+            elif rows is not None and len(rows) <= cap:
+                n = len(rows)
+                slot.ids[:n] = rows
+                # NOTE: the rows are in range; "clip" spares take's checking copy of out
+                np.take(g, rows, axis=0, out=slot.values[:n], mode="clip")  # (rows, ...)
+
+    def sum_into(self, records: list[RecordView], slots: list[ParamSlot], scratch=None):
+        """Sum the ranks' records in rank order, each times its share of the loss
+        weight, into the slots' gradient arrays (`scratch`: a Workspace for the
+        scaled shares, kept from call to call).
+
+        Returns the slots with the rows they now hold: the union of the ranks' rows
+        for a sparse slot, None for a dense one.
+        """
+        ws = Workspace() if scratch is None else scratch
+        headers = np.stack([rec.header for rec in records])  # (N, k), a few numbers
+        s = scales(headers)
+        out: list[ParamSlot] = []
+        for j, ((key, p, g, _), cap) in enumerate(zip(slots, self.caps, strict=True)):
+            tmp = ws.take(key, g.shape, g.dtype)
+            if cap == DENSE:  # g <- (s_0 g_0 + s_1 g_1) + ... in rank order
+                np.multiply(records[0].slots[j].values, s[0], out=g)
+                for r in range(1, len(records)):
+                    np.multiply(records[r].slots[j].values, s[r], out=tmp)
+                    np.add(g, tmp, out=g)
+                out.append((key, p, g, None))
+                continue
+            n_rows = headers[:, len(COUNTS) + j].astype(np.int64)
+            ids = [rec.slots[j].ids[:n] for rec, n in zip(records, n_rows, strict=True)]
+            union = _union(ids, len(g))
+            g[union] = 0.0  # each row: 0 + s_0 g_0 + s_1 g_1 + ..., as a dense sum adds
+            for r, (rec, n) in enumerate(zip(records, n_rows, strict=True)):
+                part = np.multiply(rec.slots[j].values[:n], s[r], out=tmp[:n])
+                g[ids[r]] += part  # a rank's rows are distinct
+            out.append((key, p, g, union))
+        return out
+
+
+def _union(ids: list[Array], n: int) -> Array:
+    """The sorted distinct rows of `ids`, of ``range(n)``: a mask, cheaper than a sort
+    at these sizes (hundreds of rows of tens of thousands)."""
+    seen = np.zeros(n, dtype=bool)
+    for rows in ids:
+        seen[rows] = True
+    return np.flatnonzero(seen)
