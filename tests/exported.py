@@ -117,8 +117,8 @@ def same_bits(a: Path, b: Path) -> None:
 
 def char_tagger(directory: Path, char_cell: str, crf: bool) -> SequenceTagger:
     """A small two-layer tagger with `char_cell` character features (and a CRF), fitted
-    on BIO for one epoch and saved to `directory`."""
-    model = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_dim=3,
+    on BIO tags learnt as IOBES for one epoch and saved to `directory`."""
+    model = SequenceTagger(hidden=4, embed_dim=4, epochs=1, verbose=0, char_dim=3, iobes=True,
                            char_units=2, char_cell=char_cell, crf=crf, layers=2)  # fmt: skip
     model.fit(SENTENCES, BIO).save(directory)
     return model

@@ -78,7 +78,7 @@ def test_import_refuses_a_file_it_does_not_read(cli, user_error, tmp_path) -> No
 
 def test_the_default_tagger_leaves_for_pytorch_and_comes_back(cli, user_error, tmp_path) -> None:
     """``rnnkit train --task tag`` with its defaults (character features, a CRF for BIO
-    tags, learnt as IOBES), only smaller: to PyTorch and back; Keras refuses its CRF."""
+    tags, here learnt as IOBES), only smaller: to PyTorch and back; Keras refuses its CRF."""
     torch = pytest.importorskip("torch", reason="PyTorch (the bench extra, in test)")
     from rnnkit.exchange import torch_module
 
@@ -86,7 +86,7 @@ def test_the_default_tagger_leaves_for_pytorch_and_comes_back(cli, user_error, t
     text = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in s) for s in sentences)
     (tmp_path / "train.conll").write_text(text + "\n")
     out = tmp_path / "m"
-    tiny = ("--hidden", "8", "--embed", "8", "--epochs", "1")
+    tiny = ("--hidden", "8", "--embed", "8", "--epochs", "1", "--iobes")
     r = cli("train", "--task", "tag", "--data", tmp_path / "train.conll", "--out", out, *tiny)
     assert r.code == 0, r.err
     r = cli("export", out, "--format", "torch", "--out", tmp_path / "m.safetensors")

@@ -1,10 +1,11 @@
 """SequenceTagger(iobes=...): BIO tags learnt as IOBES, predicted in BIO.
 
-Specified here: by default BIO tags are learnt as IOBES, which is exactly training on
-the converted tags (the same weights) and giving the predictions back in BIO; the
-reports, the Viterbi paths and a saved and loaded tagger all speak BIO; IOBES tags and
-tags of no scheme are learnt as given; iobes=True refuses tags of no scheme; a
-vocab.json that names another scheme is refused.
+Specified here: by default BIO tags are learnt as IOBES when the words start from
+pretrained vectors (as given without them), which is exactly training on the converted
+tags (the same weights) and giving the predictions back in BIO; the reports, the
+Viterbi paths and a saved and loaded tagger all speak BIO; IOBES tags and tags of no
+scheme are learnt as given; iobes=True refuses tags of no scheme; a vocab.json that
+names another scheme is refused.
 """
 
 from __future__ import annotations
@@ -45,9 +46,19 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def tagger(data) -> SequenceTagger:
+def vectors(tmp_path_factory) -> str:
+    """A GloVe file of 8-d vectors for every word of the corpus."""
+    rng = np.random.default_rng(2)
+    path = tmp_path_factory.mktemp("vectors") / "glove.txt"
+    lines = [f"{w} " + " ".join(f"{v:.4f}" for v in rng.normal(size=8)) for w in NAMES + OTHER]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def tagger(data, vectors) -> SequenceTagger:
     (x, y), valid = data
-    return SequenceTagger(**FAST).fit(x, y, valid=valid)
+    return SequenceTagger(embeddings=vectors, **FAST).fit(x, y, valid=valid)
 
 
 def test_bio_tags_are_learnt_as_iobes_and_predicted_in_bio(tagger, data) -> None:
@@ -65,10 +76,11 @@ def test_bio_tags_are_learnt_as_iobes_and_predicted_in_bio(tagger, data) -> None
     assert predicted == [iobes_to_bio(seq) for seq in learnt]
 
 
-def test_it_is_training_on_the_converted_tags(tagger, data) -> None:
+def test_it_is_training_on_the_converted_tags(tagger, data, vectors) -> None:
     (x, y), (vx, vy) = data
     convert = lambda tags: [bio_to_iobes(seq) for seq in tags]  # noqa: E731
-    as_given = SequenceTagger(iobes=False, **FAST).fit(x, convert(y), valid=(vx, convert(vy)))
+    as_given = SequenceTagger(iobes=False, embeddings=vectors, **FAST)
+    as_given.fit(x, convert(y), valid=(vx, convert(vy)))
     assert as_given.given_scheme_ is None and as_given.labels_ == tagger.labels_
     for a, b in zip(as_given.model_.get_weights(), tagger.model_.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -86,6 +98,14 @@ def test_a_saved_tagger_still_predicts_bio(tagger, data, tmp_path) -> None:
     (tmp_path / "m" / "vocab.json").write_text(json.dumps(vocab))
     with pytest.raises(ModelFileError, match=r"vocab.json: given_scheme 'IOB1'"):
         load_model(tmp_path / "m")
+
+
+def test_without_vectors_bio_tags_are_learnt_as_given(data) -> None:
+    (x, y), _ = data
+    auto = SequenceTagger(**{**FAST, "epochs": 1}).fit(x, y)
+    assert auto.given_scheme_ is None and auto.labels_ == auto.tags_ == ["B-PER", "I-PER", "O"]
+    on = SequenceTagger(iobes=True, **{**FAST, "epochs": 1}).fit(x, y)
+    assert on.given_scheme_ == "BIO" and on.labels_ == ["B-PER", "E-PER", "I-PER", "O", "S-PER"]
 
 
 def test_other_tags_are_learnt_as_given(data) -> None:

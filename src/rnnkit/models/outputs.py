@@ -252,7 +252,14 @@ class TagOutputs:
 
     def _learns_iobes(self, labels: list[str]) -> bool:
         """Whether BIO `labels` are learnt as IOBES: the ``iobes`` setting, where
-        ``"auto"`` is yes for BIO tags (IOBES and other tags are learnt as given)."""
+        ``"auto"`` is yes for BIO tags when the words start from pretrained vectors
+        (IOBES and other tags are learnt as given).
+
+        NOTE: "auto" follows the dev sets. IOBES splits each entity type's tags in
+        four, so each is seen less often. On WNUT-17, with pretrained vectors it raised
+        the dev F1 at three seeds of three; without them it lowered the dev F1 at both
+        seeds scored on dev, and the test F1 at all three (0.216 against 0.186).
+        """
         iobes = self.settings.get("iobes", False)
         scheme = tag_scheme(labels)
         if iobes is True and scheme is None:
@@ -260,6 +267,8 @@ class TagOutputs:
                 "iobes=True: the training tags are neither BIO nor IOBES "
                 f"(for example {next(t for t in labels if tag_scheme([t]) is None)!r})"
             )
+        if iobes == "auto":
+            iobes = self.settings.get("embeddings") is not None
         return bool(iobes) and scheme == "BIO"
 
     def _tag_ids(self, tags: Sequence[Sequence[Any]], unseen: bool = False) -> list[Array]:

@@ -12,9 +12,10 @@ With ``crf=True`` the outputs are scores E_t = V h_t + c, and a linear-chain CRF
 loss is -log p(tags | sentence) of the whole path, and prediction is the best path
 (Viterbi) instead of the best tag at each step. The default, ``crf="auto"``, puts a CRF
 on BIO or IOBES tags (entities span tokens, and an ``I-X`` may only follow a ``B-X`` or
-an ``I-X``) and none on tags of single tokens (parts of speech). BIO tags are learnt
-as IOBES (``iobes="auto"``): the network also says where each entity ends, and
-:meth:`predict` gives the entities back in BIO (:mod:`rnnkit.metrics.schemes`).
+an ``I-X``) and none on tags of single tokens (parts of speech). With pretrained
+vectors, BIO tags are learnt as IOBES (``iobes="auto"``): the network also says where
+each entity ends, and :meth:`predict` gives the entities back in BIO
+(:mod:`rnnkit.metrics.schemes`).
 
 With ``char_features`` (the default) each word is also read from its characters
 (:class:`~rnnkit.layers.WordCharEmbedding`): a word never seen in training still has
@@ -78,7 +79,8 @@ DEFAULTS: dict[str, Any] = {
     # or IOBES tags (entities), not for tags of single tokens (parts of speech)
     "crf": "auto",
     # BIO tags learnt as IOBES (E- ends an entity, S- is one of a single token) and
-    # predicted in BIO; "auto": for BIO tags (IOBES and other tags are learnt as given)
+    # predicted in BIO; "auto": for BIO tags when `embeddings` are given (IOBES and other
+    # tags are learnt as given)
     "iobes": "auto",
     # each word also read from its characters (a bidirectional char_cell of char_units
     # each way over char_dim-d character embeddings), the two final states joined onto
