@@ -1,4 +1,4 @@
-"""Forward and backward time of CharEncoder and of the same network in PyTorch.
+"""Forward and backward time of CharEncoder and CharCNN, and of the same networks in PyTorch.
 
     python benchmarks/char_encoder.py [--batches 40] [--cell lstm] [--threads N]
 
@@ -11,7 +11,9 @@ the packed words (``pack_padded_sequence``) taking h_n of both directions. The l
 the sum of the outputs times a fixed random array. The median and least time of a
 forward and backward pass are printed per batch, with the mean per word, for rnnkit
 (words grouped in buckets of similar length), rnnkit with every word in one bucket,
-and PyTorch.
+and PyTorch; then for the character CNN (``--char-cell cnn``: 100 filters of 3
+characters and a max, as many features a word) in rnnkit and in PyTorch
+(``nn.Conv1d(padding=1)`` over each word's embeddings, pads zeroed, a masked max).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnkit.data import read_conllu
-from rnnkit.layers import CharEncoder, Spec, char_encoder
+from rnnkit.layers import CharCNN, CharEncoder, Spec, char_encoder
 from rnnkit.text import char_vocabulary, encode_chars, lengths_to_mask
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ud_english_ewt"
@@ -99,10 +101,35 @@ def main() -> None:
         for module in (emb, net):
             module.zero_grad()
 
+    cnn = CharCNN(len(chars), CHAR_DIM, 2 * UNITS)
+    cnn.build(Spec("ids", len(chars)), np.random.default_rng(0))
+
+    def cnn_step(ids, mask, R):
+        _, cache = cnn.forward(ids, mask=mask, training=True)
+        cnn.backward(R.astype(np.float32), cache)
+        cnn.zero_grad()
+
+    conv = torch.nn.Conv1d(CHAR_DIM, 2 * UNITS, 3, padding=1)
+
+    def torch_cnn_step(ids, mask, R):
+        keep = mask & (ids != 0).any(-1)
+        words = torch.from_numpy(ids[keep])  # (N, L)
+        real = words != 0
+        z = conv((emb(words) * real[..., None]).transpose(1, 2))  # (N, F, L)
+        h = z.masked_fill(~real[:, None, :], float("-inf")).amax(dim=2)
+        y = torch.zeros(R.shape, dtype=torch.float32)
+        y[torch.from_numpy(keep)] = h
+        (y * torch.from_numpy(R.astype(np.float32))).sum().backward()
+        for module in (emb, conv):
+            module.zero_grad()
+
+    threads = f"{torch.get_num_threads()} threads"
     steps = {
         "rnnkit CharEncoder": rnnkit_step,
         "rnnkit, all words in one bucket": one_bucket_step,
-        f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads": torch_step,
+        f"PyTorch {torch.__version__}, {threads}": torch_step,
+        "rnnkit CharCNN": cnn_step,
+        f"PyTorch Conv1d, {threads}": torch_cnn_step,
     }
     times: dict[str, list[float]] = {name: [] for name in steps}
     for step in steps.values():  # warm-up: buffers, caches

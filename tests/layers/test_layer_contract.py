@@ -21,6 +21,7 @@ from rnnkit.layers import (
     LAYERS,
     LSTM,
     Bidirectional,
+    CharCNN,
     CharEncoder,
     Dense,
     Dropout,
@@ -58,13 +59,14 @@ EXAMPLES: dict[str, tuple[Callable[..., Layer], Spec]] = {
     ),
     "TimeDistributed": (lambda **kw: TimeDistributed(Dense(4, "tanh"), **kw), Spec("features", 3)),
     "CharEncoder": (lambda **kw: CharEncoder(7, 3, 4, **kw), Spec("ids", 7)),
+    "CharCNN": (lambda **kw: CharCNN(7, 3, 5, **kw), Spec("ids", 7)),
     "WordCharEmbedding": (
         lambda **kw: WordCharEmbedding(Embedding(6, 4), CharEncoder(7, 3, 2), **kw),
         Spec("ids", 6),
     ),
 }
 #: layers whose ids have a third axis: the characters of each word, (B, T, L)
-CHARACTER_IDS = {"CharEncoder", "WordCharEmbedding"}
+CHARACTER_IDS = {"CharCNN", "CharEncoder", "WordCharEmbedding"}
 NAMES = sorted(LAYERS)
 
 

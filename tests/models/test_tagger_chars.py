@@ -114,7 +114,7 @@ def test_save_and_load_keep_the_characters(char_tagger, tmp_path) -> None:
         ({"one_hot": True}, "does not go with one_hot"),
         ({"char_units": 0}, "char_units=0"),
         ({"max_word_chars": 2.5}, "max_word_chars=2.5"),
-        ({"char_cell": "cnn"}, "cnn"),
+        ({"char_cell": "conv"}, "conv"),
     ],
 )
 def test_settings_that_do_not_fit_are_refused(settings, match) -> None:

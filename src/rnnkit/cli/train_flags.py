@@ -21,6 +21,7 @@ from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import TASKS
 from rnnkit.errors import ConfigError
 from rnnkit.models.encoder import MAX_LAYERS
+from rnnkit.models.tagger import char_cells
 
 __all__ = ["TRAIN_FLAGS", "TrainFlag", "add_train_flags", "model_settings", "task_label"]
 
@@ -224,14 +225,17 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
               help="learn BIO tags as IOBES (where each entity ends), predict BIO"),
     TrainFlag("char_features", "model", "char_features", tasks=("tag",), inputs="texts",
               options=_SWITCH,
-              help="also read each word's characters (a bidirectional --char-cell) and join "
-              "its final states onto the word's embedding"),
+              help="also read each word's characters (a bidirectional --char-cell, or a "
+              "convolution and a max) and join the features onto the word's embedding"),
     TrainFlag("char_dim", "model", "char_dim", tasks=("tag",), inputs="texts", check=positive,
               options=_INT, help="character embedding size"),
     TrainFlag("char_units", "model", "char_units", tasks=("tag",), inputs="texts",
-              check=positive, options=_INT, help="character encoder units per direction"),
+              check=positive, options=_INT,
+              help="character encoder units per direction (cnn: half its filters)"),
     TrainFlag("char_cell", "model", "char_cell", tasks=("tag",), inputs="texts",
-              choices=cell_names, help="the character encoder's cell"),
+              choices=char_cells,
+              help="the character encoder's cell, or cnn: filters of 3 characters and a max "
+              "over the word (Ma and Hovy 2016)"),
     TrainFlag("epochs", "training", "epochs", check=positive, options=_INT,
               help="training epochs, at most (early stopping may end sooner)"),
     TrainFlag("batch_size", "training", "batch_size", check=positive, options=_INT,

@@ -62,6 +62,7 @@ from rnnkit.exchange.portable import (
     Portable,
     network_from_record,
     portable,
+    recurrent_chars,
     require,
     save_imported,
 )
@@ -137,7 +138,7 @@ def _word_chars(keras: Any, layer: WordCharEmbedding, ids: Any, chars: Any, dtyp
 
     A word of no characters is all mask: its states stay at zero, as rnnkit gives.
     """
-    L, enc = keras.layers, layer.chars
+    L, enc = keras.layers, recurrent_chars(layer, "Keras")
     words_name, embedding_name, rnn_name = _char_layer_names(layer)
     E = layer.words.params["E"]
     words = L.Embedding(E.shape[0], E.shape[1], mask_zero=True, name=words_name, dtype=dtype)

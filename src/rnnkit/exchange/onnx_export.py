@@ -46,7 +46,13 @@ import numpy as np
 from rnnkit.errors import ConfigError
 from rnnkit.exchange.onnx_graph import Graph, dense, last_states, rnn_node
 from rnnkit.exchange.onnx_seq2seq import decoder_graph, encoder_graph
-from rnnkit.exchange.portable import Portable, directory_metadata, portable, require
+from rnnkit.exchange.portable import (
+    Portable,
+    directory_metadata,
+    portable,
+    recurrent_chars,
+    require,
+)
 from rnnkit.io import load_model_dir, read_config
 from rnnkit.layers import (
     CRF,
@@ -278,7 +284,7 @@ def _word_chars(g: Graph, layer: WordCharEmbedding, x: str) -> str:
     read = g.op(
         "Cast", [g.op("Max", [n, g.const("one", np.array(1))])], to=g.onnx.TensorProto.INT32
     )
-    enc = layer.chars
+    enc = recurrent_chars(layer, "ONNX")
     char_E = g.const("char_E", enc.embedding.params["E"].astype(np.float32))
     c_tm = g.op("Gather", [char_E, g.op("Transpose", [rows], perm=[1, 0])], axis=0)  # (L, N, c)
     _, Y_h, *_ = rnn_node(g, enc.rnn, c_tm, read)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnkit.errors import ConfigError
+from rnnkit.exchange.portable import recurrent_chars
 from rnnkit.layers import (
     CRF,
     Bidirectional,
@@ -129,7 +130,7 @@ def stack_of(network: Sequential, target: str) -> Stack:
     """Read `network` as a :class:`Stack`; ConfigError naming what does not fit one."""
     layers = [l for l in network.layers if not isinstance(l, Dropout)]
     first = layers[0]
-    chars = first.chars if isinstance(first, WordCharEmbedding) else None
+    chars = recurrent_chars(first, target) if isinstance(first, WordCharEmbedding) else None
     if isinstance(first, WordCharEmbedding):
         first = first.words  # its word embedding, then the character encoder
     embedding = first if isinstance(first, Embedding) else None

@@ -9,6 +9,7 @@ The recurrent layers are found by their cell's name (:mod:`rnnkit.core.cells`):
 from rnnkit.layers.attention import Attention
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.bidirectional import Bidirectional
+from rnnkit.layers.char_cnn import CharCNN
 from rnnkit.layers.char_encoder import CharEncoder
 from rnnkit.layers.crf import CRF
 from rnnkit.layers.dense import Dense
@@ -32,6 +33,7 @@ LAYERS.update(
     for cls in (
         Bidirectional,
         CRF,
+        CharCNN,
         CharEncoder,
         Dense,
         Dropout,
@@ -54,6 +56,7 @@ __all__ = [
     "LSTM",
     "Attention",
     "Bidirectional",
+    "CharCNN",
     "CharEncoder",
     "Dense",
     "Dropout",

@@ -33,6 +33,7 @@ import numpy as np
 
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
+from rnnkit.layers.char_cnn import CharCNN
 from rnnkit.layers.char_encoder import CharEncoder
 from rnnkit.layers.embedding import Embedding
 from rnnkit.layers.registry import layer_from_config
@@ -64,8 +65,9 @@ class WordCharEmbedding(Layer):
     ----------
     words : Embedding or its ``{"class", "config"}``
         The word embedding (its vocabulary is the word ids').
-    chars : CharEncoder or its ``{"class", "config"}``
-        The character encoder (its vocabulary is the character ids').
+    chars : CharEncoder, CharCNN or its ``{"class", "config"}``
+        The character encoder (its vocabulary is the character ids'): a bidirectional
+        recurrent layer, or a convolution and a max (Ma and Hovy 2016).
 
     Notes
     -----
@@ -88,16 +90,18 @@ class WordCharEmbedding(Layer):
         # NOTE: layer objects are kept as given (a pretrained Embedding keeps its vectors)
         word_layer = words if isinstance(words, Layer) else layer_from_config(words)
         char_layer = chars if isinstance(chars, Layer) else layer_from_config(chars)
-        if not isinstance(word_layer, Embedding) or not isinstance(char_layer, CharEncoder):
-            raise ConfigError("WordCharEmbedding takes an Embedding and a CharEncoder")
+        if not isinstance(word_layer, Embedding) or not isinstance(
+            char_layer, CharEncoder | CharCNN
+        ):
+            raise ConfigError("WordCharEmbedding takes an Embedding and a CharEncoder or CharCNN")
         self.words: Embedding = word_layer
-        self.chars: CharEncoder = char_layer
+        self.chars: CharEncoder | CharCNN = char_layer
         super().__init__(name=name, dtype=dtype or self.words.dtype.name)
 
     def get_config(self) -> dict[str, Any]:
         return {
             "words": {"class": "Embedding", "config": self.words.get_config()},
-            "chars": {"class": "CharEncoder", "config": self.chars.get_config()},
+            "chars": {"class": type(self.chars).__name__, "config": self.chars.get_config()},
             **super().get_config(),
         }
 

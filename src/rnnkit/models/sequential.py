@@ -26,6 +26,7 @@ import numpy as np
 from rnnkit.errors import ConfigError
 from rnnkit.layers import (
     CRF,
+    CharCNN,
     CharEncoder,
     Dense,
     Embedding,
@@ -104,7 +105,7 @@ class Sequential(LayerStack):
             return Spec("ids", first.input_dim)
         if isinstance(first, OneHot):
             return Spec("ids", first.depth)
-        if isinstance(first, CharEncoder):  # (B, T, L) character ids
+        if isinstance(first, CharEncoder | CharCNN):  # (B, T, L) character ids
             return Spec("ids", first.n_chars)
         if isinstance(first, WordCharEmbedding):  # (B, T, 1 + L) word, then character ids
             return Spec("ids", first.words.input_dim)

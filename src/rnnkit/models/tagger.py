@@ -19,9 +19,11 @@ each entity ends, and :meth:`predict` gives the entities back in BIO
 
 With ``char_features`` (the default) each word is also read from its characters
 (:class:`~rnnkit.layers.WordCharEmbedding`): a word never seen in training still has
-a spelling. With ``embeddings``, pretrained vectors start the word embedding, and the
-file's ``pretrained_words`` most frequent words join the vocabulary, so that a word
-first met at test time keeps its vector.
+a spelling; ``char_cell="cnn"`` reads the characters with a convolution and a max
+(:class:`~rnnkit.layers.CharCNN`, Ma and Hovy 2016) instead. With ``embeddings``,
+pretrained vectors start the word embedding, and the file's ``pretrained_words`` most
+frequent words join the vocabulary, so that a word first met at test time keeps its
+vector.
 
 The defaults were chosen on the dev sets of UD English-EWT (UPOS) and WNUT-17 (NER):
 a bidirectional LSTM of 100 units each way over 100-d words and 30/50 character
@@ -43,9 +45,10 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.cells import cell_names
 from rnnkit.errors import ConfigError, DataError, ModelFileError
 from rnnkit.io import ModelFiles
-from rnnkit.layers import CharEncoder, Layer, WordCharEmbedding, cell_layer
+from rnnkit.layers import CharCNN, CharEncoder, Layer, WordCharEmbedding, cell_layer
 from rnnkit.layers.word_chars import word_char_ids
 from rnnkit.metrics import tag_scheme
 from rnnkit.models.outputs import MONITORS, TagOutputs, check_pairs, tag_monitor
@@ -53,9 +56,22 @@ from rnnkit.models.pretrained import with_file_words
 from rnnkit.models.task import TaskModel
 from rnnkit.text import Vocabulary, char_vocabulary, encode_chars
 
-__all__ = ["SequenceTagger"]
+__all__ = ["CHAR_CNN", "SequenceTagger", "char_cells"]
 
 Array = np.ndarray
+#: the ``char_cell`` that reads characters with a convolution and a max (Ma and Hovy
+#: 2016, :class:`~rnnkit.layers.CharCNN`) instead of a bidirectional recurrent layer
+CHAR_CNN = "cnn"
+
+
+def char_cells() -> list[str]:
+    """The choices of ``char_cell``: every registered cell, then :data:`CHAR_CNN`.
+
+    >>> char_cells()[-1]
+    'cnn'
+    """
+    return [*cell_names(), CHAR_CNN]
+
 
 #: the constructor's settings, with their defaults (stored in config.json)
 DEFAULTS: dict[str, Any] = {
@@ -88,6 +104,7 @@ DEFAULTS: dict[str, Any] = {
     "char_features": True,
     "char_dim": 30,
     "char_units": 50,
+    # any cell, or "cnn": 2 * char_units filters of 3 characters and a max over the word
     "char_cell": "lstm",
     "max_word_chars": 30,  # longer words keep their first 15 and last 15 characters
     "embed_dropout": 0.5,  # on the embedded words (and their character features)
@@ -152,7 +169,8 @@ class SequenceTagger(TagOutputs, TaskModel):
                 value = self.settings[key]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ConfigError(f"{key}={value!r}: give a positive integer")
-            cell_layer(self.settings["char_cell"])  # ConfigError: not a cell
+            if self.settings["char_cell"] != CHAR_CNN:
+                cell_layer(self.settings["char_cell"])  # ConfigError: not a cell
 
     # -- learning ------------------------------------------------------------------
     def fit(
@@ -210,7 +228,12 @@ class SequenceTagger(TagOutputs, TaskModel):
         if self.chars_ is None:
             return layers
         s = self.settings
-        chars = CharEncoder(len(self.chars_), s["char_dim"], s["char_units"], cell=s["char_cell"])
+        chars: Layer
+        if s["char_cell"] == CHAR_CNN:  # as many features a word as the recurrent encoder's
+            chars = CharCNN(len(self.chars_), s["char_dim"], 2 * s["char_units"])
+        else:
+            units, cell = s["char_units"], s["char_cell"]
+            chars = CharEncoder(len(self.chars_), s["char_dim"], units, cell=cell)
         return [WordCharEmbedding(layers[0], chars), *layers[1:]]
 
     def _vocab_record(self) -> dict[str, Any] | None:

@@ -291,9 +291,10 @@ def _word_chars(walk: _Walk, layer: Any, x: _Stream) -> _Stream:
     ids = x.values  # (T, 1 + L)
     E = np.asarray(layer.params["E"], dtype=np.float64)
     chars = layer.chars(ids[None, :, 1:])[0].astype(np.float64)  # (T, 2 units)
+    reader = getattr(layer.chars, "cell", "convolution")  # a CharCNN has no cell
     walk.notes.append(
         f"{layer.name} (WordCharEmbedding): x_t = [E o_t ; the {chars.shape[1]} features "
-        f"its {layer.chars.cell} reads from the word's characters]; the character steps "
+        f"its {reader} reads from the word's characters]; the character steps "
         "are not shown"
     )
     return _Stream(np.concatenate([E[ids[:, 0]], chars], axis=1), "embedded", layer.name, "x")

@@ -1,0 +1,96 @@
+"""SequenceTagger(char_cell="cnn"): words read from their characters by a CharCNN.
+
+Specified here: the character CNN tags words it never saw from their spelling; the
+whole network (characters, words, CRF) passes a float64 gradient check on a padded
+batch; a saved CNN tagger loads back to the same bits; its features are as wide as the
+bidirectional encoder's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reference import check_gradients
+from rnnkit.errors import ConfigError
+from rnnkit.layers import CharCNN, WordCharEmbedding
+from rnnkit.models import SequenceTagger, load_model
+from rnnkit.models.tagger import CHAR_CNN, char_cells
+
+STEMS = ("walk", "talk", "jump", "read", "play", "look", "call", "help", "work", "sing",
+         "kick", "pull", "push", "cook", "wait", "rest", "fix", "mix", "draw", "cut")  # fmt: skip
+SUFFIXES = {"ing": "VERB", "ly": "ADV", "ness": "NOUN"}
+FAST = dict(hidden=16, embed_dim=8, char_dim=8, char_units=8, lr=0.02, epochs=12, dropout=0,
+            embed_dropout=0, verbose=0, seed=0, char_cell="cnn")  # fmt: skip
+
+
+def _spelling_corpus(stems: tuple[str, ...], n: int, seed: int):
+    """Sentences of made-up words whose tag is their suffix's; "the" is DET."""
+    rng = np.random.default_rng(seed)
+    sentences, tags = [], []
+    for _ in range(n):
+        words, seq = ["the"], ["DET"]
+        for _ in range(int(rng.integers(1, 5))):
+            suffix = str(rng.choice(list(SUFFIXES)))
+            words.append(str(rng.choice(stems)) + suffix)
+            seq.append(SUFFIXES[suffix])
+        sentences.append(words)
+        tags.append(seq)
+    return sentences, tags
+
+
+@pytest.fixture(scope="module")
+def cnn_tagger() -> SequenceTagger:
+    x, y = _spelling_corpus(STEMS[:14], 200, seed=1)
+    return SequenceTagger(**FAST).fit(x, y)
+
+
+def test_unseen_words_are_tagged_from_their_spelling(cnn_tagger) -> None:
+    unseen = _spelling_corpus(STEMS[14:], 100, seed=2)  # no word of these was trained on
+    assert cnn_tagger.evaluate(*unseen).accuracy > 0.95
+
+
+def test_the_features_are_as_wide_as_the_recurrent_encoders(cnn_tagger) -> None:
+    first = cnn_tagger.model_.layers[0]
+    assert isinstance(first, WordCharEmbedding) and isinstance(first.chars, CharCNN)
+    assert first.chars.filters == 2 * 8 and first.chars.window == 3
+    assert first.output_spec.size == 8 + 2 * 8
+    assert char_cells()[-1] == CHAR_CNN
+
+
+def test_gradients_of_words_characters_and_crf_match_numerical_ones() -> None:
+    x, y = _spelling_corpus(STEMS[:4], 5, seed=3)
+    tagger = SequenceTagger(hidden=3, embed_dim=3, char_dim=3, char_units=2, epochs=1, dropout=0,
+                            embed_dropout=0, word_dropout=0, verbose=0, char_cell="cnn", crf=True,
+                            dtype="float64", seed=0).fit(x, y)  # fmt: skip
+    net = tagger.model_
+    batch = tagger.training_data(x, y).batch(np.arange(len(x)))
+    assert not batch.mask.all() and batch.x.ndim == 3  # pads in the batch
+    net.zero_grad()
+    net.train_batch(batch)
+    params = {f"{l.name}.{k}": p for l in net.layers for k, p in l.params.items()}
+    grads = {f"{l.name}.{k}": l.grads[k].copy() for l in net.layers for k in l.params}
+    assert "word_char_embedding.char_W" in params
+
+    def loss() -> float:
+        return net.eval_batch(batch).loss_sum / len(x)
+
+    check_gradients(loss, params, grads)
+
+
+def test_save_and_load_give_the_same_bits(cnn_tagger, tmp_path) -> None:
+    x, _ = _spelling_corpus(STEMS[14:], 20, seed=5)
+    cnn_tagger.save(tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.settings["char_cell"] == "cnn"
+    assert isinstance(loaded.model_.layers[0].chars, CharCNN)
+    for a, b in zip(loaded.model_.get_weights(), cnn_tagger.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.predict(x) == cnn_tagger.predict(x)
+    for a, b in zip(loaded.predict_proba(x), cnn_tagger.predict_proba(x), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_cell_that_is_neither_registered_nor_cnn_is_refused() -> None:
+    with pytest.raises(ConfigError, match="'conv'"):
+        SequenceTagger(char_cell="conv")
