@@ -1,7 +1,7 @@
 """Data-parallel training speed: tokens per second on 1 and N ranks, side by side.
 
     python benchmarks/mpi_scaling.py [--config tiny sentiment tagger char-lm medium]
-        [--cell rnn] [--ranks 2] [--seconds 1.0] [--rounds 5]
+        [--cell rnn] [--ranks 2] [--seconds 1.0] [--rounds 5] [--share-batch]
 
 For each configuration of ``rnnkit bench`` (the same model: embedding, one recurrent
 layer, Dense; the same global batch) it times training steps (forward, BPTT, the
@@ -11,6 +11,12 @@ round so a busy machine slows them alike:
 - ``1p x 1t``: one process, one BLAS thread;
 - ``1p x Nt``: one process, N BLAS threads;
 - ``mpi N x 1t``: ``mpiexec -n N``, one thread per rank, each rank a share of the batch.
+
+The global batch is the configuration's, so each of N ranks trains 1/N of it. With
+``--share-batch`` each rank's share is the configuration's batch instead, and all
+three ways train the N times larger global batch (the convention of PyTorch's DDP and
+Horovod, where the batch size is per worker): the same work per step for all three,
+only more of it in each rank.
 
 Each measurement runs in a fresh process (``--worker``, OPENBLAS_NUM_THREADS set),
 warms up for WARMUP steps (buffers allocated, pages touched, the ranks' message
@@ -32,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -52,9 +59,10 @@ def _mpiexec() -> str:
     return str(beside) if beside.is_file() else "mpiexec"
 
 
-def worker(config: str, cell: str, seconds: float) -> None:
+def worker(config: str, cell: str, seconds: float, batch: int) -> None:
     """Time about `seconds` of training steps after WARMUP; rank 0 prints tokens/s."""
     cfg = find_config(config)
+    cfg = replace(cfg, batch=batch or cfg.batch)  # the global batch
     model = build_model(cfg, cell)
     batch = make_batch(cfg)
     data = SequenceDataset(batch.x, batch.y, per_step=cfg.many_to_many)
@@ -94,11 +102,11 @@ def worker(config: str, cell: str, seconds: float) -> None:
         print(json.dumps({"tokens_per_s": tokens / elapsed, "steps": int(steps[0])}))
 
 
-def _measure(way: str, ranks: int, config: str, cell: str, seconds: float) -> dict:
+def _measure(way: str, ranks: int, config: str, cell: str, seconds: float, batch: int) -> dict:
     """Tokens per second (and steps timed) of one way, in a fresh process or job."""
     threads = ranks if way == "threads" else 1
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
-    command = [sys.executable, __file__, "--worker", config, cell, str(seconds)]
+    command = [sys.executable, __file__, "--worker", config, cell, str(seconds), str(batch)]
     if way == "mpi":
         command = [_mpiexec(), "-n", str(ranks), *command]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
@@ -112,11 +120,16 @@ def main(argv: list[str]) -> None:
     p.add_argument("--ranks", type=int, default=2)
     p.add_argument("--seconds", type=float, default=1.0, help="timed seconds per measurement")
     p.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
-    p.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--share-batch",
+        action="store_true",
+        help="each rank's share is the configuration's batch (global: N times it)",
+    )
+    p.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        config, cell, seconds = args.worker
-        worker(config, cell, float(seconds))
+        config, cell, seconds, batch = args.worker
+        worker(config, cell, float(seconds), int(batch))
         return
     n = args.ranks
     ways = {"single": "1p x 1t", "threads": f"1p x {n}t", "mpi": f"mpi {n} x 1t"}
@@ -127,10 +140,11 @@ def main(argv: list[str]) -> None:
     head = f"{'config':<10}{'steps':>7}" + "".join(f"{w:>14}" for w in ways.values())
     print(head + f"{'mpi / 1p x 1t':>15}{f'mpi / 1p x {n}t':>15}", flush=True)
     for config in args.config:
+        batch = n * find_config(config).batch if args.share_batch else 0  # 0: the config's
         seen: dict[str, list[dict]] = {w: [] for w in ways}
         for _ in range(args.rounds):
             for way in ways:
-                seen[way].append(_measure(way, n, config, args.cell, args.seconds))
+                seen[way].append(_measure(way, n, config, args.cell, args.seconds, batch))
         speed = {w: [r["tokens_per_s"] for r in v] for w, v in seen.items()}
         med = {w: statistics.median(v) for w, v in speed.items()}
         ratios = [
