@@ -35,15 +35,12 @@ derived from rnnkit's layer (``<name>_words``, ``<name>_char_embedding``,
 ``<name>_char_rnn``), the ``Concatenate`` its own name.
 
 A character CNN (``<name>_char_conv``) reads characters without a mask (``Conv1D``
-has none), so built-in layers do the masking: a constant ``Embedding`` of one column
-(``<name>_char_real``: 0 for ``<pad>``, 1 for a character) zeroes the pads'
-embeddings before the convolution (``padding="same"`` then gives the zero vectors
-beyond the word's ends), ``Rescaling`` turns it into -1e30 at pads, added before
-``GlobalMaxPooling1D`` (so a pad never wins), and its own max over the word (0 for a
-word of no characters) multiplies the result, giving such a word zeros, as rnnkit
-does. ``Masking(0.0)`` then masks the pad slots (zero features) of these features too,
-since ``Concatenate`` keeps every step that any of its inputs keeps. Every layer is
-built in: ``keras.saving.load_model`` opens the file without rnnkit.
+has none): a constant one-column ``Embedding`` (``<name>_char_real``, 0 for ``<pad>``,
+1 for a character) zeroes the pads' embeddings before the convolution, ``Rescaling``
+turns it into -1e30 at pads before ``GlobalMaxPooling1D`` (a pad never wins), and its
+own max over the word multiplies the result (a word of no characters gets zeros).
+``Masking(0.0)`` masks the pad slots of the features, since ``Concatenate`` keeps a
+step any input keeps. All built in: ``keras.saving.load_model`` needs no rnnkit.
 
 Masking differs. rnnkit and ONNX Runtime output zeros at padded steps. Keras 3 (3.15
 on the torch backend, checked in the tests) carries the previous output through the

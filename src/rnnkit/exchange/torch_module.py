@@ -93,7 +93,8 @@ class RecurrentNet(nn.Module):
         vocab_size, input_size, cell, nonlinearity, hidden_size, num_layers,
         bidirectional, pooling, output_size, output_activation, crf, and for frames
         the scalings (``input_scaling``, ``output_scaling``: mean and std lists);
-        ``char_features`` (n_chars, char_dim, units, cell, nonlinearity) or None.
+        ``char_features`` (kind "rnn": n_chars, char_dim, units, cell, nonlinearity;
+        kind "cnn": n_chars, char_dim, filters, window) or None.
     """
 
     def __init__(self, spec: dict[str, Any]) -> None:
