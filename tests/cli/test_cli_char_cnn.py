@@ -1,5 +1,5 @@
 """``rnnkit train --task tag --char-cell cnn``: accepted for taggers, refused elsewhere,
-shown by ``rnnkit trace``, and refused by ``rnnkit export`` in one line."""
+and shown by ``rnnkit trace`` (``rnnkit export`` of it: tests/cli/test_cli_export.py)."""
 
 from __future__ import annotations
 
@@ -57,14 +57,3 @@ def test_an_unknown_char_cell_is_refused(cli, bio_file, tmp_path) -> None:
     r = cli("train", "--task", "tag", "--data", bio_file, "--out", tmp_path / "m",
             "--char-cell", "conv")  # fmt: skip
     assert r.code == 2 and "cnn" in r.err
-
-
-@pytest.mark.parametrize(("fmt", "name"), [("onnx", "m.onnx"), ("torch", "m.safetensors"),
-                                           ("keras", "m.keras")])  # fmt: skip
-def test_export_refuses_a_character_cnn_in_one_line(
-    cli, user_error, cnn_model, tmp_path, fmt, name
-):
-    r = cli("export", cnn_model, "--format", fmt, "--out", tmp_path / name)
-    line = user_error(r)
-    assert "character CNN" in line and "--char-cell" in line
-    assert not (tmp_path / name).exists()

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from exported import BIO, SENTENCES, TAGS, UNSEEN, tagger_batch
+from exported import BIO, SENTENCES, TAGS, UNSEEN, same_bits, tagger_batch
 from rnnkit.io import load_model_dir
 from rnnkit.models import Seq2Seq, SequenceTagger, load_model
 
@@ -24,6 +24,14 @@ def tagger_dir(tmp_path_factory):
         hidden=4, embed_dim=4, epochs=1, verbose=0, char_features=False, crf=False
     ).fit(SENTENCES, TAGS)
     return model.save(tmp_path_factory.mktemp("tagger") / "model")
+
+
+@pytest.fixture(scope="module")
+def cnn_tagger_dir(tmp_path_factory):
+    model = SequenceTagger(
+        hidden=4, embed_dim=4, epochs=1, verbose=0, char_cell="cnn", char_dim=3, crf=False
+    ).fit(SENTENCES, TAGS)
+    return model.save(tmp_path_factory.mktemp("cnn_tagger") / "model")
 
 
 def test_export_onnx_writes_a_file_onnx_runtime_runs(cli, tagger_dir, tmp_path) -> None:
@@ -53,6 +61,22 @@ def test_export_then_import_gives_the_same_model(cli, tagger_dir, tmp_path, fmt,
     assert all(np.array_equal(after.weights[k], v) for k, v in before.weights.items())
 
 
+@pytest.mark.parametrize(("fmt", "name"), [("onnx", "m.onnx"), ("torch", "m.safetensors"),
+                                           ("keras", "m.keras")])  # fmt: skip
+def test_a_tagger_with_a_character_cnn_leaves_in_every_format(
+    cli, cnn_tagger_dir, tmp_path, fmt, name
+) -> None:
+    if fmt == "onnx":
+        pytest.importorskip("onnx", reason="the onnx extra")
+    elif fmt == "keras":
+        pytest.importorskip("keras", reason="Keras (the keras extra, in test)")
+    r = cli("export", cnn_tagger_dir, "--format", fmt, "--out", tmp_path / name)
+    assert r.code == 0 and name in r.out, r.err
+    if fmt != "onnx":  # the weights come back bit for bit
+        assert cli("import", tmp_path / name, "--out", tmp_path / "back").code == 0
+        same_bits(cnn_tagger_dir, tmp_path / "back")
+
+
 def test_a_seq2seq_model_leaves_as_two_onnx_graphs_and_no_other_file(cli, user_error, tmp_path):
     pytest.importorskip("onnx", reason="the onnx extra")
     words = [list("ab"), list("ba")] * 4
@@ -76,9 +100,13 @@ def test_import_refuses_a_file_it_does_not_read(cli, user_error, tmp_path) -> No
     assert "give a .safetensors (PyTorch) or .keras file" in user_error(r)
 
 
-def test_the_default_tagger_leaves_for_pytorch_and_comes_back(cli, user_error, tmp_path) -> None:
+@pytest.mark.parametrize("chars", [(), ("--char-cell", "cnn")], ids=["default", "cnn"])
+def test_the_default_tagger_leaves_for_pytorch_and_comes_back(
+    cli, user_error, tmp_path, chars
+) -> None:
     """``rnnkit train --task tag`` with its defaults (character features, a CRF for BIO
-    tags, here learnt as IOBES), only smaller: to PyTorch and back; Keras refuses its CRF."""
+    tags, here learnt as IOBES), only smaller, and with the character CNN: to PyTorch
+    and back; Keras refuses its CRF."""
     torch = pytest.importorskip("torch", reason="PyTorch (the bench extra, in test)")
     from rnnkit.exchange import torch_module
 
@@ -86,7 +114,7 @@ def test_the_default_tagger_leaves_for_pytorch_and_comes_back(cli, user_error, t
     text = "\n\n".join("\n".join(f"{w}\t{t}" for w, t in s) for s in sentences)
     (tmp_path / "train.conll").write_text(text + "\n")
     out = tmp_path / "m"
-    tiny = ("--hidden", "8", "--embed", "8", "--epochs", "1", "--iobes")
+    tiny = ("--hidden", "8", "--embed", "8", "--epochs", "1", "--iobes", *chars)
     r = cli("train", "--task", "tag", "--data", tmp_path / "train.conll", "--out", out, *tiny)
     assert r.code == 0, r.err
     r = cli("export", out, "--format", "torch", "--out", tmp_path / "m.safetensors")

@@ -95,7 +95,7 @@ def test_keras_masked_steps_carry_one_way_and_are_zero_both_ways(
         np.testing.assert_array_equal(pads, np.broadcast_to(h[short, n - 1], pads.shape))
 
 
-@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru", "cnn"])
 def test_a_tagger_with_characters_in_keras_and_back(keras, tmp_path, char_cell) -> None:
     model = char_tagger(tmp_path / "m", char_cell, crf=False)
     path = export_keras(tmp_path / "m", tmp_path / "m.keras")

@@ -69,7 +69,7 @@ def _viterbi(emissions: np.ndarray, A: np.ndarray, start: np.ndarray, end: np.nd
     return path[::-1]
 
 
-@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru", "cnn"])
 @pytest.mark.parametrize("crf", [False, True])
 def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
     model = char_tagger(tmp_path / "m", char_cell, crf=crf)
@@ -87,3 +87,9 @@ def test_a_tagger_with_characters_and_a_crf(tmp_path, char_cell, crf) -> None:
         assert model.given_scheme_ == "BIO" and tag_scheme(model.labels_) == "IOBES"
         tags = [iobes_to_bio([model.labels_[k] for k in p]) for p in paths]
         assert tags == model.predict(UNSEEN)
+    x[0, 1, 1:] = 0  # a real word of no characters: zero features, as in rnnkit
+    expected = model.model_.predict([x[i, :n] for i, n in enumerate(lengths)])
+    got = _session(onnx_model(portable(tmp_path / "m", "ONNX"))).run(
+        ["emissions" if crf else "probabilities"], {"ids": x, "lengths": lengths}
+    )[0]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)

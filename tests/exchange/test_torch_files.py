@@ -93,13 +93,18 @@ def _decode(emissions, lengths: np.ndarray, crf) -> list[list[int]]:
         return decoder.decode(torch.from_numpy(emissions), mask=mask)
 
 
-@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("char_cell", ["rnn", "lstm", "gru", "cnn"])
 @pytest.mark.parametrize("crf", [False, True])
 def test_a_tagger_with_characters_in_pytorch_and_back(tmp_path, char_cell, crf) -> None:
     model = char_tagger(tmp_path / "m", char_cell, crf=crf)
     path = export_torch(tmp_path / "m", tmp_path / "m.safetensors")
-    names = set(load_weights(path))
-    assert {"char_embedding.weight", "char_rnn.weight_hh_l0_reverse"} <= names
+    weights = load_weights(path)
+    if char_cell == "cnn":  # W (k, c, F) as nn.Conv1d's (F, c, k)
+        W = model.model_.layers[0].chars.params["W"]
+        np.testing.assert_array_equal(weights["char_conv.weight"], W.transpose(2, 1, 0))
+        assert {"char_embedding.weight", "char_conv.bias"} <= set(weights)
+    else:
+        assert {"char_embedding.weight", "char_rnn.weight_hh_l0_reverse"} <= set(weights)
     net, info = torch_module.load(str(path))
     assert info["vocab"]["given_scheme"] == "BIO"  # the labels are IOBES
     x, lengths = tagger_batch(model, UNSEEN)  # (B, T, 1 + L), mixed words and sentences

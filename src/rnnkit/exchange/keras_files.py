@@ -22,6 +22,9 @@ WordCharEmbedding             inputs ``ids`` (B, T) and ``chars`` (B, T, L); ``E
                               of each, ``mask_zero=True``; ``TimeDistributed`` over the
                               words of a ``Bidirectional`` character layer (its final
                               states); ``Concatenate``
+CharCNN                       ``TimeDistributed(Conv1D(F, k, padding="same"))`` over the
+                              character embeddings, pads zeroed, and a max over the real
+                              characters (below)
 ============================  ============================================================
 
 A tagger with character features has two inputs: ``ids``, each word's id, and
@@ -30,6 +33,14 @@ A tagger with character features has two inputs: ``ids``, each word's id, and
 whose states stay zero: the features rnnkit gives it. The three layers keep names
 derived from rnnkit's layer (``<name>_words``, ``<name>_char_embedding``,
 ``<name>_char_rnn``), the ``Concatenate`` its own name.
+
+A character CNN (``<name>_char_conv``) reads characters without a mask (``Conv1D``
+has none): a constant one-column ``Embedding`` (``<name>_char_real``, 0 for ``<pad>``,
+1 for a character) zeroes the pads' embeddings before the convolution, ``Rescaling``
+turns it into -1e30 at pads before ``GlobalMaxPooling1D`` (a pad never wins), and its
+own max over the word multiplies the result (a word of no characters gets zeros).
+``Masking(0.0)`` masks the pad slots of the features, since ``Concatenate`` keeps a
+step any input keeps. All built in: ``keras.saving.load_model`` needs no rnnkit.
 
 Masking differs. rnnkit and ONNX Runtime output zeros at padded steps. Keras 3 (3.15
 on the torch backend, checked in the tests) carries the previous output through the
@@ -62,17 +73,19 @@ from rnnkit.exchange.portable import (
     Portable,
     network_from_record,
     portable,
-    recurrent_chars,
     require,
     save_imported,
 )
 from rnnkit.exchange.stack import Stack, stack_of
-from rnnkit.layers import CRF, Bidirectional, Layer, WordCharEmbedding
+from rnnkit.layers import CRF, Bidirectional, CharCNN, CharEncoder, Layer, WordCharEmbedding
 
 __all__ = ["RNNKIT_ENTRY", "export_keras", "import_keras", "keras_model"]
 
 #: the entry of the .keras zip that carries the model directory's JSON
 RNNKIT_ENTRY = "rnnkit.json"
+#: what a pad position of a character CNN's outputs gets before the max: below any
+#: filter's output, yet finite (0 times it is 0 for a word of no characters)
+PAD_SCORE = -1e30
 
 
 def keras_model(model: Portable) -> Any:
@@ -128,37 +141,68 @@ def _has_counterpart(layer: Layer) -> bool:
 def _char_layer_names(layer: WordCharEmbedding) -> tuple[str, str, str]:
     """The Keras names of the word embedding, the character embedding and the
     character layer, in the order of the layer's parameters."""
-    return f"{layer.name}_words", f"{layer.name}_char_embedding", f"{layer.name}_char_rnn"
+    reader = "char_conv" if isinstance(layer.chars, CharCNN) else "char_rnn"
+    return f"{layer.name}_words", f"{layer.name}_char_embedding", f"{layer.name}_{reader}"
 
 
 def _word_chars(keras: Any, layer: WordCharEmbedding, ids: Any, chars: Any, dtype: str) -> Any:
-    """[word embedding ; character features] (B, T, e + 2 u) from ids (B, T) and
-    characters (B, T, L): ``Embedding(mask_zero=True)`` on the characters, then
-    ``TimeDistributed`` over the words of a ``Bidirectional`` layer's final states.
+    """[word embedding ; character features] (B, T, e + w) from ids (B, T) and
+    characters (B, T, L): ``Embedding`` on the characters, then ``TimeDistributed``
+    over the words of a ``Bidirectional`` layer's final states (w = 2 u) or of a
+    masked convolution and max (w = F, :func:`_char_cnn`).
 
-    A word of no characters is all mask: its states stay at zero, as rnnkit gives.
+    A word of no characters gets zeros, as rnnkit gives: all mask to the recurrent
+    layer, whose states stay at zero; multiplied by 0 after the CNN's max.
     """
-    L, enc = keras.layers, recurrent_chars(layer, "Keras")
-    words_name, embedding_name, rnn_name = _char_layer_names(layer)
+    L = keras.layers
+    words_name, embedding_name, reader_name = _char_layer_names(layer)
     E = layer.words.params["E"]
     words = L.Embedding(E.shape[0], E.shape[1], mask_zero=True, name=words_name, dtype=dtype)
+    enc = layer.chars
     C = enc.embedding.params["E"]
+    recurrent = isinstance(enc, CharEncoder)  # a mask for the recurrent layer only
     char_embedding = L.Embedding(
-        C.shape[0], C.shape[1], mask_zero=True, name=embedding_name, dtype=dtype
+        C.shape[0], C.shape[1], mask_zero=recurrent, name=embedding_name, dtype=dtype
     )
-    rnn: Any = enc.rnn.forward_layer
-    options = {"reset_after": rnn.reset_after} if rnn.cell.name == "gru" else {}
-    inner = getattr(L, rnn.cell.keras)(rnn.units, activation=rnn.activation, dtype=dtype, **options)
-    both = L.Bidirectional(inner, merge_mode="concat", dtype=dtype)
-    char_rnn = L.TimeDistributed(both, name=rnn_name, dtype=dtype)
-    e, c = words(ids), char_rnn(char_embedding(chars))  # (B, T, e), (B, T, 2 u)
-    for keras_layer, weights in (
-        (words, [E]),
-        (char_embedding, [C]),
-        (char_rnn, enc.rnn.get_weights()),
-    ):
+    e = words(ids)  # (B, T, e)
+    if isinstance(enc, CharEncoder):
+        rnn: Any = enc.rnn.forward_layer
+        options = {"reset_after": rnn.reset_after} if rnn.cell.name == "gru" else {}
+        cell = getattr(L, rnn.cell.keras)
+        inner = cell(rnn.units, activation=rnn.activation, dtype=dtype, **options)
+        both = L.Bidirectional(inner, merge_mode="concat", dtype=dtype)
+        reader = L.TimeDistributed(both, name=reader_name, dtype=dtype)
+        c = reader(char_embedding(chars))  # (B, T, 2 u)
+        reader_weights = enc.rnn.get_weights()
+    else:
+        conv = L.Conv1D(enc.filters, enc.window, padding="same", dtype=dtype)
+        reader = L.TimeDistributed(conv, name=reader_name, dtype=dtype)
+        c = _char_cnn(keras, layer, reader, char_embedding(chars), chars, dtype)  # (B, T, F)
+        reader_weights = [enc.params["W"], enc.params["b"]]  # Conv1D's kernel layout
+    for keras_layer, weights in ((words, [E]), (char_embedding, [C]), (reader, reader_weights)):
         keras_layer.set_weights(weights)
     return L.Concatenate(name=layer.name, dtype=dtype)([e, c])
+
+
+def _char_cnn(
+    keras: Any, layer: WordCharEmbedding, conv: Any, e: Any, chars: Any, dtype: str
+) -> Any:
+    """Each filter's max over each word's real characters (B, T, F), from the
+    embeddings `e` (B, T, L, c) and ids `chars` (B, T, L); zeros for a word of none."""
+    L = keras.layers
+    n = layer.chars.n_chars
+    real = L.Embedding(n, 1, trainable=False, name=f"{layer.name}_char_real", dtype=dtype)
+    is_char = real(chars)  # (B, T, L, 1): 1 at characters, 0 at pads
+    real.set_weights([(np.arange(n) > 0).astype(dtype)[:, None]])
+    z = conv(L.Multiply(dtype=dtype)([e, is_char]))  # (B, T, L, F), the pads read as zeros
+    pad_scores = L.Rescaling(-PAD_SCORE, offset=PAD_SCORE, dtype=dtype)(is_char)  # 0 or -1e30
+    top = L.TimeDistributed(L.GlobalMaxPooling1D(dtype=dtype), dtype=dtype)
+    some = L.TimeDistributed(L.GlobalMaxPooling1D(dtype=dtype), dtype=dtype)
+    best = top(L.Add(dtype=dtype)([z, pad_scores]))  # (B, T, F): a pad never wins
+    c = L.Multiply(dtype=dtype)([best, some(is_char)])  # (B, T, 1): 0 for a word of none
+    # Concatenate keeps a step when any input's mask does: without a mask of its own
+    # (False at pad slots, whose features are zeros) the features would unmask every pad
+    return L.Masking(0.0, dtype=dtype)(c)
 
 
 def _keras_layer(keras: Any, stack: Stack, layer: Layer, dtype: str) -> Any:

@@ -44,19 +44,19 @@ from typing import Any
 import numpy as np
 
 from rnnkit.errors import ConfigError
-from rnnkit.exchange.onnx_graph import Graph, dense, last_states, rnn_node
+from rnnkit.exchange.onnx_graph import Graph, char_features, dense, last_states, rnn_node
 from rnnkit.exchange.onnx_seq2seq import decoder_graph, encoder_graph
 from rnnkit.exchange.portable import (
     Portable,
     directory_metadata,
     portable,
-    recurrent_chars,
     require,
 )
 from rnnkit.io import load_model_dir, read_config
 from rnnkit.layers import (
     CRF,
     Bidirectional,
+    CharCNN,
     Dense,
     Dropout,
     Embedding,
@@ -247,14 +247,13 @@ def _recurrent(g: Graph, layer: RecurrentLayer | Bidirectional, flow: _Flow, len
 
 
 def _word_chars(g: Graph, layer: WordCharEmbedding, x: str) -> str:
-    """(B, T, 1 + L) ids -> [word embedding, character features] (B, T, e + 2 u).
+    """(B, T, 1 + L) ids -> [word embedding, character features] (B, T, e + w).
 
-    Every word's characters are one sequence of a (B T)-row batch for one
-    bidirectional node. A word of no characters (a pad slot) reads one pad character,
-    since ONNX Runtime refuses a length of 0, and its features are then set to zero,
-    as rnnkit gives them.
+    Every word's characters are one row of a (B T)-row batch, read at once by
+    :func:`~rnnkit.exchange.onnx_graph.char_features` (one bidirectional node, or a
+    convolution and a masked max); w is 2 u, or the CNN's filters.
     """
-    INT64, FLOAT = g.onnx.TensorProto.INT64, g.onnx.TensorProto.FLOAT
+    INT64 = g.onnx.TensorProto.INT64
     E = g.const("E", layer.words.params["E"].astype(np.float32))
     words = g.op("Gather", [x, g.const("zero", np.array(0))], axis=2)  # (B, T)
     e = g.op("Gather", [E, words], axis=0)  # (B, T, e)
@@ -281,20 +280,12 @@ def _word_chars(g: Graph, layer: WordCharEmbedding, x: str) -> str:
         ],
         keepdims=0,
     )
-    read = g.op(
-        "Cast", [g.op("Max", [n, g.const("one", np.array(1))])], to=g.onnx.TensorProto.INT32
-    )
-    enc = recurrent_chars(layer, "ONNX")
-    char_E = g.const("char_E", enc.embedding.params["E"].astype(np.float32))
-    c_tm = g.op("Gather", [char_E, g.op("Transpose", [rows], perm=[1, 0])], axis=0)  # (L, N, c)
-    _, Y_h, *_ = rnn_node(g, enc.rnn, c_tm, read)
-    h = last_states(g, Y_h)  # (N, 2 u)
-    some = g.op("Cast", [g.op("Greater", [n, g.const("none", np.array(0))])], to=FLOAT)
-    h = g.op("Mul", [h, g.op("Unsqueeze", [some, g.const("axes", np.array([1]))])])
+    h = char_features(g, layer.chars, rows, n)  # (N, w)
     BT = g.op(
         "Slice",
         [g.op("Shape", [x]), g.const("start", np.array([0])), g.const("end", np.array([2]))],
     )
-    width = g.const("width", np.array([2 * enc.units]))
-    c = g.op("Reshape", [h, g.op("Concat", [BT, width], axis=0)])  # (B, T, 2 u)
+    w = layer.chars.filters if isinstance(layer.chars, CharCNN) else 2 * layer.chars.units
+    width = g.const("width", np.array([w]))
+    c = g.op("Reshape", [h, g.op("Concat", [BT, width], axis=0)])  # (B, T, w)
     return g.op("Concat", [e, c], axis=-1)

@@ -6,6 +6,11 @@ r, h, ``linear_before_reset`` = 1 for rnnkit's reset_after GRU, whose second bia
 is Rb), read time-major inputs (``layout`` 0, the one ONNX Runtime runs), and stop
 each sequence at its ``sequence_lens``. :func:`rnn_node` adds one such node for a
 recurrent layer, both directions at once for a Bidirectional one.
+
+A tagger's character features (:func:`char_features`) are one such bidirectional node
+over every word's characters, or for a :class:`~rnnkit.layers.CharCNN` a ``Conv``
+over the characters' embeddings (zeros at pads, ``pads`` of ``window // 2`` each side)
+and a ``ReduceMax`` over the real characters only (-inf at pads before the max).
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ import numpy as np
 
 from rnnkit.core.cells import Cell
 from rnnkit.errors import ConfigError
-from rnnkit.layers import Bidirectional, Dense
+from rnnkit.layers import Bidirectional, CharCNN, CharEncoder, Dense
 from rnnkit.layers.recurrent import RecurrentLayer
 
 __all__ = [
     "ONNX_ACTIVATIONS",
     "Graph",
     "activations",
+    "char_features",
     "dense",
     "last_states",
     "onnx_weights",
@@ -149,3 +155,43 @@ def activations(rnn: RecurrentLayer) -> list[str]:
     """ONNX's activation list for one direction: the gates' sigmoid first."""
     f = ONNX_ACTIVATIONS[rnn.activation]
     return {"rnn": [f], "lstm": ["Sigmoid", f, f], "gru": ["Sigmoid", f]}[rnn.cell.name]
+
+
+def char_features(g: Graph, chars: CharEncoder | CharCNN, rows: str, n: str) -> str:
+    """Each word's features (N, width) from its character ids `rows` (N, L), 0 after
+    the last, and its count of characters `n` (N,) int64; zeros for a word of none.
+
+    The recurrent encoder reads one pad character of a word of none (ONNX Runtime
+    refuses a length of 0); the CNN's max over no character is -inf. Both are then set
+    to zero, as rnnkit gives them.
+    """
+    BOOL = g.onnx.TensorProto.BOOL
+    char_E = g.const("char_E", chars.embedding.params["E"].astype(np.float32))
+    if isinstance(chars, CharCNN):
+        h = _conv_max(g, chars, rows, char_E)
+    else:
+        one = g.const("one", np.array(1))
+        read = g.op("Cast", [g.op("Max", [n, one])], to=g.onnx.TensorProto.INT32)
+        c_tm = g.op("Gather", [char_E, g.op("Transpose", [rows], perm=[1, 0])], axis=0)  # (L, N, c)
+        _, Y_h, *_ = rnn_node(g, chars.rnn, c_tm, read)
+        h = last_states(g, Y_h)  # (N, 2 u)
+    some = g.op("Cast", [g.op("Greater", [n, g.const("none", np.array(0))])], to=BOOL)
+    some = g.op("Unsqueeze", [some, g.const("axes", np.array([1]))])  # (N, 1)
+    return g.op("Where", [some, h, g.const("zero", np.array(0.0, dtype=np.float32))])
+
+
+def _conv_max(g: Graph, cnn: CharCNN, rows: str, char_E: str) -> str:
+    """max over the real characters of Conv(window, pads window // 2) (N, F)."""
+    is_char = g.op("Greater", [rows, g.const("pad", np.array(0))])  # (N, L) bool
+    e = g.op("Gather", [char_E, rows], axis=0)  # (N, L, c)
+    ones = g.op("Cast", [is_char], to=g.onnx.TensorProto.FLOAT)
+    e = g.op("Mul", [e, g.op("Unsqueeze", [ones, g.const("axes", np.array([2]))])])  # pads 0
+    e = g.op("Transpose", [e], perm=[0, 2, 1])  # (N, c, L)
+    W = cnn.params["W"].transpose(2, 1, 0).astype(np.float32)  # (k, c, F) -> (F, c, k)
+    half = cnn.window // 2
+    b = g.const("conv_b", cnn.params["b"].astype(np.float32))
+    z = g.op("Conv", [e, g.const("conv_W", W), b], kernel_shape=[cnn.window], pads=[half, half])
+    real = g.op("Unsqueeze", [is_char, g.const("axes", np.array([1]))])  # (N, 1, L)
+    lowest = g.const("lowest", np.array(-np.inf, dtype=np.float32))
+    z = g.op("Where", [real, z, lowest])  # (N, F, L): pads never win
+    return g.op("ReduceMax", [z], axes=[2], keepdims=0)

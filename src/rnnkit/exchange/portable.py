@@ -40,7 +40,6 @@ from rnnkit.io import ModelFiles, load_model_dir, save_model_dir
 from rnnkit.layers import (
     CRF,
     Bidirectional,
-    CharCNN,
     CharEncoder,
     Dense,
     Dropout,
@@ -69,14 +68,13 @@ __all__ = [
     "directory_metadata",
     "network_from_record",
     "portable",
-    "recurrent_chars",
     "require",
     "save_imported",
 ]
 
 #: the layers every exporter handles (CRF: as emission scores and its transitions;
-#: WordCharEmbedding: its character encoder is checked as a recurrent layer, and a
-#: CharCNN refused)
+#: WordCharEmbedding: a recurrent character encoder is checked as a recurrent layer,
+#: a CharCNN is a convolution and a masked max everywhere)
 SUPPORTED = (
     Embedding,
     OneHot,
@@ -211,21 +209,12 @@ def portable(directory: str | os.PathLike[str], target: str) -> Portable:
     )
 
 
-def recurrent_chars(layer: WordCharEmbedding, target: str) -> CharEncoder:
-    """The recurrent character encoder of `layer`; a CharCNN is refused in one line."""
-    if isinstance(layer.chars, CharCNN):
-        raise ConfigError(
-            f"cannot export to {target}: the character CNN (char_cell='cnn') has no "
-            "exporter yet; train with a recurrent --char-cell to export"
-        )
-    return layer.chars
-
-
 def check_layers(layers: list[Layer], target: str) -> None:
     """ConfigError naming the first layer (or setting) `target` has no counterpart for."""
     for layer in layers:
         if isinstance(layer, WordCharEmbedding):
-            check_layers([recurrent_chars(layer, target).rnn], target)  # the encoder's
+            if isinstance(layer.chars, CharEncoder):  # a CharCNN has no setting to refuse
+                check_layers([layer.chars.rnn], target)  # the encoder's
             continue
         if not isinstance(layer, SUPPORTED):
             raise ConfigError(

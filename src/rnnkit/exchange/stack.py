@@ -9,7 +9,8 @@ transition scores. In PyTorch that is ``nn.Embedding``, one ``nn.RNN`` / ``nn.LS
 ``Sequential``. Dropout is the identity at inference and leaves no trace. A tagger with
 character features starts with a :class:`~rnnkit.layers.WordCharEmbedding`: its word
 embedding is the stack's, and its character encoder (a character embedding and one
-bidirectional recurrent layer) is ``chars``.
+bidirectional recurrent layer, or a :class:`~rnnkit.layers.CharCNN`'s convolution and
+max) is ``chars``.
 
 >>> from rnnkit.layers import Dense, Embedding, GlobalMaxPooling1D, LSTM, Bidirectional
 >>> from rnnkit.models import Sequential
@@ -26,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rnnkit.errors import ConfigError
-from rnnkit.exchange.portable import recurrent_chars
 from rnnkit.layers import (
     CRF,
     Bidirectional,
+    CharCNN,
     Dense,
     Dropout,
     Embedding,
@@ -54,7 +55,7 @@ class Stack:
     ----------
     embedding : Embedding or None
     one_hot : OneHot or None
-    chars : CharEncoder or None
+    chars : CharEncoder, CharCNN or None
         The character encoder of a tagger with character features (its outputs are
         joined onto the word embedding's).
     input_size : int
@@ -72,7 +73,7 @@ class Stack:
 
     embedding: Embedding | None
     one_hot: OneHot | None
-    chars: CharEncoder | None
+    chars: CharEncoder | CharCNN | None
     input_size: int
     recurrent: list[Layer]
     cell: str
@@ -113,11 +114,16 @@ class Stack:
         }
 
 
-def _char_config(chars: CharEncoder) -> dict[str, Any]:
-    """What builds the character encoder: ``nn.Embedding(n_chars, char_dim)`` and a
-    bidirectional ``cell`` of ``units`` each way (the torch module reads it)."""
+def _char_config(chars: CharEncoder | CharCNN) -> dict[str, Any]:
+    """What builds the character encoder (the torch module reads it):
+    ``nn.Embedding(n_chars, char_dim)``, then a bidirectional ``cell`` of ``units``
+    each way, or for ``kind`` "cnn" ``nn.Conv1d(char_dim, filters, window)``."""
+    if isinstance(chars, CharCNN):
+        return {"kind": "cnn", "n_chars": chars.n_chars, "char_dim": chars.char_dim,
+                "filters": chars.filters, "window": chars.window}  # fmt: skip
     rnn: Any = chars.rnn.forward_layer
     return {
+        "kind": "rnn",
         "n_chars": chars.n_chars,
         "char_dim": chars.char_dim,
         "units": chars.units,
@@ -130,7 +136,7 @@ def stack_of(network: Sequential, target: str) -> Stack:
     """Read `network` as a :class:`Stack`; ConfigError naming what does not fit one."""
     layers = [l for l in network.layers if not isinstance(l, Dropout)]
     first = layers[0]
-    chars = recurrent_chars(first, target) if isinstance(first, WordCharEmbedding) else None
+    chars = first.chars if isinstance(first, WordCharEmbedding) else None
     if isinstance(first, WordCharEmbedding):
         first = first.words  # its word embedding, then the character encoder
     embedding = first if isinstance(first, Embedding) else None

@@ -11,6 +11,8 @@ rnnkit                   PyTorch                             notes
 ``char_E``               ``char_embedding.weight``           character features
 character layer: U, W,   ``char_rnn.weight_ih_l0``, ...      ``_l0_reverse``: backward
 b                                                            direction
+character CNN: W, b      ``char_conv.weight``, ``bias``      W (k, c, F) as nn.Conv1d's
+                                                             (F, c, k)
 recurrent layer k: U,    ``rnn.weight_ih_lk``, ...           ``_reverse``: backward
 W, b                                                         direction
 ``dense.V``, ``c``       ``linear.weight`` = V.T, ``bias``
@@ -40,6 +42,7 @@ from rnnkit.exchange.stack import Stack, stack_of
 from rnnkit.io import load_weights as read_safetensors
 from rnnkit.io import read_weights_metadata, save_weights
 from rnnkit.io.interop import from_torch, to_torch
+from rnnkit.layers import CharCNN
 from rnnkit.layers.recurrent import RecurrentLayer
 
 __all__ = ["export_torch", "import_torch", "torch_module_spec", "torch_state_dict"]
@@ -54,6 +57,10 @@ def torch_state_dict(stack: Stack) -> dict[str, Array]:
         sd["embedding.weight"] = stack.embedding.params["E"].copy()
     if stack.chars is not None:
         sd["char_embedding.weight"] = stack.chars.embedding.params["E"].copy()
+    if isinstance(stack.chars, CharCNN):  # W (k, c, F) -> nn.Conv1d's (F, c, k)
+        sd["char_conv.weight"] = np.ascontiguousarray(stack.chars.params["W"].transpose(2, 1, 0))
+        sd["char_conv.bias"] = stack.chars.params["b"].copy()
+    elif stack.chars is not None:
         for j, rnn in enumerate(_char_directions(stack)):
             suffix = "_l0" + ("_reverse" if j else "")
             cell = rnn.cell.name
@@ -74,7 +81,7 @@ def torch_state_dict(stack: Stack) -> dict[str, Array]:
 
 def _char_directions(stack: Stack) -> list[RecurrentLayer]:
     """The character encoder's forward and backward recurrent layers."""
-    assert stack.chars is not None
+    assert stack.chars is not None and not isinstance(stack.chars, CharCNN)
     bi = stack.chars.rnn
     return [bi.forward_layer, bi.backward_layer]  # type: ignore[list-item]
 
@@ -96,6 +103,10 @@ def _load_state_dict(stack: Stack, sd: dict[str, Array], where: Path) -> None:
         np.copyto(stack.embedding.params["E"], sd["embedding.weight"])
     if stack.chars is not None:
         np.copyto(stack.chars.embedding.params["E"], sd["char_embedding.weight"])
+    if isinstance(stack.chars, CharCNN):
+        np.copyto(stack.chars.params["W"], sd["char_conv.weight"].transpose(2, 1, 0))
+        np.copyto(stack.chars.params["b"], sd["char_conv.bias"])
+    elif stack.chars is not None:
         char_sd = {n[len("char_rnn.") :]: a for n, a in sd.items() if n.startswith("char_rnn.")}
         for j, rnn in enumerate(_char_directions(stack)):
             suffix = "_l0" + ("_reverse" if j else "")

@@ -29,7 +29,10 @@ A tagger with character features (``char_features`` in the spec) reads (B, T, 1 
 ids: each word's id, then its character ids, 0 after the last. The characters go
 through ``char_embedding`` and the bidirectional ``char_rnn``, one packed sequence a
 word; the final states of the two directions, ``[h_fwd_n ; h_bwd_1]``, are joined onto
-the word's embedding. A word of no characters (a pad slot) gets zero features.
+the word's embedding. A character CNN (``kind`` "cnn") instead zeroes the embeddings
+of each word's pad positions, runs ``char_conv`` (``nn.Conv1d`` of ``window``
+characters, ``padding=window // 2``) and takes each filter's max over the word's real
+characters only. A word of no characters (a pad slot) gets zero features.
 """
 
 from __future__ import annotations
@@ -90,18 +93,25 @@ class RecurrentNet(nn.Module):
         vocab_size, input_size, cell, nonlinearity, hidden_size, num_layers,
         bidirectional, pooling, output_size, output_activation, crf, and for frames
         the scalings (``input_scaling``, ``output_scaling``: mean and std lists);
-        ``char_features`` (n_chars, char_dim, units, cell, nonlinearity) or None.
+        ``char_features`` (kind "rnn": n_chars, char_dim, units, cell, nonlinearity;
+        kind "cnn": n_chars, char_dim, filters, window) or None.
     """
 
     def __init__(self, spec: dict[str, Any]) -> None:
         super().__init__()
         self.spec = spec
-        chars = spec.get("char_features")
+        chars: dict[str, Any] = spec.get("char_features") or {}
+        cnn = chars.get("kind") == "cnn"  # a file without "kind" holds a recurrent encoder
         if spec["inputs"] == "ids":
-            width = spec["input_size"] - (0 if chars is None else 2 * chars["units"])
-            self.embedding = nn.Embedding(spec["vocab_size"], width)
-        if chars is not None:  # each word also read from its characters, both ways
+            features = 0 if not chars else chars["filters"] if cnn else 2 * chars["units"]
+            self.embedding = nn.Embedding(spec["vocab_size"], spec["input_size"] - features)
+        if chars:
             self.char_embedding = nn.Embedding(chars["n_chars"], chars["char_dim"])
+        if cnn:  # each word read by a convolution over its characters and a max
+            self.char_conv = nn.Conv1d(
+                chars["char_dim"], chars["filters"], chars["window"], padding=chars["window"] // 2
+            )
+        elif chars:  # each word read from its characters, both ways
             self.char_rnn = RNNS[chars["cell"]](
                 chars["char_dim"],
                 chars["units"],
@@ -139,12 +149,16 @@ class RecurrentNet(nn.Module):
                 )
 
     def char_features(self, chars: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """``[h_fwd_n ; h_bwd_1]`` of each word (B, T, 2 u) from its character ids
-        (B, T, L), 0 after the last; zeros at pad slots and words of no characters."""
+        """``[h_fwd_n ; h_bwd_1]`` (B, T, 2 u), or the CNN's max of each filter (B, T, F),
+        of each word from its character ids (B, T, L), 0 after the last; zeros at pad
+        slots and words of no characters."""
         B, T, _ = chars.shape
         n = (chars != 0).sum(dim=-1)  # (B, T) characters of each word
         real = torch.arange(T, device=chars.device)[None, :] < lengths.to(chars.device)[:, None]
         keep = real & (n > 0)  # packing refuses a length of 0: those words stay zero
+        conv = getattr(self, "char_conv", None)
+        if conv is not None:
+            return self.char_cnn(conv, chars, keep)
         out = self.char_embedding.weight.new_zeros(B, T, 2 * self.char_rnn.hidden_size)
         if keep.any():
             e = self.char_embedding(chars[keep])  # (N, L, c): the N words read
@@ -152,6 +166,17 @@ class RecurrentNet(nn.Module):
             _, state = self.char_rnn(packed)
             h_n = state[0] if isinstance(self.char_rnn, nn.LSTM) else state  # (2, N, u)
             out[keep] = torch.cat([h_n[0], h_n[1]], dim=-1)  # forward's last, backward's first
+        return out
+
+    def char_cnn(self, conv: nn.Conv1d, chars: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """Each filter's max over the real characters of each kept word (B, T, F)."""
+        out = self.char_embedding.weight.new_zeros(*keep.shape, conv.out_channels)
+        if keep.any():
+            ids = chars[keep]  # (N, L): the N words read
+            is_char = (ids != 0)[:, None, :]  # (N, 1, L)
+            e = self.char_embedding(ids).transpose(1, 2) * is_char  # (N, c, L), zeros at pads
+            z = conv(e).masked_fill(~is_char, float("-inf"))  # (N, F, L): pads never win
+            out[keep] = z.amax(dim=-1)
         return out
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
