@@ -13,7 +13,7 @@ import pytest
 
 from reference import check_gradients
 from rnnkit.errors import ConfigError
-from rnnkit.layers import CharCNN, WordCharEmbedding
+from rnnkit.layers import CharCNN, CharEncoder, WordCharEmbedding
 from rnnkit.models import SequenceTagger, load_model
 from rnnkit.models.tagger import CHAR_CNN, char_cells
 
@@ -55,7 +55,7 @@ def test_the_features_are_as_wide_as_the_recurrent_encoders(cnn_tagger) -> None:
     assert isinstance(first, WordCharEmbedding) and isinstance(first.chars, CharCNN)
     assert first.chars.filters == 2 * 8 and first.chars.window == 3
     assert first.output_spec.size == 8 + 2 * 8
-    assert char_cells()[-1] == CHAR_CNN
+    assert char_cells()[-2:] == [CHAR_CNN, "auto"]
 
 
 def test_gradients_of_words_characters_and_crf_match_numerical_ones() -> None:
@@ -94,3 +94,17 @@ def test_save_and_load_give_the_same_bits(cnn_tagger, tmp_path) -> None:
 def test_a_cell_that_is_neither_registered_nor_cnn_is_refused() -> None:
     with pytest.raises(ConfigError, match="'conv'"):
         SequenceTagger(char_cell="conv")
+
+
+def test_auto_reads_entity_tags_with_the_cnn_and_other_tags_with_an_lstm() -> None:
+    x, pos = _spelling_corpus(STEMS[:4], 12, seed=4)
+    bio = [["B-X" if t == "VERB" else "O" for t in seq] for seq in pos]
+    tiny = {**FAST, "epochs": 1, "char_cell": "auto"}
+    assert SequenceTagger().settings["char_cell"] == "auto"  # the default
+    for tags, encoder in ((bio, CharCNN), (pos, CharEncoder)):
+        tagger = SequenceTagger(**tiny).fit(x, tags)
+        chars = tagger.model_.layers[0].chars
+        assert type(chars) is encoder and tagger.char_cell == (
+            "cnn" if encoder is CharCNN else "lstm"
+        )
+    assert chars.cell == "lstm"

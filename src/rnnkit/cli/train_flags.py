@@ -235,7 +235,8 @@ TRAIN_FLAGS: tuple[TrainFlag, ...] = (
     TrainFlag("char_cell", "model", "char_cell", tasks=("tag",), inputs="texts",
               choices=char_cells,
               help="the character encoder's cell, or cnn: filters of 3 characters and a max "
-              "over the word (Ma and Hovy 2016)"),
+              "over the word (Ma and Hovy 2016); auto: cnn for BIO or IOBES tags, lstm for "
+              "others"),
     TrainFlag("epochs", "training", "epochs", check=positive, options=_INT,
               help="training epochs, at most (early stopping may end sooner)"),
     TrainFlag("batch_size", "training", "batch_size", check=positive, options=_INT,

@@ -19,16 +19,18 @@ each entity ends, and :meth:`predict` gives the entities back in BIO
 
 With ``char_features`` (the default) each word is also read from its characters
 (:class:`~rnnkit.layers.WordCharEmbedding`): a word never seen in training still has
-a spelling; ``char_cell="cnn"`` reads the characters with a convolution and a max
-(:class:`~rnnkit.layers.CharCNN`, Ma and Hovy 2016) instead. With ``embeddings``,
+a spelling. ``char_cell="auto"`` reads them with a convolution and a max
+(:class:`~rnnkit.layers.CharCNN`, Ma and Hovy 2016) for entity tags (BIO or IOBES) and
+with a bidirectional LSTM for other tags (parts of speech). With ``embeddings``,
 pretrained vectors start the word embedding, and the file's ``pretrained_words`` most
 frequent words join the vocabulary, so that a word first met at test time keeps its
 vector.
 
 The defaults were chosen on the dev sets of UD English-EWT (UPOS) and WNUT-17 (NER):
-a bidirectional LSTM of 100 units each way over 100-d words and 30/50 character
-features, dropout 0.5 on its input and output, word dropout 0.05, Adam at 1e-3 in
-batches of 32, early stopping after 15 epochs without a better dev figure.
+a bidirectional LSTM of 100 units each way over 100-d words and 100 character features
+(30-d characters; a BiLSTM of 50 each way for parts of speech, 100 filters of a CNN
+for entities), dropout 0.5 on its input and output, word dropout 0.05, Adam at 1e-3
+in batches of 32, early stopping after 15 epochs without a better dev figure.
 
 >>> tagger = SequenceTagger(hidden=16, embed_dim=16, lr=0.01, epochs=30, dropout=0,
 ...                         embed_dropout=0, word_dropout=0, seed=0, verbose=0)
@@ -65,12 +67,13 @@ CHAR_CNN = "cnn"
 
 
 def char_cells() -> list[str]:
-    """The choices of ``char_cell``: every registered cell, then :data:`CHAR_CNN`.
+    """The choices of ``char_cell``: every registered cell, :data:`CHAR_CNN`, and
+    "auto" (the CNN for entity tags, the LSTM for others).
 
-    >>> char_cells()[-1]
-    'cnn'
+    >>> char_cells()[-2:]
+    ['cnn', 'auto']
     """
-    return [*cell_names(), CHAR_CNN]
+    return [*cell_names(), CHAR_CNN, "auto"]
 
 
 #: the constructor's settings, with their defaults (stored in config.json)
@@ -104,8 +107,9 @@ DEFAULTS: dict[str, Any] = {
     "char_features": True,
     "char_dim": 30,
     "char_units": 50,
-    # any cell, or "cnn": 2 * char_units filters of 3 characters and a max over the word
-    "char_cell": "lstm",
+    # any cell, or "cnn": 2 * char_units filters of 3 characters and a max over the word;
+    # "auto": cnn for BIO or IOBES tags, lstm for others (each the better on its dev set)
+    "char_cell": "auto",
     "max_word_chars": 30,  # longer words keep their first 15 and last 15 characters
     "embed_dropout": 0.5,  # on the embedded words (and their character features)
     "word_dropout": 0.05,  # training words replaced by <unk> with this probability
@@ -169,7 +173,7 @@ class SequenceTagger(TagOutputs, TaskModel):
                 value = self.settings[key]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                     raise ConfigError(f"{key}={value!r}: give a positive integer")
-            if self.settings["char_cell"] != CHAR_CNN:
+            if self.settings["char_cell"] not in (CHAR_CNN, "auto"):
                 cell_layer(self.settings["char_cell"])  # ConfigError: not a cell
 
     # -- learning ------------------------------------------------------------------
@@ -229,12 +233,25 @@ class SequenceTagger(TagOutputs, TaskModel):
             return layers
         s = self.settings
         chars: Layer
-        if s["char_cell"] == CHAR_CNN:  # as many features a word as the recurrent encoder's
+        if self.char_cell == CHAR_CNN:  # as many features a word as the recurrent encoder's
             chars = CharCNN(len(self.chars_), s["char_dim"], 2 * s["char_units"])
         else:
-            units, cell = s["char_units"], s["char_cell"]
+            units, cell = s["char_units"], self.char_cell
             chars = CharEncoder(len(self.chars_), s["char_dim"], units, cell=cell)
         return [WordCharEmbedding(layers[0], chars), *layers[1:]]
+
+    @property
+    def char_cell(self) -> str:
+        """The character encoder the ``char_cell`` setting gives for the learnt tags.
+
+        NOTE: "auto" follows the dev sets. On WNUT-17 (with GloVe, three seeds) the CNN's
+        dev entity F1 was 0.467 on average against the BiLSTM's 0.463, at 1.3 times the
+        speed; on UD English-EWT the BiLSTM's dev accuracy was 95.22% against 94.98%.
+        """
+        cell = self.settings["char_cell"]
+        if cell != "auto":
+            return cell
+        return CHAR_CNN if tag_scheme(self.labels_) is not None else "lstm"
 
     def _vocab_record(self) -> dict[str, Any] | None:
         record = super()._vocab_record() or {}
