@@ -1,9 +1,9 @@
 """SequenceTagger(char_cell="cnn"): words read from their characters by a CharCNN.
 
-Specified here: the character CNN tags words it never saw from their spelling; the
-whole network (characters, words, CRF) passes a float64 gradient check on a padded
-batch; a saved CNN tagger loads back to the same bits; its features are as wide as the
-bidirectional encoder's.
+Specified here: the character CNN tags words it never saw from their spelling; a saved
+CNN tagger loads back to the same bits; its features are as wide as the bidirectional
+encoder's; char_cell="auto" picks it for entity tags only. (The float64 gradient check
+of the whole CNN tagger is in test_tagger_chars.py, beside the BiLSTM's.)
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reference import check_gradients
 from rnnkit.errors import ConfigError
 from rnnkit.layers import CharCNN, CharEncoder, WordCharEmbedding
 from rnnkit.models import SequenceTagger, load_model
@@ -56,26 +55,6 @@ def test_the_features_are_as_wide_as_the_recurrent_encoders(cnn_tagger) -> None:
     assert first.chars.filters == 2 * 8 and first.chars.window == 3
     assert first.output_spec.size == 8 + 2 * 8
     assert char_cells()[-2:] == [CHAR_CNN, "auto"]
-
-
-def test_gradients_of_words_characters_and_crf_match_numerical_ones() -> None:
-    x, y = _spelling_corpus(STEMS[:4], 5, seed=3)
-    tagger = SequenceTagger(hidden=3, embed_dim=3, char_dim=3, char_units=2, epochs=1, dropout=0,
-                            embed_dropout=0, word_dropout=0, verbose=0, char_cell="cnn", crf=True,
-                            dtype="float64", seed=0).fit(x, y)  # fmt: skip
-    net = tagger.model_
-    batch = tagger.training_data(x, y).batch(np.arange(len(x)))
-    assert not batch.mask.all() and batch.x.ndim == 3  # pads in the batch
-    net.zero_grad()
-    net.train_batch(batch)
-    params = {f"{l.name}.{k}": p for l in net.layers for k, p in l.params.items()}
-    grads = {f"{l.name}.{k}": l.grads[k].copy() for l in net.layers for k in l.params}
-    assert "word_char_embedding.char_W" in params
-
-    def loss() -> float:
-        return net.eval_batch(batch).loss_sum / len(x)
-
-    check_gradients(loss, params, grads)
 
 
 def test_save_and_load_give_the_same_bits(cnn_tagger, tmp_path) -> None:

@@ -72,12 +72,13 @@ def test_the_network_starts_with_words_and_characters(char_tagger) -> None:
     assert char_tagger.chars_.decode(ids[1, 1:]) == ["<unk>", "u", "t", "t", "i", "n", "g"]
 
 
-def test_gradients_of_words_characters_and_crf_match_numerical_ones() -> None:
+@pytest.mark.parametrize(("char_cell", "param"), [("lstm", "char_forward_W"), ("cnn", "char_W")])
+def test_gradients_of_words_characters_and_crf_match_numerical_ones(char_cell, param) -> None:
     x, y = _spelling_corpus(STEMS[:4], 5, seed=3)
     tiny = dict(hidden=3, embed_dim=3, char_dim=3, char_units=2, epochs=1, dropout=0,
                 embed_dropout=0, word_dropout=0, verbose=0)  # fmt: skip
     tagger = SequenceTagger(char_features=True, crf=True, cell="lstm", dtype="float64",
-                            seed=0, **tiny).fit(x, y)  # fmt: skip
+                            char_cell=char_cell, seed=0, **tiny).fit(x, y)  # fmt: skip
     net = tagger.model_
     batch = tagger.training_data(x, y).batch(np.arange(len(x)))
     assert not batch.mask.all() and batch.x.ndim == 3  # pads in the batch
@@ -85,7 +86,7 @@ def test_gradients_of_words_characters_and_crf_match_numerical_ones() -> None:
     net.train_batch(batch)
     params = {f"{l.name}.{k}": p for l in net.layers for k, p in l.params.items()}
     grads = {f"{l.name}.{k}": l.grads[k].copy() for l in net.layers for k in l.params}
-    assert "word_char_embedding.char_forward_W" in params
+    assert f"word_char_embedding.{param}" in params
 
     def loss() -> float:
         return net.eval_batch(batch).loss_sum / len(x)

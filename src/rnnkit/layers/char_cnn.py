@@ -41,7 +41,7 @@ import numpy as np
 from rnnkit.core.init import glorot_uniform
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
-from rnnkit.layers.char_encoder import char_lengths
+from rnnkit.layers.char_encoder import words_to_read
 from rnnkit.layers.embedding import Embedding
 
 __all__ = ["CharCNN", "ConvCache"]
@@ -187,19 +187,8 @@ class CharCNN(Layer):
         cache : :class:`ConvCache`
         """
         self._require_built()
-        ids = np.asarray(x)
-        if ids.ndim != 3 or not np.issubdtype(ids.dtype, np.integer):
-            raise ShapeError(f"{self.name}: inputs must be (B, T, L) int ids, got {ids.shape}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.n_chars):
-            raise ShapeError(f"{self.name}: character ids must lie in [0, {self.n_chars})")
+        ids, lengths, keep = words_to_read(self.name, x, mask, self.n_chars)
         B, T = ids.shape[:2]
-        lengths = char_lengths(ids)  # (B, T)
-        keep = lengths > 0
-        if mask is not None:
-            mask = np.asarray(mask, dtype=bool)
-            if mask.shape != (B, T):
-                raise ShapeError(f"{self.name}: mask has shape {mask.shape}, inputs {(B, T)}")
-            keep &= mask
         y = np.zeros((B, T, self.filters), dtype=self.dtype)
         if not keep.any():
             empty = np.zeros(0, dtype=np.intp)

@@ -50,7 +50,7 @@ from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.embedding import Embedding
 from rnnkit.layers.recurrent import cell_layer
 
-__all__ = ["Bucket", "CharCache", "CharEncoder", "char_lengths"]
+__all__ = ["Bucket", "CharCache", "CharEncoder", "char_lengths", "words_to_read"]
 
 Array = np.ndarray
 #: the id of the padding character (``<pad>`` of a character Vocabulary)
@@ -105,6 +105,32 @@ def char_lengths(ids: Array) -> Array:
             "pads must follow the characters of each word"
         )
     return lengths
+
+
+def words_to_read(
+    name: str, x: Any, mask: Array | None, n_chars: int
+) -> tuple[Array, Array, Array]:
+    """The checked (B, T, L) ids of a character layer `name`, each word's characters
+    (B, T), and which word slots to read (B, T): unmasked words of one character or more.
+
+    >>> ids, n, keep = words_to_read("chars", [[[3, 4], [0, 0]]], None, 5)
+    >>> n.tolist(), keep.tolist()
+    ([[2, 0]], [[True, False]])
+    """
+    ids = np.asarray(x)
+    if ids.ndim != 3 or not np.issubdtype(ids.dtype, np.integer):
+        raise ShapeError(f"{name}: inputs must be (B, T, L) int ids, got {ids.shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= n_chars):
+        raise ShapeError(f"{name}: character ids must lie in [0, {n_chars})")
+    B, T = ids.shape[:2]
+    lengths = char_lengths(ids)  # (B, T)
+    keep = lengths > 0
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != (B, T):
+            raise ShapeError(f"{name}: mask has shape {mask.shape}, inputs {(B, T)}")
+        keep &= mask
+    return ids, lengths, keep
 
 
 class CharEncoder(Layer):
@@ -224,19 +250,8 @@ class CharEncoder(Layer):
         cache : :class:`CharCache`
         """
         self._require_built()
-        ids = np.asarray(x)
-        if ids.ndim != 3 or not np.issubdtype(ids.dtype, np.integer):
-            raise ShapeError(f"{self.name}: inputs must be (B, T, L) int ids, got {ids.shape}")
-        if ids.size and (ids.min() < 0 or ids.max() >= self.n_chars):
-            raise ShapeError(f"{self.name}: character ids must lie in [0, {self.n_chars})")
+        ids, lengths, keep = words_to_read(self.name, x, mask, self.n_chars)
         B, T = ids.shape[:2]
-        lengths = char_lengths(ids)  # (B, T)
-        keep = lengths > 0
-        if mask is not None:
-            mask = np.asarray(mask, dtype=bool)
-            if mask.shape != (B, T):
-                raise ShapeError(f"{self.name}: mask has shape {mask.shape}, inputs {(B, T)}")
-            keep &= mask
         y = np.zeros((B, T, 2 * self.units), dtype=self.dtype)
         if not keep.any():
             return y, CharCache(keep, ())
