@@ -108,7 +108,7 @@ def char_lengths(ids: Array) -> Array:
 
 
 def words_to_read(
-    name: str, x: Any, mask: Array | None, n_chars: int
+    name: str | None, x: Any, mask: Array | None, n_chars: int
 ) -> tuple[Array, Array, Array]:
     """The checked (B, T, L) ids of a character layer `name`, each word's characters
     (B, T), and which word slots to read (B, T): unmasked words of one character or more.
