@@ -83,6 +83,7 @@ TEST_HELPERS = {
     "scripted.py",
     "data_parallel.py",
     "exported.py",
+    "spelling.py",
     "test_architecture.py",
 }
 #: test folders named after no subpackage: the fuzz tests span every reader

@@ -15,37 +15,20 @@ from rnnkit.errors import ConfigError
 from rnnkit.layers import CharCNN, CharEncoder, WordCharEmbedding
 from rnnkit.models import SequenceTagger, load_model
 from rnnkit.models.tagger import CHAR_CNN, char_cells
+from spelling import STEMS, spelling_corpus
 
-STEMS = ("walk", "talk", "jump", "read", "play", "look", "call", "help", "work", "sing",
-         "kick", "pull", "push", "cook", "wait", "rest", "fix", "mix", "draw", "cut")  # fmt: skip
-SUFFIXES = {"ing": "VERB", "ly": "ADV", "ness": "NOUN"}
 FAST = dict(hidden=16, embed_dim=8, char_dim=8, char_units=8, lr=0.02, epochs=12, dropout=0,
             embed_dropout=0, verbose=0, seed=0, char_cell="cnn")  # fmt: skip
 
 
-def _spelling_corpus(stems: tuple[str, ...], n: int, seed: int):
-    """Sentences of made-up words whose tag is their suffix's; "the" is DET."""
-    rng = np.random.default_rng(seed)
-    sentences, tags = [], []
-    for _ in range(n):
-        words, seq = ["the"], ["DET"]
-        for _ in range(int(rng.integers(1, 5))):
-            suffix = str(rng.choice(list(SUFFIXES)))
-            words.append(str(rng.choice(stems)) + suffix)
-            seq.append(SUFFIXES[suffix])
-        sentences.append(words)
-        tags.append(seq)
-    return sentences, tags
-
-
 @pytest.fixture(scope="module")
 def cnn_tagger() -> SequenceTagger:
-    x, y = _spelling_corpus(STEMS[:14], 200, seed=1)
+    x, y = spelling_corpus(STEMS[:14], 200, seed=1)
     return SequenceTagger(**FAST).fit(x, y)
 
 
 def test_unseen_words_are_tagged_from_their_spelling(cnn_tagger) -> None:
-    unseen = _spelling_corpus(STEMS[14:], 100, seed=2)  # no word of these was trained on
+    unseen = spelling_corpus(STEMS[14:], 100, seed=2)  # no word of these was trained on
     assert cnn_tagger.evaluate(*unseen).accuracy > 0.95
 
 
@@ -58,7 +41,7 @@ def test_the_features_are_as_wide_as_the_recurrent_encoders(cnn_tagger) -> None:
 
 
 def test_save_and_load_give_the_same_bits(cnn_tagger, tmp_path) -> None:
-    x, _ = _spelling_corpus(STEMS[14:], 20, seed=5)
+    x, _ = spelling_corpus(STEMS[14:], 20, seed=5)
     cnn_tagger.save(tmp_path / "m")
     loaded = load_model(tmp_path / "m")
     assert loaded.settings["char_cell"] == "cnn"
@@ -76,7 +59,7 @@ def test_a_cell_that_is_neither_registered_nor_cnn_is_refused() -> None:
 
 
 def test_auto_reads_entity_tags_with_the_cnn_and_other_tags_with_an_lstm() -> None:
-    x, pos = _spelling_corpus(STEMS[:4], 12, seed=4)
+    x, pos = spelling_corpus(STEMS[:4], 12, seed=4)
     bio = [["B-X" if t == "VERB" else "O" for t in seq] for seq in pos]
     tiny = {**FAST, "epochs": 1, "char_cell": "auto"}
     assert SequenceTagger().settings["char_cell"] == "auto"  # the default

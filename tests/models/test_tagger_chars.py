@@ -21,26 +21,9 @@ from rnnkit.data import read_conllu
 from rnnkit.errors import ConfigError, ModelFileError
 from rnnkit.layers import WordCharEmbedding
 from rnnkit.models import SequenceTagger, load_model
+from spelling import STEMS, spelling_corpus
 
-STEMS = ("walk", "talk", "jump", "read", "play", "look", "call", "help", "work", "sing",
-         "kick", "pull", "push", "cook", "wait", "rest", "fix", "mix", "draw", "cut")  # fmt: skip
-SUFFIXES = {"ing": "VERB", "ly": "ADV", "ness": "NOUN"}
 EWT = Path(__file__).resolve().parents[3] / "shared" / "data" / "ud_english_ewt"
-
-
-def _spelling_corpus(stems: tuple[str, ...], n: int, seed: int):
-    """Sentences of made-up words whose tag is their suffix's; "the" is DET."""
-    rng = np.random.default_rng(seed)
-    sentences, tags = [], []
-    for _ in range(n):
-        words, seq = ["the"], ["DET"]
-        for _ in range(int(rng.integers(1, 5))):
-            suffix = str(rng.choice(list(SUFFIXES)))
-            words.append(str(rng.choice(stems)) + suffix)
-            seq.append(SUFFIXES[suffix])
-        sentences.append(words)
-        tags.append(seq)
-    return sentences, tags
 
 
 FAST = dict(hidden=16, embed_dim=8, char_dim=8, char_units=8, lr=0.02, epochs=12, dropout=0,
@@ -49,13 +32,13 @@ FAST = dict(hidden=16, embed_dim=8, char_dim=8, char_units=8, lr=0.02, epochs=12
 
 @pytest.fixture(scope="module")
 def char_tagger() -> SequenceTagger:
-    x, y = _spelling_corpus(STEMS[:14], 200, seed=1)
+    x, y = spelling_corpus(STEMS[:14], 200, seed=1)
     return SequenceTagger(char_features=True, **FAST).fit(x, y)
 
 
 def test_unseen_words_are_tagged_from_their_spelling(char_tagger) -> None:
-    x, y = _spelling_corpus(STEMS[:14], 200, seed=1)
-    unseen = _spelling_corpus(STEMS[14:], 100, seed=2)  # no word of these was trained on
+    x, y = spelling_corpus(STEMS[:14], 200, seed=1)
+    unseen = spelling_corpus(STEMS[14:], 100, seed=2)  # no word of these was trained on
     assert char_tagger.evaluate(*unseen).accuracy > 0.95
     words_only = SequenceTagger(char_features=False, **FAST).fit(x, y)
     assert words_only.evaluate(*unseen).accuracy < 0.7  # every unseen word is <unk>
@@ -74,7 +57,7 @@ def test_the_network_starts_with_words_and_characters(char_tagger) -> None:
 
 @pytest.mark.parametrize(("char_cell", "param"), [("lstm", "char_forward_W"), ("cnn", "char_W")])
 def test_gradients_of_words_characters_and_crf_match_numerical_ones(char_cell, param) -> None:
-    x, y = _spelling_corpus(STEMS[:4], 5, seed=3)
+    x, y = spelling_corpus(STEMS[:4], 5, seed=3)
     tiny = dict(hidden=3, embed_dim=3, char_dim=3, char_units=2, epochs=1, dropout=0,
                 embed_dropout=0, word_dropout=0, verbose=0)  # fmt: skip
     tagger = SequenceTagger(char_features=True, crf=True, cell="lstm", dtype="float64",
@@ -95,7 +78,7 @@ def test_gradients_of_words_characters_and_crf_match_numerical_ones(char_cell, p
 
 
 def test_save_and_load_keep_the_characters(char_tagger, tmp_path) -> None:
-    x, _ = _spelling_corpus(STEMS[14:], 20, seed=5)
+    x, _ = spelling_corpus(STEMS[14:], 20, seed=5)
     char_tagger.save(tmp_path / "m")
     vocab = json.loads((tmp_path / "m" / "vocab.json").read_text())
     assert "chars" in vocab
