@@ -18,13 +18,20 @@ static inline void SUFFIX(rnn_row)(int n, REAL *restrict h, const REAL *restrict
     for (int j = 0; j < n; j++) h[j] = TANH(h[j] + hw[j]);
 }
 
-static inline void SUFFIX(rnn_grad_row)(int d, REAL m, REAL *restrict dh, const REAL *restrict dHt,
-                                        const REAL *restrict h, REAL *restrict da,
-                                        REAL *restrict dh_out) {
+/* Every cell's BPTT row starts alike: dL/dh_t gains the loss's own dH_t (dHt NULL: no
+ * output at this step), and dh_out (NULL: not asked) records the total, 0 at a pad. */
+static inline void SUFFIX(take_dh)(int d, REAL m, REAL *restrict dh, const REAL *restrict dHt,
+                                   REAL *restrict dh_out) {
     if (dHt)
         for (int j = 0; j < d; j++) dh[j] += dHt[j];
     if (dh_out)
         for (int j = 0; j < d; j++) dh_out[j] = dh[j] * m;
+}
+
+static inline void SUFFIX(rnn_grad_row)(int d, REAL m, REAL *restrict dh, const REAL *restrict dHt,
+                                        const REAL *restrict h, REAL *restrict da,
+                                        REAL *restrict dh_out) {
+    SUFFIX(take_dh)(d, m, dh, dHt, dh_out);
     for (int j = 0; j < d; j++) da[j] = dh[j] * (1 - h[j] * h[j]) * m;
 }
 
@@ -140,10 +147,7 @@ CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh,
             const REAL m = REAL_AT(mask, t, B, b);
             const long o = t * step + (long)b * d, r = (long)b * d;
             REAL *dhb = dh + r;
-            if (dH)
-                for (int j = 0; j < d; j++) dhb[j] += dH[o + j];
-            if (dh_out)
-                for (int j = 0; j < d; j++) dh_out[o + j] = dhb[j] * m;
+            SUFFIX(take_dh)(d, m, dhb, dH ? dH + o : 0, dh_out ? dh_out + o : 0);
             SUFFIX(lstm_grad_row)(d, m, G + o, G + gate + o, G + 2 * gate + o,
                                   G + 3 * gate + o, TC + o, C + o, dA + o, dA + gate + o,
                                   dA + 2 * gate + o, dA + 3 * gate + o, dhb,
@@ -278,10 +282,7 @@ CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
             const REAL m = REAL_AT(mask, t, B, b);
             const long o = t * step + (long)b * d, r = (long)b * d;
             REAL *dhb = dh + r;
-            if (dH)
-                for (int j = 0; j < d; j++) dhb[j] += dH[o + j];
-            if (dh_out)
-                for (int j = 0; j < d; j++) dh_out[o + j] = dhb[j] * m;
+            SUFFIX(take_dh)(d, m, dhb, dH ? dH + o : 0, dh_out ? dh_out + o : 0);
             SUFFIX(gru_grad_row)(d, m, reset_after, G + o, G + gate + o, G + 2 * gate + o,
                                  S + o, hp + r, dhb, dA + o, dA + gate + o, dA + 2 * gate + o,
                                  rdn + r);
