@@ -1,12 +1,7 @@
 """``rnnkit explore`` as a learner sees it: each task's page (tiny models) at a desktop's
 and a phone's width, and a language model's sampling.
 
-The server runs in a thread (the ``serving`` fixture); the page is opened in Chromium
-driven by Playwright (the ``browser`` fixture: skipped, saying why, without Chromium or
-Playwright) through tests/explore_page.py, which lets only requests to the server's own
-address through and waits on the page's render counter, never on a clock. A full-page
-screenshot of each view is kept in pytest's tmp dir (printed), or in RNNKIT_SCREENSHOTS
-when that names a directory.
+Served, opened and screenshotted as in test_cli_explore_browser.py (tests/explore_page.py).
 """
 
 from __future__ import annotations
