@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from rnnkit.distributed import launched_ranks, share_cores
+from rnnkit.distributed import MPIGroup, launched_ranks, share_cores
+from rnnkit.errors import ConfigError
 
 threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl is missing")
 
@@ -24,3 +25,22 @@ def test_ranks_on_a_host_share_its_cores(ranks_here: int) -> None:
         assert threads == max(1, cores // ranks_here)  # at least one, however many ranks
         blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
         assert blas and all(i["num_threads"] == threads for i in blas)
+
+
+class _OneRank:
+    """Enough of a communicator for a group that never exchanges."""
+
+    def Get_rank(self) -> int:
+        return 0
+
+    def Get_size(self) -> int:
+        return 2
+
+
+def test_the_exchange_is_chosen_by_name_and_a_wrong_one_is_one_clear_error(monkeypatch) -> None:
+    assert MPIGroup(_OneRank(), exchange="gather").exchange == "gather"
+    monkeypatch.setenv("RNNKIT_MPI_EXCHANGE", "gather")
+    assert MPIGroup(_OneRank()).exchange == "gather"  # the variable, when none is given
+    monkeypatch.setenv("RNNKIT_MPI_EXCHANGE", "rdma")
+    with pytest.raises(ConfigError, match="exchange 'rdma': choose one of auto, shared, gather"):
+        MPIGroup(_OneRank())

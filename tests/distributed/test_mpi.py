@@ -38,11 +38,13 @@ def _mpiexec() -> str:
 
 
 def _run(
-    *argv: str | Path, cwd: Path | None = None, threads: bool = True
+    *argv: str | Path, cwd: Path | None = None, threads: bool = True, exchange: str = "auto"
 ) -> subprocess.CompletedProcess[str]:
     """``mpiexec -n 2 python ARGV``, one BLAS thread per rank (`threads` False: the
-    thread variables unset, as a user's shell has them)."""
+    thread variables unset, as a user's shell has them), the records exchanged as
+    `exchange` says (``RNNKIT_MPI_EXCHANGE``)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    env["RNNKIT_MPI_EXCHANGE"] = exchange
     if not threads:
         env = {k: v for k, v in env.items() if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
     env["PYTHONPATH"] = os.pathsep.join(
@@ -59,8 +61,12 @@ def _load(path: Path) -> list[np.ndarray]:
         return [f[f"arr_{i}"] for i in range(len(f.files))]
 
 
-def test_ranks_hold_the_weights_of_one_process_accumulating_their_shares(tmp_path: Path) -> None:
-    done = _run(HELPER, "train", tmp_path)
+@pytest.mark.parametrize("exchange", ["shared", "gather"])
+def test_ranks_hold_the_weights_of_one_process_accumulating_their_shares(
+    tmp_path: Path, exchange: str
+) -> None:
+    # both ways of seeing the other ranks' records: this host's shared memory, Allgather
+    done = _run(HELPER, "train", tmp_path, exchange=exchange)
     assert done.returncode == 0, done.stderr
     rank0, rank1 = _load(tmp_path / "rank0.npz"), _load(tmp_path / "rank1.npz")
     with threadpoolctl.threadpool_limits(1):

@@ -7,13 +7,18 @@ One step of :class:`MPIGroup` on rank ``r`` of ``N``:
 2. write its counts (loss weight ``w_r``, loss and accuracy sums, tokens, the rows
    each sparse gradient touched) and its gradients into one record of a fixed size
    (:class:`~rnnkit.distributed.Layout`), in buffers kept from step to step;
-3. gather every rank's record in one collective (``Allgather``) and add the
-   gradients, each times ``w_r / sum w``, in rank order.
+3. see every rank's record and add the gradients, each times ``w_r / sum w``, in
+   rank order.
 
-One collective a step, whatever the number of parameters. The first step, and a
-step where a share touches more embedding rows than the records have room for, take
-a second: every rank reads the same headers, so all of them grow the layout alike
-and send again.
+Where every rank runs on one host, the records lie in one block of memory the ranks
+share (an MPI shared-memory window): each rank writes its own and, after a barrier,
+reads the others' where they lie, with no copy; two records per rank, used in turn,
+so a rank can write the next step's while another still reads this one's. Ranks on
+several hosts gather every record in one collective (``Allgather``) instead.
+Either way one collective a step, whatever the number of parameters, and the same
+bits. The first step, and a step where a share touches more embedding rows than the
+records have room for, take a second: every rank reads the same headers, so all of
+them grow the layout alike and send again.
 
 The result is the gradient of the global batch's loss, a mean over all of its
 sequences (or tokens), never a mean of the ranks' means; every rank holds the same
@@ -27,6 +32,7 @@ the same weights.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, TypeVar
 
 import numpy as np
@@ -39,12 +45,15 @@ from rnnkit.training.checkpoint import model_generators
 from rnnkit.training.optimizers import ParamSlot
 from rnnkit.training.trainer import StepResult
 
-__all__ = ["Accumulate", "MPIGroup"]
+__all__ = ["EXCHANGES", "Accumulate", "MPIGroup"]
 
 Array = np.ndarray
 T = TypeVar("T")
 #: draws of a generator set aside for each share (PCG64's period is 2**128)
 STRIDE = 2**64
+#: how the ranks see each other's records: "shared" memory (every rank on one host),
+#: "gather" (a collective copy, any hosts), "auto" (shared where it can be)
+EXCHANGES = ("auto", "shared", "gather")
 
 
 class _Steps:
@@ -135,17 +144,18 @@ class MPIGroup(_Steps):
     comm : an mpi4py communicator (``MPI.COMM_WORLD``)
     seed : int
         With the step and the rank, seeds the model's dropout at every step.
+    exchange : one of EXCHANGES, or None for ``RNNKIT_MPI_EXCHANGE`` (default "auto")
+        How the ranks see each other's records: "shared" needs every rank on one host.
     """
 
-    def __init__(self, comm: Any, seed: int = 0) -> None:
+    def __init__(self, comm: Any, seed: int = 0, exchange: str | None = None) -> None:
         super().__init__(seed)
         self.comm = comm
         self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
+        self.exchange = _exchange(comm, exchange)
         self._layout: Layout | None = None
         self._model: Any = None  # the model the layout and buffers are for
-        self._send = self._received = np.zeros(0, np.uint8)
-        self._views: tuple[RecordView, list[RecordView]] | None = None
-        self._headers = np.zeros((0, 0))
+        self._records: _Gathered | _Shared | None = None
 
     def train_step(self, model: Any, source: Any, index: Any, step: int):
         head, grads = self._train_share(model, source, index, self.rank, step)
@@ -154,30 +164,21 @@ class MPIGroup(_Steps):
             heads = np.empty((self.size, head.size))  # headers say how to lay out
             self.comm.Allgather(head, heads)
             self._lay_out(_fitting(heads, slots), model)
-        records = self._exchange(head, grads)
-        assert self._layout is not None
-        if not self._layout.holds(self._headers):  # more rows than room: every rank sees it
-            self._lay_out(_fitting(self._headers, slots, self._layout), model)
-            records = self._exchange(head, grads)
+        assert self._layout is not None and self._records is not None
+        records = self._records.exchange(self._layout, head, grads)
+        headers = np.stack([rec.header for rec in records])  # (N, k), a few numbers
+        if not self._layout.holds(headers):  # more rows than room: every rank sees it
+            self._lay_out(_fitting(headers, slots, self._layout), model)
+            records = self._records.exchange(self._layout, head, grads)
         return self._finish(self._layout, records, slots)
 
     def _lay_out(self, layout: Layout, model: Any) -> None:
         """Buffers for `layout`, kept (and their views made) until it changes."""
+        if self._records is not None:
+            self._records.free()
         self._layout, self._model = layout, model
-        self._send = np.zeros(layout.nbytes, np.uint8)
-        self._received = np.zeros((self.size, layout.nbytes), np.uint8)  # rank by rank
-        k = len(COUNTS) + len(layout.caps)
-        self._headers = self._received[:, : 8 * k].view(np.float64)  # (N, k), in place
-        own = layout.views(self._send)
-        self._views = (own, [layout.views(self._received[r]) for r in range(self.size)])
-
-    def _exchange(self, head: Array, grads: list[tuple[Array, Array | None]]):
-        """Pack this rank's record, gather every rank's: their views, in rank order."""
-        assert self._layout is not None and self._views is not None
-        own, everyone = self._views
-        self._layout.pack(own, head, grads)
-        self.comm.Allgather(self._send, self._received)
-        return everyone
+        kind = _Shared if self.exchange == "shared" else _Gathered
+        self._records = kind(self.comm, layout)
 
     def _gatherv(self, buf: Array, sizes: list[int]) -> list[Array]:
         """Allgatherv: one contiguous message in, every rank's buffer out."""
@@ -212,6 +213,85 @@ class MPIGroup(_Steps):
         buf = data.copy() if data is not None else np.empty(int(size[0]), np.uint8)
         self.comm.Bcast(buf, root=0)
         return json.loads(buf.tobytes().decode())
+
+
+def _exchange(comm: Any, chosen: str | None) -> str:
+    """ "shared" or "gather": `chosen`, else RNNKIT_MPI_EXCHANGE, else "auto" (shared
+    when every rank of `comm` is on this host). Every rank decides alike."""
+    name = chosen if chosen is not None else os.environ.get("RNNKIT_MPI_EXCHANGE", "auto")
+    if name not in EXCHANGES:
+        raise ConfigError(f"exchange {name!r}: choose one of {', '.join(EXCHANGES)}")
+    if name == "gather":
+        return name
+    from mpi4py import MPI
+
+    host = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks on this one's host
+    one_host = comm.allreduce(int(host.Get_size() == comm.Get_size()), op=MPI.MIN) == 1
+    host.Free()
+    if name == "shared" and not one_host:
+        raise ConfigError("exchange 'shared' needs every rank on one host: use 'gather'")
+    return "shared" if one_host else "gather"
+
+
+class _Gathered:
+    """Every rank's record copied to every rank by one ``Allgather`` a step."""
+
+    def __init__(self, comm: Any, layout: Layout) -> None:
+        self.comm = comm
+        self.send = np.zeros(layout.nbytes, np.uint8)
+        self.received = np.zeros((comm.Get_size(), layout.nbytes), np.uint8)  # by rank
+        self.own = layout.views(self.send)
+        self.everyone = [layout.views(rec) for rec in self.received]
+
+    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
+        """Pack this rank's record, gather every rank's: their views, in rank order."""
+        layout.pack(self.own, head, grads)
+        self.comm.Allgather(self.send, self.received)
+        return self.everyone
+
+    def free(self) -> None:
+        pass
+
+
+class _Shared:
+    """Every rank's records in one shared-memory window of their host, two per rank.
+
+    A step writes this rank's record of the turn, waits at a barrier for every rank's,
+    and reads them in place. A rank writes turn ``t + 2``'s record only once past the
+    barrier of ``t + 1``, which every rank reaches only after reading turn ``t``'s:
+    the two turns never overlap.
+    """
+
+    def __init__(self, comm: Any, layout: Layout) -> None:
+        from mpi4py import MPI
+
+        self.comm, self.turn, n = comm, 0, layout.nbytes
+        self.window = MPI.Win.Allocate_shared(2 * n, 1, comm=comm)
+        self.window.Lock_all(MPI.MODE_NOCHECK)  # passive access for the window's life
+        mine = comm.Get_rank()
+        blocks = [self._block(r, n) for r in range(comm.Get_size())]  # (2, n) per rank
+        self.own = [layout.views(blocks[mine][t]) for t in range(2)]
+        self.everyone = [[layout.views(b[t]) for b in blocks] for t in range(2)]
+
+    def _block(self, rank: int, n: int) -> Array:
+        buf, _ = self.window.Shared_query(rank)
+        memory: Any = buf  # an MPI buffer: the buffer protocol, which numpy reads
+        return np.frombuffer(memory, np.uint8, count=2 * n).reshape(2, n)
+
+    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
+        """Write this rank's record of the turn; every rank's, once all are written."""
+        t, self.turn = self.turn, 1 - self.turn
+        layout.pack(self.own[t], head, grads)
+        self.window.Sync()  # this rank's writes are visible ...
+        self.comm.Barrier()  # ... once every rank has written
+        self.window.Sync()
+        return self.everyone[t]
+
+    def free(self) -> None:
+        """Hand the window back (a collective: every rank relays out alike)."""
+        self.own, self.everyone = [], []  # no view may outlive the memory
+        self.window.Unlock_all()
+        self.window.Free()
 
 
 class Accumulate(_Steps):

@@ -90,7 +90,8 @@ class Optimizer:
 
     def _rows(self, key: str, a: Array, rows: Array) -> Array:
         """``a[rows]`` gathered into a reused scratch array."""
-        return np.take(a, rows, axis=0, out=self._tmp(key, a, rows))
+        # NOTE: rows are a gradient's own, in range; "clip" spares take's checking copy
+        return np.take(a, rows, axis=0, out=self._tmp(key, a, rows), mode="clip")
 
     def _slot(self, key: str, name: str, like: Array) -> Array:
         st = self.state.setdefault(key, {})
