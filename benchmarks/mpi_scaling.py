@@ -10,7 +10,14 @@ round so a busy machine slows them alike:
 
 - ``1p x 1t``: one process, one BLAS thread;
 - ``1p x Nt``: one process, N BLAS threads;
-- ``mpi N x 1t``: ``mpiexec -n N``, one thread per rank, each rank a share of the batch.
+- ``mpi N x 1t``: ``mpiexec -n N``, one thread per rank, each rank a share of the batch;
+- ``N apart``: N plain one-thread processes at once, each training one share alone,
+  nothing exchanged or summed: their tokens per second together are what the machine
+  gives N ranks with no exchange, sum or duplicated update, the ceiling of ``mpi``.
+
+The ranks see each other's records as ``rnnkit.distributed.MPIGroup`` chooses (one
+host: a shared-memory window); ``RNNKIT_MPI_EXCHANGE=gather`` times the ``Allgather``
+that ranks on several hosts use instead.
 
 The global batch is the configuration's, so each of N ranks trains 1/N of it. With
 ``--share-batch`` each rank's share is the configuration's batch instead, and all
@@ -106,6 +113,23 @@ def _measure(way: str, ranks: int, config: str, cell: str, seconds: float, batch
     """Tokens per second (and steps timed) of one way, in a fresh process or job."""
     threads = ranks if way == "threads" else 1
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    if way == "apart":  # N processes at once, each one share of the global batch
+        share = batch or find_config(config).batch  # cut as the ranks cut it
+        rows = [len(part) for part in np.array_split(np.arange(share), ranks)]
+        jobs = [
+            subprocess.Popen(
+                [sys.executable, __file__, "--worker", config, cell, str(seconds), str(n)],
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for n in rows
+        ]
+        outs = [json.loads(job.communicate()[0].strip().splitlines()[-1]) for job in jobs]
+        if any(job.returncode for job in jobs):
+            raise RuntimeError(f"a worker of {config} failed")
+        total = sum(o["tokens_per_s"] for o in outs)
+        return {"tokens_per_s": total, "steps": min(o["steps"] for o in outs)}
     command = [sys.executable, __file__, "--worker", config, cell, str(seconds), str(batch)]
     if way == "mpi":
         command = [_mpiexec(), "-n", str(ranks), *command]
@@ -132,13 +156,22 @@ def main(argv: list[str]) -> None:
         worker(config, cell, float(seconds), int(batch))
         return
     n = args.ranks
-    ways = {"single": "1p x 1t", "threads": f"1p x {n}t", "mpi": f"mpi {n} x 1t"}
+    ways = {
+        "single": "1p x 1t",
+        "threads": f"1p x {n}t",
+        "mpi": f"mpi {n} x 1t",
+        "apart": f"{n} apart",
+    }
     print("command: python benchmarks/mpi_scaling.py " + shlex.join(argv), flush=True)
     print(f"cores: {os.cpu_count()}; cell {args.cell}; tokens per second, median of "
           f"{args.rounds} interleaved rounds of about {args.seconds:g} s each; ratios: "
           "median of the rounds' ratios\n")  # fmt: skip
     head = f"{'config':<10}{'steps':>7}" + "".join(f"{w:>14}" for w in ways.values())
-    print(head + f"{'mpi / 1p x 1t':>15}{f'mpi / 1p x {n}t':>15}", flush=True)
+    print(
+        head + f"{'mpi / 1p x 1t':>15}{f'mpi / 1p x {n}t':>15}{'apart / 1p x 1t':>17}"
+        f"{'mpi / apart':>13}",
+        flush=True,
+    )
     for config in args.config:
         batch = n * find_config(config).batch if args.share_batch else 0  # 0: the config's
         seen: dict[str, list[dict]] = {w: [] for w in ways}
@@ -147,13 +180,17 @@ def main(argv: list[str]) -> None:
                 seen[way].append(_measure(way, n, config, args.cell, args.seconds, batch))
         speed = {w: [r["tokens_per_s"] for r in v] for w, v in seen.items()}
         med = {w: statistics.median(v) for w, v in speed.items()}
+        pairs = [("mpi", "single"), ("mpi", "threads"), ("apart", "single"), ("mpi", "apart")]
         ratios = [
-            statistics.median(m / o for m, o in zip(speed["mpi"], speed[w], strict=True))
-            for w in ("single", "threads")
+            statistics.median(a / b for a, b in zip(speed[x], speed[y], strict=True))
+            for x, y in pairs
         ]
         steps = statistics.median(r["steps"] for r in seen["mpi"])
         row = f"{config:<10}{steps:>7.0f}" + "".join(f"{med[w]:>14,.0f}" for w in ways)
-        print(row + "".join(f"{r:>14.2f}x" for r in ratios), flush=True)
+        widths = (14, 14, 16, 12)
+        print(
+            row + "".join(f"{r:>{w}.2f}x" for r, w in zip(ratios, widths, strict=True)), flush=True
+        )
 
 
 if __name__ == "__main__":
