@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import pytest
 
 from rnnkit.distributed import MPIGroup, launched_ranks, share_cores
+from rnnkit.distributed.group import _room
+from rnnkit.distributed.reduction import Layout
 from rnnkit.errors import ConfigError
 
 threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl is missing")
@@ -44,3 +47,17 @@ def test_the_exchange_is_chosen_by_name_and_a_wrong_one_is_one_clear_error(monke
     monkeypatch.setenv("RNNKIT_MPI_EXCHANGE", "rdma")
     with pytest.raises(ConfigError, match="exchange 'rdma': choose one of auto, shared, gather"):
         MPIGroup(_OneRank())
+
+
+def test_a_shared_window_is_used_only_where_the_hosts_shared_memory_has_room(
+    monkeypatch, tmp_path
+) -> None:
+    layout = Layout(((1000,),), ("<f4",), (-1,))  # a record of 4,056 bytes
+    assert _room(layout, 2, str(tmp_path / "absent"))  # cannot be told: try the window
+    free = {"blocks": 10**6}
+    monkeypatch.setattr(
+        os, "statvfs", lambda _: SimpleNamespace(f_bavail=free["blocks"], f_frsize=1)
+    )
+    assert _room(layout, 2)  # 1 MB free against 2 x 2 ranks x 2 records x 4 kB
+    free["blocks"] = 2 * 2 * 2 * layout.nbytes - 1
+    assert not _room(layout, 2)  # room for them, not twice over: gather instead

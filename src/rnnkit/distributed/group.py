@@ -145,14 +145,18 @@ class MPIGroup(_Steps):
     seed : int
         With the step and the rank, seeds the model's dropout at every step.
     exchange : one of EXCHANGES, or None for ``RNNKIT_MPI_EXCHANGE`` (default "auto")
-        How the ranks see each other's records: "shared" needs every rank on one host.
+        How the ranks see each other's records: "shared" needs every rank on one host;
+        "auto" gathers instead where the host's shared memory has too little room.
     """
 
     def __init__(self, comm: Any, seed: int = 0, exchange: str | None = None) -> None:
         super().__init__(seed)
         self.comm = comm
         self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
-        self.exchange = _exchange(comm, exchange)
+        chosen = exchange if exchange is not None else os.environ.get("RNNKIT_MPI_EXCHANGE", "auto")
+        #: "shared" or "gather": how the records of the current layout are seen
+        self.exchange = _exchange(comm, chosen)
+        self._insist = chosen == "shared"  # else a window too large for /dev/shm: gather
         self._layout: Layout | None = None
         self._model: Any = None  # the model the layout and buffers are for
         self._records: _Gathered | _Shared | None = None
@@ -177,6 +181,9 @@ class MPIGroup(_Steps):
         if self._records is not None:
             self._records.free()
         self._layout, self._model = layout, model
+        if self.exchange == "shared" and not self._insist:  # too large for /dev/shm: gather
+            if not _all(self.comm, _room(layout, self.size)):  # (for good: no layout shrinks)
+                self.exchange = "gather"
         kind = _Shared if self.exchange == "shared" else _Gathered
         self._records = kind(self.comm, layout)
 
@@ -215,10 +222,10 @@ class MPIGroup(_Steps):
         return json.loads(buf.tobytes().decode())
 
 
-def _exchange(comm: Any, chosen: str | None) -> str:
-    """ "shared" or "gather": `chosen`, else RNNKIT_MPI_EXCHANGE, else "auto" (shared
-    when every rank of `comm` is on this host). Every rank decides alike."""
-    name = chosen if chosen is not None else os.environ.get("RNNKIT_MPI_EXCHANGE", "auto")
+def _exchange(comm: Any, name: str) -> str:
+    """The way to see the records for `name` of EXCHANGES, "shared" or "gather"
+    ("auto": shared when every rank of `comm` is on this host). Every rank decides
+    alike."""
     if name not in EXCHANGES:
         raise ConfigError(f"exchange {name!r}: choose one of {', '.join(EXCHANGES)}")
     if name == "gather":
@@ -226,11 +233,32 @@ def _exchange(comm: Any, chosen: str | None) -> str:
     from mpi4py import MPI
 
     host = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks on this one's host
-    one_host = comm.allreduce(int(host.Get_size() == comm.Get_size()), op=MPI.MIN) == 1
+    one_host = _all(comm, host.Get_size() == comm.Get_size())
     host.Free()
     if name == "shared" and not one_host:
         raise ConfigError("exchange 'shared' needs every rank on one host: use 'gather'")
     return "shared" if one_host else "gather"
+
+
+def _all(comm: Any, flag: bool) -> bool:
+    """Whether `flag` holds on every rank of `comm` (the same answer on each)."""
+    from mpi4py import MPI
+
+    out = np.zeros(1, np.int64)
+    comm.Allreduce(np.array([int(flag)], np.int64), out, op=MPI.MIN)
+    return bool(out[0])
+
+
+def _room(layout: Layout, ranks: int, shm: str = "/dev/shm") -> bool:
+    """Whether this host's shared memory (`shm`, where MPICH puts its windows) has
+    room, twice over, for the two records of each of `ranks` ranks; True where it
+    cannot be told. A window larger than the room left fails only once written, with
+    SIGBUS, so it is never tried."""
+    try:
+        st = os.statvfs(shm)
+    except OSError:
+        return True
+    return st.f_bavail * st.f_frsize >= 2 * (2 * layout.nbytes * ranks)
 
 
 class _Gathered:
