@@ -102,3 +102,32 @@ def test_a_scalar_parameter_travels_whole() -> None:
     g0, g1 = np.array(2.0, np.float32), np.array(4.0, np.float32)
     (out,), (rows,) = _sum([[(g0, None)], [(g1, None)]], [1.0, 3.0])
     assert rows is None and out.shape == () and float(out) == 3.5
+
+
+def test_a_table_whose_every_row_may_be_touched_travels_whole_with_its_rows() -> None:
+    rng = np.random.default_rng(4)
+    touched = [[0, 1, 2, 3, 5, 6, 8, 9], [1, 2, 3, 4, 6, 7, 8]]  # 8 of 10: room for all
+    grads = [_embedding_grad(rng, rows) for rows in touched]
+    W = [rng.normal(size=(3, 5)).astype(np.float32) for _ in touched]
+    sparse = [[(g, np.array(r)), (w, None)] for g, r, w in zip(grads, touched, W, strict=True)]
+    dense = [[(g, None), (w, None)] for g, w in zip(grads, W, strict=True)]
+    (E, dW), (rows, none) = _sum(sparse, [3.0, 2.0])
+    (E_dense, dW_dense), _ = _sum(dense, [3.0, 2.0])
+    _, layout = _records(sparse, [3.0, 2.0])
+    assert layout.caps == (10, -1) and layout.whole(0)  # the whole table: no rows picked
+    assert rows.tolist() == list(range(10)) and none is None  # the union, for lazy Adam
+    np.testing.assert_array_equal(E, E_dense)  # summed with the dense slots, one block
+    np.testing.assert_array_equal(dW, dW_dense)
+
+
+def test_slots_of_two_dtypes_sum_slot_by_slot() -> None:
+    rng = np.random.default_rng(5)
+    parts = [
+        [(rng.normal(size=(2, 3)).astype(np.float32), None), (rng.normal(size=4), None)]
+        for _ in range(2)
+    ]
+    (a, b), _ = _sum(parts, [1.0, 3.0])
+    assert a.dtype == np.float32 and b.dtype == np.float64
+    quarter, three = np.float32(0.25), np.float32(0.75)
+    np.testing.assert_array_equal(a, parts[0][0][0] * quarter + parts[1][0][0] * three)
+    np.testing.assert_array_equal(b, parts[0][1][0] * 0.25 + parts[1][1][0] * 0.75)

@@ -23,7 +23,13 @@ against 4 MB dense). The room for rows is fixed by the layout, so every record h
 the same size, known in advance; a share that touches more rows than there is room
 for makes every rank (they all read its header) grow the layout and send again.
 The sum then covers the union of the ranks' rows, each row summed in rank order,
-``(0 + s_0 g_0) + s_1 g_1``, the bits a dense sum gives.
+``(0 + s_0 g_0) + s_1 g_1``, the bits a dense sum gives. Where the room would be the
+whole table (a character vocabulary, whose every row a share touches), the slot
+goes whole, with its ids: the rows it touched still reach the optimizer.
+
+The values of every slot held whole lie one after the other, so that the ranks'
+records add as one block, whatever the number of parameters: three array operations
+where a small model has a dozen slots.
 
 >>> import numpy as np
 >>> g0, g1 = np.array([1.0, 2.0]), np.array([3.0, 5.0])
@@ -90,10 +96,12 @@ class SlotView(NamedTuple):
 
 
 class RecordView(NamedTuple):
-    """One rank's record, seen as arrays: the header, and each slot."""
+    """One rank's record, seen as arrays: the header, each slot, and the values of
+    every slot held whole as one array (None unless they share one dtype)."""
 
     header: Array
     slots: list[SlotView]
+    block: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -134,22 +142,42 @@ class Layout:
         room = np.where(caps == DENSE, np.inf, caps)
         return bool(np.array_equal(dense, caps == DENSE) and (n_rows.max(axis=0) <= room).all())
 
+    def whole(self, j: int) -> bool:
+        """Whether slot `j`'s values are its whole array: dense, or sparse with room
+        for every row (then its ids say which rows it touched)."""
+        return self.caps[j] == DENSE or self.caps[j] == self.shapes[j][0]
+
     @cached_property
     def _offsets(self) -> tuple[list[tuple[int, int, int]], int]:
         """Per slot (ids at, values at, values bytes), and the record's bytes (a
-        multiple of 8, so every rank's record starts aligned)."""
+        multiple of 8, so every rank's record starts aligned). The values of the
+        slots held whole come first, one after the other: one block."""
         at = 8 * (len(COUNTS) + len(self.shapes))
         ids_at = []
         for cap in self.caps:
             ids_at.append(at)
             at += 8 * max(cap, 0)
-        out = []
-        for j, (shape, cap) in enumerate(zip(self.shapes, self.caps, strict=True)):
+        out: list[tuple[int, int, int]] = [(0, 0, 0)] * len(self.shapes)
+        order = sorted(range(len(self.shapes)), key=lambda j: not self.whole(j))
+        for j in order:
+            shape, cap = self.shapes[j], self.caps[j]
             entries = math.prod(shape) if cap == DENSE else cap * math.prod(shape[1:])
             size = entries * np.dtype(self.dtypes[j]).itemsize
-            out.append((ids_at[j], at, size))
+            out[j] = (ids_at[j], at, size)
             at += -(-size // 8) * 8
         return out, at
+
+    @cached_property
+    def _block(self) -> tuple[int, int, str] | None:
+        """(first byte, end byte, dtype) of the whole slots' values, when there are
+        some and they share one dtype."""
+        whole = [j for j in range(len(self.shapes)) if self.whole(j)]
+        if not whole or len({self.dtypes[j] for j in whole}) > 1:
+            return None
+        offsets, _ = self._offsets
+        first = offsets[whole[0]][1]
+        last = offsets[whole[-1]]
+        return first, last[1] + last[2], self.dtypes[whole[0]]
 
     @property
     def nbytes(self) -> int:
@@ -168,16 +196,22 @@ class Layout:
             values = record[values_at : values_at + size].view(dt)
             kept = shape if cap == DENSE else (cap, *shape[1:])  # (rows, ...)
             slots.append(SlotView(ids, values.reshape(kept)))
-        return RecordView(record[: 8 * k].view(np.float64), slots)
+        block = None
+        if self._block is not None:
+            first, end, dt = self._block
+            block = record[first:end].view(dt)
+        return RecordView(record[: 8 * k].view(np.float64), slots, block)
 
     def pack(self, view: RecordView, head: Array, grads: list[tuple[Array, Array | None]]):
         """Write `head` and the gradients (each array and its touched rows, None when
         dense) into a record. A slot that does not fit is left out: its header says
         so to every rank, which then grows the layout."""
         view.header[...] = head
-        for (g, rows), slot, cap in zip(grads, view.slots, self.caps, strict=True):
-            if cap == DENSE:  # a gradient sparse here and dense elsewhere goes whole:
-                np.copyto(slot.values, g)  # it is zero outside its rows
+        for j, ((g, rows), slot, cap) in enumerate(zip(grads, view.slots, self.caps, strict=True)):
+            if self.whole(j):  # a sparse gradient sent whole is zero outside its rows
+                np.copyto(slot.values, g)
+                if cap != DENSE and rows is not None:
+                    slot.ids[: len(rows)] = rows
             elif rows is not None and len(rows) <= cap:
                 n = len(rows)
                 slot.ids[:n] = rows
@@ -195,18 +229,27 @@ class Layout:
         ws = Workspace() if scratch is None else scratch
         headers = np.stack([rec.header for rec in records])  # (N, k), a few numbers
         s = scales(headers)
+        summed = None  # the whole slots' values, summed as one block
+        blocks = [rec.block for rec in records if rec.block is not None]
+        if blocks:  # every record has one, or none has
+            summed = ws.take("block", blocks[0].shape, blocks[0].dtype)
+            _sum_scaled(blocks, s, summed, ws.take("block.part", summed.shape, summed.dtype))
         out: list[ParamSlot] = []
         for j, ((key, p, g, _), cap) in enumerate(zip(slots, self.caps, strict=True)):
-            tmp = ws.take(key, g.shape, g.dtype)
-            if cap == DENSE:  # g <- (s_0 g_0 + s_1 g_1) + ... in rank order
-                np.multiply(records[0].slots[j].values, s[0], out=g)
-                for r in range(1, len(records)):
-                    np.multiply(records[r].slots[j].values, s[r], out=tmp)
-                    np.add(g, tmp, out=g)
-                out.append((key, p, g, None))
+            ids: list[Array] = []  # each rank's touched rows (a sparse slot)
+            if cap != DENSE:
+                n_rows = headers[:, len(COUNTS) + j].astype(np.int64)
+                ids = [rec.slots[j].ids[:n] for rec, n in zip(records, n_rows, strict=True)]
+            if self.whole(j):  # g <- (s_0 g_0 + s_1 g_1) + ... in rank order
+                at = self._in_block[j]
+                if summed is not None and at is not None:
+                    np.copyto(g, summed[at].reshape(g.shape))
+                else:
+                    values = [rec.slots[j].values for rec in records]
+                    _sum_scaled(values, s, g, ws.take(key, g.shape, g.dtype))
+                out.append((key, p, g, None if cap == DENSE else _union(ids, len(g))))
                 continue
-            n_rows = headers[:, len(COUNTS) + j].astype(np.int64)
-            ids = [rec.slots[j].ids[:n] for rec, n in zip(records, n_rows, strict=True)]
+            tmp = ws.take(key, g.shape, g.dtype)
             union = _union(ids, len(g))
             g[union] = 0.0  # each row: 0 + s_0 g_0 + s_1 g_1 + ..., as a dense sum adds
             for r, (rec, n) in enumerate(zip(records, n_rows, strict=True)):
@@ -214,6 +257,27 @@ class Layout:
                 g[ids[r]] += part  # a rank's rows are distinct
             out.append((key, p, g, union))
         return out
+
+    @cached_property
+    def _in_block(self) -> list[slice | None]:
+        """Per slot, where its values lie in the block (None: not in it), in entries."""
+        if self._block is None:
+            return [None] * len(self.shapes)
+        first, _, dt = self._block
+        item = np.dtype(dt).itemsize
+        out: list[slice | None] = []
+        for j, (_, at, size) in enumerate(self._offsets[0]):
+            start = (at - first) // item
+            out.append(slice(start, start + size // item) if self.whole(j) else None)
+        return out
+
+
+def _sum_scaled(parts: list[Array], s: list[float], out: Array, tmp: Array) -> None:
+    """``out <- (s_0 parts_0 + s_1 parts_1) + ...``, in rank order."""
+    np.multiply(parts[0], s[0], out=out)
+    for r in range(1, len(parts)):
+        np.multiply(parts[r], s[r], out=tmp)
+        np.add(out, tmp, out=out)
 
 
 def _union(ids: list[Array], n: int) -> Array:
