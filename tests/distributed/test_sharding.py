@@ -35,3 +35,11 @@ def test_a_stream_window_is_cut_by_its_rows_and_keeps_its_steps() -> None:
 def test_a_rank_outside_the_group_is_refused() -> None:
     with pytest.raises(ConfigError, match="rank 2 is not one of the 2 ranks"):
         shard(np.arange(4), 2, 2)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 16, 17])
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_each_share_is_array_splits(n: int, size: int) -> None:
+    index = np.arange(n) * 10
+    for rank in range(size):
+        assert shard(index, rank, size).tolist() == np.array_split(index, size)[rank].tolist()

@@ -115,11 +115,11 @@ class _Steps:
 
     def _finish(self, layout: Layout, records: list[RecordView], slots: list[ParamSlot]):
         """The global StepResult and tokens; the summed gradients written into `slots`."""
-        out = layout.sum_into(records, slots, self._scratch)
+        headers = np.stack([rec.header for rec in records])  # (N, k)
+        out = layout.sum_into(records, slots, self._scratch, headers)
         for key, _, _, union in out:
             if union is not None:
                 self._written[key] = union
-        headers = np.stack([rec.header for rec in records])  # (N, k)
         _, loss_sum, correct, count, n_seq, tokens = totals(headers)  # in rank order
         return StepResult(loss_sum, int(correct), int(count), int(n_seq)), int(tokens), out
 

@@ -136,11 +136,13 @@ class Layout:
 
     def holds(self, headers: Array) -> bool:
         """Whether every rank's slots, as its header gives them, fit this layout."""
-        n_rows = headers[:, len(COUNTS) :]  # (N, slots)
-        caps = np.array(self.caps)
-        dense = (n_rows == DENSE).any(axis=0)  # some rank sends it whole
-        room = np.where(caps == DENSE, np.inf, caps)
-        return bool(np.array_equal(dense, caps == DENSE) and (n_rows.max(axis=0) <= room).all())
+        n_rows = headers[:, len(COUNTS) :].T.tolist()  # per slot, each rank's rows
+        for cap, ranks in zip(self.caps, n_rows, strict=True):
+            if (DENSE in ranks) != (cap == DENSE):  # dense where some rank sends it whole
+                return False
+            if cap != DENSE and max(ranks) > cap:
+                return False
+        return True
 
     def whole(self, j: int) -> bool:
         """Whether slot `j`'s values are its whole array: dense, or sparse with room
@@ -218,16 +220,20 @@ class Layout:
                 # NOTE: the rows are in range; "clip" spares take's checking copy of out
                 np.take(g, rows, axis=0, out=slot.values[:n], mode="clip")  # (rows, ...)
 
-    def sum_into(self, records: list[RecordView], slots: list[ParamSlot], scratch=None):
+    def sum_into(
+        self, records: list[RecordView], slots: list[ParamSlot], scratch=None, headers=None
+    ):
         """Sum the ranks' records in rank order, each times its share of the loss
         weight, into the slots' gradient arrays (`scratch`: a Workspace for the
-        scaled shares, kept from call to call).
+        scaled shares, kept from call to call; `headers`: the records' stacked, when
+        at hand).
 
         Returns the slots with the rows they now hold: the union of the ranks' rows
         for a sparse slot, None for a dense one.
         """
         ws = Workspace() if scratch is None else scratch
-        headers = np.stack([rec.header for rec in records])  # (N, k), a few numbers
+        if headers is None:
+            headers = np.stack([rec.header for rec in records])  # (N, k), a few numbers
         s = scales(headers)
         summed = None  # the whole slots' values, summed as one block
         blocks = [rec.block for rec in records if rec.block is not None]

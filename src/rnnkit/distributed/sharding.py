@@ -31,8 +31,17 @@ def shard(index: Any, rank: int, size: int) -> Any:
     if not 0 <= rank < size:
         raise ConfigError(f"rank {rank} is not one of the {size} ranks")
     if isinstance(index, Window):
-        return replace(index, starts=np.array_split(index.starts, size)[rank])
-    return np.array_split(np.asarray(index), size)[rank]
+        return replace(index, starts=index.starts[_bounds(len(index.starts), rank, size)])
+    index = np.asarray(index)
+    return index[_bounds(len(index), rank, size)]
+
+
+def _bounds(n: int, rank: int, size: int) -> slice:
+    """``np.array_split``'s `rank`-th of `size` slices of n rows, without making the
+    others: the first ``n mod size`` slices one row longer."""
+    q, r = divmod(n, size)
+    start = rank * q + min(rank, r)
+    return slice(start, start + q + (rank < r))
 
 
 def share_size(index: Any) -> int:
