@@ -12,7 +12,10 @@ step by step, so that a machine shared with other work slows every column alike.
 
 ``--core`` times the recurrence alone instead (scan and backward pass of
 :mod:`rnnkit.core.recurrences` on the configuration's B, T, d, float32): the speed-up
-of the compiled path over the NumPy path, without the rest of the step.
+of the compiled path over the NumPy path, without the rest of the step, with the
+gated cells' forward products per gate and as one (``use_products``; the compiled
+path's "auto" picks one where BLAS has two threads or more and the product is small);
+its speed-up is the NumPy path's time over the faster of the two.
 """
 
 from __future__ import annotations
@@ -59,25 +62,34 @@ def core_pass(cell: str, T: int, B: int, d: int):
 
 
 def core_table(configs, cells, rounds: int) -> None:
-    """The compiled path's speed-up over the NumPy path on the recurrence alone."""
-    print(f"{'config':10} {'cell':5} {'numpy ms':>9} {'compiled ms':>12} {'speed-up':>9}")
+    """The compiled path's speed-up over the NumPy path on the recurrence alone, with
+    the gated cells' forward products per gate and as one."""
+    print(
+        f"{'config':10} {'cell':5} {'numpy ms':>9} {'per-gate ms':>12} {'one ms':>8} "
+        f"{'speed-up':>9} {'one over per-gate':>18}"
+    )
+    ways = {"numpy": ("numpy", "auto"), "per-gate": ("compiled", "per-gate")}
+    ways["one"] = ("compiled", "one")
     for cfg in configs:
         for cell in cells:
             run = core_pass(cell, cfg.steps, cfg.batch, cfg.hidden)
-            times: dict[str, list[float]] = {"numpy": [], "compiled": []}
-            for path in times:
-                with use_kernels(path):
+            times: dict[str, list[float]] = {k: [] for k in ways}
+            for path, products in ways.values():
+                with use_kernels(path), recurrences.use_products(products):
                     run()  # warm-up
             for _ in range(rounds):
-                for path, ts in times.items():  # the two paths take turns, call by call
-                    with use_kernels(path):
+                for way, ts in times.items():  # the ways take turns, call by call
+                    path, products = ways[way]
+                    with use_kernels(path), recurrences.use_products(products):
                         ts.append(seconds(run, 1))
             t = {k: statistics.median(v) * 1e3 for k, v in times.items()}
-            ratios = [a / b for a, b in zip(times["numpy"], times["compiled"], strict=True)]
-            # the median of the ratios of neighbouring calls: a busy phase hits both
+            # the medians of the ratios of neighbouring calls: a busy phase hits all
+            n, p, o = times["numpy"], times["per-gate"], times["one"]
+            fast = statistics.median(a / min(b, c) for a, b, c in zip(n, p, o, strict=True))
+            one = statistics.median(a / b for a, b in zip(p, o, strict=True))
             print(
-                f"{cfg.name:10} {cell:5} {t['numpy']:9.2f} {t['compiled']:12.2f} "
-                f"{statistics.median(ratios):9.2f}",
+                f"{cfg.name:10} {cell:5} {t['numpy']:9.2f} {t['per-gate']:12.2f} {t['one']:8.2f} "
+                f"{fast:9.2f} {one:18.2f}",
                 flush=True,
             )
 

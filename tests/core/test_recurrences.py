@@ -62,15 +62,17 @@ def _run(cell: str, dtype, masked: bool, per_step: bool, reset_after: bool = Tru
     return {"G": G, "H": H, "S": S, "dA": dA, "dW": dW, "db_h": db_h, "dh0": dh0, **rec}
 
 
+@pytest.mark.parametrize("products", ["per-gate", "one"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("per_step", [False, True], ids=["last", "per-step"])
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "gru-reset-before"])
-def test_compiled_fills_what_the_reference_fills(compiled, cell, masked, per_step, dtype):
+def test_compiled_fills_what_the_reference_fills(compiled, cell, masked, per_step, dtype, products):
+    # products: the gated kernels' h_{t-1} W, and its gradient, per gate or in one
     name, reset_after = cell.split("-")[0], not cell.endswith("before")
     results = {}
     for path in kernels.KERNEL_PATHS:
-        with use_kernels(path):
+        with use_kernels(path), recurrences.use_products(products):
             results[path] = _run(name, dtype, masked, per_step, reset_after)
     rtol, atol = TOLERANCES[dtype]
     reference, ours = results["numpy"], results["compiled"]
@@ -144,6 +146,18 @@ def test_the_environment_variable_chooses_and_use_kernels_overrides(monkeypatch,
     assert kernel_path() == "compiled"
     monkeypatch.delenv("RNNKIT_KERNELS")
     assert kernel_path() == "compiled"  # the default where it is built
+
+
+def test_the_products_are_chosen_by_the_threads_and_size_unless_told():
+    with recurrences.use_products("auto"):
+        small = recurrences._one_product(32, 128, 4)  # 2.1M multiply-adds
+        assert small == (kernels.blas_threads() > 1)
+        assert not recurrences._one_product(64, 256, 4)  # 16.8M: per gate
+    with recurrences.use_products("one"):
+        assert recurrences._one_product(64, 256, 4)
+    with pytest.raises(ConfigError, match="products='both' is not one of auto, one, per-gate"):
+        with recurrences.use_products("both"):
+            pass
 
 
 def test_a_wrong_name_is_refused(monkeypatch):

@@ -31,7 +31,7 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -42,6 +42,7 @@ from rnnkit.errors import ConfigError
 
 __all__ = [
     "KERNEL_PATHS",
+    "blas_threads",
     "compiled_library",
     "compiled_unavailable",
     "kernel_path",
@@ -54,7 +55,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 6
+ABI_VERSION = 7
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -143,6 +144,27 @@ def _numpy_blas() -> tuple[int, int, int] | None:
             continue
         address = ctypes.c_void_p
         return address.from_buffer(sgemm).value or 0, address.from_buffer(dgemm).value or 0, 1
+    return None
+
+
+def blas_threads() -> int:
+    """The threads the kernels' BLAS may use for one product (NumPy's OpenBLAS, as
+    ``OPENBLAS_NUM_THREADS`` or threadpoolctl set them); 1 where it cannot be asked."""
+    ask = _thread_count()
+    return int(ask()) if ask is not None else 1
+
+
+@cache
+def _thread_count() -> Callable[[], int] | None:
+    """OpenBLAS's ``openblas_get_num_threads`` in NumPy's wheel, if it has one."""
+    libs = Path(np.__file__).parent.parent / "numpy.libs"
+    for path in sorted(libs.glob("libscipy_openblas64_*")):
+        try:
+            fn = ctypes.CDLL(str(path)).scipy_openblas_get_num_threads64_
+        except (OSError, AttributeError):
+            continue
+        fn.restype, fn.argtypes = ctypes.c_int, []
+        return fn
     return None
 
 

@@ -21,17 +21,62 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from rnnkit.core import gru, lstm, rnn
-from rnnkit.core.kernels import compiled_library, pointer
+from rnnkit.core.kernels import blas_threads, compiled_library, pointer
 from rnnkit.core.layout import per_gate
 from rnnkit.core.workspace import Workspace, take
+from rnnkit.errors import ConfigError
 
-__all__ = ["gru_backward", "gru_scan", "lstm_backward", "lstm_scan", "rnn_backward", "rnn_scan"]
+__all__ = [
+    "PRODUCTS",
+    "gru_backward",
+    "gru_scan",
+    "lstm_backward",
+    "lstm_scan",
+    "rnn_backward",
+    "rnn_scan",
+    "use_products",
+]
 
 Array = np.ndarray
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+#: how a gated cell's forward kernel multiplies by W at each step: "auto" (below), one
+#: product with the gates side by side ("one"), or one product per gate ("per-gate")
+PRODUCTS = ("auto", "one", "per-gate")
+#: "auto" takes one product where BLAS has more than one thread and the product has
+#: fewer multiply-adds than this (B g d^2): OpenBLAS splits one (32, 128) x (128, 512)
+#: product over two threads (1.24 times faster than four per gate), and not the four
+#: smaller ones; from B 64, d 256 with four gates the two ways run alike, and on one
+#: thread the products per gate are up to 20% faster. The backward kernels multiply
+#: per gate: one product there needs each row's gates side by side, a copy per step
+#: that cost what the product gained (LSTM) or more (GRU)
+ONE_PRODUCT_WORK = 16_000_000
+_products: list[str] = []
+
+
+@contextmanager
+def use_products(mode: str) -> Iterator[str]:
+    """Run a block with the gated kernels' per-step products taken as `mode` says."""
+    if mode not in PRODUCTS:
+        raise ConfigError(f"products={mode!r} is not one of {', '.join(PRODUCTS)}")
+    _products.append(mode)
+    try:
+        yield mode
+    finally:
+        _products.pop()
+
+
+def _one_product(B: int, d: int, gates: int) -> bool:
+    """Whether a gated forward kernel takes h_{t-1} W as one product."""
+    mode = _products[-1] if _products else "auto"
+    if mode != "auto":
+        return mode == "one"
+    return B * gates * d * d < ONE_PRODUCT_WORK and blas_threads() > 1
 
 
 def _kernel(name: str, activations: tuple[str, ...], *arrays: Array | None):
@@ -72,16 +117,17 @@ def _write_back(out: Array | None, buf: Array | None) -> None:
         out[...] = buf
 
 
-def _per_gate(W: Array, gates: int, rows: int) -> tuple[Array, int, int]:
+def _per_gate(W: Array, gates: int, rows: int, one: bool) -> tuple[Array, int, int]:
     """The gates' W_k for a forward kernel: (array, leading dimension, elements from one
     W_k to the next).
 
-    A contiguous copy (g, d, d) when the scan has at least d rows of steps (T * B): one
-    product per gate then runs up to 20% faster. For a step or two (generation) the
-    copy would cost more than it saves, and the kernel reads the columns of W in place.
+    A contiguous copy (g, d, d) when the scan has at least d rows of steps (T * B) and
+    takes one product per gate (`one` False), which then runs up to 20% faster. Else W
+    itself, which the kernel multiplies by in one product, the gates side by side: for
+    a step or two (generation) a copy would cost more than it saves.
     """
     d = W.shape[0]
-    if rows >= d:
+    if rows >= d and not one:
         return per_gate(W, gates), d, d * d
     return W, gates * d, d
 
@@ -142,7 +188,7 @@ def lstm_scan(
     _, T, B, d = G.shape
     hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k, gate-major
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    Wk, ldw, wgap = _per_gate(W, 4, T * B)
+    Wk, ldw, wgap = _per_gate(W, 4, T * B, _one_product(B, d, 4))
     kernel(
         T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(Wk), ldw, wgap,
         pointer(pads), pointer(hw),
@@ -199,7 +245,7 @@ def gru_scan(
     if b_h is None:
         b_h = np.zeros(3 * d, G.dtype)
     hw = take(ws, "gru_hw", (3, B, d), G.dtype)  # h_{t-1} W_k, gate-major
-    Wk, ldw, wgap = _per_gate(W, 3, T * B)
+    Wk, ldw, wgap = _per_gate(W, 3, T * B, _one_product(B, d, 3))
     rn = take(ws, "gru_rn", (B, d), G.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     kernel(

@@ -3,10 +3,10 @@
  * The same recurrences as rnnkit/core/{rnn,lstm,gru}.py, on the same buffers and
  * layouts (time-major states (T+1, B, d), gate-major gates (g, T, B, d), a (T, B)
  * mask of bytes), with the gate arithmetic of a step fused into one pass that gcc
- * vectorises. The per-step products h_{t-1} W_k are one GEMM per gate (up to 20%
- * faster than one GEMM with the gates side by side), called
- * through the BLAS pointers that rnnkit_set_blas is given (NumPy's or SciPy's
- * OpenBLAS: see rnnkit/core/kernels.py).
+ * vectorises. The per-step products h_{t-1} W are one GEMM per gate (up to 20% faster
+ * on one thread) or one GEMM with the gates side by side (faster where BLAS splits it
+ * over two threads), as the caller chooses, called through the BLAS pointers that
+ * rnnkit_set_blas is given (NumPy's or SciPy's OpenBLAS: see rnnkit/core/kernels.py).
  *
  * Every function is written once, in recurrence_body.h, and compiled twice: for
  * float32, where tanh is a rational function accurate to a few float32 roundings
@@ -42,7 +42,7 @@ void rnnkit_set_blas(void *sgemm, void *dgemm, int ilp64) {
 }
 
 /* The ABI version the Python side checks, so a stale build is never called. */
-int rnnkit_kernels_version(void) { return 6; }
+int rnnkit_kernels_version(void) { return 7; }
 
 /* tanh in float32 as a rational function of odd/even degree 13/6 on [-7.9, 7.9]
  * (the coefficients of Eigen's and oneDNN's fast tanh): at most 4e-7 from the true

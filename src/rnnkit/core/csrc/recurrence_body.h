@@ -111,19 +111,26 @@ static inline void SUFFIX(lstm_grad_row)(int d, REAL m, const REAL *restrict gi,
 
 /* The LSTM (gates i, f, g, o): G (4, T, B, d) holds xw + b on entry, the gates on
  * return; H, C (T+1, B, d) hold h_0, c_0; TC (T, B, d) gets tanh(c_t). The gates' W_k
- * are (d, d) at W + k * wgap, rows ldw apart: the columns of W (d, 4d) in place (wgap d,
- * ldw 4d), or a contiguous copy (wgap d * d, ldw d), where one product per gate runs
- * up to 20% faster than one product with all four side by side. hw: (4, B, d). */
+ * are (d, d) at W + k * wgap, rows ldw apart: either W (d, 4d) itself (wgap d, ldw 4d),
+ * and then h_{t-1} W is one product into hw (B, 4d), each row's gates side by side; or
+ * a contiguous copy of each W_k (wgap d * d, ldw d), one product per gate into hw
+ * (4, B, d). On one thread the products per gate run up to 20% faster; on two, BLAS
+ * splits one product of B 32, d 128 over both threads and not the four smaller ones. */
 CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C, REAL *TC,
                           const REAL *W, int ldw, long wgap, const uint8_t *mask, REAL *hw) {
     const long step = (long)B * d, gate = (long)T * step;
+    const int whole = wgap == d && ldw == 4 * d;  /* W in place: one product */
+    const long row = whole ? 4L * d : d, gap = whole ? d : step;  /* in hw */
     for (int t = 0; t < T; t++) {
-        for (int k = 0; k < 4; k++)  /* h_{t-1} W_k */
-            MM_NN(B, d, d, H + t * step, d, W + k * wgap, ldw, 0, hw + k * step, d);
+        if (whole)
+            MM_NN(B, 4 * d, d, H + t * step, d, W, ldw, 0, hw, 4 * d);
+        else
+            for (int k = 0; k < 4; k++)  /* h_{t-1} W_k */
+                MM_NN(B, d, d, H + t * step, d, W + k * wgap, ldw, 0, hw + k * step, d);
         for (int b = 0; b < B; b++) {
             const long o = t * step + (long)b * d;
             SUFFIX(lstm_row)(d, G + o, G + gate + o, G + 2 * gate + o, G + 3 * gate + o,
-                             hw + (long)b * d, step, C + o, C + step + o, H + step + o, TC + o);
+                             hw + b * row, gap, C + o, C + step + o, H + step + o, TC + o);
             if (!REAL_AT(mask, t, B, b)) {
                 memcpy(C + step + o, C + o, d * sizeof(REAL));
                 memcpy(H + step + o, H + o, d * sizeof(REAL));
@@ -135,8 +142,9 @@ CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C,
 /* BPTT of lstm_forward: dA (4, T, B, d) out; dh, dc (B, d) hold dL/dh_T, dL/dc_T on
  * entry and dL/dh_0, dL/dc_0 on return; dh_prev (B, d) scratch;
  * dh_out, dc_out (T, B, d) or NULL record the total dL/dh_t, dL/dc_t. WT4 (4, d, d):
- * each gate's W_k^T, contiguous: dL/dh_{t-1} is the sum of four products, which run
- * faster than one product with all gates side by side. */
+ * each gate's W_k^T, contiguous: dL/dh_{t-1} is the sum of four products. (One product
+ * would need each row's dL/da_k side by side, a copy per step that costs what the
+ * product gains on two threads.) */
 CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh, REAL *dc,
                            const REAL *C, const REAL *G, const REAL *TC, const REAL *WT4,
                            const uint8_t *mask, REAL *dA, REAL *dh_prev,
@@ -205,18 +213,25 @@ CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, 
                          int ldw, long wgap, const REAL *bh, const uint8_t *mask,
                          int reset_after, REAL *hw, REAL *rn) {
     const long step = (long)B * d, gate = (long)T * step;
+    const int whole = wgap == d && ldw == 3 * d;  /* W in place: one product, hw (B, 3d) */
+    const int n = reset_after ? 3 : 2;  /* the gates whose product needs only h_{t-1} */
+    const long row = whole ? 3L * d : d, gap = whole ? d : step;  /* in hw */
     for (int t = 0; t < T; t++) {
         const REAL *hp = H + t * step;
         REAL *hn = H + (t + 1) * step;
-        for (int k = 0; k < (reset_after ? 3 : 2); k++)  /* h_{t-1} W_k */
-            MM_NN(B, d, d, hp, d, W + k * wgap, ldw, 0, hw + k * step, d);
+        if (whole)
+            MM_NN(B, n * d, d, hp, d, W, ldw, 0, hw, 3 * d);
+        else
+            for (int k = 0; k < n; k++)  /* h_{t-1} W_k */
+                MM_NN(B, d, d, hp, d, W + k * wgap, ldw, 0, hw + k * step, d);
         for (int b = 0; b < B; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
             if (reset_after)
-                SUFFIX(gru_row_after)(d, G + o, G + gate + o, G + 2 * gate + o, hw + r, step,
-                                      bh, hp + r, S + o, hn + r);
+                SUFFIX(gru_row_after)(d, G + o, G + gate + o, G + 2 * gate + o, hw + b * row,
+                                      gap, bh, hp + r, S + o, hn + r);
             else
-                SUFFIX(gru_row_gates)(d, G + o, G + gate + o, hw + r, step, hp + r, S + o);
+                SUFFIX(gru_row_gates)(d, G + o, G + gate + o, hw + b * row, gap, hp + r,
+                                      S + o);
         }
         if (!reset_after) {  /* the candidate needs (r_t * h_{t-1}) W_h of every row */
             MM_NN(B, d, d, S + t * step, d, W + 2 * wgap, ldw, 0, rn, d);
