@@ -65,6 +65,10 @@ def test_rank_0_alone_prints_and_writes(tmp_path: Path) -> None:
     assert sorted(p.name for p in work.iterdir()) == ["m"]  # nothing beside the model
     assert done.stdout.count("model saved to m") == 1
     assert done.stdout.count("epoch   1/") == 1
+    # one line says how the job runs: two ranks on this host, one BLAS thread each
+    line = "data parallel on 2 ranks, gradients summed in memory the ranks share, "
+    line += "1 BLAS thread each"
+    assert done.stdout.count(line) == 1
     assert read_config(work / "m")["task"] == "tag"
 
 

@@ -18,6 +18,7 @@ from rnnkit.cli.tasks import classify, frames, lm, seq2seq, tag
 from rnnkit.cli.tasks.seq2seq import LEVEL_FLAGS
 from rnnkit.cli.tasks.small_data import MIN_SPLIT
 from rnnkit.cli.train_flags import add_train_flags
+from rnnkit.core.kernels import blas_threads
 from rnnkit.data import FrameSet, formats_for
 from rnnkit.data.formats import TASKS
 from rnnkit.distributed import abort_on_error, world
@@ -88,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
     """
     args.group = world(args.seed)
     with abort_on_error(args.group), quiet_unless_writer(args):
+        if args.group is not None:
+            n = blas_threads()
+            print(f"{args.group.describe()}, {n} BLAS thread{'s' * (n != 1)} each", flush=True)
         code = _train(args)
         if writes(args):
             record_data_format(args, args.task)

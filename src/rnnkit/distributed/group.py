@@ -161,6 +161,11 @@ class MPIGroup(_Steps):
         self._model: Any = None  # the model the layout and buffers are for
         self._records: _Gathered | _Shared | None = None
 
+    def describe(self) -> str:
+        """One line for the start of a run: the ranks, and how their gradients meet."""
+        how = "in memory the ranks share" if self.exchange == "shared" else "by MPI Allgather"
+        return f"data parallel on {self.size} ranks, gradients summed {how}"
+
     def train_step(self, model: Any, source: Any, index: Any, step: int):
         head, grads = self._train_share(model, source, index, self.rank, step)
         slots = model.param_slots()
