@@ -45,8 +45,10 @@ def test_the_exchange_is_chosen_by_name_and_a_wrong_one_is_one_clear_error(monke
     monkeypatch.setenv("RNNKIT_MPI_EXCHANGE", "gather")
     assert MPIGroup(_OneRank()).exchange == "gather"  # the variable, when none is given
     monkeypatch.setenv("RNNKIT_MPI_EXCHANGE", "rdma")
-    with pytest.raises(ConfigError, match="exchange 'rdma': choose one of auto, shared, gather"):
-        MPIGroup(_OneRank())
+    with pytest.raises(ConfigError, match="EXCHANGE='rdma': choose one of auto, shared, gather"):
+        MPIGroup(_OneRank())  # the variable is named, as the user wrote it
+    with pytest.raises(ConfigError, match=r"^exchange='both': choose one of"):
+        MPIGroup(_OneRank(), exchange="both")
 
 
 def test_a_shared_window_is_used_only_where_the_hosts_shared_memory_has_room(

@@ -24,14 +24,18 @@ TIMEOUT = 120
 SRC = Path(__file__).parents[2] / "src"
 
 
-def _run(*argv: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """``mpiexec -n 2 rnnkit ARGV`` (the mpiexec beside this Python, else on PATH)."""
+def _run(
+    *argv: str | Path, cwd: Path | None = None, **environ: str
+) -> subprocess.CompletedProcess[str]:
+    """``mpiexec -n 2 rnnkit ARGV`` (the mpiexec beside this Python, else on PATH),
+    with `environ` added to the environment."""
     beside = Path(sys.prefix) / "bin" / "mpiexec"
     mpiexec = str(beside) if beside.is_file() else shutil.which("mpiexec")
     if mpiexec is None:
         pytest.skip("mpiexec is missing: pip install 'rnnkit[mpi]'")
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     env["PYTHONPATH"] = os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")])
+    env.update(environ)
     command = [mpiexec, "-n", "2", sys.executable, "-m", "rnnkit.cli.main", *map(str, argv)]
     return subprocess.run(
         command, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=cwd, check=False
@@ -70,6 +74,15 @@ def test_rank_0_alone_prints_and_writes(tmp_path: Path) -> None:
     line += "1 BLAS thread each"
     assert done.stdout.count(line) == 1
     assert read_config(work / "m")["task"] == "tag"
+
+
+def test_a_wrong_exchange_is_one_line_from_rank_0_and_exit_code_2(tmp_path: Path) -> None:
+    data = _conllu(tmp_path / "train.conllu")
+    done = _run(*TRAIN, "--data", data, "--out", tmp_path / "m", RNNKIT_MPI_EXCHANGE="rdma")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines == ["error: RNNKIT_MPI_EXCHANGE='rdma': choose one of auto, shared, gather"]
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.slow

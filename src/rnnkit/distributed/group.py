@@ -153,7 +153,10 @@ class MPIGroup(_Steps):
         super().__init__(seed)
         self.comm = comm
         self.rank, self.size = int(comm.Get_rank()), int(comm.Get_size())
-        chosen = exchange if exchange is not None else os.environ.get("RNNKIT_MPI_EXCHANGE", "auto")
+        given = "exchange" if exchange is not None else "RNNKIT_MPI_EXCHANGE"
+        chosen = exchange if exchange is not None else os.environ.get(given, "auto")
+        if chosen not in EXCHANGES:
+            raise ConfigError(f"{given}={chosen!r}: choose one of {', '.join(EXCHANGES)}")
         #: "shared" or "gather": how the records of the current layout are seen
         self.exchange = _exchange(comm, chosen)
         self._insist = chosen == "shared"  # else a window too large for /dev/shm: gather
@@ -231,8 +234,6 @@ def _exchange(comm: Any, name: str) -> str:
     """The way to see the records for `name` of EXCHANGES, "shared" or "gather"
     ("auto": shared when every rank of `comm` is on this host). Every rank decides
     alike."""
-    if name not in EXCHANGES:
-        raise ConfigError(f"exchange {name!r}: choose one of {', '.join(EXCHANGES)}")
     if name == "gather":
         return name
     from mpi4py import MPI

@@ -67,7 +67,13 @@ def world(seed: int = 0) -> MPIGroup | None:
         host = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks sharing this host
         share_cores(host.Get_size())
         host.Free()
-    return MPIGroup(comm, seed)
+    try:
+        return MPIGroup(comm, seed)
+    except RnnkitError:  # a wrong RNNKIT_MPI_EXCHANGE, found alike on every rank:
+        if comm.Get_rank() != 0:  # rank 0 says it, as one process would; the others
+            time.sleep(QUIET_GRACE)  # leave without a word (mpiexec may end them first)
+            os._exit(2)
+        raise
 
 
 def share_cores(ranks_here: int) -> int:
