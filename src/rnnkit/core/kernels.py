@@ -31,7 +31,7 @@ from __future__ import annotations
 import ctypes
 import importlib.machinery
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -135,36 +135,34 @@ def _numpy_blas() -> tuple[int, int, int] | None:
     NOTE: the same library NumPy's matmul calls, already loaded: the same kernels and the
     same thread pool, which threadpoolctl limits along with NumPy's.
     """
-    libs = Path(np.__file__).parent.parent / "numpy.libs"
-    for path in sorted(libs.glob("libscipy_openblas64_*")):
-        try:
-            blas = ctypes.CDLL(str(path))
-            sgemm, dgemm = blas.scipy_sgemm_64_, blas.scipy_dgemm_64_
-        except (OSError, AttributeError):
-            continue
-        address = ctypes.c_void_p
-        return address.from_buffer(sgemm).value or 0, address.from_buffer(dgemm).value or 0, 1
-    return None
+    blas = _numpy_openblas()
+    if blas is None:
+        return None
+    address = ctypes.c_void_p
+    sgemm, dgemm = blas.scipy_sgemm_64_, blas.scipy_dgemm_64_
+    return address.from_buffer(sgemm).value or 0, address.from_buffer(dgemm).value or 0, 1
 
 
 def blas_threads() -> int:
     """The threads the kernels' BLAS may use for one product (NumPy's OpenBLAS, as
     ``OPENBLAS_NUM_THREADS`` or threadpoolctl set them); 1 where it cannot be asked."""
-    ask = _thread_count()
-    return int(ask()) if ask is not None else 1
+    blas = _numpy_openblas()
+    return int(blas.scipy_openblas_get_num_threads64_()) if blas is not None else 1
 
 
 @cache
-def _thread_count() -> Callable[[], int] | None:
-    """OpenBLAS's ``openblas_get_num_threads`` in NumPy's wheel, if it has one."""
+def _numpy_openblas() -> ctypes.CDLL | None:
+    """The OpenBLAS in NumPy's wheel, with the symbols rnnkit calls, if it is one."""
     libs = Path(np.__file__).parent.parent / "numpy.libs"
     for path in sorted(libs.glob("libscipy_openblas64_*")):
         try:
-            fn = ctypes.CDLL(str(path)).scipy_openblas_get_num_threads64_
+            blas = ctypes.CDLL(str(path))
+            for name in ("scipy_sgemm_64_", "scipy_dgemm_64_"):
+                getattr(blas, name)  # AttributeError: not the library wanted
+            blas.scipy_openblas_get_num_threads64_.restype = ctypes.c_int
         except (OSError, AttributeError):
             continue
-        fn.restype, fn.argtypes = ctypes.c_int, []
-        return fn
+        return blas
     return None
 
 

@@ -113,9 +113,13 @@ class _Steps:
         grads = [(g, rows) for _, _, g, rows in model.param_slots()]
         return header(counts, [rows for _, rows in grads]), grads
 
-    def _finish(self, layout: Layout, records: list[RecordView], slots: list[ParamSlot]):
-        """The global StepResult and tokens; the summed gradients written into `slots`."""
-        headers = np.stack([rec.header for rec in records])  # (N, k)
+    def _finish(
+        self, layout: Layout, records: list[RecordView], slots: list[ParamSlot], headers=None
+    ):
+        """The global StepResult and tokens; the summed gradients written into `slots`
+        (`headers`: the records' stacked, when at hand)."""
+        if headers is None:
+            headers = np.stack([rec.header for rec in records])  # (N, k)
         out = layout.sum_into(records, slots, self._scratch, headers)
         for key, _, _, union in out:
             if union is not None:
@@ -182,7 +186,8 @@ class MPIGroup(_Steps):
         if not self._layout.holds(headers):  # more rows than room: every rank sees it
             self._lay_out(_fitting(headers, slots, self._layout), model)
             records = self._records.exchange(self._layout, head, grads)
-        return self._finish(self._layout, records, slots)
+            headers = np.stack([rec.header for rec in records])
+        return self._finish(self._layout, records, slots, headers)
 
     def _lay_out(self, layout: Layout, model: Any) -> None:
         """Buffers for `layout`, kept (and their views made) until it changes."""
