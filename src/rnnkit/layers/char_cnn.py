@@ -41,8 +41,7 @@ import numpy as np
 from rnnkit.core.init import glorot_uniform
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
-from rnnkit.layers.char_encoder import words_to_read
-from rnnkit.layers.embedding import Embedding
+from rnnkit.layers.char_encoder import char_embedding, words_to_read
 
 __all__ = ["CharCNN", "ConvCache"]
 
@@ -119,10 +118,7 @@ class CharCNN(Layer):
         self.window = int(window)
         if self.window < 1 or self.window % 2 == 0:
             raise ConfigError(f"window={window!r}: give an odd number of characters (3)")
-        self.scale = float(np.sqrt(3.0 / self.char_dim)) if scale is None else float(scale)
-        self.embedding = Embedding(
-            self.n_chars, self.char_dim, scale=self.scale, name="char_embedding", dtype=dtype
-        )
+        self.scale, self.embedding = char_embedding(self.n_chars, self.char_dim, scale, dtype)
         self._dense = False  # whether W and b took gradient since zero_grad
 
     def get_config(self) -> dict[str, Any]:

@@ -50,7 +50,7 @@ from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.embedding import Embedding
 from rnnkit.layers.recurrent import cell_layer
 
-__all__ = ["Bucket", "CharCache", "CharEncoder", "char_lengths", "words_to_read"]
+__all__ = ["Bucket", "CharCache", "CharEncoder", "char_embedding", "char_lengths", "words_to_read"]
 
 Array = np.ndarray
 #: the id of the padding character (``<pad>`` of a character Vocabulary)
@@ -105,6 +105,16 @@ def char_lengths(ids: Array) -> Array:
             "pads must follow the characters of each word"
         )
     return lengths
+
+
+def char_embedding(
+    n_chars: int, char_dim: int, scale: float | None, dtype: str
+) -> tuple[float, Embedding]:
+    """The character embedding of a word encoder, and the scale it starts from: uniform
+    in (-scale, scale), sqrt(3 / char_dim) when `scale` is None (Ma & Hovy), so each
+    entry has variance 1 / char_dim."""
+    scale = math.sqrt(3.0 / char_dim) if scale is None else float(scale)
+    return scale, Embedding(n_chars, char_dim, scale=scale, name="char_embedding", dtype=dtype)
 
 
 def words_to_read(
@@ -183,10 +193,7 @@ class CharEncoder(Layer):
         if min(self.n_chars, self.char_dim, self.units) < 1:
             raise ShapeError(f"CharEncoder({n_chars}, {char_dim}, {units}): sizes must be positive")
         self.cell = cell
-        self.scale = math.sqrt(3.0 / self.char_dim) if scale is None else float(scale)
-        self.embedding = Embedding(
-            self.n_chars, self.char_dim, scale=self.scale, name="char_embedding", dtype=dtype
-        )
+        self.scale, self.embedding = char_embedding(self.n_chars, self.char_dim, scale, dtype)
         rnn = cell_layer(cell)(self.units, name=f"char_{cell}", dtype=dtype)
         self.rnn = Bidirectional(rnn, "concat", dtype=dtype)
 
