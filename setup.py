@@ -15,11 +15,12 @@ from setuptools.command.build_ext import build_ext
 KERNELS = Extension(
     "rnnkit.core.recurrence_kernels",
     sources=["src/rnnkit/core/csrc/recurrence.c"],
-    depends=["src/rnnkit/core/csrc/recurrence_body.h"],
+    depends=["src/rnnkit/core/csrc/recurrence_body.h", "src/rnnkit/core/csrc/team.h"],
     # -fno-trapping-math lets gcc turn the clamps of tanh into selects, so the gate
     # loops vectorise; it changes no result. The default target (SSE2) keeps the wheel
     # portable.
-    extra_compile_args=["-O3", "-fno-trapping-math", "-fno-math-errno", "-std=c99"],
+    extra_compile_args=["-O3", "-fno-trapping-math", "-fno-math-errno", "-std=c99", "-pthread"],
+    extra_link_args=["-pthread"],
     libraries=["m"] if sys.platform != "win32" else [],
 )
 

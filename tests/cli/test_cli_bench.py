@@ -41,6 +41,7 @@ def test_bench_json_has_the_documented_keys_and_equal_first_losses(run_cli, torc
     plain = row["rnnkit_tokens_per_s"] / row["torch_no_onednn_tokens_per_s"]
     assert row["ratio_no_onednn"] == pytest.approx(plain)  # PyTorch with oneDNN off
     assert row["kernels"] == result["kernels"] and result["kernels"] in ("numpy", "compiled")
+    assert result["kernel_threads"] in ("team", "blas")  # who ran OpenBLAS's products
     assert 0 < row["peak_fraction"] < 2
     assert row["rnnkit_gen_us_per_token"] > 0 and row["torch_gen_us_per_token"] > 0
     assert row["same_loss"], row["first_loss"]  # the same network on both sides

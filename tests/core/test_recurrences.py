@@ -62,17 +62,25 @@ def _run(cell: str, dtype, masked: bool, per_step: bool, reset_after: bool = Tru
     return {"G": G, "H": H, "S": S, "dA": dA, "dW": dW, "db_h": db_h, "dh0": dh0, **rec}
 
 
+@pytest.mark.parametrize("parts", [1, 3], ids=["one-loop", "3-parts"])
 @pytest.mark.parametrize("products", ["per-gate", "one"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("per_step", [False, True], ids=["last", "per-step"])
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "gru-reset-before"])
-def test_compiled_fills_what_the_reference_fills(compiled, cell, masked, per_step, dtype, products):
-    # products: the gated kernels' h_{t-1} W, and its gradient, per gate or in one
+def test_compiled_fills_what_the_reference_fills(
+    compiled, cell, masked, per_step, dtype, products, parts
+):
+    # products: the gated kernels' h_{t-1} W, and its gradient, per gate or in one;
+    # parts: the batch's 4 rows in one loop, or split 1 + 1 + 2 over the team's threads
     name, reset_after = cell.split("-")[0], not cell.endswith("before")
     results = {}
     for path in kernels.KERNEL_PATHS:
-        with use_kernels(path), recurrences.use_products(products):
+        with (
+            use_kernels(path),
+            recurrences.use_products(products),
+            recurrences.use_row_parts(parts),
+        ):
             results[path] = _run(name, dtype, masked, per_step, reset_after)
     rtol, atol = TOLERANCES[dtype]
     reference, ours = results["numpy"], results["compiled"]
@@ -150,11 +158,12 @@ def test_the_environment_variable_chooses_and_use_kernels_overrides(monkeypatch,
 
 def test_the_products_are_chosen_by_the_threads_and_size_unless_told():
     with recurrences.use_products("auto"):
-        small = recurrences._one_product(32, 128, 4)  # 2.1M multiply-adds
+        small = recurrences._one_product(32, 128, 4, 1)  # 2.1M multiply-adds
         assert small == (kernels.blas_threads() > 1)
-        assert not recurrences._one_product(64, 256, 4)  # 16.8M: per gate
+        assert not recurrences._one_product(64, 256, 4, 1)  # 16.8M: per gate
+        assert not recurrences._one_product(32, 128, 4, 2)  # rows split: one thread each
     with recurrences.use_products("one"):
-        assert recurrences._one_product(64, 256, 4)
+        assert recurrences._one_product(64, 256, 4, 2)
     with pytest.raises(ConfigError, match="products='both' is not one of auto, one, per-gate"):
         with recurrences.use_products("both"):
             pass

@@ -72,7 +72,8 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append(
         f"SGEMM peak {result['sgemm_peak_gflops']:.0f} GFLOP/s ({sgemm}); "
         f"{result['threads']} threads; {m['cpu']}, {m['cores']} cores; "
-        f"rnnkit's recurrences: {result.get('kernels', 'numpy')} (RNNKIT_KERNELS)"
+        f"rnnkit's recurrences: {result.get('kernels', 'numpy')} (RNNKIT_KERNELS), "
+        f"threads: {result.get('kernel_threads', 'blas')} (RNNKIT_THREADS)"
     )
     lines.append(
         "ratio: rnnkit tokens/s over PyTorch's (oneDNN on, its default); no-oneDNN: over "

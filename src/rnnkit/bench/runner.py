@@ -12,7 +12,9 @@ under ``"not_available"`` and the table shows n/a.
 PyTorch runs twice: as it comes (its LSTM on oneDNN's fused kernels) and, for training
 only, with oneDNN off (``torch_no_onednn``: ATen's kernels), so that each ratio says
 which of PyTorch's kernels it is against. The result names the path rnnkit's
-recurrences took (``"kernels"``: "compiled" or "numpy", :mod:`rnnkit.core.kernels`).
+recurrences took (``"kernels"``: "compiled" or "numpy", :mod:`rnnkit.core.kernels`) and
+who ran OpenBLAS's parallel products (``"kernel_threads"``: "team", the compiled
+kernels' team, which also splits recurrences by rows, or "blas", OpenBLAS's threads).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from rnnkit.bench.configs import (
 )
 from rnnkit.bench.threads import available_cores, blas_info
 from rnnkit.core.cells import cell_names, get_cell
-from rnnkit.core.kernels import kernel_path
+from rnnkit.core.kernels import kernel_path, thread_mode
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.version import __version__
 
@@ -210,6 +212,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
             "pip install threadpoolctl"
         )
     kernels = kernel_path()  # a ConfigError here, not in the worker, for a wrong setting
+    threads_mode = thread_mode() if kernels == "compiled" else "blas"
     sides = ["rnnkit"] + (["torch"] if opts.torch else []) + (["keras"] if opts.keras else [])
     workers = {name: Worker(name, opts.threads) for name in sides}
     if opts.torch:
@@ -243,6 +246,7 @@ def run_bench(opts: BenchOptions, progress: Callable[[str], None] | None = None)
     return {
         "results": results,
         "kernels": kernels,
+        "kernel_threads": threads_mode,
         "sgemm_peak_gflops": max(sgemm.values()),
         "sgemm_gflops": {("numpy" if k == "rnnkit" else k): v for k, v in sgemm.items()},
         "summary": _summary(results) if opts.torch else {},

@@ -14,6 +14,12 @@ One switch chooses the path: the environment variable ``RNNKIT_KERNELS`` ("numpy
 block of code. By default the compiled path runs when it is present. Asking for it
 when it is absent is a :class:`~rnnkit.errors.ConfigError` naming why.
 
+With NumPy's OpenBLAS, loading the kernels also hands OpenBLAS's parallel products to
+the kernels' team of threads (``csrc/team.h``), which then splits recurrences by rows
+as well (:func:`rnnkit.core.recurrences.row_parts`): one set of threads for both, so
+that neither spins on the core the other needs. ``RNNKIT_THREADS=blas`` leaves the
+products to OpenBLAS's own threads and every batch in one loop.
+
 >>> kernel_path() in ("numpy", "compiled")
 True
 >>> with use_kernels("numpy"):
@@ -47,7 +53,10 @@ __all__ = [
     "compiled_unavailable",
     "kernel_path",
     "pointer",
+    "team_threads",
+    "thread_mode",
     "use_kernels",
+    "use_team",
 ]
 
 #: the values of RNNKIT_KERNELS, the reference first
@@ -55,7 +64,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 7
+ABI_VERSION = 8
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -126,7 +135,81 @@ def _load() -> tuple[ctypes.CDLL | None, str]:
     lib.rnnkit_set_blas.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
     lib.rnnkit_set_blas(*blas)
     _declare(lib)
+    _start_team(lib)
     return lib, ""
+
+
+#: how long (microseconds) a worker of the team spins for the next job before it sleeps:
+#: long enough to span the Python between the products of a training step and between
+#: its batches (a wake-up from sleep costs tens of microseconds on an idle machine and
+#: milliseconds on a busy one), a fifth of the time OpenBLAS's own threads spin
+TEAM_SPIN_US = 20_000
+#: the values of RNNKIT_THREADS: the team (default) or OpenBLAS's own threads
+THREAD_MODES = ("team", "blas")
+_team = {"on": False}
+
+
+def _start_team(lib: ctypes.CDLL) -> None:
+    """Hand OpenBLAS's parallel products to the kernels' team of threads, when NumPy's
+    OpenBLAS is the BLAS and ``RNNKIT_THREADS`` is not "blas"."""
+    blas = _numpy_openblas()
+    lib.rnnkit_team_config.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long]
+    lib.rnnkit_team_workers.restype = ctypes.c_int
+    lib.rnnkit_team_sleepers.restype = ctypes.c_int
+    lib.rnnkit_team_blas_calls.restype = ctypes.c_long
+    if blas is None:
+        return
+    mode = os.environ.get("RNNKIT_THREADS", "team").strip() or "team"
+    if mode not in THREAD_MODES:
+        raise ConfigError(f"RNNKIT_THREADS={mode!r} is not one of {', '.join(THREAD_MODES)}")
+    address = ctypes.c_void_p
+    get = address.from_buffer(blas.scipy_openblas_get_num_threads64_).value
+    put = address.from_buffer(blas.scipy_openblas_set_num_threads64_).value
+    lib.rnnkit_team_config(get, put, TEAM_SPIN_US)
+    if mode == "team":
+        _set_team(lib, True)
+
+
+def _set_team(lib: ctypes.CDLL, on: bool) -> None:
+    """OpenBLAS's parallel products on the team (True) or on its own threads."""
+    blas = _numpy_openblas()
+    assert blas is not None
+    jobs = ctypes.c_void_p.from_buffer(lib.rnnkit_blas_jobs).value if on else None
+    blas.scipy_openblas_set_threads_callback_function64_.argtypes = [ctypes.c_void_p]
+    blas.scipy_openblas_set_threads_callback_function64_(jobs)
+    _team["on"] = on
+
+
+def thread_mode() -> str:
+    """Who runs OpenBLAS's parallel products: "team" (the kernels' team, which also runs
+    split recurrences) or "blas" (OpenBLAS's own threads; every batch in one loop)."""
+    _load()
+    return "team" if _team["on"] else "blas"
+
+
+def team_threads() -> int:
+    """Threads a compiled kernel may split a batch's rows over: BLAS's thread count when
+    the team runs OpenBLAS's products too, else 1 (the rows in one loop)."""
+    if not _team["on"]:
+        return 1
+    return blas_threads()
+
+
+@contextmanager
+def use_team(on: bool) -> Iterator[bool]:
+    """Run a block with OpenBLAS's products and the kernels' rows on the team (True) or
+    with OpenBLAS's own threads and every batch in one loop (False); the benchmarks
+    compare the two. NOTE: process-wide while the block runs."""
+    lib = _load()[0]
+    if lib is None or _numpy_openblas() is None:
+        yield False
+        return
+    before = _team["on"]
+    _set_team(lib, on)
+    try:
+        yield on
+    finally:
+        _set_team(lib, before)
 
 
 def _numpy_blas() -> tuple[int, int, int] | None:
@@ -186,7 +269,7 @@ def _capsule_pointer(capsule: object) -> int:
     return int(api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule)))
 
 
-#: each kernel's arguments after (T, B, d): "p" a pointer (an array or NULL), "i" an int,
+#: each kernel's arguments after (parts, T, B, d): "p" a pointer (an array or NULL), "i" an int,
 #: "l" a long
 SIGNATURES = {
     "rnn_forward": "pppp",
@@ -204,7 +287,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     for name, args in SIGNATURES.items():
         for suffix in ("f32", "f64"):
             fn = getattr(lib, f"{name}_{suffix}")
-            fn.argtypes = [ctypes.c_int] * 3 + [kinds[a] for a in args]
+            fn.argtypes = [ctypes.c_int] * 4 + [kinds[a] for a in args]
             fn.restype = None
 
 

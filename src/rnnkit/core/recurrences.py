@@ -27,7 +27,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from rnnkit.core import gru, lstm, rnn
-from rnnkit.core.kernels import blas_threads, compiled_library, pointer
+from rnnkit.core.kernels import blas_threads, compiled_library, pointer, team_threads
 from rnnkit.core.layout import per_gate
 from rnnkit.core.workspace import Workspace, take
 from rnnkit.errors import ConfigError
@@ -40,7 +40,9 @@ __all__ = [
     "lstm_scan",
     "rnn_backward",
     "rnn_scan",
+    "row_parts",
     "use_products",
+    "use_row_parts",
 ]
 
 Array = np.ndarray
@@ -56,7 +58,16 @@ PRODUCTS = ("auto", "one", "per-gate")
 #: per gate: one product there needs each row's gates side by side, a copy per step
 #: that cost what the product gained (LSTM) or more (GRU)
 ONE_PRODUCT_WORK = 16_000_000
+#: the fewest batch rows a part of a split kernel is given: a thinner product gains
+#: little from a thread of its own
+MIN_ROWS = 8
+#: the least work worth splitting (multiply-adds of the per-step products, T B g d^2):
+#: half of it, about 80 us of products, well above the tens of microseconds it takes to
+#: hand a part to a thread; generation (T 1) and the smallest models run in one loop
+MIN_WORK = 8_000_000
 _products: list[str] = []
+#: the part counts chosen by use_row_parts, innermost last
+_parts: list[int] = []
 
 
 @contextmanager
@@ -71,12 +82,44 @@ def use_products(mode: str) -> Iterator[str]:
         _products.pop()
 
 
-def _one_product(B: int, d: int, gates: int) -> bool:
+def _one_product(B: int, d: int, gates: int, parts: int) -> bool:
     """Whether a gated forward kernel takes h_{t-1} W as one product."""
     mode = _products[-1] if _products else "auto"
     if mode != "auto":
         return mode == "one"
-    return B * gates * d * d < ONE_PRODUCT_WORK and blas_threads() > 1
+    split = parts % FORCED > 1
+    return B * gates * d * d < ONE_PRODUCT_WORK and blas_threads() > 1 and not split
+
+
+@contextmanager
+def use_row_parts(n: int) -> Iterator[int]:
+    """Run a block with every compiled kernel splitting its batch into `n` parts (at least
+    one row each), whatever the size and however the last splits went: for tests and
+    benchmarks."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"row parts={n!r} is not a whole number >= 1")
+    _parts.append(n)
+    try:
+        yield n
+    finally:
+        _parts.pop()
+
+
+#: added to a kernel's part count by use_row_parts: split even where the kernels skip
+#: splits for a while (three in a row did not pay: other processes fill the cores)
+FORCED = 0x10000
+
+
+def row_parts(T: int, B: int, d: int, gates: int) -> int:
+    """How many parts a kernel splits a batch's rows into, each on a thread of the team
+    with one-thread products: 1 (one loop, BLAS's threads inside each product) unless
+    the team runs and the work and the rows are enough. Inside :func:`use_row_parts`,
+    its count (at most B) plus FORCED."""
+    if _parts:
+        return min(_parts[-1], B) + FORCED
+    if T * B * gates * d * d < MIN_WORK:
+        return 1
+    return max(1, min(team_threads(), B // MIN_ROWS))
 
 
 def _kernel(name: str, activations: tuple[str, ...], *arrays: Array | None):
@@ -150,7 +193,8 @@ def rnn_scan(H, W, mask=None, activation="tanh", ws=None) -> Array:
     T, B, d = H.shape[0] - 1, H.shape[1], H.shape[2]
     hw = take(ws, "rnn_hw", (B, d), H.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    kernel(T, B, d, pointer(H), pointer(W), pointer(pads), pointer(hw))
+    parts = row_parts(T, B, d, 1)
+    kernel(parts, T, B, d, pointer(H), pointer(W), pointer(pads), pointer(hw))
     return H
 
 
@@ -168,7 +212,7 @@ def rnn_backward(dH, dh_last, H, W, mask=None, activation="tanh", ws=None, dh_ou
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs 10-30% faster
     kernel(
-        T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(WT),
+        row_parts(T, B, d, 1), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(WT),
         pointer(pads), pointer(dA), pointer(scratch), pointer(dh_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)
@@ -188,9 +232,10 @@ def lstm_scan(
     _, T, B, d = G.shape
     hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k, gate-major
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    Wk, ldw, wgap = _per_gate(W, 4, T * B, _one_product(B, d, 4))
+    parts = row_parts(T, B, d, 4)
+    Wk, ldw, wgap = _per_gate(W, 4, T * B, _one_product(B, d, 4, parts))
     kernel(
-        T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(Wk), ldw, wgap,
+        parts, T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(Wk), ldw, wgap,
         pointer(pads), pointer(hw),
     )  # fmt: skip
 
@@ -217,9 +262,9 @@ def lstm_backward(
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     WT4 = np.ascontiguousarray(per_gate(W, 4, copy=False).transpose(0, 2, 1))  # W_k^T
     kernel(
-        T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C), pointer(G), pointer(TC),
-        pointer(WT4), pointer(pads), pointer(dA), pointer(scratch), pointer(dh_rec),
-        pointer(dc_rec),
+        row_parts(T, B, d, 4), T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C),
+        pointer(G), pointer(TC), pointer(WT4), pointer(pads), pointer(dA), pointer(scratch),
+        pointer(dh_rec), pointer(dc_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)
     _write_back(dc_out, dc_rec)
@@ -245,11 +290,12 @@ def gru_scan(
     if b_h is None:
         b_h = np.zeros(3 * d, G.dtype)
     hw = take(ws, "gru_hw", (3, B, d), G.dtype)  # h_{t-1} W_k, gate-major
-    Wk, ldw, wgap = _per_gate(W, 3, T * B, _one_product(B, d, 3))
+    parts = row_parts(T, B, d, 3)
+    Wk, ldw, wgap = _per_gate(W, 3, T * B, _one_product(B, d, 3, parts))
     rn = take(ws, "gru_rn", (B, d), G.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     kernel(
-        T, B, d, pointer(G), pointer(H), pointer(S), pointer(Wk), ldw, wgap, pointer(b_h),
+        parts, T, B, d, pointer(G), pointer(H), pointer(S), pointer(Wk), ldw, wgap, pointer(b_h),
         pointer(pads), 1 if reset_after else 0, pointer(hw), pointer(rn),
     )  # fmt: skip
 
@@ -275,8 +321,8 @@ def gru_backward(
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     WT3 = np.ascontiguousarray(per_gate(W, 3, copy=False).transpose(0, 2, 1))  # W_k^T
     kernel(
-        T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G), pointer(S),
-        pointer(WT3), pointer(pads), 1 if reset_after else 0, pointer(dA),
+        row_parts(T, B, d, 3), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G),
+        pointer(S), pointer(WT3), pointer(pads), 1 if reset_after else 0, pointer(dA),
         pointer(scratch[0]), pointer(scratch[1]), pointer(scratch[2]), pointer(dh_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)

@@ -13,9 +13,13 @@
  * (the loop vectorises), and for float64, where it is libm's tanh (the gradient
  * checks run there; speed does not matter).
  *
+ * A kernel can split its batch's rows over a team of threads that also runs OpenBLAS's
+ * parallel products (team.h), so that the two never compete for a core.
+ *
  * The library is loaded with ctypes; it uses no Python API. PyInit_ exists only so
  * that setuptools, which builds it as an extension module, finds what it expects.
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, pthreads under -std=c99 */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -42,7 +46,7 @@ void rnnkit_set_blas(void *sgemm, void *dgemm, int ilp64) {
 }
 
 /* The ABI version the Python side checks, so a stale build is never called. */
-int rnnkit_kernels_version(void) { return 7; }
+int rnnkit_kernels_version(void) { return 8; }
 
 /* tanh in float32 as a rational function of odd/even degree 13/6 on [-7.9, 7.9]
  * (the coefficients of Eigen's and oneDNN's fast tanh): at most 4e-7 from the true
@@ -95,6 +99,8 @@ static inline void *sgemm_call_ptr(void) { return sgemm_ptr; }
 static inline void *dgemm_call_ptr(void) { return dgemm_ptr; }
 GEMM_CALL(sgemm_call, float, sgemm_fn, sgemm64_fn)
 GEMM_CALL(dgemm_call, double, dgemm_fn, dgemm64_fn)
+
+#include "team.h"
 
 #define REAL float
 #define SUFFIX(name) name##_f32

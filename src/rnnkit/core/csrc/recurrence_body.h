@@ -6,6 +6,12 @@
  * gradient, as in the NumPy core. The element-wise work of a step is one pass per
  * batch row, in a function whose pointers are restrict parameters: that is what lets
  * gcc vectorise it (restrict locals derived from one buffer do not).
+ *
+ * Each time loop (the _rows functions) runs the rows b0 .. b0 + nb - 1 of a batch of B:
+ * the rows never meet (h_{t-1} W and dL/da_t W^T are products row by row, the gate
+ * pass is element-wise, and every scratch buffer is (B, ...)), so parts given disjoint
+ * rows run at once and share every buffer. The exported kernel takes the number of
+ * parts first and runs them on the team (team.h); 1 runs the whole batch here.
  */
 #define MM_NN(m, n, k, A, lda, B_, ldb, beta, C, ldc) \
     GEMM('N', 'N', n, m, k, B_, ldb, A, lda, beta, C, ldc)
@@ -36,15 +42,15 @@ static inline void SUFFIX(rnn_grad_row)(int d, REAL m, REAL *restrict dh, const 
 }
 
 /* h_t = tanh(xw_t + h_{t-1} W): H (T+1, B, d) holds h_0 and xw on entry. hw: (B, d). */
-CLONES void SUFFIX(rnn_forward)(int T, int B, int d, REAL *H, const REAL *W, const uint8_t *mask,
-                         REAL *hw) {
-    const long step = (long)B * d;
+static CLONES void SUFFIX(rnn_forward_rows)(int T, int B, int d, int b0, int nb, REAL *H,
+                                            const REAL *W, const uint8_t *mask, REAL *hw) {
+    const long step = (long)B * d, r0 = (long)b0 * d;
     for (int t = 0; t < T; t++) {
         const REAL *hp = H + t * step;
         REAL *hn = H + (t + 1) * step;
-        MM_NN(B, d, d, hp, d, W, d, 0, hw, d);
-        SUFFIX(rnn_row)((int)step, hn, hw);
-        for (int b = 0; b < B; b++)
+        MM_NN(nb, d, d, hp + r0, d, W, d, 0, hw + r0, d);
+        SUFFIX(rnn_row)(nb * d, hn + r0, hw + r0);
+        for (int b = b0; b < b0 + nb; b++)
             if (!REAL_AT(mask, t, B, b)) memcpy(hn + b * d, hp + b * d, d * sizeof(REAL));
     }
 }
@@ -52,19 +58,21 @@ CLONES void SUFFIX(rnn_forward)(int T, int B, int d, REAL *H, const REAL *W, con
 /* BPTT of rnn_forward: dA (T, B, d) out; dh (B, d) holds dL/dh_T on entry, dL/dh_0 on
  * return; dH (T, B, d) or NULL; dh_out (T, B, d) or NULL records dL/dh_t; dh_prev (B, d).
  * WT is W^T, contiguous: BLAS multiplies by a transposed operand more slowly. */
-CLONES void SUFFIX(rnn_backward)(int T, int B, int d, const REAL *dH, REAL *dh, const REAL *H,
-                          const REAL *WT, const uint8_t *mask, REAL *dA, REAL *dh_prev,
-                          REAL *dh_out) {
-    const long step = (long)B * d;
+static CLONES void SUFFIX(rnn_backward_rows)(int T, int B, int d, int b0, int nb,
+                                             const REAL *dH, REAL *dh, const REAL *H,
+                                             const REAL *WT, const uint8_t *mask, REAL *dA,
+                                             REAL *dh_prev, REAL *dh_out) {
+    const long step = (long)B * d, r0 = (long)b0 * d;
     for (int t = T - 1; t >= 0; t--) {
-        for (int b = 0; b < B; b++) {
+        for (int b = b0; b < b0 + nb; b++) {
             const long o = t * step + (long)b * d;
             SUFFIX(rnn_grad_row)(d, REAL_AT(mask, t, B, b), dh + (long)b * d,
                                  dH ? dH + o : 0, H + step + o, dA + o,
                                  dh_out ? dh_out + o : 0);
         }
-        MM_NN(B, d, d, dA + t * step, d, WT, d, 0, dh_prev, d);  /* dL/dh_{t-1} through W */
-        for (int b = 0; b < B; b++)  /* a pad passes dL/dh_t on unchanged */
+        /* dL/dh_{t-1} through W */
+        MM_NN(nb, d, d, dA + t * step + r0, d, WT, d, 0, dh_prev + r0, d);
+        for (int b = b0; b < b0 + nb; b++)  /* a pad passes dL/dh_t on unchanged */
             if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
     }
 }
@@ -116,18 +124,20 @@ static inline void SUFFIX(lstm_grad_row)(int d, REAL m, const REAL *restrict gi,
  * a contiguous copy of each W_k (wgap d * d, ldw d), one product per gate into hw
  * (4, B, d). On one thread the products per gate run up to 20% faster; on two, BLAS
  * splits one product of B 32, d 128 over both threads and not the four smaller ones. */
-CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C, REAL *TC,
-                          const REAL *W, int ldw, long wgap, const uint8_t *mask, REAL *hw) {
-    const long step = (long)B * d, gate = (long)T * step;
+static CLONES void SUFFIX(lstm_forward_rows)(int T, int B, int d, int b0, int nb, REAL *G,
+                                             REAL *H, REAL *C, REAL *TC, const REAL *W,
+                                             int ldw, long wgap, const uint8_t *mask, REAL *hw) {
+    const long step = (long)B * d, gate = (long)T * step, r0 = (long)b0 * d;
     const int whole = wgap == d && ldw == 4 * d;  /* W in place: one product */
     const long row = whole ? 4L * d : d, gap = whole ? d : step;  /* in hw */
     for (int t = 0; t < T; t++) {
         if (whole)
-            MM_NN(B, 4 * d, d, H + t * step, d, W, ldw, 0, hw, 4 * d);
+            MM_NN(nb, 4 * d, d, H + t * step + r0, d, W, ldw, 0, hw + 4 * r0, 4 * d);
         else
             for (int k = 0; k < 4; k++)  /* h_{t-1} W_k */
-                MM_NN(B, d, d, H + t * step, d, W + k * wgap, ldw, 0, hw + k * step, d);
-        for (int b = 0; b < B; b++) {
+                MM_NN(nb, d, d, H + t * step + r0, d, W + k * wgap, ldw, 0,
+                      hw + k * step + r0, d);
+        for (int b = b0; b < b0 + nb; b++) {
             const long o = t * step + (long)b * d;
             SUFFIX(lstm_row)(d, G + o, G + gate + o, G + 2 * gate + o, G + 3 * gate + o,
                              hw + b * row, gap, C + o, C + step + o, H + step + o, TC + o);
@@ -145,13 +155,14 @@ CLONES void SUFFIX(lstm_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *C,
  * each gate's W_k^T, contiguous: dL/dh_{t-1} is the sum of four products. (One product
  * would need each row's dL/da_k side by side, a copy per step that costs what the
  * product gains on two threads.) */
-CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh, REAL *dc,
-                           const REAL *C, const REAL *G, const REAL *TC, const REAL *WT4,
-                           const uint8_t *mask, REAL *dA, REAL *dh_prev,
-                           REAL *dh_out, REAL *dc_out) {
-    const long step = (long)B * d, gate = (long)T * step;
+static CLONES void SUFFIX(lstm_backward_rows)(int T, int B, int d, int b0, int nb,
+                                              const REAL *dH, REAL *dh, REAL *dc,
+                                              const REAL *C, const REAL *G, const REAL *TC,
+                                              const REAL *WT4, const uint8_t *mask, REAL *dA,
+                                              REAL *dh_prev, REAL *dh_out, REAL *dc_out) {
+    const long step = (long)B * d, gate = (long)T * step, r0 = (long)b0 * d;
     for (int t = T - 1; t >= 0; t--) {
-        for (int b = 0; b < B; b++) {
+        for (int b = b0; b < b0 + nb; b++) {
             const REAL m = REAL_AT(mask, t, B, b);
             const long o = t * step + (long)b * d, r = (long)b * d;
             REAL *dhb = dh + r;
@@ -162,9 +173,9 @@ CLONES void SUFFIX(lstm_backward)(int T, int B, int d, const REAL *dH, REAL *dh,
                                   dc + r, dc_out ? dc_out + o : dh_prev + r);  /* or scratch */
         }
         for (int k = 0; k < 4; k++)  /* dL/dh_{t-1} = sum_k dL/da_k W_k^T */
-            MM_NN(B, d, d, dA + k * gate + t * step, d, WT4 + (long)k * d * d, d, k ? 1 : 0,
-                  dh_prev, d);
-        for (int b = 0; b < B; b++)
+            MM_NN(nb, d, d, dA + k * gate + t * step + r0, d, WT4 + (long)k * d * d, d,
+                  k ? 1 : 0, dh_prev + r0, d);
+        for (int b = b0; b < b0 + nb; b++)
             if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
     }
 }
@@ -209,10 +220,11 @@ static inline void SUFFIX(gru_row_candidate)(int d, const REAL *restrict gz, REA
  * return; H (T+1, B, d) holds h_0; S (T, B, d) gets h_{t-1} W_h + b_hh (reset_after)
  * or r_t * h_{t-1}. The gates' W_k are at W + k * wgap, rows ldw apart, as in
  * lstm_forward. bh (3d): the recurrent bias (zeros without). hw: (3, B, d); rn: (B, d). */
-CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, const REAL *W,
-                         int ldw, long wgap, const REAL *bh, const uint8_t *mask,
-                         int reset_after, REAL *hw, REAL *rn) {
-    const long step = (long)B * d, gate = (long)T * step;
+static CLONES void SUFFIX(gru_forward_rows)(int T, int B, int d, int b0, int nb, REAL *G,
+                                            REAL *H, REAL *S, const REAL *W, int ldw,
+                                            long wgap, const REAL *bh, const uint8_t *mask,
+                                            int reset_after, REAL *hw, REAL *rn) {
+    const long step = (long)B * d, gate = (long)T * step, r0 = (long)b0 * d;
     const int whole = wgap == d && ldw == 3 * d;  /* W in place: one product, hw (B, 3d) */
     const int n = reset_after ? 3 : 2;  /* the gates whose product needs only h_{t-1} */
     const long row = whole ? 3L * d : d, gap = whole ? d : step;  /* in hw */
@@ -220,11 +232,11 @@ CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, 
         const REAL *hp = H + t * step;
         REAL *hn = H + (t + 1) * step;
         if (whole)
-            MM_NN(B, n * d, d, hp, d, W, ldw, 0, hw, 3 * d);
+            MM_NN(nb, n * d, d, hp + r0, d, W, ldw, 0, hw + 3 * r0, 3 * d);
         else
             for (int k = 0; k < n; k++)  /* h_{t-1} W_k */
-                MM_NN(B, d, d, hp, d, W + k * wgap, ldw, 0, hw + k * step, d);
-        for (int b = 0; b < B; b++) {
+                MM_NN(nb, d, d, hp + r0, d, W + k * wgap, ldw, 0, hw + k * step + r0, d);
+        for (int b = b0; b < b0 + nb; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
             if (reset_after)
                 SUFFIX(gru_row_after)(d, G + o, G + gate + o, G + 2 * gate + o, hw + b * row,
@@ -234,13 +246,13 @@ CLONES void SUFFIX(gru_forward)(int T, int B, int d, REAL *G, REAL *H, REAL *S, 
                                       S + o);
         }
         if (!reset_after) {  /* the candidate needs (r_t * h_{t-1}) W_h of every row */
-            MM_NN(B, d, d, S + t * step, d, W + 2 * wgap, ldw, 0, rn, d);
-            for (int b = 0; b < B; b++) {
+            MM_NN(nb, d, d, S + t * step + r0, d, W + 2 * wgap, ldw, 0, rn + r0, d);
+            for (int b = b0; b < b0 + nb; b++) {
                 const long o = t * step + (long)b * d, r = (long)b * d;
                 SUFFIX(gru_row_candidate)(d, G + o, G + 2 * gate + o, rn + r, hp + r, hn + r);
             }
         }
-        for (int b = 0; b < B; b++)
+        for (int b = b0; b < b0 + nb; b++)
             if (!REAL_AT(mask, t, B, b)) memcpy(hn + b * d, hp + b * d, d * sizeof(REAL));
     }
 }
@@ -285,15 +297,17 @@ static inline void SUFFIX(gru_grad_carry)(int d, const REAL *restrict z, const R
 /* BPTT of gru_forward: dA (3, T, B, d) out; dh (B, d) holds dL/dh_T on entry and
  * dL/dh_0 on return; rdn, dh_prev and ds (B, d) scratch; dh_out or NULL.
  * WT3 (3, d, d): each gate's W_k^T, contiguous. */
-CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, const REAL *H,
-                          const REAL *G, const REAL *S, const REAL *WT3, const uint8_t *mask,
-                          int reset_after, REAL *dA, REAL *rdn, REAL *dh_prev, REAL *ds,
-                          REAL *dh_out) {
-    const long step = (long)B * d, gate = (long)T * step, dd = (long)d * d;
+static CLONES void SUFFIX(gru_backward_rows)(int T, int B, int d, int b0, int nb,
+                                             const REAL *dH, REAL *dh, const REAL *H,
+                                             const REAL *G, const REAL *S, const REAL *WT3,
+                                             const uint8_t *mask, int reset_after, REAL *dA,
+                                             REAL *rdn, REAL *dh_prev, REAL *ds,
+                                             REAL *dh_out) {
+    const long step = (long)B * d, gate = (long)T * step, dd = (long)d * d, r0 = (long)b0 * d;
     for (int t = T - 1; t >= 0; t--) {
         const REAL *hp = H + t * step;
-        REAL *da = dA + t * step;  /* gate k of step t at da + k * gate */
-        for (int b = 0; b < B; b++) {
+        REAL *da = dA + t * step + r0;  /* this part's gate k of step t at da + k * gate */
+        for (int b = b0; b < b0 + nb; b++) {
             const REAL m = REAL_AT(mask, t, B, b);
             const long o = t * step + (long)b * d, r = (long)b * d;
             REAL *dhb = dh + r;
@@ -303,18 +317,18 @@ CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
                                  rdn + r);
         }
         if (!reset_after) {  /* dL/dS_t = dL/da_n W_h^T, then the reset gate's share */
-            MM_NN(B, d, d, da + 2 * gate, d, WT3 + 2 * dd, d, 0, ds, d);
-            for (int b = 0; b < B; b++) {
+            MM_NN(nb, d, d, da + 2 * gate, d, WT3 + 2 * dd, d, 0, ds + r0, d);
+            for (int b = b0; b < b0 + nb; b++) {
                 const long o = t * step + (long)b * d, r = (long)b * d;
                 SUFFIX(gru_grad_reset)(d, REAL_AT(mask, t, B, b), G + gate + o, hp + r, ds + r,
                                        dA + gate + o);
             }
         }
         /* dL/dh_{t-1} through W: dL/da_z W_z^T + dL/da_r W_r^T (+ r_t dL/da_n W_h^T) */
-        MM_NN(B, d, d, da, d, WT3, d, 0, dh_prev, d);
-        MM_NN(B, d, d, da + gate, d, WT3 + dd, d, 1, dh_prev, d);
-        if (reset_after) MM_NN(B, d, d, rdn, d, WT3 + 2 * dd, d, 1, dh_prev, d);
-        for (int b = 0; b < B; b++) {
+        MM_NN(nb, d, d, da, d, WT3, d, 0, dh_prev + r0, d);
+        MM_NN(nb, d, d, da + gate, d, WT3 + dd, d, 1, dh_prev + r0, d);
+        if (reset_after) MM_NN(nb, d, d, rdn + r0, d, WT3 + 2 * dd, d, 1, dh_prev + r0, d);
+        for (int b = b0; b < b0 + nb; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
             if (REAL_AT(mask, t, B, b))  /* else a pad passes dL/dh_t on unchanged */
                 SUFFIX(gru_grad_carry)(d, G + o, G + gate + o, reset_after ? 0 : ds + r,
@@ -322,6 +336,115 @@ CLONES void SUFFIX(gru_backward)(int T, int B, int d, const REAL *dH, REAL *dh, 
         }
     }
 }
+
+/* ---- The exported kernels: the rows in `parts` parts on the team ------------------ */
+
+#define PART_ROWS(a) int b0, nb; team_part_rows(part, parts, (a)->B, &b0, &nb)
+
+typedef struct { int T, B, d; REAL *H; const REAL *W; const uint8_t *mask; REAL *hw; }
+    SUFFIX(rnn_forward_args);
+static void SUFFIX(rnn_forward_part)(int part, int parts, void *p) {
+    SUFFIX(rnn_forward_args) *a = p;
+    PART_ROWS(a);
+    SUFFIX(rnn_forward_rows)(a->T, a->B, a->d, b0, nb, a->H, a->W, a->mask, a->hw);
+}
+void SUFFIX(rnn_forward)(int parts, int T, int B, int d, REAL *H, const REAL *W,
+                         const uint8_t *mask, REAL *hw) {
+    SUFFIX(rnn_forward_args) a = {T, B, d, H, W, mask, hw};
+    team_rows(parts, SUFFIX(rnn_forward_part), &a);
+}
+
+typedef struct {
+    int T, B, d; const REAL *dH; REAL *dh; const REAL *H, *WT; const uint8_t *mask;
+    REAL *dA, *dh_prev, *dh_out;
+} SUFFIX(rnn_backward_args);
+static void SUFFIX(rnn_backward_part)(int part, int parts, void *p) {
+    SUFFIX(rnn_backward_args) *a = p;
+    PART_ROWS(a);
+    SUFFIX(rnn_backward_rows)(a->T, a->B, a->d, b0, nb, a->dH, a->dh, a->H, a->WT, a->mask,
+                              a->dA, a->dh_prev, a->dh_out);
+}
+void SUFFIX(rnn_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *dh,
+                          const REAL *H, const REAL *WT, const uint8_t *mask, REAL *dA,
+                          REAL *dh_prev, REAL *dh_out) {
+    SUFFIX(rnn_backward_args) a = {T, B, d, dH, dh, H, WT, mask, dA, dh_prev, dh_out};
+    team_rows(parts, SUFFIX(rnn_backward_part), &a);
+}
+
+typedef struct {
+    int T, B, d; REAL *G, *H, *C, *TC; const REAL *W; int ldw; long wgap;
+    const uint8_t *mask; REAL *hw;
+} SUFFIX(lstm_forward_args);
+static void SUFFIX(lstm_forward_part)(int part, int parts, void *p) {
+    SUFFIX(lstm_forward_args) *a = p;
+    PART_ROWS(a);
+    SUFFIX(lstm_forward_rows)(a->T, a->B, a->d, b0, nb, a->G, a->H, a->C, a->TC, a->W, a->ldw,
+                              a->wgap, a->mask, a->hw);
+}
+void SUFFIX(lstm_forward)(int parts, int T, int B, int d, REAL *G, REAL *H, REAL *C, REAL *TC,
+                          const REAL *W, int ldw, long wgap, const uint8_t *mask, REAL *hw) {
+    SUFFIX(lstm_forward_args) a = {T, B, d, G, H, C, TC, W, ldw, wgap, mask, hw};
+    team_rows(parts, SUFFIX(lstm_forward_part), &a);
+}
+
+typedef struct {
+    int T, B, d; const REAL *dH; REAL *dh, *dc; const REAL *C, *G, *TC, *WT4;
+    const uint8_t *mask; REAL *dA, *dh_prev, *dh_out, *dc_out;
+} SUFFIX(lstm_backward_args);
+static void SUFFIX(lstm_backward_part)(int part, int parts, void *p) {
+    SUFFIX(lstm_backward_args) *a = p;
+    PART_ROWS(a);
+    SUFFIX(lstm_backward_rows)(a->T, a->B, a->d, b0, nb, a->dH, a->dh, a->dc, a->C, a->G,
+                               a->TC, a->WT4, a->mask, a->dA, a->dh_prev, a->dh_out,
+                               a->dc_out);
+}
+void SUFFIX(lstm_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *dh, REAL *dc,
+                           const REAL *C, const REAL *G, const REAL *TC, const REAL *WT4,
+                           const uint8_t *mask, REAL *dA, REAL *dh_prev, REAL *dh_out,
+                           REAL *dc_out) {
+    SUFFIX(lstm_backward_args) a = {T, B, d, dH, dh, dc, C, G, TC, WT4, mask, dA, dh_prev,
+                                    dh_out, dc_out};
+    team_rows(parts, SUFFIX(lstm_backward_part), &a);
+}
+
+typedef struct {
+    int T, B, d; REAL *G, *H, *S; const REAL *W; int ldw; long wgap; const REAL *bh;
+    const uint8_t *mask; int reset_after; REAL *hw, *rn;
+} SUFFIX(gru_forward_args);
+static void SUFFIX(gru_forward_part)(int part, int parts, void *p) {
+    SUFFIX(gru_forward_args) *a = p;
+    PART_ROWS(a);
+    SUFFIX(gru_forward_rows)(a->T, a->B, a->d, b0, nb, a->G, a->H, a->S, a->W, a->ldw, a->wgap,
+                             a->bh, a->mask, a->reset_after, a->hw, a->rn);
+}
+void SUFFIX(gru_forward)(int parts, int T, int B, int d, REAL *G, REAL *H, REAL *S,
+                         const REAL *W, int ldw, long wgap, const REAL *bh,
+                         const uint8_t *mask, int reset_after, REAL *hw, REAL *rn) {
+    SUFFIX(gru_forward_args) a = {T, B, d, G, H, S, W, ldw, wgap, bh, mask, reset_after, hw, rn};
+    team_rows(parts, SUFFIX(gru_forward_part), &a);
+}
+
+typedef struct {
+    int T, B, d; const REAL *dH; REAL *dh; const REAL *H, *G, *S, *WT3; const uint8_t *mask;
+    int reset_after; REAL *dA, *rdn, *dh_prev, *ds, *dh_out;
+} SUFFIX(gru_backward_args);
+static void SUFFIX(gru_backward_part)(int part, int parts, void *p) {
+    SUFFIX(gru_backward_args) *a = p;
+    PART_ROWS(a);
+    SUFFIX(gru_backward_rows)(a->T, a->B, a->d, b0, nb, a->dH, a->dh, a->H, a->G, a->S, a->WT3,
+                              a->mask, a->reset_after, a->dA, a->rdn, a->dh_prev, a->ds,
+                              a->dh_out);
+}
+void SUFFIX(gru_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *dh,
+                          const REAL *H, const REAL *G, const REAL *S, const REAL *WT3,
+                          const uint8_t *mask, int reset_after, REAL *dA, REAL *rdn,
+                          REAL *dh_prev, REAL *ds, REAL *dh_out) {
+    SUFFIX(gru_backward_args) a = {T, B, d, dH, dh, H, G, S, WT3, mask, reset_after, dA, rdn,
+                                   dh_prev, ds, dh_out};
+    team_rows(parts, SUFFIX(gru_backward_part), &a);
+}
+
+#undef PART_ROWS
 
 #undef MM_NN
 #undef SIGMOID
