@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -156,3 +157,9 @@ def test_a_wrong_thread_mode_is_one_error(lib):
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert run.returncode != 0
     assert "ConfigError: RNNKIT_THREADS='gpu' is not one of team, blas" in run.stderr
+    # the command line: one line and exit code 2, before any work
+    rnnkit = Path(sys.executable).with_name("rnnkit")
+    argv = [rnnkit, "bench", "--quick", "--no-torch", "--no-memory", "--config", "tiny"]
+    run = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr == "error: RNNKIT_THREADS='gpu' is not one of team, blas\n"
