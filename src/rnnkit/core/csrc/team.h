@@ -185,19 +185,18 @@ static void *team_call_main(void *p) {
 static void team_run_apart(int parts, team_fn fn, void *arg) {
     pthread_t *threads = malloc(sizeof(pthread_t) * (size_t)parts);
     team_call *calls = malloc(sizeof(team_call) * (size_t)parts);
-    int *started = calloc((size_t)parts, sizeof(int));
-    if (!threads || !calls || !started) abort();  /* out of memory: nothing can go on */
+    if (!threads || !calls) abort();  /* out of memory: nothing can go on */
     for (int i = 1; i < parts; i++) {
         calls[i] = (team_call){fn, arg, i, parts};
-        started[i] = pthread_create(&threads[i], 0, team_call_main, &calls[i]) == 0;
-        if (!started[i]) abort();  /* jobs that wait for each other cannot run in turn */
+        /* jobs that wait for each other cannot run in turn: no thread, no way on */
+        if (pthread_create(&threads[i], 0, team_call_main, &calls[i]) != 0) abort();
     }
     const int was = team_inside;
     team_inside = 1;
     fn(0, parts, arg);
     team_inside = was;
     for (int i = 1; i < parts; i++) pthread_join(threads[i], 0);
-    free(threads), free(calls), free(started);
+    free(threads), free(calls);
 }
 
 /* How a split went, for team_rows: parts the caller ran, its time on them and its
