@@ -28,6 +28,10 @@ SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE")
 #: seconds a rank other than 0 waits before aborting on a user's mistake, so that the
 #: same mistake found by rank 0 ends the job with rank 0's line alone
 QUIET_GRACE = 1.0
+#: seconds between a failing rank's line and MPI_Abort: the launcher forwards each
+#: rank's stderr on its own, and an abort at once can end the job before the line
+#: gets through (a run under load once ended with an empty stderr)
+FORWARD_GRACE = 0.2
 
 
 def launched_ranks(environ: dict[str, str] | None = None) -> int:
@@ -111,6 +115,7 @@ def abort_on_error(group: MPIGroup | None) -> Iterator[None]:
         else:
             line = f"error: rank {group.rank} of {group.size} failed: {type(exc).__name__}: {exc}"
         print(line, file=sys.stderr, flush=True)
+        time.sleep(FORWARD_GRACE)
         group.comm.Abort(code)
         # NOTE: MPICH's MPI_Abort may return once it has told the launcher; leave at
         # once, so no traceback follows the line and nothing else runs
