@@ -269,8 +269,8 @@ def _capsule_pointer(capsule: object) -> int:
     return int(api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule)))
 
 
-#: each kernel's arguments after (parts, T, B, d): "p" a pointer (an array or NULL), "i" an int,
-#: "l" a long
+#: each kernel's arguments after (parts, T, B, d): "p" a pointer (an array or NULL), "i"
+#: an int, "l" a long
 SIGNATURES = {
     "rnn_forward": "pppp",
     "rnn_backward": "pppppppp",

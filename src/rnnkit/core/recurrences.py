@@ -65,6 +65,10 @@ MIN_ROWS = 8
 #: half of it, about 80 us of products, well above the tens of microseconds it takes to
 #: hand a part to a thread; generation (T 1) and the smallest models run in one loop
 MIN_WORK = 8_000_000
+#: added to a kernel's part count by use_row_parts: split even where the kernels skip
+#: splits for a while (three in a row did not pay: other processes fill the cores);
+#: PARTS_FORCED in csrc/team.h
+FORCED = 0x10000
 _products: list[str] = []
 #: the part counts chosen by use_row_parts, innermost last
 _parts: list[int] = []
@@ -103,11 +107,6 @@ def use_row_parts(n: int) -> Iterator[int]:
         yield n
     finally:
         _parts.pop()
-
-
-#: added to a kernel's part count by use_row_parts: split even where the kernels skip
-#: splits for a while (three in a row did not pay: other processes fill the cores)
-FORCED = 0x10000
 
 
 def row_parts(T: int, B: int, d: int, gates: int) -> int:

@@ -206,48 +206,51 @@ typedef struct {
     long own_us, wait_us;
 } team_split;
 
+/* Announce a job to the workers and run the caller's share; the caller holds team.run
+ * and team_grow has started the workers. */
+static void team_announce(int parts, team_fn fn, void *arg, int concurrent, team_split *split) {
+    team.fn = fn;
+    team.arg = arg;
+    const uint64_t generation = (__atomic_load_n(&team.job, __ATOMIC_RELAXED) >> TEAM_SHIFT) + 1;
+    __atomic_store_n(&team.pending, parts, __ATOMIC_RELAXED);
+    __atomic_store_n(&team.claim, generation << CLAIM_SHIFT | (concurrent ? 1 : 0),
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&team.job,
+                     generation << TEAM_SHIFT | (uint64_t)(concurrent != 0) << 8 | (uint64_t)parts,
+                     __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&team.sleepers, __ATOMIC_SEQ_CST) > 0) {
+        pthread_mutex_lock(&team.lock);
+        pthread_cond_broadcast(&team.wake);
+        pthread_mutex_unlock(&team.lock);
+    }
+    team_inside = 1;
+    const long start = split ? team_now_us() : 0;
+    int taken = 1;
+    if (concurrent) {  /* part 0 here, part k on worker k */
+        fn(0, parts, arg);
+        __atomic_sub_fetch(&team.pending, 1, __ATOMIC_RELEASE);
+    } else {
+        taken = team_take_parts(generation, parts);
+    }
+    team_inside = 0;
+    const long own = split ? team_now_us() : 0;
+    team_wait_pending();
+    if (split) *split = (team_split){taken, own - start, team_now_us() - own};
+}
+
 /* concurrent: the parts wait for each other (OpenBLAS), so they may not run in turn.
  * split (or NULL) gets how the caller's share went. */
 static void team_run(int parts, team_fn fn, void *arg, int concurrent, team_split *split) {
-    if (split) *split = (team_split){parts, 0, 0};
+    if (split) *split = (team_split){parts, 0, 0};  /* unless the team runs it: all here */
     if (parts <= 1) {
         fn(0, 1, arg);
         return;
     }
-    const int own = parts <= TEAM_MAX && !team_inside && pthread_mutex_trylock(&team.run) == 0;
-    if (own && !team_grow(parts)) pthread_mutex_unlock(&team.run);
-    else if (own) {
-        team.fn = fn;
-        team.arg = arg;
-        const uint64_t generation =
-            (__atomic_load_n(&team.job, __ATOMIC_RELAXED) >> TEAM_SHIFT) + 1;
-        __atomic_store_n(&team.pending, parts, __ATOMIC_RELAXED);
-        __atomic_store_n(&team.claim, generation << CLAIM_SHIFT | (concurrent ? 1 : 0),
-                         __ATOMIC_RELAXED);
-        __atomic_store_n(&team.job,
-                         generation << TEAM_SHIFT | (uint64_t)(concurrent != 0) << 8 |
-                             (uint64_t)parts,
-                         __ATOMIC_SEQ_CST);
-        if (__atomic_load_n(&team.sleepers, __ATOMIC_SEQ_CST) > 0) {
-            pthread_mutex_lock(&team.lock);
-            pthread_cond_broadcast(&team.wake);
-            pthread_mutex_unlock(&team.lock);
-        }
-        team_inside = 1;
-        const long start = split ? team_now_us() : 0;
-        int taken = 1;
-        if (concurrent) {  /* part 0 here, part k on worker k */
-            fn(0, parts, arg);
-            __atomic_sub_fetch(&team.pending, 1, __ATOMIC_RELEASE);
-        } else {
-            taken = team_take_parts(generation, parts);
-        }
-        team_inside = 0;
-        const long own = split ? team_now_us() : 0;
-        team_wait_pending();
-        if (split) *split = (team_split){taken, own - start, team_now_us() - own};
+    if (parts <= TEAM_MAX && !team_inside && pthread_mutex_trylock(&team.run) == 0) {
+        const int grown = team_grow(parts);
+        if (grown) team_announce(parts, fn, arg, concurrent, split);
         pthread_mutex_unlock(&team.run);
-        return;
+        if (grown) return;
     }
     if (concurrent)  /* the team is busy, or this is a part of its job */
         team_run_apart(parts, fn, arg);
@@ -282,13 +285,12 @@ static void blas_job_part(int part, int parts, void *p) {
     j->dojob(part, j->jobs + (size_t)part * j->size, j->data);
 }
 
-
-/* openblas_threads_callback: run OpenBLAS's `numjobs` jobs at once on the team. */
 static long blas_calls = 0;
 
 /* The parallel products OpenBLAS has handed over so far (the tests read it). */
 long rnnkit_team_blas_calls(void) { return __atomic_load_n(&blas_calls, __ATOMIC_RELAXED); }
 
+/* openblas_threads_callback: run OpenBLAS's `numjobs` jobs at once on the team. */
 void rnnkit_blas_jobs(int sync, blas_dojob dojob, int numjobs, size_t jobdata_elsize,
                       void *jobdata, int dojob_data) {
     __atomic_add_fetch(&blas_calls, 1, __ATOMIC_RELAXED);
@@ -334,7 +336,8 @@ static void blas_single_end(void) {
 #define SPLIT_BACKOFF 64
 static int split_skips = 0, split_misses = 0;
 
-/* `parts` with this bit set: split even while splits are skipped (tests, benchmarks). */
+/* `parts` with this bit set: split even while splits are skipped (tests, benchmarks);
+ * rnnkit/core/recurrences.py sets it as FORCED. */
 #define PARTS_FORCED 0x10000
 
 /* The row parts of a kernel: each part's products on one BLAS thread. */
