@@ -22,7 +22,8 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import TypeVar
 
 import numpy as np
 
@@ -46,6 +47,7 @@ __all__ = [
 ]
 
 Array = np.ndarray
+T_ = TypeVar("T_")
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 #: how a gated cell's forward kernel multiplies by W at each step: "auto" (below), one
 #: product with the gates side by side ("one"), or one product per gate ("per-gate")
@@ -75,15 +77,20 @@ _parts: list[int] = []
 
 
 @contextmanager
-def use_products(mode: str) -> Iterator[str]:
+def _on_top(chosen: list[T_], value: T_) -> Iterator[T_]:
+    """`value` on top of the `chosen` stack while a ``with`` block runs."""
+    chosen.append(value)
+    try:
+        yield value
+    finally:
+        chosen.pop()
+
+
+def use_products(mode: str) -> AbstractContextManager[str]:
     """Run a block with the gated kernels' per-step products taken as `mode` says."""
     if mode not in PRODUCTS:
         raise ConfigError(f"products={mode!r} is not one of {', '.join(PRODUCTS)}")
-    _products.append(mode)
-    try:
-        yield mode
-    finally:
-        _products.pop()
+    return _on_top(_products, mode)
 
 
 def _one_product(B: int, d: int, gates: int, parts: int) -> bool:
@@ -95,18 +102,13 @@ def _one_product(B: int, d: int, gates: int, parts: int) -> bool:
     return B * gates * d * d < ONE_PRODUCT_WORK and blas_threads() > 1 and not split
 
 
-@contextmanager
-def use_row_parts(n: int) -> Iterator[int]:
+def use_row_parts(n: int) -> AbstractContextManager[int]:
     """Run a block with every compiled kernel splitting its batch into `n` parts (at least
     one row each), whatever the size and however the last splits went: for tests and
     benchmarks."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ConfigError(f"row parts={n!r} is not a whole number >= 1")
-    _parts.append(n)
-    try:
-        yield n
-    finally:
-        _parts.pop()
+    return _on_top(_parts, n)
 
 
 def row_parts(T: int, B: int, d: int, gates: int) -> int:
