@@ -6,7 +6,8 @@ initial states, for every option (return_sequences, return_state, initial_state,
 reset_after, ids or real vectors, padded or not). With a mask, pads must be invisible:
 zero output, zero gradient, and no change anywhere when a pad's input changes. The
 gradient checks run on both paths of the recurrences (the ``kernels`` fixture), the
-compiled one in its float64 variant.
+compiled one in its float64 variant, and with the gates' gradients handed from the
+backward pass to dU and dx side by side (T, B, g d) and gate-major (g, T, B, d).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from reference import check_gradients
 from rnnkit.errors import ShapeError
+from rnnkit.layers import projection
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.gru import GRU
 from rnnkit.layers.lstm import LSTM
@@ -163,11 +165,16 @@ def _one_hot(layer: Layer, x):
     return np.eye(N_IN)[x] if np.issubdtype(np.asarray(x).dtype, np.integer) else x
 
 
+@pytest.mark.parametrize("gates", ["side-by-side", "per-gate"])
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("inputs", ["ids", "features"])
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
 @pytest.mark.parametrize("cell", sorted(CELLS))
-def test_gradients(cell, return_sequences, inputs, masked, kernels):
+def test_gradients(cell, return_sequences, inputs, masked, gates, kernels, monkeypatch):
+    # gates: dL/d(x_t U) handed back with the gates side by side (a small layer's) or
+    # gate-major (a large one's: projection.SIDE_BY_SIDE entries at most are copied)
+    if gates == "per-gate":
+        monkeypatch.setattr(projection, "SIDE_BY_SIDE", 0)
     layer, x, ids, mask, rng = _case(
         cell, inputs, masked, seed=5, return_sequences=return_sequences
     )

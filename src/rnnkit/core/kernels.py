@@ -64,7 +64,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 8
+ABI_VERSION = 9
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -275,7 +275,7 @@ SIGNATURES = {
     "rnn_forward": "pppp",
     "rnn_backward": "pppppppp",
     "lstm_forward": "pppppilpp",
-    "lstm_backward": "pppppppppppp",
+    "lstm_backward": "pppppppppippp",
     "gru_forward": "ppppilppipp",
     "gru_backward": "pppppppippppp",
 }

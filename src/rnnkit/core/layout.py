@@ -56,10 +56,13 @@ def gate_major(xw: Array, gates: int) -> Array:
     return np.ascontiguousarray(xw.reshape(T, B, gates, gd // gates).transpose(2, 0, 1, 3))
 
 
-def row_major(a: Array) -> Array:
-    """Gate-major (g, T, B, d) -> (T, B, g d), a copy."""
+def row_major(a: Array, out: Array | None = None) -> Array:
+    """Gate-major (g, T, B, d) -> (T, B, g d), a copy (into `out` when given)."""
     g, T, B, d = a.shape
-    return np.ascontiguousarray(a.transpose(1, 2, 0, 3)).reshape(T, B, g * d)
+    if out is None:
+        return np.ascontiguousarray(a.transpose(1, 2, 0, 3)).reshape(T, B, g * d)
+    np.copyto(out.reshape(T, B, g, d), a.transpose(1, 2, 0, 3))
+    return out
 
 
 def per_gate(W: Array, gates: int, copy: bool = True) -> Array:

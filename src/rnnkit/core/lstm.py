@@ -47,7 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.activations import get_activation
-from rnnkit.core.layout import gate_major, per_gate
+from rnnkit.core.layout import gate_major, per_gate, row_major
 from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
@@ -191,6 +191,7 @@ def lstm_backward(
     ws: Workspace | None = None,
     dh_out: Array | None = None,
     dc_out: Array | None = None,
+    rows: Array | None = None,
 ) -> tuple[Array, Array, Array, Array]:
     """Backpropagation through time for :func:`lstm_forward`.
 
@@ -212,13 +213,17 @@ def lstm_backward(
         Filled likewise with the total dL/dc_t of every step: what reaches c_t through
         h_t = o_t * tanh(c_t) plus what flows back from c_{t+1} through f_{t+1}, the
         cell state's own path (zero at pads).
+    rows : (T, B, 4d) array, optional
+        Where to return dxw with its gates side by side (then dW is one GEMM).
 
     Returns
     -------
-    dxw : (4, T, B, d) array
-        dL/d(x_t U + b) for every step, gate-major (zero at pad steps).
+    dxw : (4, T, B, d) array, or `rows`
+        dL/d(x_t U + b) for every step, gate-major (zero at pad steps); in `rows`,
+        (T, B, 4d), when given.
     dW : (d, 4d) array
-        Sum over steps of h_{t-1}^T dxw_t, one GEMM per gate over all steps.
+        Sum over steps of h_{t-1}^T dxw_t, one GEMM per gate over all steps (one in
+        all, from `rows`).
     dh0, dc0 : (B, d) arrays
         dL/dh_0 and dL/dc_0.
     """
@@ -282,11 +287,17 @@ def lstm_backward(
                 np.copyto(dc_prev, dc, where=pad)
             dh, dh_prev = dh_prev, dh
             dc, dc_prev = dc_prev, dc
+    if rows is not None:
+        dA = row_major(dA, out=rows)
     return dA, lstm_weight_gradient(H, dA, W), dh, dc
 
 
 def lstm_weight_gradient(H: Array, dA: Array, W: Array) -> Array:
-    """dW (d, 4d) from the states H (T + 1, B, d) and dL/da_t, dA (4, T, B, d)."""
+    """dW (d, 4d) from the states H (T + 1, B, d) and dL/da_t, dA gate-major
+    (4, T, B, d) or with its gates side by side (T, B, 4d)."""
+    if dA.ndim == 3:  # one GEMM for all gates and steps
+        T, B, k = dA.shape
+        return H[:-1].reshape(T * B, -1).T @ dA.reshape(T * B, k)
     _, T, B, d = dA.shape
     H2 = H[:-1].reshape(T * B, d)
     dW = np.empty_like(W)

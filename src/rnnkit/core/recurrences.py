@@ -243,7 +243,7 @@ def lstm_scan(
 
 def lstm_backward(
     dH, dh_last, dc_last, H, C, G, TC, W, mask=None, activation="tanh",
-    recurrent_activation="sigmoid", ws=None, dh_out=None, dc_out=None,
+    recurrent_activation="sigmoid", ws=None, dh_out=None, dc_out=None, rows=None,
 ):  # fmt: skip
     """:func:`rnnkit.core.lstm.lstm_backward`, compiled for tanh and sigmoid."""
     acts = (activation, recurrent_activation)
@@ -253,10 +253,10 @@ def lstm_backward(
     if kernel is None:
         return lstm.lstm_backward(
             dH, dh_last, dc_last, H, C, G, TC, W, mask, activation, recurrent_activation,
-            ws, dh_out, dc_out,
+            ws, dh_out, dc_out, rows,
         )  # fmt: skip
     _, T, B, d = G.shape
-    dA = take(ws, "lstm_dA", (4, T, B, d), G.dtype)
+    dA = take(ws, "lstm_dA", (4, T, B, d), G.dtype) if rows is None else rows  # (T, B, 4d)
     dh = _start(ws, "lstm_dh", (B, d), G.dtype, dh_last)
     dc = _start(ws, "lstm_dc", (B, d), G.dtype, dc_last)
     scratch = take(ws, "lstm_dh_prev", (B, d), G.dtype)
@@ -264,8 +264,8 @@ def lstm_backward(
     WT4 = np.ascontiguousarray(per_gate(W, 4, copy=False).transpose(0, 2, 1))  # W_k^T
     kernel(
         row_parts(T, B, d, 4), T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C),
-        pointer(G), pointer(TC), pointer(WT4), pointer(pads), pointer(dA), pointer(scratch),
-        pointer(dh_rec), pointer(dc_rec),
+        pointer(G), pointer(TC), pointer(WT4), pointer(pads), pointer(dA),
+        0 if rows is None else 1, pointer(scratch), pointer(dh_rec), pointer(dc_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)
     _write_back(dc_out, dc_rec)

@@ -36,7 +36,12 @@ import numpy as np
 from rnnkit.core.cells import get_cell
 from rnnkit.core.recurrences import lstm_backward, lstm_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
+from rnnkit.layers.projection import (
+    gate_bias_gradient,
+    gate_major_input_gradients,
+    project_gate_major,
+    side_by_side,
+)
 from rnnkit.layers.recurrent import GatedRecurrentLayer
 from rnnkit.layers.sequences import RecurrentCache
 
@@ -142,9 +147,10 @@ class LSTM(GatedRecurrentLayer):
         dA, dW, dh0, dc0 = lstm_backward(
             dH, d_final[0], d_final[1], H, saved.C, saved.G, saved.TC, self.params["W"], mask_t,
             self.activation, self.recurrent_activation, self.workspace, dh_out, dc_out,
+            side_by_side(self, saved.G.shape),
         )  # fmt: skip
         self.grads["W"] += dW
-        self.grads["b"] += dA.reshape(4, -1, self.units).sum(axis=1).reshape(-1)
+        self.grads["b"] += gate_bias_gradient(dA, 4)
         return dA, [dh0, dc0]
 
     def _input_gradients(self, x, ids, mask_t, dxw):

@@ -149,32 +149,37 @@ static CLONES void SUFFIX(lstm_forward_rows)(int T, int B, int d, int b0, int nb
     }
 }
 
-/* BPTT of lstm_forward: dA (4, T, B, d) out; dh, dc (B, d) hold dL/dh_T, dL/dc_T on
- * entry and dL/dh_0, dL/dc_0 on return; dh_prev (B, d) scratch;
+/* BPTT of lstm_forward: dA out, gate-major (4, T, B, d), or with `side` the gates side
+ * by side (T, B, 4d), each row's four dL/da_k one after the other; dh, dc (B, d) hold
+ * dL/dh_T, dL/dc_T on entry and dL/dh_0, dL/dc_0 on return; dh_prev (B, d) scratch;
  * dh_out, dc_out (T, B, d) or NULL record the total dL/dh_t, dL/dc_t. WT4 (4, d, d):
- * each gate's W_k^T, contiguous: dL/dh_{t-1} is the sum of four products. (One product
- * would need each row's dL/da_k side by side, a copy per step that costs what the
- * product gains on two threads.) */
+ * each gate's W_k^T, contiguous, which is W^T (4d, d). dL/dh_{t-1} = sum_k dL/da_k W_k^T
+ * is one product with the gates side by side, else four. */
 static CLONES void SUFFIX(lstm_backward_rows)(int T, int B, int d, int b0, int nb,
                                               const REAL *dH, REAL *dh, REAL *dc,
                                               const REAL *C, const REAL *G, const REAL *TC,
                                               const REAL *WT4, const uint8_t *mask, REAL *dA,
-                                              REAL *dh_prev, REAL *dh_out, REAL *dc_out) {
+                                              int side, REAL *dh_prev, REAL *dh_out,
+                                              REAL *dc_out) {
     const long step = (long)B * d, gate = (long)T * step, r0 = (long)b0 * d;
+    const long next = side ? d : gate;  /* in dA, from one gate to the next */
     for (int t = T - 1; t >= 0; t--) {
         for (int b = b0; b < b0 + nb; b++) {
             const REAL m = REAL_AT(mask, t, B, b);
             const long o = t * step + (long)b * d, r = (long)b * d;
-            REAL *dhb = dh + r;
+            REAL *dhb = dh + r, *a = dA + (side ? 4 * o : o);
             SUFFIX(take_dh)(d, m, dhb, dH ? dH + o : 0, dh_out ? dh_out + o : 0);
             SUFFIX(lstm_grad_row)(d, m, G + o, G + gate + o, G + 2 * gate + o,
-                                  G + 3 * gate + o, TC + o, C + o, dA + o, dA + gate + o,
-                                  dA + 2 * gate + o, dA + 3 * gate + o, dhb,
-                                  dc + r, dc_out ? dc_out + o : dh_prev + r);  /* or scratch */
+                                  G + 3 * gate + o, TC + o, C + o, a, a + next, a + 2 * next,
+                                  a + 3 * next, dhb, dc + r,
+                                  dc_out ? dc_out + o : dh_prev + r);  /* or scratch */
         }
-        for (int k = 0; k < 4; k++)  /* dL/dh_{t-1} = sum_k dL/da_k W_k^T */
-            MM_NN(nb, d, d, dA + k * gate + t * step + r0, d, WT4 + (long)k * d * d, d,
-                  k ? 1 : 0, dh_prev + r0, d);
+        if (side)
+            MM_NN(nb, d, 4 * d, dA + 4 * (t * step + r0), 4 * d, WT4, d, 0, dh_prev + r0, d);
+        else
+            for (int k = 0; k < 4; k++)
+                MM_NN(nb, d, d, dA + k * gate + t * step + r0, d, WT4 + (long)k * d * d, d,
+                      k ? 1 : 0, dh_prev + r0, d);
         for (int b = b0; b < b0 + nb; b++)
             if (REAL_AT(mask, t, B, b)) memcpy(dh + b * d, dh_prev + b * d, d * sizeof(REAL));
     }
@@ -389,21 +394,21 @@ void SUFFIX(lstm_forward)(int parts, int T, int B, int d, REAL *G, REAL *H, REAL
 
 typedef struct {
     int T, B, d; const REAL *dH; REAL *dh, *dc; const REAL *C, *G, *TC, *WT4;
-    const uint8_t *mask; REAL *dA, *dh_prev, *dh_out, *dc_out;
+    const uint8_t *mask; REAL *dA; int side; REAL *dh_prev, *dh_out, *dc_out;
 } SUFFIX(lstm_backward_args);
 static void SUFFIX(lstm_backward_part)(int part, int parts, void *p) {
     SUFFIX(lstm_backward_args) *a = p;
     PART_ROWS(a);
     SUFFIX(lstm_backward_rows)(a->T, a->B, a->d, b0, nb, a->dH, a->dh, a->dc, a->C, a->G,
-                               a->TC, a->WT4, a->mask, a->dA, a->dh_prev, a->dh_out,
-                               a->dc_out);
+                               a->TC, a->WT4, a->mask, a->dA, a->side, a->dh_prev,
+                               a->dh_out, a->dc_out);
 }
 void SUFFIX(lstm_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *dh, REAL *dc,
                            const REAL *C, const REAL *G, const REAL *TC, const REAL *WT4,
-                           const uint8_t *mask, REAL *dA, REAL *dh_prev, REAL *dh_out,
-                           REAL *dc_out) {
-    SUFFIX(lstm_backward_args) a = {T, B, d, dH, dh, dc, C, G, TC, WT4, mask, dA, dh_prev,
-                                    dh_out, dc_out};
+                           const uint8_t *mask, REAL *dA, int side, REAL *dh_prev,
+                           REAL *dh_out, REAL *dc_out) {
+    SUFFIX(lstm_backward_args) a = {T, B, d, dH, dh, dc, C, G, TC, WT4, mask, dA, side,
+                                    dh_prev, dh_out, dc_out};
     team_rows(parts, SUFFIX(lstm_backward_part), &a);
 }
 
