@@ -107,6 +107,25 @@ def test_the_rows_are_split_only_where_it_pays(lib):
             pass
 
 
+def test_splits_are_counted(lib):
+    """kernels.split_counts: a kernel that row_parts splits counts as split (or as
+    skipped, while splitting backs off); one split by use_row_parts does not."""
+    rng = np.random.default_rng(2)
+    T, B, d = 10, 16, 128  # 10.5M multiply-adds over 16 rows: two parts
+    G = rng.normal(size=(4, T, B, d)).astype(np.float32)
+    W = (rng.normal(size=(d, 4 * d)) / 16).astype(np.float32)
+    H, C = np.zeros((T + 1, B, d), np.float32), np.zeros((T + 1, B, d), np.float32)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        assert recurrences.row_parts(T, B, d, 4) == 2
+        before = kernels.split_counts()
+        _lstm(2)
+        assert kernels.split_counts() == before
+        recurrences.lstm_scan(G, H, C, np.empty((T, B, d), np.float32), W)
+    after = kernels.split_counts()
+    assert after["split"] + after["skipped"] == before["split"] + before["skipped"] + 1
+    assert before["missed"] <= after["missed"] <= after["split"]
+
+
 def _in_child(queue) -> None:
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"), use_kernels("compiled"):
         a, b = _operands()

@@ -6,8 +6,8 @@ initial states, for every option (return_sequences, return_state, initial_state,
 reset_after, ids or real vectors, padded or not). With a mask, pads must be invisible:
 zero output, zero gradient, and no change anywhere when a pad's input changes. The
 gradient checks run on both paths of the recurrences (the ``kernels`` fixture), the
-compiled one in its float64 variant, and with the gates' gradients handed from the
-backward pass to dU and dx side by side (T, B, g d) and gate-major (g, T, B, d).
+compiled one in its float64 variant; the LSTM's also with its gates' gradients handed
+to dU and dx gate-major (g, T, B, d) as well as side by side (T, B, g d).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from reference import check_gradients
 from rnnkit.errors import ShapeError
-from rnnkit.layers import projection
+from rnnkit.layers import lstm as lstm_layer
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.gru import GRU
 from rnnkit.layers.lstm import LSTM
@@ -165,16 +165,26 @@ def _one_hot(layer: Layer, x):
     return np.eye(N_IN)[x] if np.issubdtype(np.asarray(x).dtype, np.integer) else x
 
 
-@pytest.mark.parametrize("gates", ["side-by-side", "per-gate"])
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("inputs", ["ids", "features"])
 @pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
 @pytest.mark.parametrize("cell", sorted(CELLS))
-def test_gradients(cell, return_sequences, inputs, masked, gates, kernels, monkeypatch):
-    # gates: dL/d(x_t U) handed back with the gates side by side (a small layer's) or
-    # gate-major (a large one's: projection.SIDE_BY_SIDE entries at most are copied)
-    if gates == "per-gate":
-        monkeypatch.setattr(projection, "SIDE_BY_SIDE", 0)
+def test_gradients(cell, return_sequences, inputs, masked, kernels):
+    _check_case(cell, return_sequences, inputs, masked)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
+@pytest.mark.parametrize("inputs", ["ids", "features"])
+def test_lstm_gradients_with_the_gates_handed_back_gate_major(inputs, masked, kernels, monkeypatch):
+    """The LSTM hands dL/d(x_t U) to dU and dx with its gates side by side (T, B, 4d) on
+    the compiled path and for a small layer on the NumPy path; gate-major (4, T, B, d)
+    for a large one on the NumPy path. Here always gate-major."""
+    monkeypatch.setattr(lstm_layer, "side_by_side", lambda *_: None)
+    _check_case("lstm", True, inputs, masked)
+
+
+def _check_case(cell, return_sequences, inputs, masked):
+    """Values against the reference loop, gradients against central differences, pads."""
     layer, x, ids, mask, rng = _case(
         cell, inputs, masked, seed=5, return_sequences=return_sequences
     )

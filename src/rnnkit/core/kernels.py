@@ -53,6 +53,7 @@ __all__ = [
     "compiled_unavailable",
     "kernel_path",
     "pointer",
+    "split_counts",
     "team_threads",
     "thread_mode",
     "use_kernels",
@@ -193,6 +194,18 @@ def team_threads() -> int:
     if not _team["on"]:
         return 1
     return blas_threads()
+
+
+def split_counts() -> dict[str, int]:
+    """Since the kernels loaded: kernels split over the team ("split"), splits that did
+    not pay ("missed": the caller ran every part, or waited long for a worker) and
+    kernels run in one loop while splitting backed off after misses ("skipped");
+    zeros without the compiled library."""
+    lib = compiled_library()
+    out = (ctypes.c_long * 3)()
+    if lib is not None:
+        lib.rnnkit_team_split_counts(out)
+    return dict(zip(("split", "missed", "skipped"), (int(n) for n in out), strict=True))
 
 
 @contextmanager

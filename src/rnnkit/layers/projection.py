@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.embedding import sparse_rows_grad
+from rnnkit.core.kernels import kernel_path
 from rnnkit.core.layout import row_major, steps_2d
 from rnnkit.layers.base import Layer
 
@@ -28,11 +29,11 @@ __all__ = [
 ]
 
 Array = np.ndarray
-#: the most entries (T B g d) of dL/d(x_t U) that a backward pass writes with the gates
-#: side by side, (T, B, g d), in a buffer of its own: at B 32, d 128 dU and dx took 1.4
-#: ms as one GEMM each where one per gate took 1.8. Above this, each gate's GEMM is
-#: large enough on its own: at B 128, d 1024 BLAS ran the backward pass's per-step
-#: product of all gates at 163 GFLOP/s, one gate's at 179
+#: the most entries (T B g d) of dL/d(x_t U) that the NumPy path copies side by side,
+#: (T, B, g d), into a buffer of its own (the compiled path writes them there in the
+#: first place, at any size). At B 32, d 128 dU and dx took 1.4 ms as one GEMM each
+#: where one per gate took 1.8; above this, each gate's GEMM is large enough on its
+#: own, and the copy would add to a step's memory.
 SIDE_BY_SIDE = 2**21
 
 
@@ -70,10 +71,10 @@ def project_gate_major(layer: Layer, x: Array, ids: bool, out: Array) -> Array:
 
 def side_by_side(layer: Layer, dA_shape: tuple[int, ...]) -> Array | None:
     """The layer's buffer (T, B, g d) for a gate-major dL/d(x_t U) of `dA_shape`
-    (g, T, B, d) with its gates side by side, or None where it has more than
-    SIDE_BY_SIDE entries."""
+    (g, T, B, d) with its gates side by side, or None on the NumPy path where it has
+    more than SIDE_BY_SIDE entries."""
     g, T, B, d = dA_shape
-    if g * T * B * d > SIDE_BY_SIDE:
+    if g * T * B * d > SIDE_BY_SIDE and kernel_path() != "compiled":
         return None
     return layer.workspace.take("dA_rows", (T, B, g * d), layer.dtype)
 

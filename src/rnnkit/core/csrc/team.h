@@ -335,6 +335,8 @@ static void blas_single_end(void) {
 #define SPLIT_MISSES 3
 #define SPLIT_BACKOFF 64
 static int split_skips = 0, split_misses = 0;
+/* kernels split, splits that did not pay, kernels not split while backing off */
+static long split_counts[3];
 
 /* `parts` with this bit set: split even while splits are skipped (tests, benchmarks);
  * rnnkit/core/recurrences.py sets it as FORCED. */
@@ -346,6 +348,7 @@ static void team_rows(int parts, team_fn fn, void *arg) {
     parts &= PARTS_FORCED - 1;
     if (parts > 1 && !forced && __atomic_load_n(&split_skips, __ATOMIC_RELAXED) > 0) {
         __atomic_sub_fetch(&split_skips, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&split_counts[2], 1, __ATOMIC_RELAXED);
         parts = 1;
     }
     if (parts <= 1) {
@@ -359,6 +362,8 @@ static void team_rows(int parts, team_fn fn, void *arg) {
     if (forced) return;
     /* it paid if the workers took parts and the caller did not wait long for them */
     const int missed = split.taken == parts || split.wait_us * 4 > split.own_us + 200;
+    __atomic_add_fetch(&split_counts[0], 1, __ATOMIC_RELAXED);
+    if (missed) __atomic_add_fetch(&split_counts[1], 1, __ATOMIC_RELAXED);
     const int misses = missed ? __atomic_add_fetch(&split_misses, 1, __ATOMIC_RELAXED) : 0;
     if (!missed) __atomic_store_n(&split_misses, 0, __ATOMIC_RELAXED);
     if (misses >= SPLIT_MISSES) {
@@ -384,6 +389,12 @@ void rnnkit_team_config(void *get, void *set, long spin_us) {
         pthread_atfork(0, 0, team_after_fork);
         registered = 1;
     }
+}
+
+/* Into out[3]: kernels split, splits that did not pay, kernels run in one loop while
+ * splits were skipped, since the library loaded. */
+void rnnkit_team_split_counts(long *out) {
+    for (int i = 0; i < 3; i++) out[i] = __atomic_load_n(&split_counts[i], __ATOMIC_RELAXED);
 }
 
 /* The workers started so far, and those asleep now (the tests read them). */
