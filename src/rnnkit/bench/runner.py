@@ -4,8 +4,9 @@ Each framework runs in a worker process of its own (:mod:`rnnkit.bench.worker`),
 neither's thread pool competes with the other's. For every (cell, configuration) both
 workers build the same model with the same weights and batch, run warm-up steps (not
 timed), then take turns: `repeats` rounds of a few steps each, one worker at a time;
-the median round gives the time of a step. Taking turns means a slow phase of the
-machine hurts both sides alike. A cell that a framework has no layer for (its
+the median round gives the time of a step, and a ratio is the median over the rounds
+of each round's ratio. Taking turns means a slow phase of the machine hurts both sides
+alike. A cell that a framework has no layer for (its
 description's ``torch`` or ``keras`` is None) runs without that side: the row lists it
 under ``"not_available"`` and the table shows n/a.
 
@@ -48,7 +49,14 @@ from rnnkit.core.kernels import kernel_path, thread_mode
 from rnnkit.errors import ConfigError, RnnkitError
 from rnnkit.version import __version__
 
-__all__ = ["COOL_DOWN", "BenchOptions", "Worker", "run_bench", "time_interleaved"]
+__all__ = [
+    "COOL_DOWN",
+    "BenchOptions",
+    "Worker",
+    "paired_speed_up",
+    "run_bench",
+    "time_interleaved",
+]
 
 #: seconds between one worker's round and the next worker's: OpenBLAS's threads keep
 #: spinning for about 0.1 s after their last product (measured: one core busy for
@@ -137,8 +145,9 @@ class Worker:
 
 def time_interleaved(
     workers: dict[str, Worker], repeats: int, round_seconds: float
-) -> dict[str, float]:
-    """Median seconds per call of each worker's set-up function, taking turns by round."""
+) -> dict[str, list[float]]:
+    """Seconds per call of each worker's set-up function in each of `repeats` rounds,
+    the workers taking turns round by round."""
     calls = {}
     for name, w in workers.items():
         w.ask(run=1)  # warm-up: first-call allocations, caches, lazy initialisation
@@ -150,7 +159,17 @@ def time_interleaved(
         for name, w in workers.items():
             times[name].append(w.ask(run=calls[name])["seconds"] / calls[name])
             time.sleep(COOL_DOWN)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
+
+
+def paired_speed_up(times: dict[str, list[float]], side: str, against: str) -> float:
+    """How many times faster `side` ran than `against`: the median over the rounds of
+    :func:`time_interleaved` of each round's ratio. A round's runs follow each other
+    within a second, so a slow spell of the machine (seconds long, and 10 to 30%)
+    weighs on both sides of a ratio, where a ratio of two medians could take them
+    from different spells."""
+    pairs = zip(times[side], times[against], strict=True)
+    return statistics.median(other / own for own, other in pairs)
 
 
 def _has(module: str) -> bool:
@@ -174,29 +193,29 @@ def _bench_one(
         row["same_loss"] = bool(
             abs(first["rnnkit"] - first["torch"]) <= 1e-4 * max(1.0, abs(first["torch"]))
         )
-    seconds = time_interleaved(workers, opts.repeats, opts.round_seconds)
+    rounds = time_interleaved(workers, opts.repeats, opts.round_seconds)
+    seconds = {name: statistics.median(ts) for name, ts in rounds.items()}
     flops = step_flops(cfg, cell)
     row["gflop_per_step"] = flops / 1e9
     for name, s in seconds.items():
         row[f"{name}_ms_per_step"] = 1e3 * s
         row[f"{name}_tokens_per_s"] = cfg.tokens / s
         row[f"{name}_gflops"] = flops / s / 1e9
-    if "torch" in seconds:
-        row["ratio"] = row["rnnkit_tokens_per_s"] / row["torch_tokens_per_s"]
-    if "torch_no_onednn" in seconds:
-        row["ratio_no_onednn"] = row["rnnkit_tokens_per_s"] / row["torch_no_onednn_tokens_per_s"]
-    if "keras" in seconds:
-        row["keras_ratio"] = row["rnnkit_tokens_per_s"] / row["keras_tokens_per_s"]
+    for key, other in (("ratio", "torch"), ("ratio_no_onednn", "torch_no_onednn")):
+        if other in rounds:
+            row[key] = paired_speed_up(rounds, "rnnkit", other)
+    if "keras" in rounds:
+        row["keras_ratio"] = paired_speed_up(rounds, "rnnkit", "keras")
     # latency per generated token at batch 1, a language model of the config's sizes
     gen = {k: w for k, w in workers.items() if k in ("rnnkit", "torch")}
     setup = {"cell": cell, "config": cfg.name, "task": "generate", "tokens": opts.generate_tokens}
     for w in gen.values():
         w.ask(setup=setup)
-    seconds = time_interleaved(gen, max(3, opts.repeats // 2), opts.round_seconds)
-    for name, s in seconds.items():
-        row[f"{name}_gen_us_per_token"] = 1e6 * s / opts.generate_tokens
-    if "torch" in seconds:
-        row["gen_ratio"] = row["torch_gen_us_per_token"] / row["rnnkit_gen_us_per_token"]
+    rounds = time_interleaved(gen, max(3, opts.repeats // 2), opts.round_seconds)
+    for name, ts in rounds.items():
+        row[f"{name}_gen_us_per_token"] = 1e6 * statistics.median(ts) / opts.generate_tokens
+    if "torch" in rounds:
+        row["gen_ratio"] = paired_speed_up(rounds, "rnnkit", "torch")
     return row
 
 
