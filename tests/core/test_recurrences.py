@@ -32,7 +32,7 @@ def _run(
     cell: str, dtype, masked: bool, per_step: bool, reset_after: bool = True, side=False
 ) -> dict:
     """Forward and backward of `cell` on fixed random buffers; every array they fill
-    (`side`: the LSTM's dA with its gates side by side, (T, B, 4d))."""
+    (`side`: the gated cells' dA with their gates side by side, (T, B, g d))."""
     rng = np.random.default_rng(3)
     g = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     normal = lambda *shape, scale=1.0: (rng.normal(size=shape) * scale).astype(dtype)  # noqa: E731
@@ -62,9 +62,11 @@ def _run(
         return {"G": G, "H": H, "C": C, "TC": TC, "dA": dA, "dW": dW, "dh0": dh0, "dc0": dc0, **rec}
     S = np.empty((T, B, D), dtype)
     recurrences.gru_scan(G, H, S, W, mask, recurrent_bias=b_h, reset_after=reset_after)
+    rows = np.full((T, B, 3 * D), np.nan, dtype) if side else None
     dA, dW, db_h, dh0 = recurrences.gru_backward(
-        dH, dh_last, H, G, S, W, mask, reset_after=reset_after, dh_out=rec.get("dh")
+        dH, dh_last, H, G, S, W, mask, reset_after=reset_after, dh_out=rec.get("dh"), rows=rows
     )
+    assert dA is rows if side else dA.shape == (3, T, B, D)
     return {"G": G, "H": H, "S": S, "dA": dA, "dW": dW, "db_h": db_h, "dh0": dh0, **rec}
 
 
@@ -73,13 +75,15 @@ def _run(
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("per_step", [False, True], ids=["last", "per-step"])
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "lstm-side", "gru", "gru-reset-before"])
+@pytest.mark.parametrize(
+    "cell", ["rnn", "lstm", "lstm-side", "gru", "gru-side", "gru-reset-before", "gru-side-before"]
+)
 def test_compiled_fills_what_the_reference_fills(
     compiled, cell, masked, per_step, dtype, products, parts
 ):
     # products: the gated kernels' h_{t-1} W, and its gradient, per gate or in one;
     # parts: the batch's 4 rows in one loop, or split 1 + 1 + 2 over the team's threads
-    # lstm-side: dA returned with its gates side by side, one product per step backward
+    # -side: dA returned with its gates side by side, fewer products per step backward
     name, reset_after = cell.split("-")[0], not cell.endswith("before")
     results = {}
     for path in kernels.KERNEL_PATHS:
@@ -88,7 +92,7 @@ def test_compiled_fills_what_the_reference_fills(
             recurrences.use_products(products),
             recurrences.use_row_parts(parts),
         ):
-            results[path] = _run(name, dtype, masked, per_step, reset_after, cell == "lstm-side")
+            results[path] = _run(name, dtype, masked, per_step, reset_after, "-side" in cell)
     rtol, atol = TOLERANCES[dtype]
     reference, ours = results["numpy"], results["compiled"]
     assert reference.keys() == ours.keys()

@@ -6,8 +6,8 @@ initial states, for every option (return_sequences, return_state, initial_state,
 reset_after, ids or real vectors, padded or not). With a mask, pads must be invisible:
 zero output, zero gradient, and no change anywhere when a pad's input changes. The
 gradient checks run on both paths of the recurrences (the ``kernels`` fixture), the
-compiled one in its float64 variant; the LSTM's also with its gates' gradients handed
-to dU and dx gate-major (g, T, B, d) as well as side by side (T, B, g d).
+compiled one in its float64 variant, with the gates' gradients handed to dU and dx
+side by side (T, B, g d) and gate-major (g, T, B, d).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pytest
 
 from reference import check_gradients
 from rnnkit.errors import ShapeError
+from rnnkit.layers import gru as gru_layer
 from rnnkit.layers import lstm as lstm_layer
 from rnnkit.layers.base import Layer, Spec
 from rnnkit.layers.gru import GRU
@@ -175,12 +176,16 @@ def test_gradients(cell, return_sequences, inputs, masked, kernels):
 
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "padded"])
 @pytest.mark.parametrize("inputs", ["ids", "features"])
-def test_lstm_gradients_with_the_gates_handed_back_gate_major(inputs, masked, kernels, monkeypatch):
-    """The LSTM hands dL/d(x_t U) to dU and dx with its gates side by side (T, B, 4d) on
-    the compiled path and for a small layer on the NumPy path; gate-major (4, T, B, d)
-    for a large one on the NumPy path. Here always gate-major."""
-    monkeypatch.setattr(lstm_layer, "side_by_side", lambda *_: None)
-    _check_case("lstm", True, inputs, masked)
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_gradients_with_the_gates_handed_back_gate_major(
+    cell, inputs, masked, kernels, monkeypatch
+):
+    """A gated layer hands dL/d(x_t U) to dU and dx with its gates side by side
+    (T, B, g d) on the compiled path and for a small layer on the NumPy path;
+    gate-major (g, T, B, d) for a large one on the NumPy path. Here always gate-major."""
+    module = lstm_layer if cell == "lstm" else gru_layer
+    monkeypatch.setattr(module, "side_by_side", lambda *_: None)
+    _check_case(cell, True, inputs, masked)
 
 
 def _check_case(cell, return_sequences, inputs, masked):

@@ -44,7 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnkit.core.activations import get_activation
-from rnnkit.core.layout import gate_major, per_gate
+from rnnkit.core.layout import gate_major, per_gate, row_major
 from rnnkit.core.rnn import cache_steps, padded_steps, record_state_gradient
 from rnnkit.core.workspace import Workspace, take
 
@@ -188,6 +188,7 @@ def gru_backward(
     recurrent_activation: str = "sigmoid",
     ws: Workspace | None = None,
     dh_out: Array | None = None,
+    rows: Array | None = None,
 ) -> tuple[Array, Array, Array | None, Array]:
     """Backpropagation through time for :func:`gru_forward`.
 
@@ -205,14 +206,18 @@ def gru_backward(
     dh_out : (T, B, d) array, optional
         Filled with the total dL/dh_t of every step (zero at pads), as in
         :func:`rnnkit.core.rnn.rnn_backward`. Nothing is recorded when omitted.
+    rows : (T, B, 3d) array, optional
+        Where to return dxw with its gates side by side.
 
     Returns
     -------
-    dxw : (3, T, B, d) array
-        dL/d(x_t U + b_x) for every step, gate-major (zero at pad steps).
+    dxw : (3, T, B, d) array, or `rows`
+        dL/d(x_t U + b_x) for every step, gate-major (zero at pad steps); in `rows`,
+        (T, B, 3d), when given.
     dW : (d, 3d) array
-        A GEMM over all steps per gate: W_z, W_r see h_{t-1} and dL/da_z, dL/da_r; W_h
-        sees h_{t-1} and r_t dL/da_n (reset_after), or r_t * h_{t-1} and dL/da_n.
+        A GEMM over all steps per gate (W_z and W_r one, from `rows`): W_z, W_r see
+        h_{t-1} and dL/da_z, dL/da_r; W_h sees h_{t-1} and r_t dL/da_n (reset_after),
+        or r_t * h_{t-1} and dL/da_n.
     db_h : (3d,) array or None
         dL/d(recurrent bias) with reset_after, else None.
     dh0 : (B, d) array
@@ -286,6 +291,8 @@ def gru_backward(
                 assert mask is not None
                 np.copyto(dh_prev, dh, where=~mask[t, :, None])  # pad: h_t = h_{t-1}
             dh, dh_prev = dh_prev, dh
+    if rows is not None:
+        dA = row_major(dA, out=rows)
     dW, db_h = gru_weight_gradients(H, G, S, dA, W, reset_after, tmp)
     return dA, dW, db_h, dh
 
@@ -293,20 +300,27 @@ def gru_backward(
 def gru_weight_gradients(
     H: Array, G: Array, S: Array, dA: Array, W: Array, reset_after: bool, tmp: Array
 ) -> tuple[Array, Array | None]:
-    """dW (d, 3d) and, with reset_after, db_h (3d,), from dL/da_t, dA (3, T, B, d).
+    """dW (d, 3d) and, with reset_after, db_h (3d,), from dL/da_t, dA gate-major
+    (3, T, B, d) or with its gates side by side (T, B, 3d).
 
     H, G, S are :func:`gru_forward`'s; `tmp` is (T, B, d) scratch.
     """
     _, T, B, d = G.shape
     H2 = H[:-1].reshape(T * B, d)
     dW = np.empty_like(W)
-    for g in range(2):  # W_z, W_r: all steps in one GEMM each
-        dW[:, g * d : (g + 1) * d] = H2.T @ dA[g].reshape(T * B, d)
+    if dA.ndim == 3:  # side by side: W_z and W_r in one GEMM
+        rows = dA.reshape(T * B, 3 * d)
+        zr, da_n = rows[:, : 2 * d], rows[:, 2 * d :]
+        dW[:, : 2 * d] = H2.T @ zr
+    else:
+        zr, da_n = dA[:2].reshape(2, T * B, d), dA[2].reshape(T * B, d)
+        for g in range(2):  # W_z, W_r: all steps in one GEMM each
+            dW[:, g * d : (g + 1) * d] = H2.T @ zr[g]
     if reset_after:
-        np.multiply(dA[2], G[1], out=tmp)  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
         tmp2 = tmp.reshape(T * B, d)
-        dW[:, 2 * d :] = H2.T @ tmp2
-        db_h = np.concatenate([dA[:2].reshape(2, T * B, d).sum(axis=1).ravel(), tmp2.sum(axis=0)])
-        return dW, db_h
-    dW[:, 2 * d :] = S.reshape(T * B, d).T @ dA[2].reshape(T * B, d)  # W_h sees r_t * h_{t-1}
+        np.multiply(da_n, G[1].reshape(T * B, d), out=tmp2)  # dL/d(h_{t-1} W_h + b_hh)
+        dW[:, 2 * d :] = H2.T @ tmp2  # = r_t dL/da_n
+        db_zr = zr.sum(axis=0) if dA.ndim == 3 else zr.sum(axis=1).ravel()
+        return dW, np.concatenate([db_zr, tmp2.sum(axis=0)])
+    dW[:, 2 * d :] = S.reshape(T * B, d).T @ da_n  # W_h sees r_t * h_{t-1}
     return dW, None

@@ -65,7 +65,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 9
+ABI_VERSION = 10
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -290,7 +290,7 @@ SIGNATURES = {
     "lstm_forward": "pppppilpp",
     "lstm_backward": "pppppppppippp",
     "gru_forward": "ppppilppipp",
-    "gru_backward": "pppppppippppp",
+    "gru_backward": "pppppppipipppp",
 }
 
 

@@ -303,7 +303,7 @@ def gru_scan(
 
 def gru_backward(
     dH, dh_last, H, G, S, W, mask=None, *, reset_after=True, activation="tanh",
-    recurrent_activation="sigmoid", ws=None, dh_out=None,
+    recurrent_activation="sigmoid", ws=None, dh_out=None, rows=None,
 ):  # fmt: skip
     """:func:`rnnkit.core.gru.gru_backward`, compiled for tanh and sigmoid."""
     acts = (activation, recurrent_activation)
@@ -313,10 +313,10 @@ def gru_backward(
     if kernel is None:
         return gru.gru_backward(
             dH, dh_last, H, G, S, W, mask, reset_after=reset_after, activation=activation,
-            recurrent_activation=recurrent_activation, ws=ws, dh_out=dh_out,
+            recurrent_activation=recurrent_activation, ws=ws, dh_out=dh_out, rows=rows,
         )  # fmt: skip
     _, T, B, d = G.shape
-    dA = take(ws, "gru_dA", (3, T, B, d), G.dtype)
+    dA = take(ws, "gru_dA", (3, T, B, d), G.dtype) if rows is None else rows  # (T, B, 3d)
     dh = _start(ws, "gru_dh", (B, d), G.dtype, dh_last)
     scratch = take(ws, "gru_dh_prev", (3, B, d), G.dtype)  # r_t dL/da_n, dL/dh_{t-1}, dL/dS_t
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
@@ -324,7 +324,8 @@ def gru_backward(
     kernel(
         row_parts(T, B, d, 3), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G),
         pointer(S), pointer(WT3), pointer(pads), 1 if reset_after else 0, pointer(dA),
-        pointer(scratch[0]), pointer(scratch[1]), pointer(scratch[2]), pointer(dh_rec),
+        0 if rows is None else 1, pointer(scratch[0]), pointer(scratch[1]), pointer(scratch[2]),
+        pointer(dh_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)
     tmp = take(ws, "gru_tmp", (T, B, d), G.dtype)

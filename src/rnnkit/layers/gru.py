@@ -39,7 +39,12 @@ import numpy as np
 from rnnkit.core.cells import get_cell
 from rnnkit.core.recurrences import gru_backward, gru_scan
 from rnnkit.layers.base import Spec
-from rnnkit.layers.projection import gate_major_input_gradients, project_gate_major
+from rnnkit.layers.projection import (
+    gate_bias_gradient,
+    gate_major_input_gradients,
+    project_gate_major,
+    side_by_side,
+)
 from rnnkit.layers.recurrent import GatedRecurrentLayer
 
 __all__ = ["GRU", "GRUSaved"]
@@ -139,9 +144,9 @@ class GRU(GatedRecurrentLayer):
             dH, d_final[0], H, saved.G, saved.S, self.params["W"], mask_t,
             reset_after=self.reset_after,
             activation=self.activation, recurrent_activation=self.recurrent_activation,
-            ws=self.workspace, dh_out=dh_out,
+            ws=self.workspace, dh_out=dh_out, rows=side_by_side(self, saved.G.shape),
         )  # fmt: skip
-        db_x = dA.reshape(3, -1, self.units).sum(axis=1).reshape(-1)  # z, r, h blocks
+        db_x = gate_bias_gradient(dA, 3)  # z, r, h blocks
         self.grads["W"] += dW
         if db_h is None:
             self.grads["b"] += db_x

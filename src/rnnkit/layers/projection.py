@@ -4,9 +4,9 @@ Ids are one-hot vectors that are never built: x_t U is row x_t of U, and dU a sp
 row update. Real vectors (B, T, n_in) go through one GEMM for all T steps, forward
 (x_t U into a time-major buffer) and backward (dU = sum_t x_t^T dA_t, dx = dA U^T).
 The gated cells keep one d-wide block per gate, gate-major, so each gate's projection
-lands in its own contiguous (T, B, d) block. The LSTM's backward pass, where it is
-small, hands its gradient back with the gates side by side, (T, B, 4d): then dU, dx
-and dW are one GEMM each for all gates instead of one per gate.
+lands in its own contiguous (T, B, d) block. Their backward pass hands the gradient
+back with the gates side by side, (T, B, g d) (the NumPy path only where it is small):
+then dU, dx (and the LSTM's dW) are one GEMM each for all gates instead of one per gate.
 """
 
 from __future__ import annotations

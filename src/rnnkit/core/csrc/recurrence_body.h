@@ -299,39 +299,46 @@ static inline void SUFFIX(gru_grad_carry)(int d, const REAL *restrict z, const R
         for (int j = 0; j < d; j++) dh[j] = dp[j] + dh[j] * z[j];
 }
 
-/* BPTT of gru_forward: dA (3, T, B, d) out; dh (B, d) holds dL/dh_T on entry and
- * dL/dh_0 on return; rdn, dh_prev and ds (B, d) scratch; dh_out or NULL.
- * WT3 (3, d, d): each gate's W_k^T, contiguous. */
+/* BPTT of gru_forward: dA out, gate-major (3, T, B, d), or with `side` the gates side by
+ * side (T, B, 3d); dh (B, d) holds dL/dh_T on entry and dL/dh_0 on return; rdn,
+ * dh_prev and ds (B, d) scratch; dh_out or NULL. WT3 (3, d, d): each gate's W_k^T,
+ * contiguous, which is W^T (3d, d). */
 static CLONES void SUFFIX(gru_backward_rows)(int T, int B, int d, int b0, int nb,
                                              const REAL *dH, REAL *dh, const REAL *H,
                                              const REAL *G, const REAL *S, const REAL *WT3,
                                              const uint8_t *mask, int reset_after, REAL *dA,
-                                             REAL *rdn, REAL *dh_prev, REAL *ds,
+                                             int side, REAL *rdn, REAL *dh_prev, REAL *ds,
                                              REAL *dh_out) {
     const long step = (long)B * d, gate = (long)T * step, dd = (long)d * d, r0 = (long)b0 * d;
+    const long next = side ? d : gate;   /* in dA, from one gate to the next */
+    const int lda = side ? 3 * d : d;    /* and from one row to the next */
     for (int t = T - 1; t >= 0; t--) {
         const REAL *hp = H + t * step;
-        REAL *da = dA + t * step + r0;  /* this part's gate k of step t at da + k * gate */
+        REAL *da = dA + (side ? 3 : 1) * (t * step + r0);  /* this part's rows of step t */
         for (int b = b0; b < b0 + nb; b++) {
             const REAL m = REAL_AT(mask, t, B, b);
             const long o = t * step + (long)b * d, r = (long)b * d;
-            REAL *dhb = dh + r;
+            REAL *dhb = dh + r, *a = dA + (side ? 3 * o : o);
             SUFFIX(take_dh)(d, m, dhb, dH ? dH + o : 0, dh_out ? dh_out + o : 0);
             SUFFIX(gru_grad_row)(d, m, reset_after, G + o, G + gate + o, G + 2 * gate + o,
-                                 S + o, hp + r, dhb, dA + o, dA + gate + o, dA + 2 * gate + o,
-                                 rdn + r);
+                                 S + o, hp + r, dhb, a, a + next, a + 2 * next, rdn + r);
         }
         if (!reset_after) {  /* dL/dS_t = dL/da_n W_h^T, then the reset gate's share */
-            MM_NN(nb, d, d, da + 2 * gate, d, WT3 + 2 * dd, d, 0, ds + r0, d);
+            MM_NN(nb, d, d, da + 2 * next, lda, WT3 + 2 * dd, d, 0, ds + r0, d);
             for (int b = b0; b < b0 + nb; b++) {
                 const long o = t * step + (long)b * d, r = (long)b * d;
                 SUFFIX(gru_grad_reset)(d, REAL_AT(mask, t, B, b), G + gate + o, hp + r, ds + r,
-                                       dA + gate + o);
+                                       dA + (side ? 3 * o : o) + next);
             }
         }
-        /* dL/dh_{t-1} through W: dL/da_z W_z^T + dL/da_r W_r^T (+ r_t dL/da_n W_h^T) */
-        MM_NN(nb, d, d, da, d, WT3, d, 0, dh_prev + r0, d);
-        MM_NN(nb, d, d, da + gate, d, WT3 + dd, d, 1, dh_prev + r0, d);
+        /* dL/dh_{t-1} through W: dL/da_z W_z^T + dL/da_r W_r^T (+ r_t dL/da_n W_h^T); with
+         * the gates side by side the first two are one product */
+        if (side) {
+            MM_NN(nb, d, 2 * d, da, lda, WT3, d, 0, dh_prev + r0, d);
+        } else {
+            MM_NN(nb, d, d, da, d, WT3, d, 0, dh_prev + r0, d);
+            MM_NN(nb, d, d, da + gate, d, WT3 + dd, d, 1, dh_prev + r0, d);
+        }
         if (reset_after) MM_NN(nb, d, d, rdn + r0, d, WT3 + 2 * dd, d, 1, dh_prev + r0, d);
         for (int b = b0; b < b0 + nb; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
@@ -431,21 +438,21 @@ void SUFFIX(gru_forward)(int parts, int T, int B, int d, REAL *G, REAL *H, REAL 
 
 typedef struct {
     int T, B, d; const REAL *dH; REAL *dh; const REAL *H, *G, *S, *WT3; const uint8_t *mask;
-    int reset_after; REAL *dA, *rdn, *dh_prev, *ds, *dh_out;
+    int reset_after; REAL *dA; int side; REAL *rdn, *dh_prev, *ds, *dh_out;
 } SUFFIX(gru_backward_args);
 static void SUFFIX(gru_backward_part)(int part, int parts, void *p) {
     SUFFIX(gru_backward_args) *a = p;
     PART_ROWS(a);
     SUFFIX(gru_backward_rows)(a->T, a->B, a->d, b0, nb, a->dH, a->dh, a->H, a->G, a->S, a->WT3,
-                              a->mask, a->reset_after, a->dA, a->rdn, a->dh_prev, a->ds,
-                              a->dh_out);
+                              a->mask, a->reset_after, a->dA, a->side, a->rdn, a->dh_prev,
+                              a->ds, a->dh_out);
 }
 void SUFFIX(gru_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *dh,
                           const REAL *H, const REAL *G, const REAL *S, const REAL *WT3,
-                          const uint8_t *mask, int reset_after, REAL *dA, REAL *rdn,
-                          REAL *dh_prev, REAL *ds, REAL *dh_out) {
-    SUFFIX(gru_backward_args) a = {T, B, d, dH, dh, H, G, S, WT3, mask, reset_after, dA, rdn,
-                                   dh_prev, ds, dh_out};
+                          const uint8_t *mask, int reset_after, REAL *dA, int side,
+                          REAL *rdn, REAL *dh_prev, REAL *ds, REAL *dh_out) {
+    SUFFIX(gru_backward_args) a = {T, B, d, dH, dh, H, G, S, WT3, mask, reset_after, dA, side,
+                                   rdn, dh_prev, ds, dh_out};
     team_rows(parts, SUFFIX(gru_backward_part), &a);
 }
 
