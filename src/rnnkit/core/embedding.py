@@ -1,7 +1,10 @@
 """Embedding lookup e_i = E o_i as a row gather, and its sparse gradient.
 
 Multiplying the embedding matrix by a one-hot vector o_i selects row i, so a lookup
-is ``E[ids]`` and the gradient touches only the rows that occurred.
+is ``E[ids]`` and the gradient touches only the rows that occurred:
+:func:`sparse_rows_grad` sums the rows of equal ids, :func:`add_rows_grad` adds them
+into a gradient array (compiled, in one pass over the tokens, where the kernels are
+built), and :func:`sgd_rows` takes an SGD step on those rows alone.
 
 >>> import numpy as np
 >>> E = np.arange(6.0).reshape(3, 2)
@@ -11,18 +14,25 @@ array([[[4., 5.],
 >>> rows, g = sparse_rows_grad(np.array([[2, 0, 2]]), np.ones((1, 3, 2)))
 >>> rows.tolist(), g.tolist()
 ([0, 2], [[1.0, 1.0], [2.0, 2.0]])
+>>> G = np.zeros((3, 2))
+>>> add_rows_grad(G, np.array([[2, 0, 2]]), np.ones((1, 3, 2))).tolist()
+[0, 2]
+>>> G.tolist()
+[[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]]
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from rnnkit.core.kernels import compiled_library, pointer
 from rnnkit.core.layout import steps_2d
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["lookup", "sparse_rows_grad"]
+__all__ = ["add_rows_grad", "lookup", "sgd_rows", "sparse_rows_grad"]
 
 Array = np.ndarray
+_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 
 
 def lookup(E: Array, ids: Array) -> Array:
@@ -47,16 +57,8 @@ def sparse_rows_grad(
     rows : (k,) sorted unique ids that occurred
     grad : (k, d) dL/dE[rows]
     """
-    if dout.ndim == 3 and not dout.flags.c_contiguous:  # (B, T, d), in its memory's order
-        flat, time_major = steps_2d(dout)
-        if time_major:
-            ids = ids.T
-            mask = None if mask is None else mask.T
-    else:
-        flat = dout.reshape(ids.size, -1)
-    flat_ids = ids.reshape(-1)
-    if mask is not None:
-        keep = mask.reshape(-1)
+    flat_ids, flat, keep = _tokens(ids, dout, mask)
+    if keep is not None:
         flat_ids, flat = flat_ids[keep], flat[keep]
     if flat_ids.size == 0:
         return np.zeros(0, dtype=np.intp), np.zeros((0, flat.shape[1]), dtype=dout.dtype)
@@ -82,3 +84,67 @@ def sparse_rows_grad(
     index += np.arange(e, dtype=itype)
     np.add.at(grad.reshape(-1), index.reshape(-1), flat.reshape(-1))
     return rows, grad
+
+
+def _tokens(ids: Array, dout: Array, mask: Array | None) -> tuple[Array, Array, Array | None]:
+    """The tokens in their memory's order: ids (n,), dout's rows (n, d) and the mask
+    (n,) or None; a (B, T, d) dout that is time-major underneath is not copied."""
+    if dout.ndim == 3 and not dout.flags.c_contiguous:  # (B, T, d), in its memory's order
+        flat, time_major = steps_2d(dout)
+        if time_major:
+            ids = ids.T
+            mask = None if mask is None else mask.T
+    else:
+        flat = dout.reshape(ids.size, -1)
+    return ids.reshape(-1), flat, None if mask is None else mask.reshape(-1)
+
+
+def add_rows_grad(
+    G: Array, ids: Array, dout: Array, mask: Array | None = None, ws: Workspace | None = None
+) -> Array:
+    """``G[ids] += dout``, the rows of equal ids summed and pads skipped: the gradient of
+    a lookup of `ids` added into G (V, d). Returns the sorted distinct rows it touched.
+
+    Where the kernels are built (:mod:`rnnkit.core.kernels`), one compiled pass over the
+    tokens adds each token's row into its id's row, in the order of
+    :func:`sparse_rows_grad`'s sums; else :func:`sparse_rows_grad`, then one add per row.
+    """
+    flat_ids, flat, keep = _tokens(ids, dout, mask)
+    used = flat_ids if keep is None else flat_ids[keep]
+    rows = np.unique(used)
+    fn = _rows_kernel("rows_add", G, flat)
+    if fn is None or (rows.size and (rows[0] < 0 or rows[-1] >= len(G))):
+        rows, g = sparse_rows_grad(ids, dout, mask, ws)  # out of range: NumPy's error
+        G[rows] += g  # distinct rows
+        return rows
+    tokens = np.ascontiguousarray(flat_ids, dtype=np.int64)
+    pads = None if keep is None else np.ascontiguousarray(keep, dtype=np.bool_).view(np.uint8)
+    ld = flat.strides[0] // flat.itemsize
+    fn(len(tokens), pointer(tokens), pointer(flat), ld, pointer(pads), pointer(G), G.shape[1])
+    return rows
+
+
+def sgd_rows(P: Array, G: Array, rows: Array, lr: float) -> bool:
+    """``P[rows] -= G[rows] * lr`` compiled, in place, where the kernels are built and
+    take these arrays (True); False, doing nothing, where they do not."""
+    fn = _rows_kernel("rows_sgd", P, G)
+    if fn is None or not G.flags.c_contiguous or G.shape != P.shape or rows.ndim != 1:
+        return False
+    if rows.size and (rows.min() < 0 or rows.max() >= len(P)):
+        return False  # NumPy's indexing then says what is wrong
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    fn(len(rows), pointer(rows), pointer(G), pointer(P), P.shape[1], lr)
+    return True
+
+
+def _rows_kernel(name: str, G: Array, X: Array):
+    """The compiled `name` for G (contiguous, 2-D) and X (rows of G's dtype and width,
+    each row contiguous), or None."""
+    if G.dtype not in _SUFFIX or X.dtype != G.dtype or G.ndim != 2 or X.ndim != 2:
+        return None
+    if not G.flags.c_contiguous or X.shape[1] != G.shape[1] or X.strides[1] != X.itemsize:
+        return None
+    if X.strides[0] % X.itemsize:
+        return None
+    lib = compiled_library()
+    return None if lib is None else getattr(lib, f"{name}_{_SUFFIX[G.dtype]}")

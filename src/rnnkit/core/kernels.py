@@ -65,7 +65,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 10
+ABI_VERSION = 11
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -294,13 +294,22 @@ SIGNATURES = {
 }
 
 
+#: the row-sparse helpers' arguments (no part count, no sizes first): "r" a scalar of
+#: the function's own dtype
+ROW_SIGNATURES = {"rows_add": "lpplppl", "rows_sgd": "lppplr"}
+
+
 def _declare(lib: ctypes.CDLL) -> None:
     """argtypes for every kernel, both dtypes, so ctypes checks each call."""
     kinds = {"p": ctypes.c_void_p, "i": ctypes.c_int, "l": ctypes.c_long}
-    for name, args in SIGNATURES.items():
-        for suffix in ("f32", "f64"):
+    for suffix, real in (("f32", ctypes.c_float), ("f64", ctypes.c_double)):
+        for name, args in SIGNATURES.items():
             fn = getattr(lib, f"{name}_{suffix}")
             fn.argtypes = [ctypes.c_int] * 4 + [kinds[a] for a in args]
+            fn.restype = None
+        for name, args in ROW_SIGNATURES.items():
+            fn = getattr(lib, f"{name}_{suffix}")
+            fn.argtypes = [real if a == "r" else kinds[a] for a in args]
             fn.restype = None
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.embedding import add_rows_grad
 from rnnkit.core.workspace import Workspace
 from rnnkit.errors import ConfigError, ShapeError
 
@@ -130,19 +131,13 @@ class Layer:
                 g[rows] = 0.0
             self.sparse_rows[key] = _NO_ROWS
 
-    def _add_sparse(self, key: str, rows: Array, values: Array) -> None:
-        """Accumulate a row-sparse gradient and remember which rows it touched."""
-        g = self.grads[key]
+    def _add_rows(self, key: str, ids: Array, dout: Array, mask: Array | None = None) -> None:
+        """Add the gradient of a lookup of `ids` in params[key] (dL/d(P[ids]) = dout,
+        pads skipped) and remember which rows it touched."""
+        rows = add_rows_grad(self.grads[key], ids, dout, mask, self.workspace)
         prev = self.sparse_rows.get(key)
-        if prev is not None and prev.size == 0:  # the gradient is all zero: write the rows
-            g[rows] = values
-            self.sparse_rows[key] = rows
-            return
-        touched = np.take(g, rows, axis=0, out=self.workspace.take(key, values.shape, g.dtype))
-        touched += values
-        g[rows] = touched
         if prev is not None:  # still sparse: remember the union of touched rows
-            self.sparse_rows[key] = np.union1d(prev, rows)
+            self.sparse_rows[key] = rows if prev.size == 0 else np.union1d(prev, rows)
 
     @property
     def workspace(self) -> Workspace:

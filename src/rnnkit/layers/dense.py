@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from rnnkit.core.activations import get_activation, softmax
-from rnnkit.core.embedding import sparse_rows_grad
 from rnnkit.core.init import get_initializer
 from rnnkit.core.layout import from_steps_2d, steps_2d
 from rnnkit.errors import ConfigError, ShapeError
@@ -139,8 +138,7 @@ class Dense(Layer):
         self._mark_dense("c")
         if ids:
             mask = mask if mask is not None and dz.ndim == 3 else None
-            rows, g = sparse_rows_grad(x, dz, mask, self.workspace)
-            self._add_sparse("V", rows, g)
+            self._add_rows("V", x, dz, mask)
             return None
         x2 = x.reshape(-1, V.shape[0])
         self.grads["V"] += x2.T @ dz2

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.embedding import lookup, sparse_rows_grad
+from rnnkit.core.embedding import lookup
 from rnnkit.core.init import uniform
 from rnnkit.errors import ConfigError, ShapeError
 from rnnkit.layers.base import Layer, Spec
@@ -166,6 +166,5 @@ class Embedding(Layer):
         if not self.trainable:
             return None  # frozen: no rows touched, so zero_grad and the optimizers skip E
         ids, mask = cache
-        rows, g = sparse_rows_grad(ids, np.asarray(dy, self.dtype), mask, self.workspace)
-        self._add_sparse("E", rows, g)
+        self._add_rows("E", ids, np.asarray(dy, self.dtype), mask)
         return None  # ids have no gradient

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.core.embedding import sparse_rows_grad
 from rnnkit.core.kernels import kernel_path
 from rnnkit.core.layout import row_major, steps_2d
 from rnnkit.layers.base import Layer
@@ -119,8 +118,7 @@ def input_gradients(
     U = layer.params["U"]
     T, B, k = dxw.shape
     if ids:
-        rows, g = sparse_rows_grad(x.T, dxw, mask_t, layer.workspace)
-        layer._add_sparse("U", rows, g)
+        layer._add_rows("U", x.T, dxw, mask_t)
         return None
     n = U.shape[0]
     xt, _ = steps_2d(x, time_major=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.core.embedding import sgd_rows
 from rnnkit.core.workspace import Workspace
 from rnnkit.errors import ConfigError
 
@@ -111,7 +112,8 @@ class SGD(Optimizer):
     def _update(self, key, p, g, rows):
         if rows is None:
             p -= np.multiply(g, self.lr, out=self._tmp(key, p))
-        else:  # gather, update, scatter, in reused buffers
+        elif not sgd_rows(p, g, rows, self.lr):  # compiled: one pass over the rows
+            # gather, update, scatter, in reused buffers: the same arithmetic
             pr, gr = self._rows(key + ".p", p, rows), self._rows(key + ".g", g, rows)
             gr *= self.lr
             pr -= gr

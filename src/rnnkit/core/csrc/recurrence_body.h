@@ -458,6 +458,43 @@ void SUFFIX(gru_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *
 
 #undef PART_ROWS
 
+/* ---- Row-sparse gradients and updates ---------------------------------------------
+ * An embedding's E (and a Dense layer's V on ids) gets a gradient only in the rows of
+ * the ids that occurred. The NumPy reference (rnnkit/core/embedding.py) finds the
+ * distinct ids, sums the rows of repeated ones and adds the result into the gradient:
+ * a dozen NumPy calls. Here it is one pass over the tokens, the same additions in the
+ * same order. */
+
+static inline void SUFFIX(row_add)(long e, REAL *restrict g, const REAL *restrict x) {
+    for (long j = 0; j < e; j++) g[j] += x[j];
+}
+
+static inline void SUFFIX(row_sgd)(long e, REAL *restrict p, const REAL *restrict g, REAL lr) {
+    for (long j = 0; j < e; j++) p[j] -= g[j] * lr;
+}
+
+/* G[ids[i]] += X[i] for i = 0 .. n-1 in turn, skipping the i where mask[i] is 0 (mask
+ * NULL: none); X's rows ldx apart, G's contiguous, both e wide. */
+static CLONES void SUFFIX(rows_add_all)(long n, const int64_t *ids, const REAL *X, long ldx,
+                                        const uint8_t *mask, REAL *G, long e) {
+    for (long i = 0; i < n; i++)
+        if (!mask || mask[i]) SUFFIX(row_add)(e, G + ids[i] * e, X + i * ldx);
+}
+void SUFFIX(rows_add)(long n, const int64_t *ids, const REAL *X, long ldx,
+                      const uint8_t *mask, REAL *G, long e) {
+    SUFFIX(rows_add_all)(n, ids, X, ldx, mask, G, e);
+}
+
+/* P[r] -= G[r] * lr for each of the k rows r (SGD on the rows a sparse gradient
+ * touched); P and G contiguous, e wide. */
+static CLONES void SUFFIX(rows_sgd_all)(long k, const int64_t *rows, const REAL *G, REAL *P,
+                                        long e, REAL lr) {
+    for (long i = 0; i < k; i++) SUFFIX(row_sgd)(e, P + rows[i] * e, G + rows[i] * e, lr);
+}
+void SUFFIX(rows_sgd)(long k, const int64_t *rows, const REAL *G, REAL *P, long e, REAL lr) {
+    SUFFIX(rows_sgd_all)(k, rows, G, P, e, lr);
+}
+
 #undef MM_NN
 #undef SIGMOID
 #undef REAL_AT
