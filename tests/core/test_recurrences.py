@@ -195,3 +195,13 @@ def test_the_compiled_path_asked_for_but_absent_is_one_error(monkeypatch):
         kernel_path()
     with pytest.raises(ConfigError, match=r"asked for but they are not built$"):
         recurrences.rnn_scan(np.zeros((2, 1, 1)), np.zeros((1, 1)))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (33, 65), (128, 512), (64, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_backward_kernels_transpose_W_exactly(compiled, shape, dtype):
+    """W^T for the backward kernels, a tiled copy: whole tiles, partial ones, one entry."""
+    W = np.random.default_rng(0).normal(size=shape).astype(dtype)
+    with use_kernels("compiled"):
+        WT = recurrences._transposed(W, None)
+    assert WT.flags.c_contiguous and np.array_equal(WT, W.T)

@@ -135,6 +135,17 @@ def _kernel(name: str, activations: tuple[str, ...], *arrays: Array | None):
     return None if lib is None else getattr(lib, f"{name}_{_SUFFIX[dtype]}")
 
 
+def _transposed(W: Array, ws: Workspace | None) -> Array:
+    """W^T, contiguous, in `ws`: a compiled tiled copy (W is contiguous and of a kernel's
+    dtype wherever a kernel runs)."""
+    out = take(ws, "WT", W.shape[::-1], W.dtype)
+    lib = compiled_library()
+    assert lib is not None and W.flags.c_contiguous
+    transpose = getattr(lib, f"transpose_{_SUFFIX[W.dtype]}")
+    transpose(W.shape[0], W.shape[1], pointer(W), pointer(out))
+    return out
+
+
 def _mask_bytes(mask: Array | None) -> Array | None:
     """A (T, B) bool mask as contiguous bytes (None stays None: no pads).
 
@@ -211,7 +222,7 @@ def rnn_backward(dH, dh_last, H, W, mask=None, activation="tanh", ws=None, dh_ou
     dh = _start(ws, "rnn_dh", (B, d), H.dtype, dh_last)
     scratch = take(ws, "rnn_dh_prev", (B, d), H.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    WT = np.ascontiguousarray(W.T)  # NOTE: a copy: the per-step GEMM runs 10-30% faster
+    WT = _transposed(W, ws)  # NOTE: a copy: the per-step GEMM runs 10-30% faster
     kernel(
         row_parts(T, B, d, 1), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(WT),
         pointer(pads), pointer(dA), pointer(scratch), pointer(dh_rec),
@@ -261,7 +272,7 @@ def lstm_backward(
     dc = _start(ws, "lstm_dc", (B, d), G.dtype, dc_last)
     scratch = take(ws, "lstm_dh_prev", (B, d), G.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    WT4 = np.ascontiguousarray(per_gate(W, 4, copy=False).transpose(0, 2, 1))  # W_k^T
+    WT4 = _transposed(W, ws)  # (4d, d): W_k^T one after the other
     kernel(
         row_parts(T, B, d, 4), T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C),
         pointer(G), pointer(TC), pointer(WT4), pointer(pads), pointer(dA),
@@ -320,7 +331,7 @@ def gru_backward(
     dh = _start(ws, "gru_dh", (B, d), G.dtype, dh_last)
     scratch = take(ws, "gru_dh_prev", (3, B, d), G.dtype)  # r_t dL/da_n, dL/dh_{t-1}, dL/dS_t
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    WT3 = np.ascontiguousarray(per_gate(W, 3, copy=False).transpose(0, 2, 1))  # W_k^T
+    WT3 = _transposed(W, ws)  # (3d, d): W_k^T one after the other
     kernel(
         row_parts(T, B, d, 3), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G),
         pointer(S), pointer(WT3), pointer(pads), 1 if reset_after else 0, pointer(dA),
