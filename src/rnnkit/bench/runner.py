@@ -15,7 +15,10 @@ only, with oneDNN off (``torch_no_onednn``: ATen's kernels), so that each ratio 
 which of PyTorch's kernels it is against. The result names the path rnnkit's
 recurrences took (``"kernels"``: "compiled" or "numpy", :mod:`rnnkit.core.kernels`) and
 who ran OpenBLAS's parallel products (``"kernel_threads"``: "team", the compiled
-kernels' team, which also splits recurrences by rows, or "blas", OpenBLAS's threads).
+kernels' team, which also splits recurrences by rows, or "blas", OpenBLAS's threads);
+each row counts how rnnkit's kernels ran in its timed rounds (``"kernel_splits"``: split
+over the team, splits that did not pay, kernels left in one loop while splitting
+backed off, :func:`rnnkit.core.kernels.split_counts`).
 """
 
 from __future__ import annotations
@@ -102,6 +105,9 @@ class Worker:
 
     def __init__(self, framework: str, threads: int, onednn: bool = True) -> None:
         self.framework = framework
+        #: rnnkit's kernels split over its team, missed and skipped, summed over the
+        #: "run" replies since the last reset
+        self.splits: dict[str, int] = {}
         self._log = tempfile.TemporaryFile(mode="w+")
         cmd = [sys.executable, "-m", "rnnkit.bench.worker", framework, str(threads)]
         cmd += [] if onednn else ["no-onednn"]
@@ -123,6 +129,8 @@ class Worker:
             last = (self._log.read().strip().splitlines() or ["no output"])[-1]
             raise RnnkitError(f"the {self.framework} benchmark worker stopped: {last}")
         reply: dict[str, Any] = json.loads(line)
+        for key, n in reply.get("splits", {}).items():
+            self.splits[key] = self.splits.get(key, 0) + int(n)
         if "error" in reply:
             raise RnnkitError(f"{self.framework} benchmark: {reply['error']}")
         return reply
@@ -193,7 +201,9 @@ def _bench_one(
         row["same_loss"] = bool(
             abs(first["rnnkit"] - first["torch"]) <= 1e-4 * max(1.0, abs(first["torch"]))
         )
+    workers["rnnkit"].splits = {}
     rounds = time_interleaved(workers, opts.repeats, opts.round_seconds)
+    row["kernel_splits"] = workers["rnnkit"].splits  # how rnnkit's kernels ran
     seconds = {name: statistics.median(ts) for name, ts in rounds.items()}
     flops = step_flops(cfg, cell)
     row["gflop_per_step"] = flops / 1e9

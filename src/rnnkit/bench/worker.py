@@ -91,6 +91,16 @@ def _sgemm(framework: str, size: int) -> float:
     return 2.0 * size**3 / best / 1e9
 
 
+def _splits(framework: str) -> dict[str, int] | None:
+    """rnnkit's count of kernels split over its team, missed and skipped (None for the
+    other frameworks)."""
+    if framework != "rnnkit":
+        return None
+    from rnnkit.core.kernels import split_counts
+
+    return split_counts()
+
+
 def serve(framework: str, threads: int, onednn: bool = True) -> None:
     """Answer commands from stdin until told to quit (see the module docstring)."""
     if framework in ("torch", "keras"):
@@ -123,10 +133,14 @@ def serve(framework: str, threads: int, onednn: bool = True) -> None:
                 fn, reply = _setup(framework, cmd["setup"])
             elif "run" in cmd:
                 assert fn is not None, "run before setup"
+                before = _splits(framework)
                 t0 = time.perf_counter()
                 for _ in range(int(cmd["run"])):
                     fn()
                 reply = {"seconds": time.perf_counter() - t0}
+                if before is not None:  # how the compiled kernels' rows were split
+                    after = _splits(framework) or before
+                    reply["splits"] = {k: after[k] - before[k] for k in before}
             elif "sgemm" in cmd:
                 reply = {"gflops": _sgemm(framework, int(cmd["sgemm"]))}
             else:
