@@ -7,7 +7,8 @@ array and returns the rows it touched, the same on both paths of
 and float64; ids beyond the table raise NumPy's IndexError on both paths and write
 nothing, and a negative id counts from the end on both, as NumPy's indexing does (the
 Embedding layer refuses both before). :func:`sgd_rows` takes an SGD step on the given
-rows with the reference's bits, and declines arrays it does not take.
+rows with the reference's bits, and declines arrays it does not take; :func:`add_scaled_rows`
+adds a scaled block of distinct rows with the reference's bits.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnkit.core.embedding import add_rows_grad, sgd_rows, sparse_rows_grad
+from rnnkit.core.embedding import add_rows_grad, add_scaled_rows, sgd_rows, sparse_rows_grad
 from rnnkit.core.kernels import use_kernels
 
 V, E, B, T = 50, 7, 6, 9
@@ -103,3 +104,22 @@ def test_sgd_rows_takes_the_reference_step(compiled, dtype):
         assert not sgd_rows(P.astype(np.float16), G.astype(np.float16), rows, 0.1)
     with use_kernels("numpy"):
         assert not sgd_rows(P, G, rows, 0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scaled_rows_add_the_references_bits(compiled, dtype):
+    """add_scaled_rows, the sum of the ranks' sparse gradients: G[ids] += X * s."""
+    rng = np.random.default_rng(4)
+    ids = rng.permutation(V)[:20]  # distinct
+    X = rng.normal(size=(20, E)).astype(dtype)
+    start = rng.normal(size=(V, E)).astype(dtype)
+    results = {}
+    for path in ("numpy", "compiled"):
+        G = start.copy()
+        with use_kernels(path):
+            add_scaled_rows(G, ids, X, 0.3, np.empty_like(X))
+        results[path] = G
+    assert np.array_equal(results["compiled"], results["numpy"])
+    want = start.copy()
+    want[ids] += X * dtype(0.3)
+    assert np.array_equal(results["numpy"], want)

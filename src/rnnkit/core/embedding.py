@@ -29,7 +29,7 @@ from rnnkit.core.kernels import compiled_library, pointer
 from rnnkit.core.layout import steps_2d
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["add_rows_grad", "lookup", "sgd_rows", "sparse_rows_grad"]
+__all__ = ["add_rows_grad", "add_scaled_rows", "lookup", "sgd_rows", "sparse_rows_grad"]
 
 Array = np.ndarray
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
@@ -120,8 +120,21 @@ def add_rows_grad(
     tokens = np.ascontiguousarray(flat_ids, dtype=np.int64)
     pads = None if keep is None else np.ascontiguousarray(keep, dtype=np.bool_).view(np.uint8)
     ld = flat.strides[0] // flat.itemsize
-    fn(len(tokens), pointer(tokens), pointer(flat), ld, pointer(pads), pointer(G), G.shape[1])
+    fn(len(tokens), pointer(tokens), pointer(flat), ld, pointer(pads), pointer(G), G.shape[1], 1.0)
     return rows
+
+
+def add_scaled_rows(G: Array, ids: Array, X: Array, s: float, tmp: Array) -> None:
+    """``G[ids] += X * s`` for distinct `ids` (X (len(ids), d)): compiled in one pass
+    where the kernels take these arrays, else through `tmp` (X's shape), with the same
+    bits: the product rounded, then the sum."""
+    fn = _rows_kernel("rows_add", G, X)
+    if fn is None or (ids.size and (ids.min() < 0 or ids.max() >= len(G))):
+        G[ids] += np.multiply(X, s, out=tmp)
+        return
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    ld = X.strides[0] // X.itemsize
+    fn(len(ids), pointer(ids), pointer(X), ld, None, pointer(G), G.shape[1], s)
 
 
 def _distinct(ids: Array, n: int, ws: Workspace | None) -> Array:

@@ -65,7 +65,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 12
+ABI_VERSION = 13
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -296,7 +296,7 @@ SIGNATURES = {
 
 #: the helpers' arguments (no part count, no sizes first): "r" a scalar of the
 #: function's own dtype
-ROW_SIGNATURES = {"rows_add": "lpplppl", "rows_sgd": "lppplr", "transpose": "llpp"}
+ROW_SIGNATURES = {"rows_add": "lpplpplr", "rows_sgd": "lppplr", "transpose": "llpp"}
 
 
 def _declare(lib: ctypes.CDLL) -> None:

@@ -53,6 +53,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from rnnkit.core.embedding import add_scaled_rows
 from rnnkit.core.workspace import Workspace
 from rnnkit.training.optimizers import ParamSlot
 
@@ -259,8 +260,8 @@ class Layout:
             union = _union(ids, len(g))
             g[union] = 0.0  # each row: 0 + s_0 g_0 + s_1 g_1 + ..., as a dense sum adds
             for r, (rec, n) in enumerate(zip(records, n_rows, strict=True)):
-                part = np.multiply(rec.slots[j].values[:n], s[r], out=tmp[:n])
-                g[ids[r]] += part  # a rank's rows are distinct
+                sent = rec.slots[j].values[:n]  # a rank's rows are distinct
+                add_scaled_rows(g, ids[r], sent, s[r], tmp[:n])
             out.append((key, p, g, union))
         return out
 

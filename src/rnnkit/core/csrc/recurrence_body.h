@@ -483,24 +483,25 @@ void SUFFIX(transpose)(long m, long n, const REAL *A, REAL *B) {
  * a dozen NumPy calls. Here it is one pass over the tokens, the same additions in the
  * same order. */
 
-static inline void SUFFIX(row_add)(long e, REAL *restrict g, const REAL *restrict x) {
-    for (long j = 0; j < e; j++) g[j] += x[j];
+static inline void SUFFIX(row_add)(long e, REAL *restrict g, const REAL *restrict x, REAL s) {
+    for (long j = 0; j < e; j++) g[j] += x[j] * s;  /* x * 1 is x: the sum alone */
 }
 
 static inline void SUFFIX(row_sgd)(long e, REAL *restrict p, const REAL *restrict g, REAL lr) {
     for (long j = 0; j < e; j++) p[j] -= g[j] * lr;
 }
 
-/* G[ids[i]] += X[i] for i = 0 .. n-1 in turn, skipping the i where mask[i] is 0 (mask
- * NULL: none); X's rows ldx apart, G's contiguous, both e wide. */
+/* G[ids[i]] += X[i] * s for i = 0 .. n-1 in turn, skipping the i where mask[i] is 0
+ * (mask NULL: none); X's rows ldx apart, G's contiguous, both e wide. (The product is
+ * rounded before the sum, as NumPy's two operations round it: the same bits.) */
 static CLONES void SUFFIX(rows_add_all)(long n, const int64_t *ids, const REAL *X, long ldx,
-                                        const uint8_t *mask, REAL *G, long e) {
+                                        const uint8_t *mask, REAL *G, long e, REAL s) {
     for (long i = 0; i < n; i++)
-        if (!mask || mask[i]) SUFFIX(row_add)(e, G + ids[i] * e, X + i * ldx);
+        if (!mask || mask[i]) SUFFIX(row_add)(e, G + ids[i] * e, X + i * ldx, s);
 }
 void SUFFIX(rows_add)(long n, const int64_t *ids, const REAL *X, long ldx,
-                      const uint8_t *mask, REAL *G, long e) {
-    SUFFIX(rows_add_all)(n, ids, X, ldx, mask, G, e);
+                      const uint8_t *mask, REAL *G, long e, REAL s) {
+    SUFFIX(rows_add_all)(n, ids, X, ldx, mask, G, e, s);
 }
 
 /* P[r] -= G[r] * lr for each of the k rows r (SGD on the rows a sparse gradient
