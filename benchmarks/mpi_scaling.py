@@ -26,12 +26,13 @@ Horovod, where the batch size is per worker): the same work per step for all thr
 only more of it in each rank.
 
 Each measurement runs in a fresh process (``--worker``, OPENBLAS_NUM_THREADS set),
-warms up for WARMUP steps (buffers allocated, pages touched, the ranks' message
-layout agreed), then times as many steps as fill `--seconds` at the warm-up's pace
-(rank 0 decides, so every rank runs as many). It prints each way's median tokens per
-second (global tokens: the whole batch) and the medians of the rounds' ratios of the
-MPI run to the two single processes: a round's three runs follow each other, so
-their ratio is less shaken by load that comes and goes than a ratio of medians.
+warms up for WARMUP steps (buffers allocated, pages touched, threads started, the
+ranks' message layout agreed), then times as many steps as fill `--seconds` at the pace
+of the last PACE warm-up steps (rank 0 decides, so every rank runs as many). It prints
+each way's median tokens per second (global tokens: the whole batch) and the medians
+of the rounds' ratios of the MPI run to the two single processes: a round's three runs
+follow each other, so their ratio is less shaken by load that comes and goes than a
+ratio of medians.
 """
 
 from __future__ import annotations
@@ -54,8 +55,11 @@ from rnnkit.bench.configs import CONFIGS, find_config
 from rnnkit.bench.rnnkit_side import build_model, make_batch
 from rnnkit.training import SequenceDataset
 
-#: untimed steps before the timed ones
-WARMUP = 3
+#: untimed steps before the timed ones, and the last of them whose median sets the pace:
+#: the first steps of a process pay for its buffers, pages and threads (with 3 steps
+#: and their mean, a two-thread tagger run planned 43 steps for 2 s and lasted 0.2)
+WARMUP = 8
+PACE = 4
 #: the configurations timed unless --config says otherwise: every one but large
 DEFAULT = [c.name for c in CONFIGS if c.name != "large"]
 
@@ -92,10 +96,12 @@ def worker(config: str, cell: str, seconds: float, batch: int) -> None:
             _, _, slots = group.train_step(model, data, index, i)
         model.optimizer.step(slots)
 
-    start = time.perf_counter()
+    warm = []
     for i in range(WARMUP):
+        start = time.perf_counter()
         step(i)
-    pace = (time.perf_counter() - start) / WARMUP
+        warm.append(time.perf_counter() - start)
+    pace = statistics.median(warm[-PACE:])  # the first steps pay for starting up
     steps = np.array([max(WARMUP, math.ceil(seconds / pace))], np.int64)
     if group is not None:  # rank 0's count, so every rank meets as often
         group.comm.Bcast(steps, root=0)
