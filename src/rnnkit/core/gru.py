@@ -298,29 +298,39 @@ def gru_backward(
 
 
 def gru_weight_gradients(
-    H: Array, G: Array, S: Array, dA: Array, W: Array, reset_after: bool, tmp: Array
+    H: Array,
+    G: Array,
+    S: Array,
+    dA: Array,
+    W: Array,
+    reset_after: bool,
+    tmp: Array,
+    rdn_done: bool = False,
 ) -> tuple[Array, Array | None]:
     """dW (d, 3d) and, with reset_after, db_h (3d,), from dL/da_t, dA gate-major
     (3, T, B, d) or with its gates side by side (T, B, 3d).
 
-    H, G, S are :func:`gru_forward`'s; `tmp` is (T, B, d) scratch.
+    H, G, S are :func:`gru_forward`'s; `tmp` is (T, B, d) scratch, or with `rdn_done`
+    holds r_t dL/da_n of every step already (the compiled backward pass's).
     """
     _, T, B, d = G.shape
-    H2 = H[:-1].reshape(T * B, d)
+    H2T = H[:-1].reshape(T * B, d).T
     dW = np.empty_like(W)
+    # NOTE: every GEMM writes straight into its columns of dW, no temporary
     if dA.ndim == 3:  # side by side: W_z and W_r in one GEMM
         rows = dA.reshape(T * B, 3 * d)
         zr, da_n = rows[:, : 2 * d], rows[:, 2 * d :]
-        dW[:, : 2 * d] = H2.T @ zr
+        np.matmul(H2T, zr, out=dW[:, : 2 * d])
     else:
         zr, da_n = dA[:2].reshape(2, T * B, d), dA[2].reshape(T * B, d)
         for g in range(2):  # W_z, W_r: all steps in one GEMM each
-            dW[:, g * d : (g + 1) * d] = H2.T @ zr[g]
+            np.matmul(H2T, zr[g], out=dW[:, g * d : (g + 1) * d])
     if reset_after:
         tmp2 = tmp.reshape(T * B, d)
-        np.multiply(da_n, G[1].reshape(T * B, d), out=tmp2)  # dL/d(h_{t-1} W_h + b_hh)
-        dW[:, 2 * d :] = H2.T @ tmp2  # = r_t dL/da_n
+        if not rdn_done:  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
+            np.multiply(da_n, G[1].reshape(T * B, d), out=tmp2)
+        np.matmul(H2T, tmp2, out=dW[:, 2 * d :])
         db_zr = zr.sum(axis=0) if dA.ndim == 3 else zr.sum(axis=1).ravel()
         return dW, np.concatenate([db_zr, tmp2.sum(axis=0)])
-    dW[:, 2 * d :] = S.reshape(T * B, d).T @ da_n  # W_h sees r_t * h_{t-1}
+    np.matmul(S.reshape(T * B, d).T, da_n, out=dW[:, 2 * d :])  # W_h sees r_t * h_{t-1}
     return dW, None

@@ -65,7 +65,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 13
+ABI_VERSION = 14
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 

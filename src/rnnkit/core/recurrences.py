@@ -329,16 +329,16 @@ def gru_backward(
     _, T, B, d = G.shape
     dA = take(ws, "gru_dA", (3, T, B, d), G.dtype) if rows is None else rows  # (T, B, 3d)
     dh = _start(ws, "gru_dh", (B, d), G.dtype, dh_last)
-    scratch = take(ws, "gru_dh_prev", (3, B, d), G.dtype)  # r_t dL/da_n, dL/dh_{t-1}, dL/dS_t
+    scratch = take(ws, "gru_dh_prev", (2, B, d), G.dtype)  # dL/dh_{t-1}, dL/dS_t
+    rdn = take(ws, "gru_tmp", (T, B, d), G.dtype)  # r_t dL/da_n of every step
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     WT3 = _transposed(W, ws)  # (3d, d): W_k^T one after the other
     kernel(
         row_parts(T, B, d, 3), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G),
         pointer(S), pointer(WT3), pointer(pads), 1 if reset_after else 0, pointer(dA),
-        0 if rows is None else 1, pointer(scratch[0]), pointer(scratch[1]), pointer(scratch[2]),
+        0 if rows is None else 1, pointer(rdn), pointer(scratch[0]), pointer(scratch[1]),
         pointer(dh_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)
-    tmp = take(ws, "gru_tmp", (T, B, d), G.dtype)
-    dW, db_h = gru.gru_weight_gradients(H, G, S, dA, W, reset_after, tmp)
+    dW, db_h = gru.gru_weight_gradients(H, G, S, dA, W, reset_after, rdn, rdn_done=reset_after)
     return dA, dW, db_h, dh

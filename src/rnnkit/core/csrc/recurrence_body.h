@@ -300,7 +300,8 @@ static inline void SUFFIX(gru_grad_carry)(int d, const REAL *restrict z, const R
 }
 
 /* BPTT of gru_forward: dA out, gate-major (3, T, B, d), or with `side` the gates side by
- * side (T, B, 3d); dh (B, d) holds dL/dh_T on entry and dL/dh_0 on return; rdn,
+ * side (T, B, 3d); dh (B, d) holds dL/dh_T on entry and dL/dh_0 on return; rdn
+ * (T, B, d) gets r_t dL/da_n of every step (reset_after: what dW_h and b_hh see);
  * dh_prev and ds (B, d) scratch; dh_out or NULL. WT3 (3, d, d): each gate's W_k^T,
  * contiguous, which is W^T (3d, d). */
 static CLONES void SUFFIX(gru_backward_rows)(int T, int B, int d, int b0, int nb,
@@ -321,7 +322,7 @@ static CLONES void SUFFIX(gru_backward_rows)(int T, int B, int d, int b0, int nb
             REAL *dhb = dh + r, *a = dA + (side ? 3 * o : o);
             SUFFIX(take_dh)(d, m, dhb, dH ? dH + o : 0, dh_out ? dh_out + o : 0);
             SUFFIX(gru_grad_row)(d, m, reset_after, G + o, G + gate + o, G + 2 * gate + o,
-                                 S + o, hp + r, dhb, a, a + next, a + 2 * next, rdn + r);
+                                 S + o, hp + r, dhb, a, a + next, a + 2 * next, rdn + o);
         }
         if (!reset_after) {  /* dL/dS_t = dL/da_n W_h^T, then the reset gate's share */
             MM_NN(nb, d, d, da + 2 * next, lda, WT3 + 2 * dd, d, 0, ds + r0, d);
@@ -339,7 +340,8 @@ static CLONES void SUFFIX(gru_backward_rows)(int T, int B, int d, int b0, int nb
             MM_NN(nb, d, d, da, d, WT3, d, 0, dh_prev + r0, d);
             MM_NN(nb, d, d, da + gate, d, WT3 + dd, d, 1, dh_prev + r0, d);
         }
-        if (reset_after) MM_NN(nb, d, d, rdn + r0, d, WT3 + 2 * dd, d, 1, dh_prev + r0, d);
+        if (reset_after)
+            MM_NN(nb, d, d, rdn + t * step + r0, d, WT3 + 2 * dd, d, 1, dh_prev + r0, d);
         for (int b = b0; b < b0 + nb; b++) {
             const long o = t * step + (long)b * d, r = (long)b * d;
             if (REAL_AT(mask, t, B, b))  /* else a pad passes dL/dh_t on unchanged */
