@@ -291,29 +291,25 @@ def gru_backward(
                 assert mask is not None
                 np.copyto(dh_prev, dh, where=~mask[t, :, None])  # pad: h_t = h_{t-1}
             dh, dh_prev = dh_prev, dh
+    rdn = None
+    if reset_after:  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n, in the step loop's scratch
+        rdn = np.multiply(dA[2], r, out=tmp)
     if rows is not None:
         dA = row_major(dA, out=rows)
-    dW, db_h = gru_weight_gradients(H, G, S, dA, W, reset_after, tmp)
+    dW, db_h = gru_weight_gradients(H, S, dA, W, rdn)
     return dA, dW, db_h, dh
 
 
 def gru_weight_gradients(
-    H: Array,
-    G: Array,
-    S: Array,
-    dA: Array,
-    W: Array,
-    reset_after: bool,
-    tmp: Array,
-    rdn_done: bool = False,
+    H: Array, S: Array, dA: Array, W: Array, rdn: Array | None
 ) -> tuple[Array, Array | None]:
     """dW (d, 3d) and, with reset_after, db_h (3d,), from dL/da_t, dA gate-major
     (3, T, B, d) or with its gates side by side (T, B, 3d).
 
-    H, G, S are :func:`gru_forward`'s; `tmp` is (T, B, d) scratch, or with `rdn_done`
-    holds r_t dL/da_n of every step already (the compiled backward pass's).
+    H, S are :func:`gru_forward`'s; `rdn` (T, B, d) is r_t dL/da_n of every step with
+    reset_after (what h_{t-1} W_h + b_hh receives), None without.
     """
-    _, T, B, d = G.shape
+    T, B, d = S.shape
     H2T = H[:-1].reshape(T * B, d).T
     dW = np.empty_like(W)
     # NOTE: every GEMM writes straight into its columns of dW, no temporary
@@ -325,12 +321,10 @@ def gru_weight_gradients(
         zr, da_n = dA[:2].reshape(2, T * B, d), dA[2].reshape(T * B, d)
         for g in range(2):  # W_z, W_r: all steps in one GEMM each
             np.matmul(H2T, zr[g], out=dW[:, g * d : (g + 1) * d])
-    if reset_after:
-        tmp2 = tmp.reshape(T * B, d)
-        if not rdn_done:  # dL/d(h_{t-1} W_h + b_hh) = r_t dL/da_n
-            np.multiply(da_n, G[1].reshape(T * B, d), out=tmp2)
-        np.matmul(H2T, tmp2, out=dW[:, 2 * d :])
+    if rdn is not None:
+        rdn2 = rdn.reshape(T * B, d)
+        np.matmul(H2T, rdn2, out=dW[:, 2 * d :])
         db_zr = zr.sum(axis=0) if dA.ndim == 3 else zr.sum(axis=1).ravel()
-        return dW, np.concatenate([db_zr, tmp2.sum(axis=0)])
+        return dW, np.concatenate([db_zr, rdn2.sum(axis=0)])
     np.matmul(S.reshape(T * B, d).T, da_n, out=dW[:, 2 * d :])  # W_h sees r_t * h_{t-1}
     return dW, None

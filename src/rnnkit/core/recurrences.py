@@ -340,5 +340,5 @@ def gru_backward(
         pointer(dh_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)
-    dW, db_h = gru.gru_weight_gradients(H, G, S, dA, W, reset_after, rdn, rdn_done=reset_after)
+    dW, db_h = gru.gru_weight_gradients(H, S, dA, W, rdn if reset_after else None)
     return dA, dW, db_h, dh
