@@ -25,14 +25,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.core.kernels import compiled_library, pointer
+from rnnkit.core.kernels import compiled_function, pointer
 from rnnkit.core.layout import steps_2d
 from rnnkit.core.workspace import Workspace, take
 
-__all__ = ["add_rows_grad", "add_scaled_rows", "lookup", "sgd_rows", "sparse_rows_grad"]
+__all__ = [
+    "add_rows_grad",
+    "add_scaled_rows",
+    "distinct_rows",
+    "lookup",
+    "sgd_rows",
+    "sparse_rows_grad",
+]
 
 Array = np.ndarray
-_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 
 
 def lookup(E: Array, ids: Array) -> Array:
@@ -116,7 +122,7 @@ def add_rows_grad(
         rows, g = sparse_rows_grad(ids, dout, mask, ws)  # out of range: NumPy's error
         G[rows] += g  # distinct rows
         return rows
-    rows = _distinct(used, len(G), ws)
+    rows = distinct_rows([used], len(G), ws)
     tokens = np.ascontiguousarray(flat_ids, dtype=np.int64)
     pads = None if keep is None else np.ascontiguousarray(keep, dtype=np.bool_).view(np.uint8)
     ld = flat.strides[0] // flat.itemsize
@@ -137,15 +143,16 @@ def add_scaled_rows(G: Array, ids: Array, X: Array, s: float, tmp: Array) -> Non
     fn(len(ids), pointer(ids), pointer(X), ld, None, pointer(G), G.shape[1], s)
 
 
-def _distinct(ids: Array, n: int, ws: Workspace | None) -> Array:
-    """The sorted distinct values of `ids`, every one in ``range(n)``: marked in a mask
-    where n is small beside the ids (a few microseconds, a sixth of np.unique's for
-    1,280 ids of 10,000), else np.unique."""
-    if n > 32 * len(ids):
-        return np.unique(ids)
+def distinct_rows(parts: list[Array], n: int, ws: Workspace | None = None) -> Array:
+    """The sorted distinct values of the id arrays `parts`, every one in ``range(n)``:
+    marked in a mask where n is small beside the ids (a few microseconds, a sixth of
+    np.unique's for 1,280 ids of 10,000), else np.unique."""
+    if n > 32 * sum(len(p) for p in parts):
+        return np.unique(np.concatenate(parts))
     seen = take(ws, "rows_seen", (n,), np.bool_)
     seen.fill(False)
-    seen[ids] = True
+    for ids in parts:
+        seen[ids] = True
     return np.flatnonzero(seen)
 
 
@@ -165,11 +172,8 @@ def sgd_rows(P: Array, G: Array, rows: Array, lr: float) -> bool:
 def _rows_kernel(name: str, G: Array, X: Array):
     """The compiled `name` for G (contiguous, 2-D) and X (rows of G's dtype and width,
     each row contiguous), or None."""
-    if G.dtype not in _SUFFIX or X.dtype != G.dtype or G.ndim != 2 or X.ndim != 2:
+    if X.dtype != G.dtype or G.ndim != 2 or X.ndim != 2 or not G.flags.c_contiguous:
         return None
-    if not G.flags.c_contiguous or X.shape[1] != G.shape[1] or X.strides[1] != X.itemsize:
+    if X.shape[1] != G.shape[1] or X.strides[1] != X.itemsize or X.strides[0] % X.itemsize:
         return None
-    if X.strides[0] % X.itemsize:
-        return None
-    lib = compiled_library()
-    return None if lib is None else getattr(lib, f"{name}_{_SUFFIX[G.dtype]}")
+    return compiled_function(name, G.dtype)

@@ -49,6 +49,7 @@ from rnnkit.errors import ConfigError
 __all__ = [
     "KERNEL_PATHS",
     "blas_threads",
+    "compiled_function",
     "compiled_library",
     "compiled_unavailable",
     "kernel_path",
@@ -114,6 +115,18 @@ def compiled_library() -> ctypes.CDLL | None:
     if kernel_path() != "compiled":
         return None
     return _load()[0]
+
+
+#: every compiled function is built once per dtype, its name ending in one of these
+DTYPE_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+
+
+def compiled_function(name: str, dtype: np.dtype | type):
+    """The compiled `name` for arrays of `dtype` (``rnn_forward``, ``rows_add``, ...), or
+    None where the compiled path is off or absent, or does not cover the dtype."""
+    lib = compiled_library()
+    suffix = DTYPE_SUFFIX.get(np.dtype(dtype))
+    return None if lib is None or suffix is None else getattr(lib, f"{name}_{suffix}")
 
 
 @cache

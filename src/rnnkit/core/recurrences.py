@@ -28,7 +28,7 @@ from typing import TypeVar
 import numpy as np
 
 from rnnkit.core import gru, lstm, rnn
-from rnnkit.core.kernels import blas_threads, compiled_library, pointer, team_threads
+from rnnkit.core.kernels import blas_threads, compiled_function, pointer, team_threads
 from rnnkit.core.layout import per_gate
 from rnnkit.core.workspace import Workspace, take
 from rnnkit.errors import ConfigError
@@ -48,7 +48,6 @@ __all__ = [
 
 Array = np.ndarray
 T_ = TypeVar("T_")
-_SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 #: how a gated cell's forward kernel multiplies by W at each step: "auto" (below), one
 #: product with the gates side by side ("one"), or one product per gate ("per-gate")
 PRODUCTS = ("auto", "one", "per-gate")
@@ -129,19 +128,17 @@ def _kernel(name: str, activations: tuple[str, ...], *arrays: Array | None):
         return None
     present = [a for a in arrays if a is not None]
     dtype = present[0].dtype
-    if dtype not in _SUFFIX or any(a.dtype != dtype or not a.flags.c_contiguous for a in present):
+    if any(a.dtype != dtype or not a.flags.c_contiguous for a in present):
         return None
-    lib = compiled_library()
-    return None if lib is None else getattr(lib, f"{name}_{_SUFFIX[dtype]}")
+    return compiled_function(name, dtype)
 
 
 def _transposed(W: Array, ws: Workspace | None) -> Array:
     """W^T, contiguous, in `ws`: a compiled tiled copy (W is contiguous and of a kernel's
     dtype wherever a kernel runs)."""
     out = take(ws, "WT", W.shape[::-1], W.dtype)
-    lib = compiled_library()
-    assert lib is not None and W.flags.c_contiguous
-    transpose = getattr(lib, f"transpose_{_SUFFIX[W.dtype]}")
+    transpose = compiled_function("transpose", W.dtype)
+    assert transpose is not None and W.flags.c_contiguous
     transpose(W.shape[0], W.shape[1], pointer(W), pointer(out))
     return out
 

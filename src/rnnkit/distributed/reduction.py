@@ -53,7 +53,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from rnnkit.core.embedding import add_scaled_rows
+from rnnkit.core.embedding import add_scaled_rows, distinct_rows
 from rnnkit.core.workspace import Workspace
 from rnnkit.training.optimizers import ParamSlot
 
@@ -254,10 +254,10 @@ class Layout:
                 else:
                     values = [rec.slots[j].values for rec in records]
                     _sum_scaled(values, s, g, ws.take(key, g.shape, g.dtype))
-                out.append((key, p, g, None if cap == DENSE else _union(ids, len(g))))
+                out.append((key, p, g, None if cap == DENSE else distinct_rows(ids, len(g), ws)))
                 continue
             tmp = ws.take(key, g.shape, g.dtype)
-            union = _union(ids, len(g))
+            union = distinct_rows(ids, len(g), ws)
             g[union] = 0.0  # each row: 0 + s_0 g_0 + s_1 g_1 + ..., as a dense sum adds
             for r, (rec, n) in enumerate(zip(records, n_rows, strict=True)):
                 sent = rec.slots[j].values[:n]  # a rank's rows are distinct
@@ -285,12 +285,3 @@ def _sum_scaled(parts: list[Array], s: list[float], out: Array, tmp: Array) -> N
     for r in range(1, len(parts)):
         np.multiply(parts[r], s[r], out=tmp)
         np.add(out, tmp, out=out)
-
-
-def _union(ids: list[Array], n: int) -> Array:
-    """The sorted distinct rows of `ids`, of ``range(n)``: a mask, cheaper than a sort
-    at these sizes (hundreds of rows of tens of thousands)."""
-    seen = np.zeros(n, dtype=bool)
-    for rows in ids:
-        seen[rows] = True
-    return np.flatnonzero(seen)
