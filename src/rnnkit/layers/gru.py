@@ -146,7 +146,7 @@ class GRU(GatedRecurrentLayer):
             activation=self.activation, recurrent_activation=self.recurrent_activation,
             ws=self.workspace, dh_out=dh_out, rows=side_by_side(self, saved.G.shape),
         )  # fmt: skip
-        db_x = gate_bias_gradient(dA, 3)  # z, r, h blocks
+        db_x = gate_bias_gradient(dA)  # z, r, h blocks
         self.grads["W"] += dW
         if db_h is None:
             self.grads["b"] += db_x

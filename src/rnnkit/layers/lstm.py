@@ -150,7 +150,7 @@ class LSTM(GatedRecurrentLayer):
             side_by_side(self, saved.G.shape),
         )  # fmt: skip
         self.grads["W"] += dW
-        self.grads["b"] += gate_bias_gradient(dA, 4)
+        self.grads["b"] += gate_bias_gradient(dA)
         return dA, [dh0, dc0]
 
     def _input_gradients(self, x, ids, mask_t, dxw):

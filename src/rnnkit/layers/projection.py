@@ -78,12 +78,12 @@ def side_by_side(layer: Layer, dA_shape: tuple[int, ...]) -> Array | None:
     return layer.workspace.take("dA_rows", (T, B, g * d), layer.dtype)
 
 
-def gate_bias_gradient(dA: Array, gates: int) -> Array:
+def gate_bias_gradient(dA: Array) -> Array:
     """db (g d,): dL/d(x_t U + b) summed over steps and rows, from dA gate-major
     (g, T, B, d) or side by side (T, B, g d)."""
     if dA.ndim == 3:
         return dA.reshape(-1, dA.shape[2]).sum(axis=0)
-    return dA.reshape(gates, -1, dA.shape[3]).sum(axis=1).reshape(-1)
+    return dA.reshape(dA.shape[0], -1, dA.shape[3]).sum(axis=1).reshape(-1)
 
 
 def gate_major_input_gradients(
