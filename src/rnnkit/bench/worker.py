@@ -91,18 +91,9 @@ def _sgemm(framework: str, size: int) -> float:
     return 2.0 * size**3 / best / 1e9
 
 
-def _splits(framework: str) -> dict[str, int] | None:
-    """rnnkit's count of kernels split over its team, missed and skipped (None for the
-    other frameworks)."""
-    if framework != "rnnkit":
-        return None
-    from rnnkit.core.kernels import split_counts
-
-    return split_counts()
-
-
 def serve(framework: str, threads: int, onednn: bool = True) -> None:
     """Answer commands from stdin until told to quit (see the module docstring)."""
+    counts: Callable[[], dict[str, int]] | None = None  # rnnkit's split counts
     if framework in ("torch", "keras"):
         import os
 
@@ -112,9 +103,10 @@ def serve(framework: str, threads: int, onednn: bool = True) -> None:
         torch.set_num_threads(threads)
         torch.backends.mkldnn.enabled = onednn  # type: ignore[assignment]
     else:  # NOTE: load the compiled kernels' BLAS now, so that the thread limit covers it
-        from rnnkit.core.kernels import compiled_unavailable
+        from rnnkit.core.kernels import compiled_unavailable, split_counts
 
         compiled_unavailable()
+        counts = split_counts
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # NumPy keeps its BLAS library's default
@@ -133,13 +125,13 @@ def serve(framework: str, threads: int, onednn: bool = True) -> None:
                 fn, reply = _setup(framework, cmd["setup"])
             elif "run" in cmd:
                 assert fn is not None, "run before setup"
-                before = _splits(framework)
+                before = counts() if counts else {}
                 t0 = time.perf_counter()
                 for _ in range(int(cmd["run"])):
                     fn()
                 reply = {"seconds": time.perf_counter() - t0}
-                if before is not None:  # how the compiled kernels' rows were split
-                    after = _splits(framework) or before
+                if counts:  # how the compiled kernels' rows were split
+                    after = counts()
                     reply["splits"] = {k: after[k] - before[k] for k in before}
             elif "sgemm" in cmd:
                 reply = {"gflops": _sgemm(framework, int(cmd["sgemm"]))}
