@@ -1,6 +1,6 @@
 """Training steps with one part of the compiled path switched off, in turns, one process.
 
-    python benchmarks/switches.py rows|side [--config tiny sentiment ...]
+    python benchmarks/switches.py rows|side|units [--config tiny sentiment ...]
         [--cell rnn lstm gru] [--pairs 400] [--threads 2]
 
 - ``rows``: the compiled row passes of :mod:`rnnkit.core.embedding` (an id lookup's
@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from rnnkit.bench.configs import CONFIGS, find_config
 from rnnkit.bench.rnnkit_side import build_model, make_batch, train_step_fn
 from rnnkit.bench.threads import limit_threads
-from rnnkit.core import embedding
+from rnnkit.core import embedding, recurrences
 from rnnkit.core.kernels import compiled_unavailable, use_kernels
 from rnnkit.layers import gru, lstm
 
@@ -40,6 +40,7 @@ def _none(*_: object) -> None:
 SWITCHES = {
     "rows": [(embedding, "_rows_kernel")],
     "side": [(lstm, "side_by_side"), (gru, "side_by_side")],
+    "units": [(recurrences, "_unit_parts")],
 }
 
 

@@ -13,6 +13,8 @@ The layers' gradient checks and PyTorch parity tests run on both paths through t
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -70,7 +72,17 @@ def _run(
     return {"G": G, "H": H, "S": S, "dA": dA, "dW": dW, "db_h": db_h, "dh0": dh0, **rec}
 
 
-@pytest.mark.parametrize("parts", [1, 3], ids=["one-loop", "3-parts"])
+#: how a kernel runs: one loop, its rows in three parts, or its units in two or three
+#: parts that meet once a step (D 5: parts of 2 and 3 units, or 1, 2 and 2)
+SPLITS = {
+    "one-loop": lambda: recurrences.use_row_parts(1),
+    "3-row-parts": lambda: recurrences.use_row_parts(3),
+    "2-unit-parts": lambda: recurrences.use_unit_parts(2),
+    "3-unit-parts": lambda: recurrences.use_unit_parts(3),
+}
+
+
+@pytest.mark.parametrize("parts", list(SPLITS))
 @pytest.mark.parametrize("products", ["per-gate", "one"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("per_step", [False, True], ids=["last", "per-step"])
@@ -82,7 +94,8 @@ def test_compiled_fills_what_the_reference_fills(
     compiled, cell, masked, per_step, dtype, products, parts
 ):
     # products: the gated kernels' h_{t-1} W, and its gradient, per gate or in one;
-    # parts: the batch's 4 rows in one loop, or split 1 + 1 + 2 over the team's threads
+    # parts: the batch's 4 rows in one loop, or split 1 + 1 + 2 over the team's threads,
+    # or the units of every row split over two or three threads
     # -side: dA returned with its gates side by side, fewer products per step backward
     name, reset_after = cell.split("-")[0], not cell.endswith("before")
     results = {}
@@ -90,7 +103,7 @@ def test_compiled_fills_what_the_reference_fills(
         with (
             use_kernels(path),
             recurrences.use_products(products),
-            recurrences.use_row_parts(parts),
+            SPLITS[parts](),
         ):
             results[path] = _run(name, dtype, masked, per_step, reset_after, "-side" in cell)
     rtol, atol = TOLERANCES[dtype]
@@ -102,6 +115,21 @@ def test_compiled_fills_what_the_reference_fills(
             continue
         assert ours[key].dtype == want.dtype, key
         np.testing.assert_allclose(ours[key], want, rtol=rtol, atol=atol, err_msg=key)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "gru-reset-before"])
+def test_unit_parts_on_whole_cache_lines_give_what_one_loop_gives(compiled, monkeypatch, cell):
+    """D 48 in three parts of 16 units (the parts' bounds on 64-byte lines), padded,
+    float64: the same arithmetic per unit as one loop."""
+    monkeypatch.setattr(sys.modules[__name__], "D", 48)
+    name, reset_after = cell.split("-")[0], not cell.endswith("before")
+    results = {}
+    for split in ("one-loop", "3-unit-parts"):
+        with use_kernels("compiled"), SPLITS[split]():
+            results[split] = _run(name, np.float64, True, True, reset_after)
+    for key, want in results["one-loop"].items():
+        if want is not None:
+            np.testing.assert_allclose(results["3-unit-parts"][key], want, 1e-12, 1e-13, key)
 
 
 @pytest.mark.parametrize("reset_after", [True, False])

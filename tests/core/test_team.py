@@ -45,8 +45,9 @@ def _operands(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.random((512, 384), np.float32), rng.random((384, 640), np.float32)
 
 
-def _lstm(parts: int, seed: int = 1) -> list[np.ndarray]:
-    """An LSTM scan and backward pass at B 32, d 64 split into `parts` row parts."""
+def _lstm(parts: int, seed: int = 1, units: bool = False) -> list[np.ndarray]:
+    """An LSTM scan and backward pass at B 32, d 64 split into `parts` row parts (or
+    unit parts)."""
     rng = np.random.default_rng(seed)
     T, B, d = 10, 32, 64
     G = rng.normal(size=(4, T, B, d)).astype(np.float32)
@@ -54,7 +55,8 @@ def _lstm(parts: int, seed: int = 1) -> list[np.ndarray]:
     H, C = np.zeros((T + 1, B, d), np.float32), np.zeros((T + 1, B, d), np.float32)
     TC = np.empty((T, B, d), np.float32)
     dH = rng.normal(size=(T, B, d)).astype(np.float32)
-    with recurrences.use_row_parts(parts):
+    split = recurrences.use_unit_parts if units else recurrences.use_row_parts
+    with split(parts):
         recurrences.lstm_scan(G, H, C, TC, W)
         dA, dW, dh0, dc0 = recurrences.lstm_backward(dH, None, None, H, C, G, TC, W)
     return [H, C, dA.copy(), dW, dh0.copy(), dc0.copy()]
@@ -74,10 +76,13 @@ def test_numpy_products_on_the_team_give_openblas_bits(lib):
     assert lib.rnnkit_team_workers() >= 1  # whose worker ran the second job
 
 
+@pytest.mark.parametrize("units", [False, True], ids=["rows", "units"])
 @pytest.mark.parametrize("parts", [2, 3, 5])
-def test_a_split_recurrence_gives_what_one_loop_gives(lib, parts):
+def test_a_split_recurrence_gives_what_one_loop_gives(lib, parts, units):
+    # units: d 64 in parts of 32 + 32, 16 + 16 + 32 (whole cache lines), or 12 + 13 +
+    # 13 + 13 + 13, that meet at every step
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        whole, split = _lstm(1), _lstm(parts)
+        whole, split = _lstm(1), _lstm(parts, units=units)
     for want, got in zip(whole, split, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
@@ -98,12 +103,20 @@ def test_the_rows_are_split_only_where_it_pays(lib):
         assert recurrences.row_parts(20, 16, 32, 4) == 1  # tiny: 1.3M multiply-adds
         assert recurrences.row_parts(1, 1, 512, 4) == 1  # generation: one row, one step
         assert recurrences.row_parts(40, 12, 512, 1) == 1  # 12 rows: one part of 8 at most
+        large = recurrences.row_parts(100, 128, 1024, 3, forward=True)  # a large GRU
+        assert large == 2 | recurrences.UNITS  # its units split, each part all of W_k's rows
+        assert recurrences.row_parts(100, 128, 1024, 3) == 2  # backward: the rows
+        assert recurrences.row_parts(100, 128, 1024, 1, forward=True) == 2  # tanh RNN: rows
+        assert recurrences.row_parts(100, 64, 512, 4, forward=True) == 2  # medium: rows
         with use_team(False):  # OpenBLAS's threads would spin on the second core
             assert recurrences.row_parts(40, 32, 128, 4) == 1
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
         assert recurrences.row_parts(40, 32, 128, 4) == 1  # one thread: one loop
     with pytest.raises(kernels.ConfigError, match="row parts=0 is not a whole number >= 1"):
         with recurrences.use_row_parts(0):
+            pass
+    with pytest.raises(kernels.ConfigError, match="unit parts=True is not a whole number"):
+        with recurrences.use_unit_parts(True):
             pass
 
 
@@ -124,6 +137,22 @@ def test_splits_are_counted(lib):
     after = kernels.split_counts()
     assert after["split"] + after["skipped"] == before["split"] + before["skipped"] + 1
     assert before["missed"] <= after["missed"] <= after["split"]
+
+
+def test_unit_splits_are_counted(lib, monkeypatch):
+    """A forward kernel whose units row_parts splits counts as split too."""
+    rng = np.random.default_rng(3)
+    T, B, d = 4, 8, 512
+    monkeypatch.setattr(recurrences, "UNIT_AREA", B * d)
+    G = rng.normal(size=(3, T, B, d)).astype(np.float32)
+    W = (rng.normal(size=(d, 3 * d)) / 32).astype(np.float32)
+    H, S = np.zeros((T + 1, B, d), np.float32), np.empty((T, B, d), np.float32)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        assert recurrences.row_parts(T, B, d, 3, forward=True) == 2 | recurrences.UNITS
+        before = kernels.split_counts()
+        recurrences.gru_scan(G, H, S, W)
+    after = kernels.split_counts()
+    assert after["split"] + after["skipped"] == before["split"] + before["skipped"] + 1
 
 
 def _in_child(queue) -> None:

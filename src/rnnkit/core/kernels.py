@@ -66,7 +66,7 @@ KERNEL_PATHS = ("numpy", "compiled")
 #: the shared library's name, beside this module (setup.py builds it)
 LIBRARY = "recurrence_kernels"
 #: the version the library reports: a build of other sources is not used
-ABI_VERSION = 14
+ABI_VERSION = 15
 #: the path chosen by use_kernels, over RNNKIT_KERNELS while a block runs
 _chosen: list[str] = []
 
@@ -300,9 +300,9 @@ def _capsule_pointer(capsule: object) -> int:
 SIGNATURES = {
     "rnn_forward": "pppp",
     "rnn_backward": "pppppppp",
-    "lstm_forward": "pppppilpp",
+    "lstm_forward": "pppppilppp",
     "lstm_backward": "pppppppppippp",
-    "gru_forward": "ppppilppipp",
+    "gru_forward": "ppppilppippp",
     "gru_backward": "pppppppipipppp",
 }
 

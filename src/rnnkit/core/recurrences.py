@@ -70,8 +70,19 @@ MIN_WORK = 8_000_000
 #: splits for a while (three in a row did not pay: other processes fill the cores);
 #: PARTS_FORCED in csrc/team.h
 FORCED = 0x10000
+#: added to a kernel's part count: split the units of every row, not the rows
+#: (PARTS_UNITS in csrc/team.h)
+UNITS = 0x20000
+#: the least B * d of a gated forward pass whose units are split rather than its rows:
+#: each part then multiplies every row by its columns of W in one product, where half
+#: the rows would take all of W. At B 128, d 1024 the forward kernels ran 4 to 16%
+#: faster (a GRU's training step 3 to 5%, an LSTM's 2 to 3%); at B 64, d 512 a GRU's
+#: step gained 1%, an LSTM's lost 3%, and at d 128 the units' barrier at every step
+#: cost 20 to 30%. The backward kernels gained 0 to 2% (a tanh RNN's lost up to 7%):
+#: they split rows.
+UNIT_AREA = 128 * 1024
 _products: list[str] = []
-#: the part counts chosen by use_row_parts, innermost last
+#: the splits chosen by use_row_parts and use_unit_parts, innermost last
 _parts: list[int] = []
 
 
@@ -101,25 +112,45 @@ def _one_product(B: int, d: int, gates: int, parts: int) -> bool:
     return B * gates * d * d < ONE_PRODUCT_WORK and blas_threads() > 1 and not split
 
 
+def _whole(n: int, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ConfigError(f"{what}={n!r} is not a whole number >= 1")
+    return n
+
+
 def use_row_parts(n: int) -> AbstractContextManager[int]:
     """Run a block with every compiled kernel splitting its batch into `n` parts (at least
     one row each), whatever the size and however the last splits went: for tests and
     benchmarks."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ConfigError(f"row parts={n!r} is not a whole number >= 1")
-    return _on_top(_parts, n)
+    return _on_top(_parts, _whole(n, "row parts"))
 
 
-def row_parts(T: int, B: int, d: int, gates: int) -> int:
-    """How many parts a kernel splits a batch's rows into, each on a thread of the team
-    with one-thread products: 1 (one loop, BLAS's threads inside each product) unless
-    the team runs and the work and the rows are enough. Inside :func:`use_row_parts`,
-    its count (at most B) plus FORCED."""
+def use_unit_parts(n: int) -> AbstractContextManager[int]:
+    """Run a block with every compiled kernel splitting the units of each step over `n`
+    threads (at most d), which meet once a step: for tests and benchmarks."""
+    return _on_top(_parts, _whole(n, "unit parts") | UNITS)
+
+
+def row_parts(T: int, B: int, d: int, gates: int, forward: bool = False) -> int:
+    """How a kernel splits its work over the team's threads, each with one-thread
+    products: 1 (one loop, BLAS's threads inside each product) unless the team runs and
+    the work is enough; then parts of the batch's rows, or, for a gated cell's forward
+    pass (`forward`) of at least UNIT_AREA rows times units, parts of its units (UNITS
+    set), each at least 256 wide. Inside :func:`use_row_parts` or
+    :func:`use_unit_parts`, their count (at most B rows or d units) plus FORCED."""
     if _parts:
-        return min(_parts[-1], B) + FORCED
+        n, units = _parts[-1] % UNITS, _parts[-1] & UNITS
+        return min(n, d if units else B) | units | FORCED
     if T * B * gates * d * d < MIN_WORK:
         return 1
-    return max(1, min(team_threads(), B // MIN_ROWS))
+    units = _unit_parts(B, d, gates) if forward else None
+    return units if units is not None else max(1, min(team_threads(), B // MIN_ROWS))
+
+
+def _unit_parts(B: int, d: int, gates: int) -> int | None:
+    """A gated forward pass's unit parts (with UNITS set) where they pay, else None."""
+    n = min(team_threads(), d // 256)  # parts of 256 units at least
+    return n | UNITS if gates > 1 and B * d >= UNIT_AREA and n > 1 else None
 
 
 def _kernel(name: str, activations: tuple[str, ...], *arrays: Array | None):
@@ -184,6 +215,15 @@ def _per_gate(W: Array, gates: int, rows: int, one: bool) -> tuple[Array, int, i
     return W, gates * d, d
 
 
+def _forward_weights(W: Array, gates: int, T: int, B: int, parts: int, ws: Workspace | None):
+    """A gated forward kernel's W_k (:func:`_per_gate`) and, for unit parts, room (d, g d)
+    where each part lays its columns of them side by side (None for row parts)."""
+    if parts & UNITS:
+        return W, gates * W.shape[0], W.shape[0], take(ws, "W_units", W.shape, W.dtype)
+    one = _one_product(B, W.shape[0], gates, parts)
+    return (*_per_gate(W, gates, T * B, one), None)
+
+
 def _start(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype, last: Array | None):
     """A buffer holding `last` (dL/d of a final state), or zeros without one."""
     buf = take(ws, name, shape, dtype)
@@ -241,11 +281,11 @@ def lstm_scan(
     _, T, B, d = G.shape
     hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k, gate-major
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    parts = row_parts(T, B, d, 4)
-    Wk, ldw, wgap = _per_gate(W, 4, T * B, _one_product(B, d, 4, parts))
+    parts = row_parts(T, B, d, 4, forward=True)
+    Wk, ldw, wgap, wp = _forward_weights(W, 4, T, B, parts, ws)
     kernel(
         parts, T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(Wk), ldw, wgap,
-        pointer(pads), pointer(hw),
+        pointer(pads), pointer(hw), pointer(wp),
     )  # fmt: skip
 
 
@@ -299,13 +339,13 @@ def gru_scan(
     if b_h is None:
         b_h = np.zeros(3 * d, G.dtype)
     hw = take(ws, "gru_hw", (3, B, d), G.dtype)  # h_{t-1} W_k, gate-major
-    parts = row_parts(T, B, d, 3)
-    Wk, ldw, wgap = _per_gate(W, 3, T * B, _one_product(B, d, 3, parts))
+    parts = row_parts(T, B, d, 3, forward=True)
+    Wk, ldw, wgap, wp = _forward_weights(W, 3, T, B, parts, ws)
     rn = take(ws, "gru_rn", (B, d), G.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     kernel(
         parts, T, B, d, pointer(G), pointer(H), pointer(S), pointer(Wk), ldw, wgap, pointer(b_h),
-        pointer(pads), 1 if reset_after else 0, pointer(hw), pointer(rn),
+        pointer(pads), 1 if reset_after else 0, pointer(hw), pointer(rn), pointer(wp),
     )  # fmt: skip
 
 

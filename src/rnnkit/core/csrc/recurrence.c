@@ -46,7 +46,7 @@ void rnnkit_set_blas(void *sgemm, void *dgemm, int ilp64) {
 }
 
 /* The ABI version the Python side checks, so a stale build is never called. */
-int rnnkit_kernels_version(void) { return 14; }
+int rnnkit_kernels_version(void) { return 15; }
 
 /* tanh in float32 as a rational function of odd/even degree 13/6 on [-7.9, 7.9]
  * (the coefficients of Eigen's and oneDNN's fast tanh): at most 4e-7 from the true

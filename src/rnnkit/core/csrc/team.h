@@ -342,6 +342,18 @@ static long split_counts[3];
  * rnnkit/core/recurrences.py sets it as FORCED. */
 #define PARTS_FORCED 0x10000
 
+/* Count a split, and back off after SPLIT_MISSES in a row that did not pay. */
+static void team_count_split(int missed) {
+    __atomic_add_fetch(&split_counts[0], 1, __ATOMIC_RELAXED);
+    if (missed) __atomic_add_fetch(&split_counts[1], 1, __ATOMIC_RELAXED);
+    const int misses = missed ? __atomic_add_fetch(&split_misses, 1, __ATOMIC_RELAXED) : 0;
+    if (!missed) __atomic_store_n(&split_misses, 0, __ATOMIC_RELAXED);
+    if (misses >= SPLIT_MISSES) {
+        __atomic_store_n(&split_misses, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&split_skips, SPLIT_BACKOFF, __ATOMIC_RELAXED);
+    }
+}
+
 /* The row parts of a kernel: each part's products on one BLAS thread. */
 static void team_rows(int parts, team_fn fn, void *arg) {
     const int forced = parts & PARTS_FORCED;
@@ -361,15 +373,84 @@ static void team_rows(int parts, team_fn fn, void *arg) {
     blas_single_end();
     if (forced) return;
     /* it paid if the workers took parts and the caller did not wait long for them */
-    const int missed = split.taken == parts || split.wait_us * 4 > split.own_us + 200;
-    __atomic_add_fetch(&split_counts[0], 1, __ATOMIC_RELAXED);
-    if (missed) __atomic_add_fetch(&split_counts[1], 1, __ATOMIC_RELAXED);
-    const int misses = missed ? __atomic_add_fetch(&split_misses, 1, __ATOMIC_RELAXED) : 0;
-    if (!missed) __atomic_store_n(&split_misses, 0, __ATOMIC_RELAXED);
-    if (misses >= SPLIT_MISSES) {
-        __atomic_store_n(&split_misses, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&split_skips, SPLIT_BACKOFF, __ATOMIC_RELAXED);
+    team_count_split(split.taken == parts || split.wait_us * 4 > split.own_us + 200);
+}
+
+/* ---- Unit parts: every row, some of the units, a barrier a step -------------------
+ *
+ * Where the rows are few for their width (B 128, d 1024), a part of half the rows
+ * multiplies by the whole of W (12 MB for a GRU) at every step, and packing W for a
+ * thin product costs as much as the product: (64, 1024) x (1024, 3072) on each of two
+ * threads ran at 97 GFLOP/s together, where OpenBLAS's own two threads run the
+ * (128, 1024) one at 165. Split the units instead: part p takes every row and the
+ * units [u0, u0 + nu) of each gate, so it multiplies by its columns of W alone, and its
+ * gate pass needs only what its product gave. A step's product needs every unit of
+ * h_{t-1} (dL/da_t backward), so the parts meet at a barrier once a step (twice for
+ * a GRU whose reset gate comes before the product). The parts wait for each other,
+ * so they run at once (team_run's concurrent jobs), each on its own thread. */
+
+/* A spin barrier for `parts` threads; part 0 (the caller) adds up its waits. */
+typedef struct {
+    int parts, arrived, phase;
+    long waited_us;
+} team_barrier;
+
+static void team_barrier_wait(team_barrier *b, int part) {
+    const int phase = __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE);
+    if (__atomic_add_fetch(&b->arrived, 1, __ATOMIC_ACQ_REL) == b->parts) {
+        __atomic_store_n(&b->arrived, 0, __ATOMIC_RELAXED);  /* seen before the phase */
+        __atomic_store_n(&b->phase, phase + 1, __ATOMIC_RELEASE);
+        return;
     }
+    const long start = part == 0 ? team_now_us() : 0;
+    for (int spins = 0; __atomic_load_n(&b->phase, __ATOMIC_ACQUIRE) == phase; spins++) {
+        if (spins < 4096)
+            team_pause();
+        else
+            sched_yield();  /* as team_wait_pending: a part sharing this core can go on */
+    }
+    if (part == 0) b->waited_us += team_now_us() - start;
+}
+
+/* `parts` with this bit set: split the units, not the rows (PARTS_UNITS in
+ * rnnkit/core/recurrences.py). */
+#define PARTS_UNITS 0x20000
+
+/* The unit parts of a kernel, each on its own thread with one-thread products; how
+ * they went counts as team_rows's splits do (part 0's waits at the barrier against
+ * its time). */
+static void team_units(int parts, team_fn fn, void *arg, team_barrier *bar) {
+    const int forced = parts & PARTS_FORCED;
+    parts &= PARTS_FORCED - 1;
+    if (parts > 1 && !forced && __atomic_load_n(&split_skips, __ATOMIC_RELAXED) > 0) {
+        __atomic_sub_fetch(&split_skips, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&split_counts[2], 1, __ATOMIC_RELAXED);
+        parts = 1;
+    }
+    *bar = (team_barrier){parts, 0, 0, 0};
+    if (parts <= 1) {
+        fn(0, 1, arg);
+        return;
+    }
+    const long start = team_now_us();
+    blas_single_begin();
+    team_run(parts, fn, arg, 1, 0);
+    blas_single_end();
+    if (forced) return;
+    const long wait = bar->waited_us, own = team_now_us() - start - wait;
+    team_count_split(wait * 4 > own + 200);
+}
+
+/* What one part of a kernel runs: rows [b0, b0 + nb) and units [u0, u0 + nu) of each
+ * gate; `bar` is where unit parts meet (NULL for row parts, which never do). */
+typedef struct {
+    int b0, nb, u0, nu, part;
+    team_barrier *bar;
+} team_span;
+
+/* Wait for the other unit parts (row parts go on). */
+static inline void team_sync(const team_span *s) {
+    if (s->bar) team_barrier_wait(s->bar, s->part);
 }
 
 /* Rows [*b0, *b0 + *nb) of B for part `part` of `parts`. */
@@ -377,6 +458,15 @@ static inline void team_part_rows(int part, int parts, int B, int *b0, int *nb) 
     const int start = (int)((long)B * part / parts), end = (int)((long)B * (part + 1) / parts);
     *b0 = start;
     *nb = end - start;
+}
+
+/* Units [*u0, *u0 + *nu) of d for part `part` of `parts`: bounds on multiples of 16
+ * floats (a cache line) where d allows, so no two threads write one line. */
+static inline void team_part_units(int part, int parts, int d, int *u0, int *nu) {
+    const int grain = d >= 16 * parts ? 16 : 1, n = (d + grain - 1) / grain;
+    const int start = n * part / parts * grain, end = n * (part + 1) / parts * grain;
+    *u0 = start;
+    *nu = (end < d ? end : d) - start;
 }
 
 /* Set by the Python side: OpenBLAS's thread count get/set, the workers' spin. */
@@ -400,3 +490,17 @@ void rnnkit_team_split_counts(long *out) {
 /* The workers started so far, and those asleep now (the tests read them). */
 int rnnkit_team_workers(void) { return team.workers; }
 int rnnkit_team_sleepers(void) { return __atomic_load_n(&team.sleepers, __ATOMIC_SEQ_CST); }
+
+/* Part `part` of `parts`: its rows (bar NULL) or, with PARTS_UNITS in `split`, its
+ * units of every row. */
+static inline team_span team_part(int part, int parts, int split, int B, int d,
+                                  team_barrier *bar) {
+    team_span s = {0, B, 0, d, part, 0};
+    if (split & PARTS_UNITS) {
+        team_part_units(part, parts, d, &s.u0, &s.nu);
+        s.bar = parts > 1 ? bar : 0;
+    } else {
+        team_part_rows(part, parts, B, &s.b0, &s.nb);
+    }
+    return s;
+}
