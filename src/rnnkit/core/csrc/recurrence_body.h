@@ -7,10 +7,14 @@
  * batch row, in a function whose pointers are restrict parameters: that is what lets
  * gcc vectorise it (restrict locals derived from one buffer do not).
  *
- * Each time loop (the _rows functions) runs the rows b0 .. b0 + nb - 1 of a batch of B:
- * the rows never meet (h_{t-1} W and dL/da_t W^T are products row by row, the gate
- * pass is element-wise, and every scratch buffer is (B, ...)), so parts given disjoint
- * rows run at once and share every buffer. The exported kernel takes the number of
+ * Each time loop (the _rows functions) runs a team_span: the rows b0 .. b0 + nb - 1 of
+ * a batch of B, and of each row the units u0 .. u0 + nu - 1 of each gate. The rows never
+ * meet (h_{t-1} W and dL/da_t W^T are products row by row, the gate pass is
+ * element-wise, and every scratch buffer is (B, ...)), so parts given disjoint rows run
+ * at once, share every buffer and never wait for each other. Parts given disjoint
+ * units of every row compute their columns of each product and their units of the
+ * gate pass, and meet at team_sync once a step, since the next product needs every
+ * unit; for row parts team_sync does nothing. The exported kernel takes the number of
  * parts first and runs them on the team (team.h); 1 runs the whole batch here.
  */
 #define MM_NN(m, n, k, A, lda, B_, ldb, beta, C, ldc) \
