@@ -336,6 +336,6 @@ def pointer(a: np.ndarray | None) -> int | None:
     if a is None:
         return None
     try:
-        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))  # type: ignore[arg-type]
     except (TypeError, ValueError, BufferError):  # read-only, strided or empty
         return a.ctypes.data

@@ -143,8 +143,8 @@ def row_parts(T: int, B: int, d: int, gates: int, forward: bool = False) -> int:
         return min(n, d if units else B) | units | FORCED
     if T * B * gates * d * d < MIN_WORK:
         return 1
-    units = _unit_parts(B, d, gates) if forward else None
-    return units if units is not None else max(1, min(team_threads(), B // MIN_ROWS))
+    split = _unit_parts(B, d, gates) if forward else None
+    return split if split is not None else max(1, min(team_threads(), B // MIN_ROWS))
 
 
 def _unit_parts(B: int, d: int, gates: int) -> int | None:
