@@ -44,6 +44,7 @@ __all__ = [
     "row_parts",
     "use_products",
     "use_row_parts",
+    "use_unit_parts",
 ]
 
 Array = np.ndarray

@@ -417,7 +417,7 @@ static CLONES void SUFFIX(gru_backward_rows)(int T, int B, int d, const team_spa
  * `parts` is the part count, with PARTS_UNITS set to split the units instead of the
  * rows (and PARTS_FORCED to split whatever the last splits did). */
 
-#define PART_ROWS(a) \
+#define PART_SPAN(a) \
     const team_span span = team_part(part, parts, (a)->split, (a)->B, (a)->d, &(a)->bar)
 #define RUN_PARTS(parts, fn, a) \
     ((parts) & PARTS_UNITS ? team_units((parts) & ~PARTS_UNITS, fn, a, &(a)->bar) \
@@ -429,7 +429,7 @@ typedef struct {
 } SUFFIX(rnn_forward_args);
 static void SUFFIX(rnn_forward_part)(int part, int parts, void *p) {
     SUFFIX(rnn_forward_args) *a = p;
-    PART_ROWS(a);
+    PART_SPAN(a);
     SUFFIX(rnn_forward_rows)(a->T, a->B, a->d, &span, a->H, a->W, a->mask, a->hw);
 }
 void SUFFIX(rnn_forward)(int parts, int T, int B, int d, REAL *H, const REAL *W,
@@ -445,7 +445,7 @@ typedef struct {
 } SUFFIX(rnn_backward_args);
 static void SUFFIX(rnn_backward_part)(int part, int parts, void *p) {
     SUFFIX(rnn_backward_args) *a = p;
-    PART_ROWS(a);
+    PART_SPAN(a);
     SUFFIX(rnn_backward_rows)(a->T, a->B, a->d, &span, a->dH, a->dh, a->H, a->WT, a->mask,
                               a->dA, a->dh_prev, a->dh_out);
 }
@@ -463,7 +463,7 @@ typedef struct {
 } SUFFIX(lstm_forward_args);
 static void SUFFIX(lstm_forward_part)(int part, int parts, void *p) {
     SUFFIX(lstm_forward_args) *a = p;
-    PART_ROWS(a);
+    PART_SPAN(a);
     SUFFIX(lstm_forward_rows)(a->T, a->B, a->d, &span, a->G, a->H, a->C, a->TC, a->W, a->ldw,
                               a->wgap, a->mask, a->hw, a->wp);
 }
@@ -482,7 +482,7 @@ typedef struct {
 } SUFFIX(lstm_backward_args);
 static void SUFFIX(lstm_backward_part)(int part, int parts, void *p) {
     SUFFIX(lstm_backward_args) *a = p;
-    PART_ROWS(a);
+    PART_SPAN(a);
     SUFFIX(lstm_backward_rows)(a->T, a->B, a->d, &span, a->dH, a->dh, a->dc, a->C, a->G,
                                a->TC, a->WT4, a->mask, a->dA, a->side, a->dh_prev,
                                a->dh_out, a->dc_out);
@@ -503,7 +503,7 @@ typedef struct {
 } SUFFIX(gru_forward_args);
 static void SUFFIX(gru_forward_part)(int part, int parts, void *p) {
     SUFFIX(gru_forward_args) *a = p;
-    PART_ROWS(a);
+    PART_SPAN(a);
     SUFFIX(gru_forward_rows)(a->T, a->B, a->d, &span, a->G, a->H, a->S, a->W, a->ldw, a->wgap,
                              a->bh, a->mask, a->reset_after, a->hw, a->rn, a->wp);
 }
@@ -522,7 +522,7 @@ typedef struct {
 } SUFFIX(gru_backward_args);
 static void SUFFIX(gru_backward_part)(int part, int parts, void *p) {
     SUFFIX(gru_backward_args) *a = p;
-    PART_ROWS(a);
+    PART_SPAN(a);
     SUFFIX(gru_backward_rows)(a->T, a->B, a->d, &span, a->dH, a->dh, a->H, a->G, a->S, a->WT3,
                               a->mask, a->reset_after, a->dA, a->side, a->rdn, a->dh_prev,
                               a->ds, a->dh_out);
@@ -536,7 +536,7 @@ void SUFFIX(gru_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *
     RUN_PARTS(parts, SUFFIX(gru_backward_part), &a);
 }
 
-#undef PART_ROWS
+#undef PART_SPAN
 #undef RUN_PARTS
 
 /* B (n, m) = A^T for A (m, n), both contiguous, in 8 x 8 tiles (the backward kernels'

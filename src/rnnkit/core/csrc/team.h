@@ -379,15 +379,14 @@ static void team_rows(int parts, team_fn fn, void *arg) {
 /* ---- Unit parts: every row, some of the units, a barrier a step -------------------
  *
  * Where the rows are few for their width (B 128, d 1024), a part of half the rows
- * multiplies by the whole of W (12 MB for a GRU) at every step, and packing W for a
- * thin product costs as much as the product: (64, 1024) x (1024, 3072) on each of two
- * threads ran at 97 GFLOP/s together, where OpenBLAS's own two threads run the
- * (128, 1024) one at 165. Split the units instead: part p takes every row and the
- * units [u0, u0 + nu) of each gate, so it multiplies by its columns of W alone, and its
- * gate pass needs only what its product gave. A step's product needs every unit of
- * h_{t-1} (dL/da_t backward), so the parts meet at a barrier once a step (twice for
- * a GRU whose reset gate comes before the product). The parts wait for each other,
- * so they run at once (team_run's concurrent jobs), each on its own thread. */
+ * multiplies by the whole of W (12 MB for a GRU) at every step, and OpenBLAS packs all
+ * of it again for each such thin product. Split the units instead (a gated cell's
+ * forward kernel ran 4 to 16% faster there: benchmarks/splits.py): part p takes every
+ * row and the units [u0, u0 + nu) of each gate, so it multiplies by its columns of W
+ * alone, and its gate pass needs only what its product gave. A step's product needs
+ * every unit of h_{t-1} (dL/da_t backward), so the parts meet at a barrier once a step
+ * (twice for a GRU whose reset gate comes before the product). The parts wait for each
+ * other, so they run at once (team_run's concurrent jobs), each on its own thread. */
 
 /* A spin barrier for `parts` threads; part 0 (the caller) adds up its waits. */
 typedef struct {
