@@ -354,15 +354,20 @@ static void team_count_split(int missed) {
     }
 }
 
-/* The row parts of a kernel: each part's products on one BLAS thread. */
-static void team_rows(int parts, team_fn fn, void *arg) {
-    const int forced = parts & PARTS_FORCED;
-    parts &= PARTS_FORCED - 1;
+/* The parts to run now: 1 while splits are skipped (counted as skipped), unless forced. */
+static int team_parts_now(int parts, int forced) {
     if (parts > 1 && !forced && __atomic_load_n(&split_skips, __ATOMIC_RELAXED) > 0) {
         __atomic_sub_fetch(&split_skips, 1, __ATOMIC_RELAXED);
         __atomic_add_fetch(&split_counts[2], 1, __ATOMIC_RELAXED);
-        parts = 1;
+        return 1;
     }
+    return parts;
+}
+
+/* The row parts of a kernel: each part's products on one BLAS thread. */
+static void team_rows(int parts, team_fn fn, void *arg) {
+    const int forced = parts & PARTS_FORCED;
+    parts = team_parts_now(parts & (PARTS_FORCED - 1), forced);
     if (parts <= 1) {
         fn(0, 1, arg);
         return;
@@ -420,12 +425,7 @@ static void team_barrier_wait(team_barrier *b, int part) {
  * its time). */
 static void team_units(int parts, team_fn fn, void *arg, team_barrier *bar) {
     const int forced = parts & PARTS_FORCED;
-    parts &= PARTS_FORCED - 1;
-    if (parts > 1 && !forced && __atomic_load_n(&split_skips, __ATOMIC_RELAXED) > 0) {
-        __atomic_sub_fetch(&split_skips, 1, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&split_counts[2], 1, __ATOMIC_RELAXED);
-        parts = 1;
-    }
+    parts = team_parts_now(parts & (PARTS_FORCED - 1), forced);
     *bar = (team_barrier){parts, 0, 0, 0};
     if (parts <= 1) {
         fn(0, 1, arg);
