@@ -77,10 +77,11 @@ UNITS = 0x20000
 #: the least B * d of a gated forward pass whose units are split rather than its rows:
 #: each part then multiplies every row by its columns of W in one product, where half
 #: the rows would take all of W. At B 128, d 1024 the forward kernels ran 4 to 16%
-#: faster (a GRU's training step 3 to 5%, an LSTM's 2 to 3%); at B 64, d 512 a GRU's
-#: step gained 1%, an LSTM's lost 3%, and at d 128 the units' barrier at every step
-#: cost 20 to 30%. The backward kernels gained 0 to 2% (a tanh RNN's lost up to 7%):
-#: they split rows.
+#: faster (a GRU's training step -1 to +5% in three runs, an LSTM's 1 to 3%); at B 64,
+#: d 512 a GRU's step gained 0 to 1%, an LSTM's lost 3 to 5%, and at d 128 the units'
+#: barrier at every step cost the forward kernel 20 to 45%. The backward kernels
+#: changed by -0.2 to +4% at B 128, d 1024 and lost 5 to 10% at B 64, d 512: they split
+#: rows (benchmarks/splits.py, benchmarks/switches.py units).
 UNIT_AREA = 128 * 1024
 _products: list[str] = []
 #: the splits chosen by use_row_parts and use_unit_parts, innermost last
