@@ -1,6 +1,6 @@
 """The compiled recurrences alone, split three ways over the team's threads, in turns.
 
-    python benchmarks/splits.py [--shape gru:100x128x1024 lstm:50x64x512 ...]
+    python benchmarks/splits.py [--shape gru:50x128x1024 lstm:100x64x512 ...]
         [--rounds 25] [--threads 2]
 
 For each cell and shape (T x B x d), the forward kernel (scan) and the backward kernel
@@ -42,8 +42,8 @@ WAYS: dict[str, Callable[[], AbstractContextManager[int]]] = {
     "units": lambda: recurrences.use_unit_parts(2),
     "one loop": lambda: recurrences.use_row_parts(1),
 }
-DEFAULT = ["gru:100x128x1024", "lstm:100x128x1024", "rnn:100x128x1024", "gru:100x64x512",
-           "lstm:100x64x512", "gru:64x64x256", "lstm:40x32x128"]  # fmt: skip
+DEFAULT = ["gru:50x128x1024", "lstm:50x128x1024", "rnn:50x128x1024", "gru:100x64x512",
+           "lstm:100x64x512", "rnn:100x64x512", "gru:64x64x256", "lstm:40x32x128"]  # fmt: skip
 
 
 def kernels_of(cell: str, T: int, B: int, d: int) -> Callable[[], tuple[float, float]]:
