@@ -160,12 +160,13 @@ static CLONES void SUFFIX(lstm_forward_rows)(int T, int B, int d, const team_spa
     const long row = units ? 4L * nu : whole ? 4L * d : d;  /* in hw */
     const long gap = units ? nu : whole ? d : step;
     if (units) {
-        SUFFIX(unit_columns)(d, 4, u0, nu, W, ldw, wgap, wp + 4L * d * u0);
+        wp += 4L * d * u0;
+        SUFFIX(unit_columns)(d, 4, u0, nu, W, ldw, wgap, wp);
         hw += 4L * B * u0 - u0;  /* row b's gates of unit u0 + j at hw + b row + u0 + j */
     }
     for (int t = 0; t < T; t++) {
         if (units)
-            MM_NN(nb, 4 * nu, d, H + t * step, d, wp + 4L * d * u0, 4 * nu, 0, hw + u0, 4 * nu);
+            MM_NN(nb, 4 * nu, d, H + t * step, d, wp, 4 * nu, 0, hw + u0, 4 * nu);
         else if (whole)
             MM_NN(nb, 4 * d, d, H + t * step + r0, d, W, ldw, 0, hw + 4 * r0, 4 * d);
         else
@@ -415,16 +416,16 @@ static CLONES void SUFFIX(gru_backward_rows)(int T, int B, int d, const team_spa
 
 /* ---- The exported kernels: `parts` parts on the team ----------------------------
  * `parts` is the part count, with PARTS_UNITS set to split the units instead of the
- * rows (and PARTS_FORCED to split whatever the last splits did). */
+ * rows (and PARTS_FORCED to split whatever the last splits did). Each kernel's
+ * arguments start with the barrier its unit parts meet at: zero for row parts. */
 
-#define PART_SPAN(a) \
-    const team_span span = team_part(part, parts, (a)->split, (a)->B, (a)->d, &(a)->bar)
+#define PART_SPAN(a) const team_span span = team_part(part, parts, (a)->B, (a)->d, &(a)->bar)
 #define RUN_PARTS(parts, fn, a) \
     ((parts) & PARTS_UNITS ? team_units((parts) & ~PARTS_UNITS, fn, a, &(a)->bar) \
                            : team_rows(parts, fn, a))
 
 typedef struct {
-    int split; team_barrier bar;
+    team_barrier bar;  /* where unit parts meet (team_units sets it) */
     int T, B, d; REAL *H; const REAL *W; const uint8_t *mask; REAL *hw;
 } SUFFIX(rnn_forward_args);
 static void SUFFIX(rnn_forward_part)(int part, int parts, void *p) {
@@ -434,12 +435,12 @@ static void SUFFIX(rnn_forward_part)(int part, int parts, void *p) {
 }
 void SUFFIX(rnn_forward)(int parts, int T, int B, int d, REAL *H, const REAL *W,
                          const uint8_t *mask, REAL *hw) {
-    SUFFIX(rnn_forward_args) a = {parts, {0}, T, B, d, H, W, mask, hw};
+    SUFFIX(rnn_forward_args) a = {{0}, T, B, d, H, W, mask, hw};
     RUN_PARTS(parts, SUFFIX(rnn_forward_part), &a);
 }
 
 typedef struct {
-    int split; team_barrier bar;
+    team_barrier bar;  /* where unit parts meet (team_units sets it) */
     int T, B, d; const REAL *dH; REAL *dh; const REAL *H, *WT; const uint8_t *mask;
     REAL *dA, *dh_prev, *dh_out;
 } SUFFIX(rnn_backward_args);
@@ -452,12 +453,12 @@ static void SUFFIX(rnn_backward_part)(int part, int parts, void *p) {
 void SUFFIX(rnn_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *dh,
                           const REAL *H, const REAL *WT, const uint8_t *mask, REAL *dA,
                           REAL *dh_prev, REAL *dh_out) {
-    SUFFIX(rnn_backward_args) a = {parts, {0}, T, B, d, dH, dh, H, WT, mask, dA, dh_prev, dh_out};
+    SUFFIX(rnn_backward_args) a = {{0}, T, B, d, dH, dh, H, WT, mask, dA, dh_prev, dh_out};
     RUN_PARTS(parts, SUFFIX(rnn_backward_part), &a);
 }
 
 typedef struct {
-    int split; team_barrier bar;
+    team_barrier bar;  /* where unit parts meet (team_units sets it) */
     int T, B, d; REAL *G, *H, *C, *TC; const REAL *W; int ldw; long wgap;
     const uint8_t *mask; REAL *hw, *wp;
 } SUFFIX(lstm_forward_args);
@@ -470,13 +471,13 @@ static void SUFFIX(lstm_forward_part)(int part, int parts, void *p) {
 void SUFFIX(lstm_forward)(int parts, int T, int B, int d, REAL *G, REAL *H, REAL *C, REAL *TC,
                           const REAL *W, int ldw, long wgap, const uint8_t *mask, REAL *hw,
                           REAL *wp) {
-    SUFFIX(lstm_forward_args) a = {parts, {0}, T, B, d, G, H, C, TC, W, ldw, wgap, mask,
+    SUFFIX(lstm_forward_args) a = {{0}, T, B, d, G, H, C, TC, W, ldw, wgap, mask,
                                    hw, wp};
     RUN_PARTS(parts, SUFFIX(lstm_forward_part), &a);
 }
 
 typedef struct {
-    int split; team_barrier bar;
+    team_barrier bar;  /* where unit parts meet (team_units sets it) */
     int T, B, d; const REAL *dH; REAL *dh, *dc; const REAL *C, *G, *TC, *WT4;
     const uint8_t *mask; REAL *dA; int side; REAL *dh_prev, *dh_out, *dc_out;
 } SUFFIX(lstm_backward_args);
@@ -491,13 +492,13 @@ void SUFFIX(lstm_backward)(int parts, int T, int B, int d, const REAL *dH, REAL 
                            const REAL *C, const REAL *G, const REAL *TC, const REAL *WT4,
                            const uint8_t *mask, REAL *dA, int side, REAL *dh_prev,
                            REAL *dh_out, REAL *dc_out) {
-    SUFFIX(lstm_backward_args) a = {parts, {0}, T, B, d, dH, dh, dc, C, G, TC, WT4, mask, dA, side,
+    SUFFIX(lstm_backward_args) a = {{0}, T, B, d, dH, dh, dc, C, G, TC, WT4, mask, dA, side,
                                     dh_prev, dh_out, dc_out};
     RUN_PARTS(parts, SUFFIX(lstm_backward_part), &a);
 }
 
 typedef struct {
-    int split; team_barrier bar;
+    team_barrier bar;  /* where unit parts meet (team_units sets it) */
     int T, B, d; REAL *G, *H, *S; const REAL *W; int ldw; long wgap; const REAL *bh;
     const uint8_t *mask; int reset_after; REAL *hw, *rn, *wp;
 } SUFFIX(gru_forward_args);
@@ -510,13 +511,13 @@ static void SUFFIX(gru_forward_part)(int part, int parts, void *p) {
 void SUFFIX(gru_forward)(int parts, int T, int B, int d, REAL *G, REAL *H, REAL *S,
                          const REAL *W, int ldw, long wgap, const REAL *bh,
                          const uint8_t *mask, int reset_after, REAL *hw, REAL *rn, REAL *wp) {
-    SUFFIX(gru_forward_args) a = {parts, {0}, T, B, d, G, H, S, W, ldw, wgap, bh, mask,
+    SUFFIX(gru_forward_args) a = {{0}, T, B, d, G, H, S, W, ldw, wgap, bh, mask,
                                   reset_after, hw, rn, wp};
     RUN_PARTS(parts, SUFFIX(gru_forward_part), &a);
 }
 
 typedef struct {
-    int split; team_barrier bar;
+    team_barrier bar;  /* where unit parts meet (team_units sets it) */
     int T, B, d; const REAL *dH; REAL *dh; const REAL *H, *G, *S, *WT3; const uint8_t *mask;
     int reset_after; REAL *dA; int side; REAL *rdn, *dh_prev, *ds, *dh_out;
 } SUFFIX(gru_backward_args);
@@ -531,7 +532,7 @@ void SUFFIX(gru_backward)(int parts, int T, int B, int d, const REAL *dH, REAL *
                           const REAL *H, const REAL *G, const REAL *S, const REAL *WT3,
                           const uint8_t *mask, int reset_after, REAL *dA, int side,
                           REAL *rdn, REAL *dh_prev, REAL *ds, REAL *dh_out) {
-    SUFFIX(gru_backward_args) a = {parts, {0}, T, B, d, dH, dh, H, G, S, WT3, mask,
+    SUFFIX(gru_backward_args) a = {{0}, T, B, d, dH, dh, H, G, S, WT3, mask,
                                    reset_after, dA, side, rdn, dh_prev, ds, dh_out};
     RUN_PARTS(parts, SUFFIX(gru_backward_part), &a);
 }

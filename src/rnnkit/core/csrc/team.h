@@ -490,14 +490,13 @@ void rnnkit_team_split_counts(long *out) {
 int rnnkit_team_workers(void) { return team.workers; }
 int rnnkit_team_sleepers(void) { return __atomic_load_n(&team.sleepers, __ATOMIC_SEQ_CST); }
 
-/* Part `part` of `parts`: its rows (bar NULL) or, with PARTS_UNITS in `split`, its
- * units of every row. */
-static inline team_span team_part(int part, int parts, int split, int B, int d,
-                                  team_barrier *bar) {
+/* Part `part` of `parts`: its units of every row where team_units split the kernel
+ * (and set `bar` for its parts), else its rows. */
+static inline team_span team_part(int part, int parts, int B, int d, team_barrier *bar) {
     team_span s = {0, B, 0, d, part, 0};
-    if (split & PARTS_UNITS) {
+    if (bar->parts > 1) {
         team_part_units(part, parts, d, &s.u0, &s.nu);
-        s.bar = parts > 1 ? bar : 0;
+        s.bar = bar;
     } else {
         team_part_rows(part, parts, B, &s.b0, &s.nb);
     }
