@@ -16,7 +16,7 @@ random buffers, float32, three ways in turns, round after round:
 The table gives each way's median time and GFLOP/s of the per-step products (2 T B g
 d^2 each way), and the median over the rounds of each round's speed-up over ``rows``:
 a slow spell of the machine, seconds long, falls on a round's three ways alike.
-``recurrences.row_parts`` chooses between rows and units for training (units for a
+``recurrences.kernel_parts`` chooses between rows and units for training (units for a
 gated forward pass from ``UNIT_AREA``): this is how that choice was measured.
 """
 

@@ -25,6 +25,7 @@ import pytest
 
 from rnnkit.core import kernels, recurrences
 from rnnkit.core.kernels import use_kernels, use_team
+from rnnkit.core.workspace import Workspace
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -99,19 +100,19 @@ def test_idle_workers_sleep(lib):
 
 def test_the_rows_are_split_only_where_it_pays(lib):
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        assert recurrences.row_parts(40, 32, 128, 4) == 2  # a sentiment LSTM: 84M
-        assert recurrences.row_parts(20, 16, 32, 4) == 1  # tiny: 1.3M multiply-adds
-        assert recurrences.row_parts(1, 1, 512, 4) == 1  # generation: one row, one step
-        assert recurrences.row_parts(40, 12, 512, 1) == 1  # 12 rows: one part of 8 at most
-        large = recurrences.row_parts(100, 128, 1024, 3, forward=True)  # a large GRU
+        assert recurrences.kernel_parts(40, 32, 128, 4) == 2  # a sentiment LSTM: 84M
+        assert recurrences.kernel_parts(20, 16, 32, 4) == 1  # tiny: 1.3M multiply-adds
+        assert recurrences.kernel_parts(1, 1, 512, 4) == 1  # generation: one row, one step
+        assert recurrences.kernel_parts(40, 12, 512, 1) == 1  # 12 rows: one part of 8 at most
+        large = recurrences.kernel_parts(100, 128, 1024, 3, forward=True)  # a large GRU
         assert large == 2 | recurrences.UNITS  # its units split, each part all of W_k's rows
-        assert recurrences.row_parts(100, 128, 1024, 3) == 2  # backward: the rows
-        assert recurrences.row_parts(100, 128, 1024, 1, forward=True) == 2  # tanh RNN: rows
-        assert recurrences.row_parts(100, 64, 512, 4, forward=True) == 2  # medium: rows
+        assert recurrences.kernel_parts(100, 128, 1024, 3) == 2  # backward: the rows
+        assert recurrences.kernel_parts(100, 128, 1024, 1, forward=True) == 2  # tanh RNN: rows
+        assert recurrences.kernel_parts(100, 64, 512, 4, forward=True) == 2  # medium: rows
         with use_team(False):  # OpenBLAS's threads would spin on the second core
-            assert recurrences.row_parts(40, 32, 128, 4) == 1
+            assert recurrences.kernel_parts(40, 32, 128, 4) == 1
     with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-        assert recurrences.row_parts(40, 32, 128, 4) == 1  # one thread: one loop
+        assert recurrences.kernel_parts(40, 32, 128, 4) == 1  # one thread: one loop
     with pytest.raises(kernels.ConfigError, match="row parts=0 is not a whole number >= 1"):
         with recurrences.use_row_parts(0):
             pass
@@ -121,7 +122,7 @@ def test_the_rows_are_split_only_where_it_pays(lib):
 
 
 def test_splits_are_counted(lib):
-    """kernels.split_counts: a kernel that row_parts splits counts as split (or as
+    """kernels.split_counts: a kernel that kernel_parts splits counts as split (or as
     skipped, while splitting backs off); one split by use_row_parts does not."""
     rng = np.random.default_rng(2)
     T, B, d = 10, 16, 128  # 10.5M multiply-adds over 16 rows: two parts
@@ -129,7 +130,7 @@ def test_splits_are_counted(lib):
     W = (rng.normal(size=(d, 4 * d)) / 16).astype(np.float32)
     H, C = np.zeros((T + 1, B, d), np.float32), np.zeros((T + 1, B, d), np.float32)
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        assert recurrences.row_parts(T, B, d, 4) == 2
+        assert recurrences.kernel_parts(T, B, d, 4) == 2
         before = kernels.split_counts()
         _lstm(2)
         assert kernels.split_counts() == before
@@ -139,8 +140,32 @@ def test_splits_are_counted(lib):
     assert before["missed"] <= after["missed"] <= after["split"]
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_unit_parts_multiply_by_their_own_columns_of_W(lib, cell):
+    """Two unit parts of d 32 lay their units' columns of every W_k side by side in the
+    workspace's room (d, g d), part 0's 16 units first: the kernel ran split by units,
+    not by rows (which would give the same results)."""
+    rng = np.random.default_rng(4)
+    g, T, B, d = {"lstm": 4, "gru": 3}[cell], 3, 4, 32
+    G = rng.normal(size=(g, T, B, d)).astype(np.float32)
+    W = rng.normal(size=(d, g * d)).astype(np.float32)
+    H = np.zeros((T + 1, B, d), np.float32)
+    ws = Workspace()
+    with recurrences.use_unit_parts(2):
+        if cell == "lstm":
+            C, TC = np.zeros_like(H), np.empty((T, B, d), np.float32)
+            recurrences.lstm_scan(G, H, C, TC, W, ws=ws)
+        else:
+            recurrences.gru_scan(G, H, np.empty((T, B, d), np.float32), W, ws=ws)
+    room = ws.take("W_units", W.shape, W.dtype).reshape(-1)
+    for part, units in enumerate((slice(0, 16), slice(16, 32))):
+        want = np.concatenate([W[:, k * d : (k + 1) * d][:, units] for k in range(g)], axis=1)
+        got = room[part * d * g * 16 : (part + 1) * d * g * 16].reshape(d, g * 16)
+        np.testing.assert_array_equal(got, want)
+
+
 def test_unit_splits_are_counted(lib, monkeypatch):
-    """A forward kernel whose units row_parts splits counts as split too."""
+    """A forward kernel whose units kernel_parts splits counts as split too."""
     rng = np.random.default_rng(3)
     T, B, d = 4, 8, 512
     monkeypatch.setattr(recurrences, "UNIT_AREA", B * d)
@@ -148,7 +173,7 @@ def test_unit_splits_are_counted(lib, monkeypatch):
     W = (rng.normal(size=(d, 3 * d)) / 32).astype(np.float32)
     H, S = np.zeros((T + 1, B, d), np.float32), np.empty((T, B, d), np.float32)
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
-        assert recurrences.row_parts(T, B, d, 3, forward=True) == 2 | recurrences.UNITS
+        assert recurrences.kernel_parts(T, B, d, 3, forward=True) == 2 | recurrences.UNITS
         before = kernels.split_counts()
         recurrences.gru_scan(G, H, S, W)
     after = kernels.split_counts()

@@ -16,7 +16,7 @@ when it is absent is a :class:`~rnnkit.errors.ConfigError` naming why.
 
 With NumPy's OpenBLAS, loading the kernels also hands OpenBLAS's parallel products to
 the kernels' team of threads (``csrc/team.h``), which then splits recurrences by rows
-as well (:func:`rnnkit.core.recurrences.row_parts`): one set of threads for both, so
+or units as well (:func:`rnnkit.core.recurrences.kernel_parts`): one set of threads for both, so
 that neither spins on the core the other needs. ``RNNKIT_THREADS=blas`` leaves the
 products to OpenBLAS's own threads and every batch in one loop.
 

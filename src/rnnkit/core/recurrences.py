@@ -37,11 +37,11 @@ __all__ = [
     "PRODUCTS",
     "gru_backward",
     "gru_scan",
+    "kernel_parts",
     "lstm_backward",
     "lstm_scan",
     "rnn_backward",
     "rnn_scan",
-    "row_parts",
     "use_products",
     "use_row_parts",
     "use_unit_parts",
@@ -83,6 +83,8 @@ UNITS = 0x20000
 #: changed by -0.2 to +4% at B 128, d 1024 and lost 5 to 10% at B 64, d 512: they split
 #: rows (benchmarks/splits.py, benchmarks/switches.py units).
 UNIT_AREA = 128 * 1024
+#: the fewest units a unit part is given
+UNIT_MIN = 256
 _products: list[str] = []
 #: the splits chosen by use_row_parts and use_unit_parts, innermost last
 _parts: list[int] = []
@@ -133,12 +135,12 @@ def use_unit_parts(n: int) -> AbstractContextManager[int]:
     return _on_top(_parts, _whole(n, "unit parts") | UNITS)
 
 
-def row_parts(T: int, B: int, d: int, gates: int, forward: bool = False) -> int:
+def kernel_parts(T: int, B: int, d: int, gates: int, forward: bool = False) -> int:
     """How a kernel splits its work over the team's threads, each with one-thread
     products: 1 (one loop, BLAS's threads inside each product) unless the team runs and
     the work is enough; then parts of the batch's rows, or, for a gated cell's forward
     pass (`forward`) of at least UNIT_AREA rows times units, parts of its units (UNITS
-    set), each at least 256 wide. Inside :func:`use_row_parts` or
+    set), each at least UNIT_MIN wide. Inside :func:`use_row_parts` or
     :func:`use_unit_parts`, their count (at most B rows or d units) plus FORCED."""
     if _parts:
         n, units = _parts[-1] % UNITS, _parts[-1] & UNITS
@@ -151,7 +153,7 @@ def row_parts(T: int, B: int, d: int, gates: int, forward: bool = False) -> int:
 
 def _unit_parts(B: int, d: int, gates: int) -> int | None:
     """A gated forward pass's unit parts (with UNITS set) where they pay, else None."""
-    n = min(team_threads(), d // 256)  # parts of 256 units at least
+    n = min(team_threads(), d // UNIT_MIN)
     return n | UNITS if gates > 1 and B * d >= UNIT_AREA and n > 1 else None
 
 
@@ -244,7 +246,7 @@ def rnn_scan(H, W, mask=None, activation="tanh", ws=None) -> Array:
     T, B, d = H.shape[0] - 1, H.shape[1], H.shape[2]
     hw = take(ws, "rnn_hw", (B, d), H.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    parts = row_parts(T, B, d, 1)
+    parts = kernel_parts(T, B, d, 1)
     kernel(parts, T, B, d, pointer(H), pointer(W), pointer(pads), pointer(hw))
     return H
 
@@ -263,7 +265,7 @@ def rnn_backward(dH, dh_last, H, W, mask=None, activation="tanh", ws=None, dh_ou
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     WT = _transposed(W, ws)  # NOTE: a copy: the per-step GEMM runs 10-30% faster
     kernel(
-        row_parts(T, B, d, 1), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(WT),
+        kernel_parts(T, B, d, 1), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(WT),
         pointer(pads), pointer(dA), pointer(scratch), pointer(dh_rec),
     )  # fmt: skip
     _write_back(dh_out, dh_rec)
@@ -283,7 +285,7 @@ def lstm_scan(
     _, T, B, d = G.shape
     hw = take(ws, "lstm_hw", (4, B, d), G.dtype)  # h_{t-1} W_k, gate-major
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
-    parts = row_parts(T, B, d, 4, forward=True)
+    parts = kernel_parts(T, B, d, 4, forward=True)
     Wk, ldw, wgap, wp = _forward_weights(W, 4, T, B, parts, ws)
     kernel(
         parts, T, B, d, pointer(G), pointer(H), pointer(C), pointer(TC), pointer(Wk), ldw, wgap,
@@ -313,7 +315,7 @@ def lstm_backward(
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     WT4 = _transposed(W, ws)  # (4d, d): W_k^T one after the other
     kernel(
-        row_parts(T, B, d, 4), T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C),
+        kernel_parts(T, B, d, 4), T, B, d, pointer(dH), pointer(dh), pointer(dc), pointer(C),
         pointer(G), pointer(TC), pointer(WT4), pointer(pads), pointer(dA),
         0 if rows is None else 1, pointer(scratch), pointer(dh_rec), pointer(dc_rec),
     )  # fmt: skip
@@ -341,7 +343,7 @@ def gru_scan(
     if b_h is None:
         b_h = np.zeros(3 * d, G.dtype)
     hw = take(ws, "gru_hw", (3, B, d), G.dtype)  # h_{t-1} W_k, gate-major
-    parts = row_parts(T, B, d, 3, forward=True)
+    parts = kernel_parts(T, B, d, 3, forward=True)
     Wk, ldw, wgap, wp = _forward_weights(W, 3, T, B, parts, ws)
     rn = take(ws, "gru_rn", (B, d), G.dtype)
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
@@ -373,7 +375,7 @@ def gru_backward(
     pads = _mask_bytes(mask)  # NOTE: held until the kernel returns
     WT3 = _transposed(W, ws)  # (3d, d): W_k^T one after the other
     kernel(
-        row_parts(T, B, d, 3), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G),
+        kernel_parts(T, B, d, 3), T, B, d, pointer(dH), pointer(dh), pointer(H), pointer(G),
         pointer(S), pointer(WT3), pointer(pads), 1 if reset_after else 0, pointer(dA),
         0 if rows is None else 1, pointer(rdn), pointer(scratch[0]), pointer(scratch[1]),
         pointer(dh_rec),
