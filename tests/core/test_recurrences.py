@@ -13,8 +13,6 @@ The layers' gradient checks and PyTorch parity tests run on both paths through t
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
@@ -31,10 +29,10 @@ TOLERANCES = {np.float64: (1e-12, 1e-13), np.float32: (2e-6, 2e-6)}
 
 
 def _run(
-    cell: str, dtype, masked: bool, per_step: bool, reset_after: bool = True, side=False
+    cell: str, dtype, masked: bool, per_step: bool, reset_after: bool = True, side=False, D=D
 ) -> dict:
-    """Forward and backward of `cell` on fixed random buffers; every array they fill
-    (`side`: the gated cells' dA with their gates side by side, (T, B, g d))."""
+    """Forward and backward of `cell` on fixed random buffers of D units; every array they
+    fill (`side`: the gated cells' dA with their gates side by side, (T, B, g d))."""
     rng = np.random.default_rng(3)
     g = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
     normal = lambda *shape, scale=1.0: (rng.normal(size=shape) * scale).astype(dtype)  # noqa: E731
@@ -118,15 +116,14 @@ def test_compiled_fills_what_the_reference_fills(
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru", "gru-reset-before"])
-def test_unit_parts_on_whole_cache_lines_give_what_one_loop_gives(compiled, monkeypatch, cell):
+def test_unit_parts_on_whole_cache_lines_give_what_one_loop_gives(compiled, cell):
     """D 48 in three parts of 16 units (the parts' bounds on 64-byte lines), padded,
     float64: the same arithmetic per unit as one loop."""
-    monkeypatch.setattr(sys.modules[__name__], "D", 48)
     name, reset_after = cell.split("-")[0], not cell.endswith("before")
     results = {}
     for split in ("one-loop", "3-unit-parts"):
         with use_kernels("compiled"), SPLITS[split]():
-            results[split] = _run(name, np.float64, True, True, reset_after)
+            results[split] = _run(name, np.float64, True, True, reset_after, D=48)
     for key, want in results["one-loop"].items():
         if want is not None:
             np.testing.assert_allclose(results["3-unit-parts"][key], want, 1e-12, 1e-13, key)
