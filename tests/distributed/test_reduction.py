@@ -131,3 +131,47 @@ def test_slots_of_two_dtypes_sum_slot_by_slot() -> None:
     quarter, three = np.float32(0.25), np.float32(0.75)
     np.testing.assert_array_equal(a, parts[0][0][0] * quarter + parts[1][0][0] * three)
     np.testing.assert_array_equal(b, parts[0][1][0] * 0.25 + parts[1][1][0] * 0.75)
+
+
+def test_the_block_summed_in_pieces_gives_the_bits_of_the_whole() -> None:
+    # the scatter exchange: rank k sums piece k of every rank's block; the pieces,
+    # put together, are the block sum_into makes, and nothing before the block is needed
+    from rnnkit.distributed.reduction import sum_piece
+
+    rng = np.random.default_rng(6)
+    touched = [[1, 4], [4, 9, 2], [0]]
+    parts = [
+        [(_embedding_grad(rng, rows), np.array(rows)), (rng.normal(size=(7, 5)), None)]
+        for rows in touched
+    ]
+    parts = [[(g.astype(np.float32), r) for g, r in p] for p in parts]
+    weights = [3.0, 2.0, 2.0]
+    (_, whole), _ = _sum(parts, weights)
+    records, layout = _records(parts, weights)
+    headers = np.stack([rec.header for rec in records])
+    block = records[0].block
+    assert block is not None and layout.caps == (4, -1)  # room for 4 rows; W dense
+    assert 0 <= layout.nbytes - (layout.prefix + block.nbytes) < 8  # the block: last
+    for n in (1, 2, 3, 8, 40):  # more pieces than entries: some pieces are empty
+        pieces = layout.block_pieces(n)
+        assert [a for a, _ in pieces] == [int(sum(k for _, k in pieces[:i])) for i in range(n)]
+        assert sum(k for _, k in pieces) == block.size
+        summed = np.full(block.size, np.nan, np.float32)
+        for first, size in pieces:
+            tmp = np.empty(size, np.float32)
+            parts_k = [rec.block[first : first + size] for rec in records]
+            sum_piece(parts_k, headers, summed[first : first + size], tmp)
+        out = [np.full_like(g, np.nan) for g, _ in parts[0]]
+        slots = [(f"p{j}", g, g, None) for j, g in enumerate(out)]
+        for rec in records:  # the blocks are not read once their sum is given
+            assert rec.block is not None
+            rec.block[...] = np.nan
+        result = layout.sum_into(records, slots, summed=summed)
+        np.testing.assert_array_equal(out[1], whole)
+        assert result[0][3].tolist() == [0, 1, 2, 4, 9]  # the rows, from the prefix
+        records, _ = _records(parts, weights, layout)  # fresh blocks for the next n
+
+
+def test_a_layout_without_one_block_has_no_pieces() -> None:
+    layout = Layout(((2, 3), (4,)), ("<f4", "<f8"), (-1, -1))  # two dtypes: no block
+    assert layout.block_pieces(2) == [] and layout.prefix == layout.nbytes

@@ -27,9 +27,12 @@ The sum then covers the union of the ranks' rows, each row summed in rank order,
 whole table (a character vocabulary, whose every row a share touches), the slot
 goes whole, with its ids: the rows it touched still reach the optimizer.
 
-The values of every slot held whole lie one after the other, so that the ranks'
-records add as one block, whatever the number of parameters: three array operations
-where a small model has a dozen slots.
+The values of every slot held whole lie one after the other at the record's end, so
+that the ranks' records add as one block, whatever the number of parameters: three
+array operations where a small model has a dozen slots. Everything before the block
+(the header, the ids and the rows: :attr:`Layout.prefix` bytes) is what a rank needs
+of every other rank; the block can be summed in pieces, each piece by one rank
+(:class:`~rnnkit.distributed.MPIGroup`'s "scatter" exchange), with the same bits.
 
 >>> import numpy as np
 >>> g0, g1 = np.array([1.0, 2.0]), np.array([3.0, 5.0])
@@ -57,7 +60,16 @@ from rnnkit.core.embedding import add_scaled_rows, distinct_rows
 from rnnkit.core.workspace import Workspace
 from rnnkit.training.optimizers import ParamSlot
 
-__all__ = ["COUNTS", "Layout", "RecordView", "SlotView", "header", "scales", "totals"]
+__all__ = [
+    "COUNTS",
+    "Layout",
+    "RecordView",
+    "SlotView",
+    "header",
+    "scales",
+    "sum_piece",
+    "totals",
+]
 
 Array = np.ndarray
 #: the counts heading every rank's record, before its slots' row counts
@@ -154,14 +166,14 @@ class Layout:
     def _offsets(self) -> tuple[list[tuple[int, int, int]], int]:
         """Per slot (ids at, values at, values bytes), and the record's bytes (a
         multiple of 8, so every rank's record starts aligned). The values of the
-        slots held whole come first, one after the other: one block."""
+        slots held whole come last, one after the other: one block."""
         at = 8 * (len(COUNTS) + len(self.shapes))
         ids_at = []
         for cap in self.caps:
             ids_at.append(at)
             at += 8 * max(cap, 0)
         out: list[tuple[int, int, int]] = [(0, 0, 0)] * len(self.shapes)
-        order = sorted(range(len(self.shapes)), key=lambda j: not self.whole(j))
+        order = sorted(range(len(self.shapes)), key=self.whole)  # the rows, then the block
         for j in order:
             shape, cap = self.shapes[j], self.caps[j]
             entries = math.prod(shape) if cap == DENSE else cap * math.prod(shape[1:])
@@ -186,6 +198,24 @@ class Layout:
     def nbytes(self) -> int:
         """Bytes of one rank's record."""
         return self._offsets[1]
+
+    @property
+    def prefix(self) -> int:
+        """Bytes of a record before its block (header, ids, rows): what every rank
+        needs of every other's when the blocks are summed in pieces (`nbytes` when
+        there is no block)."""
+        return self.nbytes if self._block is None else self._block[0]
+
+    def block_pieces(self, n: int) -> list[tuple[int, int]]:
+        """The block cut in `n` pieces, each (first entry, entries), nearly equal and
+        in order (``np.array_split``'s cut); ``[]`` when there is no block."""
+        if self._block is None:
+            return []
+        first, end, dt = self._block
+        q, r = divmod((end - first) // np.dtype(dt).itemsize, n)
+        sizes = [q + (k < r) for k in range(n)]
+        starts = [sum(sizes[:k]) for k in range(n)]
+        return list(zip(starts, sizes, strict=True))
 
     def views(self, record: Array) -> RecordView:
         """`record` (uint8, (nbytes,)) as its header and slots: views, no copies."""
@@ -222,12 +252,18 @@ class Layout:
                 np.take(g, rows, axis=0, out=slot.values[:n], mode="clip")  # (rows, ...)
 
     def sum_into(
-        self, records: list[RecordView], slots: list[ParamSlot], scratch=None, headers=None
+        self,
+        records: list[RecordView],
+        slots: list[ParamSlot],
+        scratch=None,
+        headers=None,
+        summed: Array | None = None,
     ):
         """Sum the ranks' records in rank order, each times its share of the loss
         weight, into the slots' gradient arrays (`scratch`: a Workspace for the
         scaled shares, kept from call to call; `headers`: the records' stacked, when
-        at hand).
+        at hand; `summed`: the blocks' sum when it is already made, by
+        :func:`sum_piece` piece by piece, and then the records' blocks are not read).
 
         Returns the slots with the rows they now hold: the union of the ranks' rows
         for a sparse slot, None for a dense one.
@@ -236,9 +272,8 @@ class Layout:
         if headers is None:
             headers = np.stack([rec.header for rec in records])  # (N, k), a few numbers
         s = scales(headers)
-        summed = None  # the whole slots' values, summed as one block
         blocks = [rec.block for rec in records if rec.block is not None]
-        if blocks:  # every record has one, or none has
+        if summed is None and blocks:  # every record has one, or none has
             summed = ws.take("block", blocks[0].shape, blocks[0].dtype)
             _sum_scaled(blocks, s, summed, ws.take("block.part", summed.shape, summed.dtype))
         out: list[ParamSlot] = []
@@ -277,6 +312,13 @@ class Layout:
             start = (at - first) // item
             out.append(slice(start, start + size // item) if self.whole(j) else None)
         return out
+
+
+def sum_piece(parts: list[Array], headers: Array, out: Array, tmp: Array) -> None:
+    """``out <- (s_0 parts_0 + s_1 parts_1) + ...``: one piece of the ranks' blocks
+    summed as :meth:`Layout.sum_into` sums the whole (`headers`: every rank's, for the
+    shares ``s_r``); element by element the same operations, so the same bits."""
+    _sum_scaled(parts, scales(headers), out, tmp)
 
 
 def _sum_scaled(parts: list[Array], s: list[float], out: Array, tmp: Array) -> None:
