@@ -10,10 +10,13 @@ record, as :class:`rnnkit.distributed.MPIGroup` writes them. Then:
 - ``sum``: adding the records in rank order into the model's gradients
   (``Layout.sum_into``), timed in this process, the best of several rounds;
 - ``shared`` and ``gather``: under ``mpiexec -n N`` (started by this script), each
-  rank writing its record and seeing every rank's, the two ways ``MPIGroup`` can:
+  rank writing its record and seeing every rank's, two of the ways ``MPIGroup`` can:
   a shared-memory window and one barrier (ranks on one host), or one ``Allgather``
   (ranks anywhere); the median over ``--rounds`` exchanges, each after a barrier so
-  the ranks start together.
+  the ranks start together;
+- ``scatter``: the third way (ranks anywhere, the default from 3 ranks on several
+  hosts): the headers and rows gathered, then the blocks summed in pieces, which
+  includes the dense part of ``sum``.
 
 Times are microseconds per step. The record's bytes say how much each rank writes.
 """
@@ -34,7 +37,7 @@ import numpy as np
 from rnnkit.bench.configs import CONFIGS, find_config
 from rnnkit.bench.rnnkit_side import build_model, make_batch
 from rnnkit.distributed import Accumulate
-from rnnkit.distributed.group import _fitting, _Gathered, _Shared
+from rnnkit.distributed.group import _fitting, _Gathered, _Scattered, _Shared
 from rnnkit.training import SequenceDataset
 
 #: the configurations timed unless --config says otherwise: every one but large
@@ -81,13 +84,15 @@ def worker(config: str, rounds: int) -> None:
     _, parts, layout = shares(config, comm.Get_size())
     head, grads = parts[comm.Get_rank()]
     out = {}
-    for name, kind in (("shared", _Shared), ("gather", _Gathered)):
+    ways = (("shared", _Shared), ("gather", _Gathered), ("scatter", _Scattered))
+    for name, kind in ways:
         records = kind(comm, layout)
         times = []
         for i in range(rounds + 50):
             comm.Barrier()
             start = time.perf_counter()
-            records.exchange(layout, head, grads)
+            seen = records.exchange(layout, head, grads)
+            records.summed(np.stack([rec.header for rec in seen]))  # None but scattered
             if i >= 50:  # the first rounds touch the pages
                 times.append(time.perf_counter() - start)
         records.free()
@@ -114,7 +119,9 @@ def main(argv: list[str]) -> None:
         return
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     print(f"{args.ranks} ranks; microseconds per step (sum: best of 7; exchange: median)")
-    print(f"{'config':<10}{'record bytes':>14}{'sum':>10}{'shared':>10}{'gather':>10}")
+    print(
+        f"{'config':<10}{'record bytes':>14}{'sum':>10}{'shared':>10}{'gather':>10}{'scatter':>10}"
+    )
     for config in args.config:
         summed = time_sum(config, args.ranks)
         command = [_mpiexec(), "-n", str(args.ranks), sys.executable, __file__]
@@ -123,7 +130,7 @@ def main(argv: list[str]) -> None:
         ex = json.loads(done.stdout.strip().splitlines()[-1])
         print(
             f"{config:<10}{summed['bytes']:>14,}{summed['sum_us']:>10.0f}"
-            f"{ex['shared_us']:>10.0f}{ex['gather_us']:>10.0f}",
+            f"{ex['shared_us']:>10.0f}{ex['gather_us']:>10.0f}{ex['scatter_us']:>10.0f}",
             flush=True,
         )
 

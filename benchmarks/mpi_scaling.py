@@ -16,8 +16,8 @@ round so a busy machine slows them alike:
   gives N ranks with no exchange, sum or duplicated update, the ceiling of ``mpi``.
 
 The ranks see each other's records as ``rnnkit.distributed.MPIGroup`` chooses (one
-host: a shared-memory window); ``RNNKIT_MPI_EXCHANGE=gather`` times the ``Allgather``
-that ranks on several hosts use instead.
+host: a shared-memory window); ``RNNKIT_MPI_EXCHANGE=gather`` or ``scatter`` times
+the collectives that ranks on several hosts use instead.
 
 The global batch is the configuration's, so each of N ranks trains 1/N of it. With
 ``--share-batch`` each rank's share is the configuration's batch instead, and all

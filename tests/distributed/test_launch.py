@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from rnnkit.distributed import MPIGroup, launched_ranks, share_cores
-from rnnkit.distributed.group import _room
+from rnnkit.distributed.group import _apart, _room
 from rnnkit.distributed.reduction import Layout
 from rnnkit.errors import ConfigError
 
@@ -45,10 +45,18 @@ def test_the_exchange_is_chosen_by_name_and_a_wrong_one_is_one_clear_error(monke
     monkeypatch.setenv("RNNKIT_MPI_EXCHANGE", "gather")
     assert MPIGroup(_OneRank()).exchange == "gather"  # the variable, when none is given
     monkeypatch.setenv("RNNKIT_MPI_EXCHANGE", "rdma")
-    with pytest.raises(ConfigError, match="EXCHANGE='rdma': choose one of auto, shared, gather"):
+    choices = r"EXCHANGE='rdma': choose one of auto, shared, gather, scatter$"
+    with pytest.raises(ConfigError, match=choices):
         MPIGroup(_OneRank())  # the variable is named, as the user wrote it
     with pytest.raises(ConfigError, match=r"^exchange='both': choose one of"):
         MPIGroup(_OneRank(), exchange="both")
+    assert MPIGroup(_OneRank(), exchange="scatter").exchange == "scatter"
+
+
+@pytest.mark.parametrize(("ranks", "way"), [(2, "gather"), (3, "scatter"), (64, "scatter")])
+def test_ranks_that_share_no_memory_gather_two_and_scatter_more(ranks: int, way: str) -> None:
+    # scattering moves 2 (N - 1) / N blocks through a rank, gathering N - 1
+    assert _apart(ranks) == way
 
 
 def test_a_shared_window_is_used_only_where_the_hosts_shared_memory_has_room(

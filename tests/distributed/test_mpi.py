@@ -38,9 +38,13 @@ def _mpiexec() -> str:
 
 
 def _run(
-    *argv: str | Path, cwd: Path | None = None, threads: bool = True, exchange: str = "auto"
+    *argv: str | Path,
+    cwd: Path | None = None,
+    threads: bool = True,
+    exchange: str = "auto",
+    ranks: int = 2,
 ) -> subprocess.CompletedProcess[str]:
-    """``mpiexec -n 2 python ARGV``, one BLAS thread per rank (`threads` False: the
+    """``mpiexec -n RANKS python ARGV``, one BLAS thread per rank (`threads` False: the
     thread variables unset, as a user's shell has them), the records exchanged as
     `exchange` says (``RNNKIT_MPI_EXCHANGE``)."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -50,7 +54,7 @@ def _run(
     env["PYTHONPATH"] = os.pathsep.join(
         [str(Path(__file__).parents[2] / "src"), env.get("PYTHONPATH", "")]
     )
-    command = [_mpiexec(), "-n", "2", sys.executable, *map(str, argv)]
+    command = [_mpiexec(), "-n", str(ranks), sys.executable, *map(str, argv)]
     return subprocess.run(
         command, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=cwd, check=False
     )
@@ -61,19 +65,24 @@ def _load(path: Path) -> list[np.ndarray]:
         return [f[f"arr_{i}"] for i in range(len(f.files))]
 
 
-@pytest.mark.parametrize("exchange", ["shared", "gather"])
+@pytest.mark.parametrize(
+    ("exchange", "ranks"), [("shared", 2), ("gather", 2), ("scatter", 2), ("scatter", 3)]
+)
 def test_ranks_hold_the_weights_of_one_process_accumulating_their_shares(
-    tmp_path: Path, exchange: str
+    tmp_path: Path, exchange: str, ranks: int
 ) -> None:
-    # both ways of seeing the other ranks' records: this host's shared memory, Allgather
-    done = _run(HELPER, "train", tmp_path, exchange=exchange)
+    # every way of seeing the other ranks' records: this host's shared memory,
+    # Allgather, and the dense gradients summed in pieces (three ranks: three pieces,
+    # shares of 3, 2 and 2 sentences)
+    done = _run(HELPER, "train", tmp_path, exchange=exchange, ranks=ranks)
     assert done.returncode == 0, done.stderr
-    rank0, rank1 = _load(tmp_path / "rank0.npz"), _load(tmp_path / "rank1.npz")
+    weights = [_load(tmp_path / f"rank{r}.npz") for r in range(ranks)]
     with threadpoolctl.threadpool_limits(1):
-        accumulated = tagger(Accumulate(2, seed=GROUP_SEED)).model_.get_weights()
-    for a, b, c in zip(rank0, rank1, accumulated, strict=True):
-        np.testing.assert_array_equal(a, b)  # every rank: the same bits
-        np.testing.assert_array_equal(a, c)  # the same sums in the same order
+        accumulated = tagger(Accumulate(ranks, seed=GROUP_SEED)).model_.get_weights()
+    for j, expected in enumerate(accumulated):
+        for rank in weights:
+            np.testing.assert_array_equal(rank[j], weights[0][j])  # every rank: the same bits
+            np.testing.assert_array_equal(rank[j], expected)  # the same sums, the same order
 
 
 def test_a_rank_that_raises_ends_the_job_with_one_clear_line(tmp_path: Path) -> None:

@@ -81,7 +81,9 @@ def test_a_wrong_exchange_is_one_line_from_rank_0_and_exit_code_2(tmp_path: Path
     done = _run(*TRAIN, "--data", data, "--out", tmp_path / "m", RNNKIT_MPI_EXCHANGE="rdma")
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
-    assert lines == ["error: RNNKIT_MPI_EXCHANGE='rdma': choose one of auto, shared, gather"]
+    assert lines == [
+        "error: RNNKIT_MPI_EXCHANGE='rdma': choose one of auto, shared, gather, scatter"
+    ]
     assert not (tmp_path / "m").exists()
 
 

@@ -2,9 +2,10 @@
 
 ``mpiexec -n N rnnkit train ...`` trains on N ranks (processes, on one host or
 many): every rank builds the same model from the seed, takes its share of each
-global batch (:func:`shard`), runs forward and BPTT on it, and the ranks gather
-each other's gradients as one fixed-size record per rank (:class:`Layout`), summed
-in rank order, so every rank applies the same update and holds the same weights.
+global batch (:func:`shard`), runs forward and BPTT on it, and the ranks exchange
+their gradients as one fixed-size record per rank (:class:`Layout`), summed in rank
+order (whole on every rank, or in pieces, each by one rank, and then shared), so
+every rank applies the same update and holds the same weights.
 :class:`Accumulate` is the same arithmetic in one process. Rank 0 alone prints and
 writes; a failing rank ends the job (:func:`abort_on_error`).
 """

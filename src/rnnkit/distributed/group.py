@@ -13,12 +13,18 @@ One step of :class:`MPIGroup` on rank ``r`` of ``N``:
 Where every rank runs on one host, the records lie in one block of memory the ranks
 share (an MPI shared-memory window): each rank writes its own and, after a barrier,
 reads the others' where they lie, with no copy; two records per rank, used in turn,
-so a rank can write the next step's while another still reads this one's. Ranks on
-several hosts gather every record in one collective (``Allgather``) instead.
-Either way one collective a step, whatever the number of parameters, and the same
-bits. The first step, and a step where a share touches more embedding rows than the
-records have room for, take a second: every rank reads the same headers, so all of
-them grow the layout alike and send again.
+so a rank can write the next step's while another still reads this one's. Two ranks
+on two hosts gather every record in one collective (``Allgather``): each takes in
+the other's. More ranks on several hosts ("scatter") gather only the records'
+headers and embedding rows; the dense gradients, the bulk, are summed in pieces:
+rank k takes the k-th piece of every rank's block (``Alltoallv``), sums them in rank
+order and hands its sum to every rank (``Allgatherv``). A rank then moves
+2 (N - 1) / N blocks, where gathering moves N - 1, and every piece is summed once,
+by one rank, in the order every other way sums it: the same bits. Each way takes
+a fixed number of collectives a step, whatever the number of parameters. The first
+step, and a step where a share touches more embedding rows than the records have
+room for, take more: every rank reads the same headers, so all of them grow the
+layout alike and send again.
 
 The result is the gradient of the global batch's loss, a mean over all of its
 sequences (or tokens), never a mean of the ranks' means; every rank holds the same
@@ -38,7 +44,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from rnnkit.core.workspace import Workspace
-from rnnkit.distributed.reduction import COUNTS, Layout, RecordView, header, totals
+from rnnkit.distributed.reduction import COUNTS, Layout, RecordView, header, sum_piece, totals
 from rnnkit.distributed.sharding import shard, share_size
 from rnnkit.errors import ConfigError
 from rnnkit.training.checkpoint import model_generators
@@ -52,8 +58,14 @@ T = TypeVar("T")
 #: draws of a generator set aside for each share (PCG64's period is 2**128)
 STRIDE = 2**64
 #: how the ranks see each other's records: "shared" memory (every rank on one host),
-#: "gather" (a collective copy, any hosts), "auto" (shared where it can be)
-EXCHANGES = ("auto", "shared", "gather")
+#: "gather" (a collective copy, any hosts), "scatter" (the dense gradients summed in
+#: pieces, any hosts), "auto" (shared where it can be, else gather for 2 ranks and
+#: scatter for more)
+EXCHANGES = ("auto", "shared", "gather", "scatter")
+#: from this many ranks "auto" sums in pieces where it cannot share memory: scattering
+#: moves 2 (N - 1) / N blocks a rank, gathering N - 1, the same at 2 ranks (where
+#: gathering takes one collective, not three)
+SCATTER_FROM = 3
 
 
 class _Steps:
@@ -114,13 +126,19 @@ class _Steps:
         return header(counts, [rows for _, rows in grads]), grads
 
     def _finish(
-        self, layout: Layout, records: list[RecordView], slots: list[ParamSlot], headers=None
+        self,
+        layout: Layout,
+        records: list[RecordView],
+        slots: list[ParamSlot],
+        headers=None,
+        summed: Array | None = None,
     ):
         """The global StepResult and tokens; the summed gradients written into `slots`
-        (`headers`: the records' stacked, when at hand)."""
+        (`headers`: the records' stacked, when at hand; `summed`: the blocks' sum,
+        when the ranks made it in pieces)."""
         if headers is None:
             headers = np.stack([rec.header for rec in records])  # (N, k)
-        out = layout.sum_into(records, slots, self._scratch, headers)
+        out = layout.sum_into(records, slots, self._scratch, headers, summed)
         for key, _, _, union in out:
             if union is not None:
                 self._written[key] = union
@@ -150,7 +168,8 @@ class MPIGroup(_Steps):
         With the step and the rank, seeds the model's dropout at every step.
     exchange : one of EXCHANGES, or None for ``RNNKIT_MPI_EXCHANGE`` (default "auto")
         How the ranks see each other's records: "shared" needs every rank on one host;
-        "auto" gathers instead where the host's shared memory has too little room.
+        "auto" shares where it can, and where the ranks span hosts, or the host's
+        shared memory has too little room, gathers (2 ranks) or scatters (more).
     """
 
     def __init__(self, comm: Any, seed: int = 0, exchange: str | None = None) -> None:
@@ -166,11 +185,15 @@ class MPIGroup(_Steps):
         self._insist = chosen == "shared"  # else a window too large for /dev/shm: gather
         self._layout: Layout | None = None
         self._model: Any = None  # the model the layout and buffers are for
-        self._records: _Gathered | _Shared | None = None
+        self._records: _Records | None = None
 
     def describe(self) -> str:
         """One line for the start of a run: the ranks, and how their gradients meet."""
-        how = "in memory the ranks share" if self.exchange == "shared" else "by MPI Allgather"
+        how = {
+            "shared": "in memory the ranks share",
+            "gather": "by MPI Allgather",
+            "scatter": "in pieces across the ranks (MPI Alltoallv, Allgatherv)",
+        }[self.exchange]
         return f"data parallel on {self.size} ranks, gradients summed {how}"
 
     def train_step(self, model: Any, source: Any, index: Any, step: int):
@@ -187,17 +210,18 @@ class MPIGroup(_Steps):
             self._lay_out(_fitting(headers, slots, self._layout), model)
             records = self._records.exchange(self._layout, head, grads)
             headers = np.stack([rec.header for rec in records])
-        return self._finish(self._layout, records, slots, headers)
+        summed = self._records.summed(headers)  # None but when scattered
+        return self._finish(self._layout, records, slots, headers, summed)
 
     def _lay_out(self, layout: Layout, model: Any) -> None:
         """Buffers for `layout`, kept (and their views made) until it changes."""
         if self._records is not None:
             self._records.free()
         self._layout, self._model = layout, model
-        if self.exchange == "shared" and not self._insist:  # too large for /dev/shm: gather
+        if self.exchange == "shared" and not self._insist:  # too large for /dev/shm
             if not _all(self.comm, _room(layout, self.size)):  # (for good: no layout shrinks)
-                self.exchange = "gather"
-        kind = _Shared if self.exchange == "shared" else _Gathered
+                self.exchange = _apart(self.size)
+        kind = {"shared": _Shared, "gather": _Gathered, "scatter": _Scattered}[self.exchange]
         self._records = kind(self.comm, layout)
 
     def _gatherv(self, buf: Array, sizes: list[int]) -> list[Array]:
@@ -236,10 +260,10 @@ class MPIGroup(_Steps):
 
 
 def _exchange(comm: Any, name: str) -> str:
-    """The way to see the records for `name` of EXCHANGES, "shared" or "gather"
-    ("auto": shared when every rank of `comm` is on this host). Every rank decides
+    """The way to see the records for `name` of EXCHANGES ("auto": shared when every
+    rank of `comm` is on this host, else as :func:`_apart` says). Every rank decides
     alike."""
-    if name == "gather":
+    if name in ("gather", "scatter"):
         return name
     from mpi4py import MPI
 
@@ -247,8 +271,14 @@ def _exchange(comm: Any, name: str) -> str:
     one_host = _all(comm, host.Get_size() == comm.Get_size())
     host.Free()
     if name == "shared" and not one_host:
-        raise ConfigError("exchange 'shared' needs every rank on one host: use 'gather'")
-    return "shared" if one_host else "gather"
+        raise ConfigError("exchange 'shared' needs every rank on one host: use 'scatter'")
+    return "shared" if one_host else _apart(int(comm.Get_size()))
+
+
+def _apart(ranks: int) -> str:
+    """The exchange of `ranks` ranks that share no memory: gather for two, scatter
+    for more (SCATTER_FROM)."""
+    return "scatter" if ranks >= SCATTER_FROM else "gather"
 
 
 def _all(comm: Any, flag: bool) -> bool:
@@ -272,7 +302,22 @@ def _room(layout: Layout, ranks: int, shm: str = "/dev/shm") -> bool:
     return st.f_bavail * st.f_frsize >= 2 * (2 * layout.nbytes * ranks)
 
 
-class _Gathered:
+class _Records:
+    """How the ranks see each other's records, one way of EXCHANGES: ``exchange``
+    gives every rank's record (views, in rank order); then ``summed`` gives their
+    blocks' sum when the exchange made it (else None: ``sum_into`` adds the blocks)."""
+
+    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
+        raise NotImplementedError
+
+    def summed(self, headers: Array) -> Array | None:
+        return None
+
+    def free(self) -> None:
+        """Hand back what the records held (a collective where they were shared)."""
+
+
+class _Gathered(_Records):
     """Every rank's record copied to every rank by one ``Allgather`` a step."""
 
     def __init__(self, comm: Any, layout: Layout) -> None:
@@ -288,11 +333,62 @@ class _Gathered:
         self.comm.Allgather(self.send, self.received)
         return self.everyone
 
-    def free(self) -> None:
-        pass
+
+class _Scattered(_Records):
+    """Every rank's header, ids and rows gathered to every rank (``Allgatherv``, in
+    place), the blocks summed in pieces: this rank takes its piece of every rank's
+    block (``Alltoallv``), sums them in rank order and every rank gathers the summed
+    pieces (``Allgatherv``). A layout with no block (slots held whole in several
+    dtypes) goes whole, as gathered."""
+
+    def __init__(self, comm: Any, layout: Layout) -> None:
+        from mpi4py import MPI
+
+        self.comm, self.rank, n = comm, int(comm.Get_rank()), int(comm.Get_size())
+        self.byte = MPI.BYTE
+        self.in_place = MPI.IN_PLACE
+        self.received = np.zeros((n, layout.nbytes), np.uint8)  # by rank; own row packed
+        self.everyone = [layout.views(rec) for rec in self.received]
+        self.prefix = layout.prefix
+        own = self.everyone[self.rank].block
+        self.pieces = layout.block_pieces(n)  # (first entry, entries) per rank
+        self.item = 0 if own is None else own.itemsize
+        size = 0 if not self.pieces else self.pieces[self.rank][1]
+        dtype = np.uint8 if own is None else own.dtype
+        self.mine = np.zeros((n, size), dtype)  # this rank's piece of every rank's block
+        self.tmp = np.zeros(size, dtype)
+        self.block = np.zeros(0 if own is None else own.size, dtype)  # summed, then gathered
+
+    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
+        """Pack this rank's record; every rank's header and rows, and this rank's piece
+        of every block: the records' views, in rank order (the blocks unread)."""
+        layout.pack(self.everyone[self.rank], head, grads)
+        n, nbytes, prefix = len(self.received), self.received.shape[1], self.prefix
+        counts, starts = [prefix] * n, [r * nbytes for r in range(n)]
+        self.comm.Allgatherv(self.in_place, [self.received, counts, starts, self.byte])
+        if self.pieces:
+            own = self.received[self.rank, prefix:]
+            counts = [k * self.item for _, k in self.pieces]
+            starts = [a * self.item for a, _ in self.pieces]
+            size = self.mine.shape[1] * self.item
+            into = [self.mine, [size] * n, [r * size for r in range(n)], self.byte]
+            self.comm.Alltoallv([own, counts, starts, self.byte], into)
+        return self.everyone
+
+    def summed(self, headers: Array) -> Array | None:
+        """The blocks summed: this rank's piece summed in rank order, then every
+        rank's piece gathered."""
+        if not self.pieces:
+            return None
+        first, size = self.pieces[self.rank]
+        sum_piece(list(self.mine), headers, self.block[first : first + size], self.tmp)
+        counts = [k * self.item for _, k in self.pieces]
+        starts = [a * self.item for a, _ in self.pieces]
+        self.comm.Allgatherv(self.in_place, [self.block, counts, starts, self.byte])
+        return self.block
 
 
-class _Shared:
+class _Shared(_Records):
     """Every rank's records in one shared-memory window of their host, two per rank.
 
     A step writes this rank's record of the turn, waits at a barrier for every rank's,
