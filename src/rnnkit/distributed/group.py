@@ -271,7 +271,7 @@ def _exchange(comm: Any, name: str) -> str:
     one_host = _all(comm, host.Get_size() == comm.Get_size())
     host.Free()
     if name == "shared" and not one_host:
-        raise ConfigError("exchange 'shared' needs every rank on one host: use 'scatter'")
+        raise ConfigError("exchange 'shared' needs every rank on one host: use 'auto'")
     return "shared" if one_host else _apart(int(comm.Get_size()))
 
 
@@ -345,34 +345,34 @@ class _Scattered(_Records):
         from mpi4py import MPI
 
         self.comm, self.rank, n = comm, int(comm.Get_rank()), int(comm.Get_size())
-        self.byte = MPI.BYTE
-        self.in_place = MPI.IN_PLACE
         self.received = np.zeros((n, layout.nbytes), np.uint8)  # by rank; own row packed
         self.everyone = [layout.views(rec) for rec in self.received]
-        self.prefix = layout.prefix
         own = self.everyone[self.rank].block
         self.pieces = layout.block_pieces(n)  # (first entry, entries) per rank
-        self.item = 0 if own is None else own.itemsize
-        size = 0 if not self.pieces else self.pieces[self.rank][1]
+        # the messages, in bytes: every rank's prefix into its row of `received` ...
+        nbytes, prefix = layout.nbytes, layout.prefix
+        spans = [[prefix] * n, [r * nbytes for r in range(n)]]
+        self.prefixes = [self.received, *spans, MPI.BYTE]
+        item, (_, size) = (1, (0, 0)) if own is None else (own.itemsize, self.pieces[self.rank])
         dtype = np.uint8 if own is None else own.dtype
-        self.mine = np.zeros((n, size), dtype)  # this rank's piece of every rank's block
+        # ... this rank's piece of every rank's block, by rank, and the summed pieces
+        self.mine = np.zeros((n, size), dtype)
         self.tmp = np.zeros(size, dtype)
-        self.block = np.zeros(0 if own is None else own.size, dtype)  # summed, then gathered
+        self.block = np.zeros(0 if own is None else own.size, dtype)
+        spans = [[k * item for _, k in self.pieces], [a * item for a, _ in self.pieces]]
+        block = self.received[self.rank, prefix : prefix + self.block.nbytes]
+        self.out = [block, *spans, MPI.BYTE]  # (nothing to send without a block)
+        self.into = [self.mine, [size * item] * n, [r * size * item for r in range(n)], MPI.BYTE]
+        self.gather = [self.block, *spans, MPI.BYTE]
+        self.in_place = MPI.IN_PLACE
 
     def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
         """Pack this rank's record; every rank's header and rows, and this rank's piece
         of every block: the records' views, in rank order (the blocks unread)."""
         layout.pack(self.everyone[self.rank], head, grads)
-        n, nbytes, prefix = len(self.received), self.received.shape[1], self.prefix
-        counts, starts = [prefix] * n, [r * nbytes for r in range(n)]
-        self.comm.Allgatherv(self.in_place, [self.received, counts, starts, self.byte])
+        self.comm.Allgatherv(self.in_place, self.prefixes)
         if self.pieces:
-            own = self.received[self.rank, prefix:]
-            counts = [k * self.item for _, k in self.pieces]
-            starts = [a * self.item for a, _ in self.pieces]
-            size = self.mine.shape[1] * self.item
-            into = [self.mine, [size] * n, [r * size for r in range(n)], self.byte]
-            self.comm.Alltoallv([own, counts, starts, self.byte], into)
+            self.comm.Alltoallv(self.out, self.into)
         return self.everyone
 
     def summed(self, headers: Array) -> Array | None:
@@ -382,9 +382,7 @@ class _Scattered(_Records):
             return None
         first, size = self.pieces[self.rank]
         sum_piece(list(self.mine), headers, self.block[first : first + size], self.tmp)
-        counts = [k * self.item for _, k in self.pieces]
-        starts = [a * self.item for a, _ in self.pieces]
-        self.comm.Allgatherv(self.in_place, [self.block, counts, starts, self.byte])
+        self.comm.Allgatherv(self.in_place, self.gather)
         return self.block
 
 
