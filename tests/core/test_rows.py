@@ -8,7 +8,8 @@ and float64; ids beyond the table raise NumPy's IndexError on both paths and wri
 nothing, and a negative id counts from the end on both, as NumPy's indexing does (the
 Embedding layer refuses both before). :func:`sgd_rows` takes an SGD step on the given
 rows with the reference's bits, and declines arrays it does not take; :func:`add_scaled_rows`
-adds a scaled block of distinct rows with the reference's bits.
+adds a scaled block of distinct rows with the reference's bits; :func:`zero_rows`
+leaves a gradient that was zero outside its rows all zero.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnkit.core.embedding import add_rows_grad, add_scaled_rows, sgd_rows, sparse_rows_grad
+from rnnkit.core.embedding import (
+    add_rows_grad,
+    add_scaled_rows,
+    sgd_rows,
+    sparse_rows_grad,
+    zero_rows,
+)
 from rnnkit.core.kernels import use_kernels
 
 V, E, B, T = 50, 7, 6, 9
@@ -123,3 +130,15 @@ def test_scaled_rows_add_the_references_bits(compiled, dtype):
     want = start.copy()
     want[ids] += X * dtype(0.3)
     assert np.array_equal(results["numpy"], want)
+
+
+@pytest.mark.parametrize("touched", [3, 12, 13, 50])
+def test_zero_rows_leaves_a_gradient_zero_outside_its_rows_all_zero(touched: int) -> None:
+    # a quarter of the table or more is filled whole, fewer rows are written alone
+    rng = np.random.default_rng(touched)
+    rows = np.sort(rng.choice(V, size=touched, replace=False))
+    G = np.zeros((V, E), np.float32)
+    G[rows] = rng.normal(size=(touched, E))
+    view = G[:]
+    zero_rows(view, rows)
+    assert view.base is G and not G.any()  # in place

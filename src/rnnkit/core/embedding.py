@@ -36,6 +36,7 @@ __all__ = [
     "lookup",
     "sgd_rows",
     "sparse_rows_grad",
+    "zero_rows",
 ]
 
 Array = np.ndarray
@@ -154,6 +155,17 @@ def distinct_rows(parts: list[Array], n: int, ws: Workspace | None = None) -> Ar
     for ids in parts:
         seen[ids] = True
     return np.flatnonzero(seen)
+
+
+def zero_rows(G: Array, rows: Array) -> None:
+    """``G[rows] = 0`` for a gradient that is zero outside `rows`: the whole array
+    filled where the rows are a quarter of it or more (a character vocabulary's
+    table, whose every row a batch touches: a fill costs a fraction of an indexed
+    write), else the rows alone (a word vocabulary's, mostly untouched)."""
+    if 4 * len(rows) >= len(G):
+        G.fill(0.0)
+    else:
+        G[rows] = 0.0
 
 
 def sgd_rows(P: Array, G: Array, rows: Array, lr: float) -> bool:

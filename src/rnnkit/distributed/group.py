@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from rnnkit.core.embedding import zero_rows
 from rnnkit.core.workspace import Workspace
 from rnnkit.distributed.reduction import COUNTS, Layout, RecordView, header, sum_piece, totals
 from rnnkit.distributed.sharding import shard, share_size
@@ -109,7 +110,7 @@ class _Steps:
         for key, _, g, _ in model.param_slots():  # zero what the last sum wrote
             rows = self._written.pop(key, None)
             if rows is not None:
-                g[rows] = 0.0
+                zero_rows(g, rows)
         model.zero_grad()
         part = shard(index, rank, self.size)
         counts = [0.0] * len(COUNTS)

@@ -88,16 +88,18 @@ def header(counts: Any, rows: list[Array | None]) -> Array:
 
 def scales(headers: Array) -> list[float]:
     """Each rank's share of the global loss weight, ``w_r / sum_r w_r`` (0 if none)."""
-    total = totals(headers)[0]
-    return [float(w) / total if total > 0 else 0.0 for w in headers[:, 0]]
+    weights = headers[:, 0].tolist()
+    total = 0.0
+    for w in weights:  # in rank order
+        total += w
+    return [w / total if total > 0 else 0.0 for w in weights]
 
 
 def totals(headers: Array) -> list[float]:
     """The counts summed over the ranks, in rank order."""
     out = [0.0] * len(COUNTS)
-    for head in headers:
-        for i in range(len(COUNTS)):
-            out[i] += float(head[i])
+    for head in headers[:, : len(COUNTS)].tolist():
+        out = [a + b for a, b in zip(out, head, strict=True)]
     return out
 
 

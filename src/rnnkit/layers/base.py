@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnkit.core.embedding import add_rows_grad
+from rnnkit.core.embedding import add_rows_grad, zero_rows
 from rnnkit.core.workspace import Workspace
 from rnnkit.errors import ConfigError, ShapeError
 
@@ -128,7 +128,7 @@ class Layer:
             if rows is None:
                 g.fill(0.0)
             else:
-                g[rows] = 0.0
+                zero_rows(g, rows)
             self.sparse_rows[key] = _NO_ROWS
 
     def _add_rows(self, key: str, ids: Array, dout: Array, mask: Array | None = None) -> None:
