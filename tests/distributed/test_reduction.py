@@ -24,12 +24,25 @@ def _records(parts: list[Grads], weights: list[float], layout: Layout | None = N
 
 
 def _sum(parts: list[Grads], weights: list[float]):
-    """Pack each rank's parts, sum them into fresh arrays, return (arrays, rows)."""
+    """Pack each rank's parts, sum them for slots of fresh arrays, return (the summed
+    gradients sum_into gives the slots, their rows)."""
     records, layout = _records(parts, weights)
     out = [np.full_like(g, np.nan) for g, _ in parts[0]]
     slots = [(f"p{j}", g, g, None) for j, g in enumerate(out)]
     result = layout.sum_into(records, slots)
-    return out, [rows for *_, rows in result]
+    return [g for _, _, g, _ in result], [rows for *_, rows in result]
+
+
+def test_a_slot_in_the_block_gets_a_view_of_the_sum_and_keeps_its_own_gradient() -> None:
+    rng = np.random.default_rng(7)
+    parts = [[(rng.normal(size=(3, 2)).astype(np.float32), None)] for _ in range(2)]
+    records, layout = _records(parts, [1.0, 1.0])
+    own = parts[0][0][0].copy()
+    ((_, _, summed, _),) = layout.sum_into(records, [("W", own, own, None)])
+    assert summed is not own and not np.shares_memory(summed, own)  # no copy into it
+    np.testing.assert_array_equal(own, parts[0][0][0])  # this rank's gradient, as it was
+    half = np.float32(0.5)
+    np.testing.assert_array_equal(summed, parts[0][0][0] * half + parts[1][0][0] * half)
 
 
 def test_dense_gradients_sum_in_rank_order_with_each_ranks_weight() -> None:
@@ -91,7 +104,7 @@ def test_a_share_with_more_rows_than_room_makes_every_rank_grow_the_layout() -> 
     assert Layout.fitting(heads, [(10, 3)], [np.float32], grown) is grown  # kept
     dense = [[(g, None)] for g, _ in (more[0][0], more[1][0])]
     records, _ = _records(more, [1.0, 1.0], grown)
-    out = np.full((10, 3), np.nan, np.float32)
+    out = np.zeros((10, 3), np.float32)  # zero outside its rows, as a gradient is
     ((_, _, _, rows),) = grown.sum_into(records, [("E", out, out, None)])
     (expected,), _ = _sum(dense, [1.0, 1.0])
     assert rows.tolist() == [0, 1, 5, 8]
@@ -167,7 +180,7 @@ def test_the_block_summed_in_pieces_gives_the_bits_of_the_whole() -> None:
             assert rec.block is not None
             rec.block[...] = np.nan
         result = layout.sum_into(records, slots, summed=summed)
-        np.testing.assert_array_equal(out[1], whole)
+        np.testing.assert_array_equal(result[1][2], whole)
         assert result[0][3].tolist() == [0, 1, 2, 4, 9]  # the rows, from the prefix
         records, _ = _records(parts, weights, layout)  # fresh blocks for the next n
 

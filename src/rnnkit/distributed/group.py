@@ -140,8 +140,8 @@ class _Steps:
         if headers is None:
             headers = np.stack([rec.header for rec in records])  # (N, k)
         out = layout.sum_into(records, slots, self._scratch, headers, summed)
-        for key, _, _, union in out:
-            if union is not None:
+        for (key, _, g, union), (_, _, own, _) in zip(out, slots, strict=True):
+            if union is not None and g is own:  # the sum written over this rank's rows
                 self._written[key] = union
         _, loss_sum, correct, count, n_seq, tokens = totals(headers)  # in rank order
         return StepResult(loss_sum, int(correct), int(count), int(n_seq)), int(tokens), out

@@ -56,7 +56,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from rnnkit.core.embedding import add_scaled_rows, distinct_rows
+from rnnkit.core.embedding import add_scaled_rows, distinct_rows, zero_rows
 from rnnkit.core.workspace import Workspace
 from rnnkit.training.optimizers import ParamSlot
 
@@ -267,8 +267,11 @@ class Layout:
         at hand; `summed`: the blocks' sum when it is already made, by
         :func:`sum_piece` piece by piece, and then the records' blocks are not read).
 
-        Returns the slots with the rows they now hold: the union of the ranks' rows
-        for a sparse slot, None for a dense one.
+        Returns the slots to update, each with the summed gradient and the rows it
+        holds (the union of the ranks' rows for a sparse slot, None for a dense one).
+        A slot in the block gets its part of the summed block, a view, not a copy
+        into the slot's own array, which keeps this rank's gradient; every other
+        slot's sum is written into its own array.
         """
         ws = Workspace() if scratch is None else scratch
         if headers is None:
@@ -284,18 +287,19 @@ class Layout:
             if cap != DENSE:
                 n_rows = headers[:, len(COUNTS) + j].astype(np.int64)
                 ids = [rec.slots[j].ids[:n] for rec, n in zip(records, n_rows, strict=True)]
-            if self.whole(j):  # g <- (s_0 g_0 + s_1 g_1) + ... in rank order
+            if self.whole(j):  # (s_0 g_0 + s_1 g_1) + ... in rank order
                 at = self._in_block[j]
+                rows = None if cap == DENSE else distinct_rows(ids, len(g), ws)
                 if summed is not None and at is not None:
-                    np.copyto(g, summed[at].reshape(g.shape))
-                else:
-                    values = [rec.slots[j].values for rec in records]
-                    _sum_scaled(values, s, g, ws.take(key, g.shape, g.dtype))
-                out.append((key, p, g, None if cap == DENSE else distinct_rows(ids, len(g), ws)))
+                    out.append((key, p, summed[at].reshape(g.shape), rows))
+                    continue
+                values = [rec.slots[j].values for rec in records]
+                _sum_scaled(values, s, g, ws.take(key, g.shape, g.dtype))
+                out.append((key, p, g, rows))
                 continue
             tmp = ws.take(key, g.shape, g.dtype)
             union = distinct_rows(ids, len(g), ws)
-            g[union] = 0.0  # each row: 0 + s_0 g_0 + s_1 g_1 + ..., as a dense sum adds
+            zero_rows(g, union)  # each row: 0 + s_0 g_0 + s_1 g_1 + ..., as a dense sum adds
             for r, (rec, n) in enumerate(zip(records, n_rows, strict=True)):
                 sent = rec.slots[j].values[:n]  # a rank's rows are distinct
                 add_scaled_rows(g, ids[r], sent, s[r], tmp[:n])
