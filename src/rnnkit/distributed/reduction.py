@@ -41,9 +41,10 @@ of every other rank; the block can be summed in pieces, each piece by one rank
 >>> records = np.zeros((2, layout.nbytes), np.uint8)
 >>> for r, g in enumerate((g0, g1)):
 ...     layout.pack(layout.views(records[r]), heads[r], [(g, None)])
->>> out = np.zeros(2)
->>> _ = layout.sum_into([layout.views(rec) for rec in records], [("w", out, out, None)])
->>> out.tolist()  # 1/4 g0 + 3/4 g1
+>>> w = np.zeros(2)
+>>> views = [layout.views(rec) for rec in records]
+>>> [(_, _, summed, _)] = layout.sum_into(views, [("w", w, w, None)])
+>>> summed.tolist()  # 1/4 g0 + 3/4 g1: the slot's gradient for the update
 [2.5, 4.25]
 """
 
