@@ -10,11 +10,12 @@ every rank holds alike:
     values   per slot, its own dtype: the whole gradient (dense), or room for cap_j
              rows of it (sparse); unscaled
 
-Every rank gathers every rank's record in one collective and, knowing all the
-counts, sums ``g = w_0/W g_0 + w_1/W g_1 + ...`` (``W = sum_r w_r``) in rank order,
-``((s_0 g_0) + s_1 g_1) + ...``: the same float operations in the same order on
-every rank, so every rank computes the same bits; one process summing the same
-micro-batches' records computes them too (:class:`~rnnkit.distributed.Accumulate`).
+Every rank sees every rank's record (:class:`~rnnkit.distributed.MPIGroup` says
+how) and, knowing all the counts, sums ``g = w_0/W g_0 + w_1/W g_1 + ...``
+(``W = sum_r w_r``) in rank order, ``((s_0 g_0) + s_1 g_1) + ...``: the same float
+operations in the same order on every rank, so every rank computes the same bits;
+one process summing the same micro-batches' records computes them too
+(:class:`~rnnkit.distributed.Accumulate`).
 
 A row-sparse gradient (an embedding's ``E``: only the rows of the ids in the batch)
 travels as its rows when every rank has it sparse: a share of 16 sentences of 25
