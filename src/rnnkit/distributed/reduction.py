@@ -90,11 +90,8 @@ def header(counts: Any, rows: list[Array | None]) -> Array:
 
 def scales(headers: Array) -> list[float]:
     """Each rank's share of the global loss weight, ``w_r / sum_r w_r`` (0 if none)."""
-    weights = headers[:, 0].tolist()
-    total = 0.0
-    for w in weights:  # in rank order
-        total += w
-    return [w / total if total > 0 else 0.0 for w in weights]
+    total = totals(headers)[0]
+    return [w / total if total > 0 else 0.0 for w in headers[:, 0].tolist()]
 
 
 def totals(headers: Array) -> list[float]:
