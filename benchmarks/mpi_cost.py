@@ -33,7 +33,7 @@ import numpy as np
 from rnnkit.bench.configs import find_config, step_flops
 from rnnkit.bench.rnnkit_side import build_model, make_batch
 from rnnkit.distributed import Layout, header, shard
-from rnnkit.distributed.group import _apart
+from rnnkit.distributed.exchanges import apart
 from rnnkit.training import SequenceDataset
 
 MB = 1e6
@@ -90,7 +90,7 @@ def main(argv: list[str]) -> None:
             row += [f"{flops / 1e9:.2f}", f"{compute * 1e3:,.0f} ms"]
             for n, gbits in cols:
                 layout = layout_for(cfg, shapes, dtypes, sparse, batch.x, n)
-                seconds = taken_in(layout, n, _apart(n)) / (gbits * 1e9 / 8)
+                seconds = taken_in(layout, n, apart(n)) / (gbits * 1e9 / 8)
                 gathered = taken_in(layout, n, "gather") / (gbits * 1e9 / 8)
                 s = compute / (compute / n + seconds)
                 g = compute / (compute / n + gathered)

@@ -37,7 +37,8 @@ import numpy as np
 from rnnkit.bench.configs import CONFIGS, find_config
 from rnnkit.bench.rnnkit_side import build_model, make_batch
 from rnnkit.distributed import Accumulate
-from rnnkit.distributed.group import _fitting, _Gathered, _Scattered, _Shared
+from rnnkit.distributed.exchanges import Gathered, Scattered, Shared
+from rnnkit.distributed.group import _fitting
 from rnnkit.training import SequenceDataset
 
 #: the configurations timed unless --config says otherwise: every one but large
@@ -84,7 +85,7 @@ def worker(config: str, rounds: int) -> None:
     _, parts, layout = shares(config, comm.Get_size())
     head, grads = parts[comm.Get_rank()]
     out = {}
-    ways = (("shared", _Shared), ("gather", _Gathered), ("scatter", _Scattered))
+    ways = (("shared", Shared), ("gather", Gathered), ("scatter", Scattered))
     for name, kind in ways:
         records = kind(comm, layout)
         times = []

@@ -65,7 +65,7 @@ def rank_worker(config: str, steps: int) -> None:
     """Under mpiexec: time the phases of `steps` steps; print this rank's medians."""
     from mpi4py import MPI
 
-    from rnnkit.distributed import group, reduction
+    from rnnkit.distributed import exchanges, group, reduction
 
     cfg = find_config(config)
     model = build_model(cfg, "rnn")
@@ -76,8 +76,8 @@ def rank_worker(config: str, steps: int) -> None:
     seen: dict[str, list[float]] = defaultdict(list)
     _timing(group._Steps, "_train_share", "share", seen)
     _timing(reduction.Layout, "pack", "record", seen)
-    _timing(group._Shared, "exchange", "exchange", seen)
-    _timing(group._Gathered, "exchange", "exchange", seen)
+    for way in (exchanges.Shared, exchanges.Gathered, exchanges.Scattered):
+        _timing(way, "exchange", "exchange", seen)
     _timing(reduction.Layout, "sum_into", "sum", seen)
     optimizer = model.optimizer
     assert optimizer is not None

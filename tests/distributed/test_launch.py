@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from rnnkit.distributed import MPIGroup, launched_ranks, share_cores
-from rnnkit.distributed.group import _apart, _room
+from rnnkit.distributed.exchanges import apart, room
 from rnnkit.distributed.reduction import Layout
 from rnnkit.errors import ConfigError
 
@@ -56,18 +56,18 @@ def test_the_exchange_is_chosen_by_name_and_a_wrong_one_is_one_clear_error(monke
 @pytest.mark.parametrize(("ranks", "way"), [(2, "gather"), (3, "scatter"), (64, "scatter")])
 def test_ranks_that_share_no_memory_gather_two_and_scatter_more(ranks: int, way: str) -> None:
     # scattering moves 2 (N - 1) / N blocks through a rank, gathering N - 1
-    assert _apart(ranks) == way
+    assert apart(ranks) == way
 
 
-def test_a_shared_window_is_used_only_where_the_hosts_shared_memory_has_room(
+def test_a_shared_window_is_used_only_where_the_hosts_shared_memory_hasroom(
     monkeypatch, tmp_path
 ) -> None:
     layout = Layout(((1000,),), ("<f4",), (-1,))  # a record of 4,056 bytes
-    assert _room(layout, 2, str(tmp_path / "absent"))  # cannot be told: try the window
+    assert room(layout, 2, str(tmp_path / "absent"))  # cannot be told: try the window
     free = {"blocks": 10**6}
     monkeypatch.setattr(
         os, "statvfs", lambda _: SimpleNamespace(f_bavail=free["blocks"], f_frsize=1)
     )
-    assert _room(layout, 2)  # 1 MB free against 2 x 2 ranks x 2 records x 4 kB
+    assert room(layout, 2)  # 1 MB free against 2 x 2 ranks x 2 records x 4 kB
     free["blocks"] = 2 * 2 * 2 * layout.nbytes - 1
-    assert not _room(layout, 2)  # room for them, not twice over: gather instead
+    assert not room(layout, 2)  # room for them, not twice over: gather instead

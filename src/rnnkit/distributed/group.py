@@ -10,21 +10,12 @@ One step of :class:`MPIGroup` on rank ``r`` of ``N``:
 3. see every rank's record and add the gradients, each times ``w_r / sum w``, in
    rank order.
 
-Where every rank runs on one host, the records lie in one block of memory the ranks
-share (an MPI shared-memory window): each rank writes its own and, after a barrier,
-reads the others' where they lie, with no copy; two records per rank, used in turn,
-so a rank can write the next step's while another still reads this one's. Two ranks
-on two hosts gather every record in one collective (``Allgather``): each takes in
-the other's. More ranks on several hosts ("scatter") gather only the records'
-headers and embedding rows; the dense gradients, the bulk, are summed in pieces:
-rank k takes the k-th piece of every rank's block (``Alltoallv``), sums them in rank
-order and hands its sum to every rank (``Allgatherv``). A rank then moves
-2 (N - 1) / N blocks, where gathering moves N - 1, and every piece is summed once,
-by one rank, in the order every other way sums it: the same bits. Each way takes
-a fixed number of collectives a step, whatever the number of parameters. The first
-step, and a step where a share touches more embedding rows than the records have
-room for, take more: every rank reads the same headers, so all of them grow the
-layout alike and send again.
+How the ranks see each other's records (shared memory on one host, collectives
+between hosts: one ``Allgather``, or the dense gradients summed in pieces) is
+:mod:`rnnkit.distributed.exchanges`; every way gives the same bits. The first step,
+and a step where a share touches more embedding rows than the records have room
+for, take one more exchange: every rank reads the same headers, so all of them grow
+the layout alike and send again.
 
 The result is the gradient of the global batch's loss, a mean over all of its
 sequences (or tokens), never a mean of the ranks' means; every rank holds the same
@@ -45,7 +36,18 @@ import numpy as np
 
 from rnnkit.core.embedding import zero_rows
 from rnnkit.core.workspace import Workspace
-from rnnkit.distributed.reduction import COUNTS, Layout, RecordView, header, sum_piece, totals
+from rnnkit.distributed.exchanges import (
+    EXCHANGES,
+    Gathered,
+    Records,
+    Scattered,
+    Shared,
+    apart,
+    choose,
+    on_every_rank,
+    room,
+)
+from rnnkit.distributed.reduction import COUNTS, Layout, RecordView, header, totals
 from rnnkit.distributed.sharding import shard, share_size
 from rnnkit.errors import ConfigError
 from rnnkit.training.checkpoint import model_generators
@@ -58,15 +60,6 @@ Array = np.ndarray
 T = TypeVar("T")
 #: draws of a generator set aside for each share (PCG64's period is 2**128)
 STRIDE = 2**64
-#: how the ranks see each other's records: "shared" memory (every rank on one host),
-#: "gather" (a collective copy, any hosts), "scatter" (the dense gradients summed in
-#: pieces, any hosts), "auto" (shared where it can be, else gather for 2 ranks and
-#: scatter for more)
-EXCHANGES = ("auto", "shared", "gather", "scatter")
-#: from this many ranks "auto" sums in pieces where it cannot share memory: scattering
-#: moves 2 (N - 1) / N blocks a rank, gathering N - 1, the same at 2 ranks (where
-#: gathering takes one collective, not three)
-SCATTER_FROM = 3
 
 
 class _Steps:
@@ -182,11 +175,11 @@ class MPIGroup(_Steps):
         if chosen not in EXCHANGES:
             raise ConfigError(f"{given}={chosen!r}: choose one of {', '.join(EXCHANGES)}")
         #: "shared" or "gather": how the records of the current layout are seen
-        self.exchange = _exchange(comm, chosen)
+        self.exchange = choose(comm, chosen)
         self._insist = chosen == "shared"  # else a window too large for /dev/shm: gather
         self._layout: Layout | None = None
         self._model: Any = None  # the model the layout and buffers are for
-        self._records: _Records | None = None
+        self._records: Records | None = None
 
     def describe(self) -> str:
         """One line for the start of a run: the ranks, and how their gradients meet."""
@@ -219,10 +212,12 @@ class MPIGroup(_Steps):
         if self._records is not None:
             self._records.free()
         self._layout, self._model = layout, model
-        if self.exchange == "shared" and not self._insist:  # too large for /dev/shm
-            if not _all(self.comm, _room(layout, self.size)):  # (for good: no layout shrinks)
-                self.exchange = _apart(self.size)
-        kind = {"shared": _Shared, "gather": _Gathered, "scatter": _Scattered}[self.exchange]
+        if self.exchange == "shared" and not self._insist:  # (for good: none shrinks)
+            if not on_every_rank(self.comm, room(layout, self.size)):  # no /dev/shm room
+                self.exchange = apart(self.size)
+        kind = {"shared": Shared, "gather": Gathered, "scatter": Scattered}[self.exchange]
+        if kind is Scattered and not layout.block_pieces(self.size):  # nothing to cut
+            kind = Gathered
         self._records = kind(self.comm, layout)
 
     def _gatherv(self, buf: Array, sizes: list[int]) -> list[Array]:
@@ -258,174 +253,6 @@ class MPIGroup(_Steps):
         buf = data.copy() if data is not None else np.empty(int(size[0]), np.uint8)
         self.comm.Bcast(buf, root=0)
         return json.loads(buf.tobytes().decode())
-
-
-def _exchange(comm: Any, name: str) -> str:
-    """The way to see the records for `name` of EXCHANGES ("auto": shared when every
-    rank of `comm` is on this host, else as :func:`_apart` says). Every rank decides
-    alike."""
-    if name in ("gather", "scatter"):
-        return name
-    from mpi4py import MPI
-
-    host = comm.Split_type(MPI.COMM_TYPE_SHARED)  # the ranks on this one's host
-    one_host = _all(comm, host.Get_size() == comm.Get_size())
-    host.Free()
-    if name == "shared" and not one_host:
-        raise ConfigError("exchange 'shared' needs every rank on one host: use 'auto'")
-    return "shared" if one_host else _apart(int(comm.Get_size()))
-
-
-def _apart(ranks: int) -> str:
-    """The exchange of `ranks` ranks that share no memory: gather for two, scatter
-    for more (SCATTER_FROM)."""
-    return "scatter" if ranks >= SCATTER_FROM else "gather"
-
-
-def _all(comm: Any, flag: bool) -> bool:
-    """Whether `flag` holds on every rank of `comm` (the same answer on each)."""
-    from mpi4py import MPI
-
-    out = np.zeros(1, np.int64)
-    comm.Allreduce(np.array([int(flag)], np.int64), out, op=MPI.MIN)
-    return bool(out[0])
-
-
-def _room(layout: Layout, ranks: int, shm: str = "/dev/shm") -> bool:
-    """Whether this host's shared memory (`shm`, where MPICH puts its windows) has
-    room, twice over, for the two records of each of `ranks` ranks; True where it
-    cannot be told. A window larger than the room left fails only once written, with
-    SIGBUS, so it is never tried."""
-    try:
-        st = os.statvfs(shm)
-    except OSError:
-        return True
-    return st.f_bavail * st.f_frsize >= 2 * (2 * layout.nbytes * ranks)
-
-
-class _Records:
-    """How the ranks see each other's records, one way of EXCHANGES: ``exchange``
-    gives every rank's record (views, in rank order); then ``summed`` gives their
-    blocks' sum when the exchange made it (else None: ``sum_into`` adds the blocks)."""
-
-    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
-        raise NotImplementedError
-
-    def summed(self, headers: Array) -> Array | None:
-        return None
-
-    def free(self) -> None:
-        """Hand back what the records held (a collective where they were shared)."""
-
-
-class _Gathered(_Records):
-    """Every rank's record copied to every rank by one ``Allgather`` a step."""
-
-    def __init__(self, comm: Any, layout: Layout) -> None:
-        self.comm = comm
-        self.send = np.zeros(layout.nbytes, np.uint8)
-        self.received = np.zeros((comm.Get_size(), layout.nbytes), np.uint8)  # by rank
-        self.own = layout.views(self.send)
-        self.everyone = [layout.views(rec) for rec in self.received]
-
-    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
-        """Pack this rank's record, gather every rank's: their views, in rank order."""
-        layout.pack(self.own, head, grads)
-        self.comm.Allgather(self.send, self.received)
-        return self.everyone
-
-
-class _Scattered(_Records):
-    """Every rank's header, ids and rows gathered to every rank (``Allgatherv``, in
-    place), the blocks summed in pieces: this rank takes its piece of every rank's
-    block (``Alltoallv``), sums them in rank order and every rank gathers the summed
-    pieces (``Allgatherv``). A layout with no block (slots held whole in several
-    dtypes) goes whole, as gathered."""
-
-    def __init__(self, comm: Any, layout: Layout) -> None:
-        from mpi4py import MPI
-
-        self.comm, self.rank, n = comm, int(comm.Get_rank()), int(comm.Get_size())
-        self.received = np.zeros((n, layout.nbytes), np.uint8)  # by rank; own row packed
-        self.everyone = [layout.views(rec) for rec in self.received]
-        own = self.everyone[self.rank].block
-        self.pieces = layout.block_pieces(n)  # (first entry, entries) per rank
-        # the messages, in bytes: every rank's prefix into its row of `received` ...
-        nbytes, prefix = layout.nbytes, layout.prefix
-        spans = [[prefix] * n, [r * nbytes for r in range(n)]]
-        self.prefixes = [self.received, *spans, MPI.BYTE]
-        item, (_, size) = (1, (0, 0)) if own is None else (own.itemsize, self.pieces[self.rank])
-        dtype = np.uint8 if own is None else own.dtype
-        # ... this rank's piece of every rank's block, by rank, and the summed pieces
-        self.mine = np.zeros((n, size), dtype)
-        self.tmp = np.zeros(size, dtype)
-        self.block = np.zeros(0 if own is None else own.size, dtype)
-        spans = [[k * item for _, k in self.pieces], [a * item for a, _ in self.pieces]]
-        block = self.received[self.rank, prefix : prefix + self.block.nbytes]
-        self.out = [block, *spans, MPI.BYTE]  # (nothing to send without a block)
-        self.into = [self.mine, [size * item] * n, [r * size * item for r in range(n)], MPI.BYTE]
-        self.gather = [self.block, *spans, MPI.BYTE]
-        self.in_place = MPI.IN_PLACE
-
-    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
-        """Pack this rank's record; every rank's header and rows, and this rank's piece
-        of every block: the records' views, in rank order (the blocks unread)."""
-        layout.pack(self.everyone[self.rank], head, grads)
-        self.comm.Allgatherv(self.in_place, self.prefixes)
-        if self.pieces:
-            self.comm.Alltoallv(self.out, self.into)
-        return self.everyone
-
-    def summed(self, headers: Array) -> Array | None:
-        """The blocks summed: this rank's piece summed in rank order, then every
-        rank's piece gathered."""
-        if not self.pieces:
-            return None
-        first, size = self.pieces[self.rank]
-        sum_piece(list(self.mine), headers, self.block[first : first + size], self.tmp)
-        self.comm.Allgatherv(self.in_place, self.gather)
-        return self.block
-
-
-class _Shared(_Records):
-    """Every rank's records in one shared-memory window of their host, two per rank.
-
-    A step writes this rank's record of the turn, waits at a barrier for every rank's,
-    and reads them in place. A rank writes turn ``t + 2``'s record only once past the
-    barrier of ``t + 1``, which every rank reaches only after reading turn ``t``'s:
-    the two turns never overlap.
-    """
-
-    def __init__(self, comm: Any, layout: Layout) -> None:
-        from mpi4py import MPI
-
-        self.comm, self.turn, n = comm, 0, layout.nbytes
-        self.window = MPI.Win.Allocate_shared(2 * n, 1, comm=comm)
-        self.window.Lock_all(MPI.MODE_NOCHECK)  # passive access for the window's life
-        mine = comm.Get_rank()
-        blocks = [self._block(r, n) for r in range(comm.Get_size())]  # (2, n) per rank
-        self.own = [layout.views(blocks[mine][t]) for t in range(2)]
-        self.everyone = [[layout.views(b[t]) for b in blocks] for t in range(2)]
-
-    def _block(self, rank: int, n: int) -> Array:
-        buf, _ = self.window.Shared_query(rank)
-        memory: Any = buf  # an MPI buffer: the buffer protocol, which numpy reads
-        return np.frombuffer(memory, np.uint8, count=2 * n).reshape(2, n)
-
-    def exchange(self, layout: Layout, head: Array, grads: list[tuple[Array, Array | None]]):
-        """Write this rank's record of the turn; every rank's, once all are written."""
-        t, self.turn = self.turn, 1 - self.turn
-        layout.pack(self.own[t], head, grads)
-        self.window.Sync()  # this rank's writes are visible ...
-        self.comm.Barrier()  # ... once every rank has written
-        self.window.Sync()
-        return self.everyone[t]
-
-    def free(self) -> None:
-        """Hand the window back (a collective: every rank relays out alike)."""
-        self.own, self.everyone = [], []  # no view may outlive the memory
-        self.window.Unlock_all()
-        self.window.Free()
 
 
 class Accumulate(_Steps):
