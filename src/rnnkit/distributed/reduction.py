@@ -10,7 +10,7 @@ every rank holds alike:
     values   per slot, its own dtype: the whole gradient (dense), or room for cap_j
              rows of it (sparse); unscaled
 
-Every rank sees every rank's record (:class:`~rnnkit.distributed.MPIGroup` says
+Every rank sees every rank's record (:mod:`rnnkit.distributed.exchanges` says
 how) and, knowing all the counts, sums ``g = w_0/W g_0 + w_1/W g_1 + ...``
 (``W = sum_r w_r``) in rank order, ``((s_0 g_0) + s_1 g_1) + ...``: the same float
 operations in the same order on every rank, so every rank computes the same bits;
@@ -33,7 +33,7 @@ that the ranks' records add as one block, whatever the number of parameters: thr
 array operations where a small model has a dozen slots. Everything before the block
 (the header, the ids and the rows: :attr:`Layout.prefix` bytes) is what a rank needs
 of every other rank; the block can be summed in pieces, each piece by one rank
-(:class:`~rnnkit.distributed.MPIGroup`'s "scatter" exchange), with the same bits.
+(the "scatter" way of :mod:`rnnkit.distributed.exchanges`), with the same bits.
 
 >>> import numpy as np
 >>> g0, g1 = np.array([1.0, 2.0]), np.array([3.0, 5.0])
